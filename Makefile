@@ -1,0 +1,41 @@
+# Parley: the two commands a user needs are `make run` and `make test`.
+GO      ?= go
+BIN     := bin/parley
+FUZZTIME ?= 5s
+
+.PHONY: run build test test-deps vet fmt-check unit fuzz bench clean
+
+## run: start the server with the embedded defaults (domain localhost, ./data)
+run: build
+	./$(BIN) serve
+
+## build: compile bin/parley
+build:
+	$(GO) build -o $(BIN) ./cmd/parley
+
+## test: install test dependencies if missing, then vet, unit/protocol/e2e tests (race detector) and short fuzzing
+test: test-deps fmt-check vet unit fuzz
+
+test-deps:
+	@scripts/test-deps.sh
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+## fuzz: run every fuzz target for FUZZTIME (default 5s)
+fuzz:
+	@FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
+
+## bench: the hot-path Go benchmarks (results go in docs/performance.md)
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./xmpp/... ./router/... ./im/... ./store/sqlite/...
+
+clean:
+	rm -rf bin

@@ -1,0 +1,327 @@
+package c2s
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"strings"
+
+	"github.com/parley-im/parley/xmpp/jid"
+	"github.com/parley-im/parley/xmpp/ns"
+	"github.com/parley-im/parley/xmpp/sasl"
+	"github.com/parley-im/parley/xmpp/stanza"
+	"github.com/parley-im/parley/xmpp/stream"
+	"github.com/parley-im/parley/xmpp/xml"
+)
+
+// negotiate runs one stream (header, features, negotiation elements)
+// until a restart is due (after STARTTLS or SASL success: restart is
+// true) or a resource is bound.
+func (s *Session) negotiate(ctx context.Context) (restart bool, err error) {
+	if err := s.readHeader(); err != nil {
+		return false, err
+	}
+	if err := s.sendFeatures(); err != nil {
+		return false, err
+	}
+	for {
+		el, err := s.dec.Next()
+		if err != nil {
+			return false, mapReadError(err)
+		}
+		switch {
+		case el.Space == ns.TLS && el.Name == "starttls":
+			return true, s.startTLS(ctx)
+		case !s.secure && s.srv.cfg.RequireTLS:
+			if el.Space == ns.SASL && el.Name == "auth" {
+				s.saslFailure("encryption-required", "")
+				continue
+			}
+			return false, stream.Errorf(stream.NotAuthorized, "STARTTLS is required")
+		case el.Space == ns.SASL && el.Name == "auth" && !s.authed:
+			ok, err := s.authenticate(ctx, el)
+			if err != nil || ok {
+				return ok, err
+			}
+		case s.authed && el.Space == ns.Client && el.Name == stanza.IQ:
+			if err := s.negotiationIQ(ctx, el); err != nil {
+				return false, err
+			}
+			if s.bound {
+				return false, nil
+			}
+		default:
+			return false, stream.Errorf(stream.NotAuthorized, "authenticate and bind a resource first")
+		}
+	}
+}
+
+// readHeader reads and checks the client's stream header.
+func (s *Session) readHeader() error {
+	h, err := s.dec.ReadHeader()
+	if err != nil {
+		if errors.Is(err, xml.ErrNotWellFormed) || errors.Is(err, xml.ErrRestrictedXML) {
+			s.sendHeaderForError()
+		}
+		return mapReadError(err)
+	}
+	to := strings.ToLower(h.Attr("to"))
+	if s.domain == "" {
+		s.domain = to
+	}
+	switch {
+	case h.Space != ns.Stream || h.Name != "stream":
+		s.sendHeaderForError()
+		return stream.Errorf(stream.InvalidNamespace, "expected <stream:stream xmlns:stream='"+ns.Stream+"'>")
+	case s.dec.DefaultNamespace() != ns.Client:
+		s.sendHeaderForError()
+		return stream.Errorf(stream.InvalidNamespace, "the content namespace must be jabber:client")
+	case to == "" || !s.srv.isLocal(to) || to != s.domain:
+		s.domain = s.srv.defaultDomain()
+		s.sendHeaderForError()
+		return stream.Errorf(stream.HostUnknown, "this server does not serve that domain")
+	case !strings.HasPrefix(h.Attr("version"), "1."):
+		s.sendHeaderForError()
+		return stream.Errorf(stream.UnsupportedVersion, "XMPP 1.0 is required")
+	}
+	if l := h.Attr("xml:lang"); l != "" && len(l) < 36 {
+		s.lang = l
+	}
+	return nil
+}
+
+// sendHeaderForError opens our side of the stream so that a stream
+// error can follow it (RFC 6120 §4.9.1.2).
+func (s *Session) sendHeaderForError() {
+	if s.domain == "" {
+		s.domain = s.srv.defaultDomain()
+	}
+	var b bytes.Buffer
+	stream.AppendHeader(&b, stream.Header{From: s.domain, ID: s.id, Content: ns.Client, Lang: "en"})
+	s.writeDirect(b.Bytes())
+}
+
+// sendFeatures writes our stream header and the features of the
+// current negotiation stage.
+func (s *Session) sendFeatures() error {
+	var b bytes.Buffer
+	stream.AppendHeader(&b, stream.Header{From: s.domain, ID: s.id, Content: ns.Client, Lang: "en"})
+	var features []*xml.Element
+	switch {
+	case s.authed:
+		features = append(features,
+			xml.NewElement(ns.Bind, "bind"),
+			xml.NewElement(ns.Session, "session").AddChild(xml.NewElement(ns.Session, "optional")),
+			xml.NewElement(ns.RosterVer, "ver"),
+			xml.NewElement(ns.PreApproval, "sub"),
+		)
+	case !s.secure && s.srv.cfg.TLS != nil:
+		st := xml.NewElement(ns.TLS, "starttls")
+		if s.srv.cfg.RequireTLS {
+			st.AddChild(xml.NewElement(ns.TLS, "required"))
+		}
+		features = append(features, st)
+		if !s.srv.cfg.RequireTLS {
+			features = append(features, s.mechanisms())
+		}
+	default:
+		features = append(features, s.mechanisms())
+	}
+	stream.AppendElement(&b, stream.Features(features...), ns.Client)
+	return s.writeDirect(b.Bytes())
+}
+
+func (s *Session) mechanisms() *xml.Element {
+	m := xml.NewElement(ns.SASL, "mechanisms")
+	for _, name := range sasl.Mechanisms {
+		if name == "PLAIN" && !s.secure {
+			continue // never a clear-text password over a clear-text stream
+		}
+		m.AddChild(xml.NewElement(ns.SASL, "mechanism").SetText(name))
+	}
+	return m
+}
+
+func (s *Session) startTLS(ctx context.Context) error {
+	if s.secure || s.srv.cfg.TLS == nil {
+		s.writeDirect([]byte("<failure xmlns='" + ns.TLS + "'/>"))
+		return stream.Errorf(stream.PolicyViolation, "TLS is not available on this stream")
+	}
+	if err := s.writeDirect([]byte("<proceed xmlns='" + ns.TLS + "'/>")); err != nil {
+		return err
+	}
+	return s.handshakeTLS(ctx)
+}
+
+// authenticate runs one SASL exchange (RFC 6120 §6.4). It returns true
+// on success (the stream restarts), false after a failure the client
+// may retry.
+func (s *Session) authenticate(ctx context.Context, auth *xml.Element) (bool, error) {
+	mechName := auth.Attr("mechanism")
+	if !s.srv.authAllowed(s.remote, "") {
+		s.saslFailure("temporary-auth-failure", "too many failed attempts, try again later")
+		return false, nil
+	}
+	if mechName == "PLAIN" && !s.secure {
+		s.saslFailure("invalid-mechanism", "")
+		return false, nil
+	}
+	mech, err := sasl.NewServer(mechName, s.srv.credentialLookup(s.domain))
+	if err != nil {
+		s.saslFailure("invalid-mechanism", "")
+		return false, nil
+	}
+	data, ok := decodeSASL(auth.Text)
+	if !ok {
+		s.saslFailure("incorrect-encoding", "")
+		return false, nil
+	}
+	for {
+		out, done, err := mech.Next(ctx, data)
+		if err != nil {
+			return false, s.authFailed(mechName, mech, err)
+		}
+		if done {
+			if !s.srv.authAllowed(s.remote, mech.Identity()) {
+				s.saslFailure("temporary-auth-failure", "too many failed attempts, try again later")
+				return false, nil
+			}
+			return s.authSucceeded(mechName, mech, out)
+		}
+		if err := s.writeDirect(saslElement("challenge", out)); err != nil {
+			return false, err
+		}
+		el, err := s.dec.Next()
+		if err != nil {
+			return false, mapReadError(err)
+		}
+		switch {
+		case el.Space == ns.SASL && el.Name == "response":
+			if data, ok = decodeSASL(el.Text); !ok {
+				s.saslFailure("incorrect-encoding", "")
+				return false, nil
+			}
+		case el.Space == ns.SASL && el.Name == "abort":
+			s.saslFailure("aborted", "")
+			return false, nil
+		default:
+			return false, stream.Errorf(stream.NotAuthorized, "unexpected element during authentication")
+		}
+	}
+}
+
+func (s *Session) authSucceeded(mechName string, mech sasl.Mechanism, out []byte) (bool, error) {
+	user, err := jid.New(mech.Identity(), s.domain, "")
+	if err != nil {
+		return false, s.authFailed(mechName, mech, sasl.ErrNotAuthorized)
+	}
+	if az := mech.Authzid(); az != "" {
+		if a, err := jid.Parse(az); err != nil || a != user {
+			s.srv.metrics.AuthTotal.WithLabelValues(mechName, "invalid-authzid").Inc()
+			s.saslFailure("invalid-authzid", "")
+			return false, nil
+		}
+	}
+	if err := s.writeDirect(saslElement("success", out)); err != nil {
+		return false, err
+	}
+	s.srv.metrics.AuthTotal.WithLabelValues(mechName, "success").Inc()
+	s.authed = true
+	s.user = user.String()
+	s.log.Info("authenticated", "user", s.user, "mechanism", mechName)
+	return true, nil
+}
+
+func (s *Session) authFailed(mechName string, mech sasl.Mechanism, err error) error {
+	cond := "not-authorized"
+	switch {
+	case errors.Is(err, sasl.ErrMalformedRequest):
+		cond = "malformed-request"
+	case errors.Is(err, sasl.ErrTemporaryAuthFailure):
+		cond = "temporary-auth-failure"
+		s.log.Error("authentication backend", "err", err)
+	case errors.Is(err, sasl.ErrInvalidAuthzid):
+		cond = "invalid-authzid"
+	}
+	s.srv.metrics.AuthTotal.WithLabelValues(mechName, cond).Inc()
+	if cond == "not-authorized" {
+		s.srv.authFailure(s.remote, mech.Identity())
+		s.log.Info("authentication failed", "user", mech.Identity(), "mechanism", mechName)
+	}
+	s.saslFailure(cond, "")
+	return nil
+}
+
+func (s *Session) saslFailure(cond, text string) {
+	f := xml.NewElement(ns.SASL, "failure")
+	f.AddChild(xml.NewElement(ns.SASL, cond))
+	if text != "" {
+		f.AddChild(xml.NewElement(ns.SASL, "text").SetText(text))
+	}
+	s.writeDirect(f.Bytes(ns.Client))
+}
+
+func saslElement(name string, data []byte) []byte {
+	el := xml.NewElement(ns.SASL, name)
+	if len(data) > 0 {
+		el.SetText(base64.StdEncoding.EncodeToString(data))
+	}
+	return el.Bytes(ns.Client)
+}
+
+// decodeSASL decodes a SASL payload: "" is no data, "=" an empty
+// response (RFC 6120 §6.4.2).
+func decodeSASL(text string) ([]byte, bool) {
+	text = strings.TrimSpace(text)
+	switch text {
+	case "":
+		return nil, true
+	case "=":
+		return []byte{}, true
+	}
+	b, err := base64.StdEncoding.DecodeString(text)
+	return b, err == nil
+}
+
+// negotiationIQ handles resource binding and the legacy session
+// establishment (RFC 6120 §7, RFC 3921 §3).
+func (s *Session) negotiationIQ(ctx context.Context, iq *xml.Element) error {
+	if iq.Attr("type") != "set" || len(iq.Children) != 1 {
+		return stream.Errorf(stream.NotAuthorized, "bind a resource first")
+	}
+	payload := iq.Children[0]
+	switch {
+	case payload.Space == ns.Session && payload.Name == "session":
+		s.writeDirect(stanza.Result(iq).Bytes(ns.Client))
+		return nil
+	case payload.Space != ns.Bind || payload.Name != "bind":
+		return stream.Errorf(stream.NotAuthorized, "bind a resource first")
+	}
+	bare, _ := jid.Parse(s.user)
+	resource := ""
+	if r := payload.Child(ns.Bind, "resource"); r != nil {
+		resource = strings.TrimSpace(r.Text)
+	}
+	if resource == "" {
+		resource = "parley-" + randomID()[:12]
+	}
+	full, err := bare.WithResource(resource)
+	if err != nil {
+		s.writeDirect(stanza.Error(iq, stanza.BadRequest, "invalid resource").Bytes(ns.Client))
+		return nil
+	}
+	s.jid = full
+	if err := s.srv.handler.SessionStarted(ctx, s); err != nil {
+		s.log.Error("session start", "jid", full.String(), "err", err)
+		s.jid = jid.JID{}
+		s.writeDirect(stanza.Error(iq, stanza.InternalServerError, "").Bytes(ns.Client))
+		return nil
+	}
+	s.bound = true
+	s.srv.metrics.Sessions.Inc()
+	s.log.Info("session started", "jid", full.String(), "tls", s.secure)
+	bind := xml.NewElement(ns.Bind, "bind").AddChild(xml.NewElement(ns.Bind, "jid").SetText(full.String()))
+	reply := stanza.NewIQ("result", iq.Attr("id"), "", "", bind)
+	return s.writeDirect(reply.Bytes(ns.Client))
+}

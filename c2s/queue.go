@@ -1,0 +1,117 @@
+package c2s
+
+import (
+	"bytes"
+	"net"
+	"sync"
+	"time"
+)
+
+// outQueue is a session's bounded outbound queue. Producers (any
+// goroutine routing to the session) append serialized stanzas; the
+// session's writer goroutine drains everything queued in one batch and
+// writes it with a single Write, so a burst costs one syscall.
+type outQueue struct {
+	mu        sync.Mutex
+	items     [][]byte
+	bytes     int
+	closing   bool // no more stanzas accepted; final bytes queued
+	maxBytes  int
+	maxCount  int
+	signal    chan struct{} // capacity 1: "there is work"
+	overflows func()        // called once when the limits are exceeded
+	overflown bool
+}
+
+func newOutQueue(maxBytes, maxCount int, overflow func()) *outQueue {
+	return &outQueue{maxBytes: maxBytes, maxCount: maxCount, signal: make(chan struct{}, 1), overflows: overflow}
+}
+
+// push queues b. It reports false when the session is closing or the
+// queue is over its limits (and then triggers the overflow callback
+// once: the session is a slow consumer and will be disconnected).
+func (q *outQueue) push(b []byte) bool {
+	q.mu.Lock()
+	if q.closing {
+		q.mu.Unlock()
+		return false
+	}
+	if (q.maxBytes > 0 && q.bytes+len(b) > q.maxBytes) || (q.maxCount > 0 && len(q.items) >= q.maxCount) {
+		first := !q.overflown
+		q.overflown = true
+		q.mu.Unlock()
+		if first && q.overflows != nil {
+			q.overflows()
+		}
+		return false
+	}
+	q.items = append(q.items, b)
+	q.bytes += len(b)
+	q.mu.Unlock()
+	q.wake()
+	return true
+}
+
+// pushFinal queues the last bytes of the stream (error, end tag) even
+// past the limits, and refuses everything after.
+func (q *outQueue) pushFinal(b []byte) bool {
+	q.mu.Lock()
+	if q.closing {
+		q.mu.Unlock()
+		return false
+	}
+	q.closing = true
+	q.items = append(q.items, b)
+	q.bytes += len(b)
+	q.mu.Unlock()
+	q.wake()
+	return true
+}
+
+func (q *outQueue) wake() {
+	select {
+	case q.signal <- struct{}{}:
+	default:
+	}
+}
+
+// take removes everything queued; closing reports whether the final
+// bytes are among them (or were already taken).
+func (q *outQueue) take(into [][]byte) (items [][]byte, closing bool) {
+	q.mu.Lock()
+	items = append(into[:0], q.items...)
+	clear(q.items)
+	q.items = q.items[:0]
+	q.bytes = 0
+	closing = q.closing
+	q.mu.Unlock()
+	return items, closing
+}
+
+var writeBufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// writeBatch concatenates a batch into a pooled buffer and writes it
+// with one call; the buffer goes back to the pool right after, so an
+// idle connection holds no write buffer.
+func writeBatch(c net.Conn, items [][]byte, timeout time.Duration) error {
+	if len(items) == 0 {
+		return nil
+	}
+	if timeout > 0 {
+		c.SetWriteDeadline(time.Now().Add(timeout))
+	}
+	if len(items) == 1 {
+		_, err := c.Write(items[0])
+		return err
+	}
+	buf := writeBufPool.Get().(*bytes.Buffer)
+	for _, b := range items {
+		buf.Write(b)
+	}
+	_, err := c.Write(buf.Bytes())
+	if buf.Cap() <= 64<<10 {
+		buf.Reset()
+		writeBufPool.Put(buf)
+	}
+	return err
+}

@@ -1,0 +1,257 @@
+// Package c2s accepts client connections and runs their XMPP streams
+// (RFC 6120): stream headers and features, STARTTLS or direct TLS
+// (XEP-0368), SASL, resource binding, then the stanza loop of a bound
+// session. What happens to stanzas is the Handler's business.
+//
+// Each session has two goroutines: the reader (negotiation, then one
+// stanza at a time, in order) and the writer, which drains a bounded
+// outbound queue in batches. A session whose queue overflows is a slow
+// consumer and is disconnected with <policy-violation/>.
+//
+// Locking: Server.mu guards the session set and per-IP counts;
+// Session.connMu guards the connection pointer during STARTTLS; the
+// outbound queue has its own mutex. None is held while taking another.
+package c2s
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/parley-im/parley/metrics"
+	"github.com/parley-im/parley/store"
+	"github.com/parley-im/parley/xmpp/jid"
+	"github.com/parley-im/parley/xmpp/sasl"
+	"github.com/parley-im/parley/xmpp/stream"
+	"github.com/parley-im/parley/xmpp/xml"
+)
+
+// Config is what the c2s server needs from the configuration.
+type Config struct {
+	Hosts            []string
+	TLS              *tls.Config // nil: no TLS at all (only with plaintext allowed)
+	RequireTLS       bool
+	XMLLimits        xml.Limits
+	HandshakeTimeout time.Duration
+	PingInterval     time.Duration
+	PingTimeout      time.Duration
+	WriteTimeout     time.Duration
+	QueueBytes       int
+	QueueStanzas     int
+	StanzasPerSecond float64
+	StanzaBurst      int
+	MaxConnections   int
+	MaxPerIP         int
+	// AuthFailuresPerMinute limits failed logins per IP and per account.
+	AuthFailuresPerMinute float64
+}
+
+// Server accepts client connections on any number of listeners.
+type Server struct {
+	cfg     Config
+	users   store.Users
+	handler Handler
+	metrics *metrics.Metrics
+	log     *slog.Logger
+	hosts   map[string]bool
+
+	mu        sync.Mutex
+	listeners []net.Listener
+	sessions  map[*Session]struct{}
+	perIP     map[string]int
+	stopping  bool
+	wg        sync.WaitGroup
+
+	failMu   sync.Mutex
+	failures map[string]*rate.Limiter // "ip:..." and "user:..." -> failure budget
+}
+
+// New returns a Server.
+func New(cfg Config, users store.Users, h Handler, m *metrics.Metrics, log *slog.Logger) *Server {
+	if cfg.WriteTimeout == 0 {
+		cfg.WriteTimeout = 30 * time.Second
+	}
+	hosts := make(map[string]bool, len(cfg.Hosts))
+	for _, h := range cfg.Hosts {
+		hosts[h] = true
+	}
+	return &Server{cfg: cfg, users: users, handler: h, metrics: m, log: log.With("component", "c2s"),
+		hosts: hosts, sessions: make(map[*Session]struct{}), perIP: make(map[string]int),
+		failures: make(map[string]*rate.Limiter)}
+}
+
+func (srv *Server) isLocal(domain string) bool { return srv.hosts[domain] }
+func (srv *Server) defaultDomain() string      { return srv.cfg.Hosts[0] }
+
+// Serve accepts connections on l until it is closed. directTLS makes it
+// an XEP-0368 listener (TLS before the stream starts).
+func (srv *Server) Serve(ctx context.Context, l net.Listener, directTLS bool) error {
+	kind := "starttls"
+	if directTLS {
+		kind = "tls"
+	}
+	srv.mu.Lock()
+	if srv.stopping {
+		srv.mu.Unlock()
+		return net.ErrClosed
+	}
+	srv.listeners = append(srv.listeners, l)
+	srv.mu.Unlock()
+	var tempDelay time.Duration
+	for {
+		conn, err := l.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			// Out of file descriptors and similar: back off, keep serving.
+			tempDelay = min(max(2*tempDelay, 5*time.Millisecond), time.Second)
+			srv.log.Warn("accept failed", "err", err, "retry_in", tempDelay)
+			time.Sleep(tempDelay)
+			continue
+		}
+		tempDelay = 0
+		s := newSession(srv, conn, directTLS)
+		if reason := srv.admit(s); reason != "" {
+			srv.metrics.ConnRejected.WithLabelValues(reason).Inc()
+			conn.Close()
+			continue
+		}
+		srv.metrics.Connections.WithLabelValues(kind).Inc()
+		go func() {
+			defer srv.wg.Done()
+			defer srv.metrics.Connections.WithLabelValues(kind).Dec()
+			defer srv.release(s)
+			s.serve(ctx)
+		}()
+	}
+}
+
+// admit applies the connection limits and registers s.
+func (srv *Server) admit(s *Session) string {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	switch {
+	case srv.stopping:
+		return "shutdown"
+	case srv.cfg.MaxConnections > 0 && len(srv.sessions) >= srv.cfg.MaxConnections:
+		return "max_connections"
+	case srv.cfg.MaxPerIP > 0 && srv.perIP[s.remote] >= srv.cfg.MaxPerIP:
+		return "max_connections_per_ip"
+	}
+	srv.sessions[s] = struct{}{}
+	srv.perIP[s.remote]++
+	srv.wg.Add(1)
+	return ""
+}
+
+func (srv *Server) release(s *Session) {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	delete(srv.sessions, s)
+	if srv.perIP[s.remote]--; srv.perIP[s.remote] <= 0 {
+		delete(srv.perIP, s.remote)
+	}
+}
+
+// Stop closes the listeners, ends every stream with <system-shutdown/>
+// and waits for the sessions to finish (their unavailable presence and
+// storage writes included) or for ctx to end.
+func (srv *Server) Stop(ctx context.Context) error {
+	srv.mu.Lock()
+	srv.stopping = true
+	for _, l := range srv.listeners {
+		l.Close()
+	}
+	sessions := make([]*Session, 0, len(srv.sessions))
+	for s := range srv.sessions {
+		sessions = append(sessions, s)
+	}
+	srv.mu.Unlock()
+	for _, s := range sessions {
+		s.Close(stream.Errorf(stream.SystemShutdown, "the server is shutting down"))
+	}
+	done := make(chan struct{})
+	go func() { srv.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// credentialLookup resolves SASL usernames to stored SCRAM credentials
+// for the domain of the stream.
+func (srv *Server) credentialLookup(domain string) sasl.CredentialLookup {
+	return func(ctx context.Context, username, mech string) (sasl.Credential, error) {
+		j, err := jid.New(username, domain, "")
+		if err != nil {
+			return sasl.Credential{}, sasl.ErrUnknownUser
+		}
+		u, err := srv.users.User(ctx, j.String())
+		if errors.Is(err, store.ErrNotFound) {
+			return sasl.Credential{}, sasl.ErrUnknownUser
+		}
+		if err != nil {
+			return sasl.Credential{}, err
+		}
+		c := u.SHA256
+		if mech == "SCRAM-SHA-1" {
+			c = u.SHA1
+		}
+		return sasl.Credential{Salt: c.Salt, Iterations: c.Iterations, StoredKey: c.StoredKey, ServerKey: c.ServerKey}, nil
+	}
+}
+
+// authAllowed reports whether the IP (and account, if known) still has
+// failure budget left.
+func (srv *Server) authAllowed(ip, user string) bool {
+	if srv.cfg.AuthFailuresPerMinute <= 0 {
+		return true
+	}
+	srv.failMu.Lock()
+	defer srv.failMu.Unlock()
+	for _, key := range []string{"ip:" + ip, "user:" + user} {
+		if l, ok := srv.failures[key]; ok && l.Tokens() < 1 {
+			return false
+		}
+	}
+	return true
+}
+
+// authFailure charges a failed login to the IP and the account.
+func (srv *Server) authFailure(ip, user string) {
+	if srv.cfg.AuthFailuresPerMinute <= 0 {
+		return
+	}
+	srv.failMu.Lock()
+	defer srv.failMu.Unlock()
+	if len(srv.failures) > 100000 {
+		// Bounded memory: forget old entries under a failure flood.
+		clear(srv.failures)
+	}
+	perMinute := rate.Limit(srv.cfg.AuthFailuresPerMinute / 60)
+	burst := max(int(srv.cfg.AuthFailuresPerMinute), 1)
+	for _, key := range []string{"ip:" + ip, "user:" + user} {
+		if key == "user:" {
+			continue
+		}
+		l, ok := srv.failures[key]
+		if !ok {
+			l = rate.NewLimiter(perMinute, burst)
+			srv.failures[key] = l
+		}
+		l.Allow()
+	}
+}

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/parley-im/parley/config"
+	"github.com/parley-im/parley/server"
+)
+
+// configFlags are the flags every command that touches the data shares.
+type configFlags struct {
+	configFile string
+	dataDir    string
+}
+
+func (f *configFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.configFile, "config", "", "configuration file (parley.toml)")
+	cmd.Flags().StringVar(&f.dataDir, "data-dir", "", "data directory (overrides data_dir)")
+}
+
+// load reads the configuration: defaults < file < PARLEY_* environment
+// < flags.
+func (f *configFlags) load(apply func(*config.Config)) (config.Config, error) {
+	cfg, err := config.Load(f.configFile)
+	if err != nil {
+		return cfg, err
+	}
+	if f.dataDir != "" {
+		cfg.DataDir = f.dataDir
+	}
+	if apply != nil {
+		apply(&cfg)
+	}
+	return cfg, cfg.Validate()
+}
+
+func serveCmd() *cobra.Command {
+	var (
+		cf             configFlags
+		domains        []string
+		c2sListen      string
+		c2sTLSListen   string
+		httpListen     string
+		allowPlaintext bool
+		logLevel       string
+	)
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the server",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := cf.load(func(c *config.Config) {
+				fl := cmd.Flags()
+				if fl.Changed("domain") {
+					c.Hosts = domains
+				}
+				if fl.Changed("c2s-listen") {
+					c.C2S.Listen = c2sListen
+				}
+				if fl.Changed("c2s-tls-listen") {
+					c.C2S.TLSListen = c2sTLSListen
+				}
+				if fl.Changed("http-listen") {
+					c.HTTP.Listen = httpListen
+				}
+				if fl.Changed("allow-plaintext") {
+					c.C2S.AllowPlaintext = allowPlaintext
+				}
+				if fl.Changed("log-level") {
+					c.Log.Level = logLevel
+				}
+			})
+			if err != nil {
+				return err
+			}
+			return serve(cfg)
+		},
+	}
+	cf.register(cmd)
+	fl := cmd.Flags()
+	fl.StringSliceVar(&domains, "domain", nil, "XMPP domain(s) to serve (repeat or comma-separate; overrides hosts)")
+	fl.StringVar(&c2sListen, "c2s-listen", "", "client listener with STARTTLS (host:port, empty disables)")
+	fl.StringVar(&c2sTLSListen, "c2s-tls-listen", "", "client listener with direct TLS, XEP-0368 (host:port, empty disables)")
+	fl.StringVar(&httpListen, "http-listen", "", "HTTP listener for /healthz and /metrics (host:port, empty disables)")
+	fl.BoolVar(&allowPlaintext, "allow-plaintext", false, "allow client streams without TLS (loopback tests and benchmarks only)")
+	fl.StringVar(&logLevel, "log-level", "", "debug, info, warn or error")
+	return cmd
+}
+
+func serve(cfg config.Config) error {
+	log := newLogger(cfg)
+	slog.SetDefault(log)
+	if cfg.C2S.AllowPlaintext {
+		log.Warn("plaintext client streams are allowed: passwords and messages may cross the network unencrypted")
+	}
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	srv := server.New(cfg, log)
+	if err := srv.Start(ctx); err != nil {
+		return err
+	}
+	<-ctx.Done()
+	log.Info("shutting down")
+	stopCtx, stop := context.WithTimeout(context.Background(), 30*time.Second)
+	defer stop()
+	return srv.Stop(stopCtx)
+}
+
+func newLogger(cfg config.Config) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.SlogLevel()}
+	if cfg.Log.Format == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}

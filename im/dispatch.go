@@ -1,0 +1,302 @@
+// Package im applies the instant-messaging rules of RFC 6121 to the
+// stanzas of bound client sessions: it stamps and checks addresses,
+// routes messages (§8.5), hands presence and rosters to package roster,
+// iq payloads to the handlers registered on its Mux, and stores
+// messages for offline users (package offline).
+package im
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"github.com/parley-im/parley/im/offline"
+	"github.com/parley-im/parley/im/roster"
+	"github.com/parley-im/parley/router"
+	"github.com/parley-im/parley/xmpp/jid"
+	"github.com/parley-im/parley/xmpp/ns"
+	"github.com/parley-im/parley/xmpp/stanza"
+	"github.com/parley-im/parley/xmpp/stream"
+	"github.com/parley-im/parley/xmpp/xml"
+)
+
+// Dispatcher handles every stanza a bound client sends.
+type Dispatcher struct {
+	router  *router.Router
+	roster  *roster.Engine
+	offline *offline.Service
+	mux     *Mux
+	isLocal func(domain string) bool
+	exists  func(ctx context.Context, bare string) bool
+	log     *slog.Logger
+	metrics Metrics
+}
+
+// Metrics counts routing outcomes; nil funcs are skipped.
+type Metrics struct {
+	Routed  func(kind string)
+	Stored  func()
+	Bounced func(condition string)
+}
+
+// Config wires a Dispatcher.
+type Config struct {
+	Router     *router.Router
+	Roster     *roster.Engine
+	Offline    *offline.Service
+	Mux        *Mux
+	IsLocal    func(domain string) bool
+	UserExists func(ctx context.Context, bare string) bool
+	Logger     *slog.Logger
+	Metrics    Metrics
+}
+
+// New returns a Dispatcher.
+func New(c Config) *Dispatcher {
+	log := c.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Dispatcher{router: c.Router, roster: c.Roster, offline: c.Offline, mux: c.Mux,
+		isLocal: c.IsLocal, exists: c.UserExists, log: log, metrics: c.Metrics}
+}
+
+// SessionStarted registers a newly bound session. A session already
+// bound to the same full JID is closed with <conflict/>.
+func (d *Dispatcher) SessionStarted(ctx context.Context, s router.Session) error {
+	if err := d.roster.Acquire(ctx, s.JID().Bare().String()); err != nil {
+		return err
+	}
+	if old := d.router.Bind(s); old != nil {
+		old.Close(stream.Errorf(stream.Conflict, "replaced by a new connection"))
+	}
+	return nil
+}
+
+// SessionEnded unregisters a session and broadcasts its unavailable
+// presence. It does nothing for a session that was replaced.
+func (d *Dispatcher) SessionEnded(ctx context.Context, s router.Session) {
+	last, ok := d.router.Unbind(s)
+	if !ok {
+		// Replaced by a newer session: presence belongs to the new one,
+		// but the roster reference taken at bind is still ours.
+		d.roster.Release(s.JID().Bare().String())
+		return
+	}
+	d.roster.SessionEnded(ctx, s, last)
+}
+
+// HandleStanza processes one stanza from the bound session s. The
+// caller has verified that it is a message, presence or iq and that any
+// 'from' it carried was the session's own JID.
+func (d *Dispatcher) HandleStanza(ctx context.Context, s router.Session, el *xml.Element) {
+	from := s.JID()
+	to := el.Attr("to")
+	var toJID jid.JID
+	if to != "" {
+		j, err := jid.Parse(to)
+		if err != nil {
+			if stanza.CanReplyWithError(el) {
+				s.Deliver(stanza.Error(stanza.WithAddress(el, from.String(), ""), stanza.JIDMalformed, "invalid 'to' address"))
+			}
+			return
+		}
+		toJID = j
+		to = j.String()
+	}
+	el = stanza.WithAddress(el, from.String(), to)
+	switch el.Name {
+	case stanza.Presence:
+		d.presence(ctx, s, el)
+	case stanza.Message:
+		if toJID.IsZero() {
+			toJID = from.Bare() // RFC 6120 §10.3.1: no 'to' means the sender's account
+			el = stanza.WithAddress(el, from.String(), toJID.String())
+		}
+		d.count("message")
+		d.routeMessage(ctx, el, toJID)
+	case stanza.IQ:
+		d.count("iq")
+		d.iq(ctx, s, el, toJID)
+	}
+}
+
+func (d *Dispatcher) presence(ctx context.Context, s router.Session, el *xml.Element) {
+	d.count("presence")
+	initial, err := d.roster.HandlePresence(ctx, s, el)
+	if err != nil {
+		d.log.Error("presence", "from", s.JID().String(), "err", err)
+		if stanza.CanReplyWithError(el) {
+			s.Deliver(stanza.Error(el, stanza.InternalServerError, ""))
+		}
+		return
+	}
+	if initial != nil && initial.Priority >= 0 && d.offline != nil {
+		d.offline.Deliver(ctx, s)
+	}
+}
+
+// iq routes an iq from a local client (RFC 6120 §10.3, RFC 6121 §8.5).
+func (d *Dispatcher) iq(ctx context.Context, s router.Session, el *xml.Element, to jid.JID) {
+	typ := el.Attr("type")
+	if el.Attr("id") == "" || (typ != "get" && typ != "set" && typ != "result" && typ != "error") {
+		s.Deliver(stanza.Error(el, stanza.BadRequest, "iq needs an id and a type of get, set, result or error"))
+		return
+	}
+	request := typ == "get" || typ == "set"
+	if request && len(el.Children) != 1 {
+		s.Deliver(stanza.Error(el, stanza.BadRequest, "an iq get or set carries exactly one payload"))
+		return
+	}
+	self := s.JID().Bare()
+	switch {
+	case to.IsZero() || to == self:
+		if request {
+			d.serve(ctx, s, el, ToAccount)
+		}
+	case to.Local() == "" && to.Resource() == "" && d.isLocal(to.Domain()):
+		if request {
+			d.serve(ctx, s, el, ToServer)
+		}
+	case !d.isLocal(to.Domain()):
+		d.bounce(ctx, el, stanza.RemoteServerNotFound)
+	case to.IsBare():
+		// Another account's bare JID: the server answers on its behalf.
+		if request {
+			if !d.exists(ctx, to.String()) {
+				d.bounce(ctx, el, stanza.ServiceUnavailable)
+				return
+			}
+			if fn, ok := d.mux.lookup(el.Children[0], ToAccount); ok && el.Children[0].Space == ns.DiscoInfo {
+				fn(ctx, s, el)
+				return
+			}
+			d.bounce(ctx, el, stanza.ServiceUnavailable)
+		}
+	default:
+		if res, ok := d.router.Resource(to); ok {
+			res.Session.Deliver(el)
+			return
+		}
+		if request {
+			d.bounce(ctx, el, stanza.ServiceUnavailable)
+		}
+	}
+}
+
+func (d *Dispatcher) serve(ctx context.Context, s router.Session, el *xml.Element, target Target) {
+	if fn, ok := d.mux.lookup(el.Children[0], target); ok {
+		fn(ctx, s, el)
+		return
+	}
+	s.Deliver(stanza.Error(el, stanza.ServiceUnavailable, ""))
+}
+
+// routeMessage delivers a message to a local user or bounces it
+// (RFC 6121 §8.5.2, §8.5.3).
+func (d *Dispatcher) routeMessage(ctx context.Context, el *xml.Element, to jid.JID) {
+	typ := stanza.Type(el)
+	if !d.isLocal(to.Domain()) {
+		d.bounce(ctx, el, stanza.RemoteServerNotFound)
+		return
+	}
+	if to.Local() == "" {
+		// Messages to the server itself: nothing here handles them.
+		d.bounce(ctx, el, stanza.ServiceUnavailable)
+		return
+	}
+	if !to.IsBare() {
+		if res, ok := d.router.Resource(to); ok {
+			res.Session.Deliver(el)
+			return
+		}
+		switch typ {
+		case "error", "headline":
+			return // §8.5.3.2.1: silently ignored
+		case "groupchat":
+			d.bounce(ctx, el, stanza.ServiceUnavailable)
+			return
+		}
+	}
+	bare := to.Bare().String()
+	if typ == "groupchat" {
+		d.bounce(ctx, el, stanza.ServiceUnavailable)
+		return
+	}
+	// Deliver to the available resources with the highest non-negative
+	// priority (§8.5.2.1.1); headlines go to every non-negative one.
+	var best []router.Resource
+	top := -1
+	for _, res := range d.router.Resources(bare) {
+		if !res.Available || res.Priority < 0 {
+			continue
+		}
+		switch {
+		case typ == "headline":
+			best = append(best, res)
+		case res.Priority > top:
+			top, best = res.Priority, append(best[:0], res)
+		case res.Priority == top:
+			best = append(best, res)
+		}
+	}
+	if len(best) > 0 {
+		for _, res := range best {
+			res.Session.Deliver(el)
+		}
+		return
+	}
+	if typ == "error" || typ == "headline" {
+		return
+	}
+	if !d.exists(ctx, bare) {
+		d.bounce(ctx, el, stanza.ServiceUnavailable)
+		return
+	}
+	if d.offline == nil || !offline.Storable(el) {
+		return
+	}
+	err := d.offline.Store(ctx, bare, el)
+	switch {
+	case errors.Is(err, offline.ErrFull):
+		d.bounce(ctx, el, stanza.ServiceUnavailable)
+	case err != nil:
+		d.log.Error("offline store", "to", bare, "err", err)
+		d.bounce(ctx, el, stanza.InternalServerError)
+	default:
+		if d.metrics.Stored != nil {
+			d.metrics.Stored()
+		}
+	}
+}
+
+// bounce answers a stanza with an error, routed back to its sender.
+func (d *Dispatcher) bounce(ctx context.Context, el *xml.Element, cond stanza.Condition) {
+	if !stanza.CanReplyWithError(el) {
+		return
+	}
+	if d.metrics.Bounced != nil {
+		d.metrics.Bounced(cond.Name)
+	}
+	reply := stanza.Error(el, cond, "")
+	from, err := jid.Parse(el.Attr("from"))
+	if err != nil {
+		return
+	}
+	switch reply.Name {
+	case stanza.Presence:
+		d.roster.DeliverPresence(ctx, reply)
+	case stanza.Message:
+		d.routeMessage(ctx, reply, from)
+	default:
+		if res, ok := d.router.Resource(from); ok {
+			res.Session.Deliver(reply)
+		}
+	}
+}
+
+func (d *Dispatcher) count(kind string) {
+	if d.metrics.Routed != nil {
+		d.metrics.Routed(kind)
+	}
+}

@@ -1,0 +1,47 @@
+// Package metrics defines Parley's Prometheus collectors in one place,
+// so every part reports into the registry the HTTP listener serves.
+package metrics
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// Metrics holds the server's collectors.
+type Metrics struct {
+	Registry *prometheus.Registry
+
+	Connections   *prometheus.GaugeVec   // open client connections by listener kind
+	Sessions      prometheus.Gauge       // bound client sessions
+	StanzasIn     *prometheus.CounterVec // stanzas received from clients by kind
+	StanzasOut    prometheus.Counter     // stanzas queued to clients
+	StreamErrors  *prometheus.CounterVec // stream errors sent, by condition
+	AuthTotal     *prometheus.CounterVec // SASL outcomes by mechanism and result
+	Bounced       *prometheus.CounterVec // stanza errors generated while routing, by condition
+	OfflineStored prometheus.Counter     // messages stored for offline users
+	SlowConsumers prometheus.Counter     // sessions disconnected because their queue overflowed
+	ConnRejected  *prometheus.CounterVec // connections refused by limits, by reason
+}
+
+// New creates the collectors and registers them, with the Go and
+// process collectors, on a new registry.
+func New() *Metrics {
+	r := prometheus.NewRegistry()
+	m := &Metrics{
+		Registry:      r,
+		Connections:   prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "parley_c2s_connections", Help: "Open client connections."}, []string{"listener"}),
+		Sessions:      prometheus.NewGauge(prometheus.GaugeOpts{Name: "parley_c2s_sessions", Help: "Bound client sessions."}),
+		StanzasIn:     prometheus.NewCounterVec(prometheus.CounterOpts{Name: "parley_stanzas_received_total", Help: "Stanzas received from clients."}, []string{"kind"}),
+		StanzasOut:    prometheus.NewCounter(prometheus.CounterOpts{Name: "parley_stanzas_sent_total", Help: "Stanzas queued for clients."}),
+		StreamErrors:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "parley_stream_errors_total", Help: "Stream errors sent."}, []string{"condition"}),
+		AuthTotal:     prometheus.NewCounterVec(prometheus.CounterOpts{Name: "parley_auth_total", Help: "SASL authentication attempts."}, []string{"mechanism", "result"}),
+		Bounced:       prometheus.NewCounterVec(prometheus.CounterOpts{Name: "parley_stanza_errors_total", Help: "Stanza errors generated while routing."}, []string{"condition"}),
+		OfflineStored: prometheus.NewCounter(prometheus.CounterOpts{Name: "parley_offline_stored_total", Help: "Messages stored for offline users."}),
+		SlowConsumers: prometheus.NewCounter(prometheus.CounterOpts{Name: "parley_slow_consumers_total", Help: "Sessions disconnected because they did not read fast enough."}),
+		ConnRejected:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "parley_connections_rejected_total", Help: "Connections refused by limits."}, []string{"reason"}),
+	}
+	r.MustRegister(
+		prometheus.NewGoCollector(),
+		prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}),
+		m.Connections, m.Sessions, m.StanzasIn, m.StanzasOut, m.StreamErrors,
+		m.AuthTotal, m.Bounced, m.OfflineStored, m.SlowConsumers, m.ConnRejected,
+	)
+	return m
+}

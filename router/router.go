@@ -1,0 +1,178 @@
+// Package router keeps the table of bound client sessions on this node
+// and their presence state, and delivers stanzas to them. It knows
+// nothing about rosters or storage: the delivery rules of RFC 6121 live
+// in package im, which asks the router who is online.
+//
+// Locking: one RWMutex guards the table and every Resource's presence
+// fields. It is never held while calling into a Session (Deliver and
+// Close only queue work), so no lock ordering issue arises with session
+// locks.
+package router
+
+import (
+	"sync"
+
+	"github.com/parley-im/parley/xmpp/jid"
+	"github.com/parley-im/parley/xmpp/stream"
+	"github.com/parley-im/parley/xmpp/xml"
+)
+
+// Session is a bound client session as the router sees it.
+type Session interface {
+	// JID is the session's full JID.
+	JID() jid.JID
+	// Deliver queues a stanza for the client; it never blocks. A session
+	// whose queue overflows disconnects itself (slow consumer).
+	Deliver(el *xml.Element)
+	// Close ends the session with a stream error; it never blocks.
+	Close(err *stream.Error)
+}
+
+// Resource is a snapshot of one bound resource and its presence.
+type Resource struct {
+	Session    Session
+	Available  bool         // has sent available presence
+	Priority   int          // from its last available presence
+	Presence   *xml.Element // last available presence it broadcast (nil if none)
+	Interested bool         // requested the roster (gets roster pushes)
+}
+
+// Router is the local session table.
+type Router struct {
+	mu    sync.RWMutex
+	users map[string][]*Resource // bare JID -> bound resources
+	count int
+}
+
+// New returns an empty router.
+func New() *Router {
+	return &Router{users: make(map[string][]*Resource)}
+}
+
+// Bind registers s under its full JID. If a session is already bound to
+// that full JID it is replaced and returned, so the caller can close it
+// with <conflict/> (RFC 6120 §7.7.2.2: the new session wins).
+func (r *Router) Bind(s Session) (replaced Session) {
+	j := s.JID()
+	bare := j.Bare().String()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	list := r.users[bare]
+	for i, res := range list {
+		if res.Session.JID() == j {
+			replaced = res.Session
+			list[i] = &Resource{Session: s}
+			return replaced
+		}
+	}
+	r.users[bare] = append(list, &Resource{Session: s})
+	r.count++
+	return nil
+}
+
+// Unbind removes s if it is still the session bound to its JID and
+// returns its last state; ok is false if it was not bound (or already
+// replaced by a newer session).
+func (r *Router) Unbind(s Session) (last Resource, ok bool) {
+	bare := s.JID().Bare().String()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	list := r.users[bare]
+	for i, res := range list {
+		if res.Session == s {
+			last = *res
+			list = append(list[:i:i], list[i+1:]...)
+			if len(list) == 0 {
+				delete(r.users, bare)
+			} else {
+				r.users[bare] = list
+			}
+			r.count--
+			return last, true
+		}
+	}
+	return Resource{}, false
+}
+
+// SetPresence records the session's broadcast presence. It reports the
+// previous availability so callers can tell initial presence apart.
+func (r *Router) SetPresence(s Session, available bool, priority int, presence *xml.Element) (wasAvailable bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, res := range r.users[s.JID().Bare().String()] {
+		if res.Session == s {
+			wasAvailable = res.Available
+			res.Available, res.Priority, res.Presence = available, priority, presence
+			if !available {
+				res.Presence = nil
+			}
+			return wasAvailable
+		}
+	}
+	return false
+}
+
+// SetInterested marks s as an interested resource (RFC 6121 §2.1.6).
+func (r *Router) SetInterested(s Session) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, res := range r.users[s.JID().Bare().String()] {
+		if res.Session == s {
+			res.Interested = true
+		}
+	}
+}
+
+// Resources returns snapshots of the resources bound for a bare JID.
+func (r *Router) Resources(bare string) []Resource {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	list := r.users[bare]
+	if len(list) == 0 {
+		return nil
+	}
+	out := make([]Resource, len(list))
+	for i, res := range list {
+		out[i] = *res
+	}
+	return out
+}
+
+// Resource returns the snapshot of the resource bound to a full JID.
+func (r *Router) Resource(full jid.JID) (Resource, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	for _, res := range r.users[full.Bare().String()] {
+		if res.Session.JID() == full {
+			return *res, true
+		}
+	}
+	return Resource{}, false
+}
+
+// Online reports whether any resource of bare is bound.
+func (r *Router) Online(bare string) bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return len(r.users[bare]) > 0
+}
+
+// Count is the number of bound sessions.
+func (r *Router) Count() int {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.count
+}
+
+// All returns every bound session (for shutdown).
+func (r *Router) All() []Session {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	out := make([]Session, 0, r.count)
+	for _, list := range r.users {
+		for _, res := range list {
+			out = append(out, res.Session)
+		}
+	}
+	return out
+}

@@ -1,0 +1,243 @@
+// Package server wires Parley together: configuration → storage →
+// modules → listeners, started in that order and stopped in reverse.
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/parley-im/parley/c2s"
+	"github.com/parley-im/parley/config"
+	"github.com/parley-im/parley/im"
+	"github.com/parley-im/parley/im/disco"
+	"github.com/parley-im/parley/im/offline"
+	"github.com/parley-im/parley/im/ping"
+	"github.com/parley-im/parley/im/roster"
+	"github.com/parley-im/parley/im/version"
+	"github.com/parley-im/parley/metrics"
+	"github.com/parley-im/parley/router"
+	"github.com/parley-im/parley/store"
+	"github.com/parley-im/parley/xmpp/ns"
+	"github.com/parley-im/parley/xmpp/stanza"
+	"github.com/parley-im/parley/xmpp/xml"
+)
+
+// Version is the software version reported by XEP-0092 and `parley version`.
+var Version = "0.1.0-dev"
+
+// Server is one running Parley node.
+type Server struct {
+	cfg     config.Config
+	log     *slog.Logger
+	metrics *metrics.Metrics
+
+	store  store.Store
+	router *router.Router
+	c2s    *c2s.Server
+	http   *http.Server
+
+	mu       sync.Mutex
+	addrs    map[string]net.Addr // listener name -> bound address
+	ready    atomic.Bool
+	wg       sync.WaitGroup
+	stopOnce sync.Once
+	stopErr  error
+}
+
+// New prepares a server from a validated configuration.
+func New(cfg config.Config, log *slog.Logger) *Server {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Server{cfg: cfg, log: log, metrics: metrics.New(), addrs: make(map[string]net.Addr)}
+}
+
+// Start opens storage, wires the modules and starts every listener. It
+// returns once all listeners accept connections; /healthz answers 200
+// from then on.
+func (s *Server) Start(ctx context.Context) error {
+	st, err := openStore(ctx, s.cfg)
+	if err != nil {
+		return err
+	}
+	s.store = st
+
+	tlsConf, err := s.tlsConfig()
+	if err != nil {
+		st.Close()
+		return err
+	}
+
+	s.router = router.New()
+	isLocal := s.cfg.HasHost
+	exists := func(ctx context.Context, bare string) bool {
+		_, err := st.User(ctx, bare)
+		return err == nil
+	}
+	engine := roster.New(roster.Config{Store: st, Router: s.router, IsLocal: isLocal, UserExists: exists, Logger: s.log})
+	mux := im.NewMux()
+	mux.Handle(ns.Roster, "query", im.ToAccount, engine.HandleIQ)
+	// RFC 3921 session establishment is a no-op kept for old clients.
+	mux.Handle(ns.Session, "session", im.ToServer|im.ToAccount, func(_ context.Context, sess router.Session, iq *xml.Element) {
+		sess.Deliver(stanza.Result(iq))
+	})
+	ping.Register(mux)
+	version.Register(mux, "Parley", Version, false)
+	disco.Register(mux, "Parley", nil)
+	mux.AddFeature(im.ToServer, ns.Offline)
+	mux.AddFeature(im.ToServer, ns.ChatStates)
+	mux.AddFeature(im.ToAccount, ns.ChatStates)
+	dispatcher := im.New(im.Config{
+		Router: s.router, Roster: engine, Mux: mux, IsLocal: isLocal, UserExists: exists, Logger: s.log,
+		Offline: offline.New(st, s.cfg.Offline.MaxMessages, s.log),
+		Metrics: im.Metrics{
+			Stored:  s.metrics.OfflineStored.Inc,
+			Bounced: func(c string) { s.metrics.Bounced.WithLabelValues(c).Inc() },
+		},
+	})
+
+	lim := s.cfg.Limits
+	s.c2s = c2s.New(c2s.Config{
+		Hosts:                 s.cfg.Hosts,
+		TLS:                   tlsConf,
+		RequireTLS:            !s.cfg.C2S.AllowPlaintext,
+		XMLLimits:             xml.Limits{MaxStanzaBytes: lim.MaxStanzaBytes, MaxDepth: lim.MaxDepth, MaxAttrs: xml.DefaultLimits.MaxAttrs},
+		HandshakeTimeout:      s.cfg.C2S.HandshakeTimeout.Duration,
+		PingInterval:          s.cfg.C2S.PingInterval.Duration,
+		PingTimeout:           s.cfg.C2S.PingTimeout.Duration,
+		QueueBytes:            lim.OutboundQueueBytes,
+		QueueStanzas:          lim.OutboundQueueStanzas,
+		StanzasPerSecond:      lim.StanzasPerSecond,
+		StanzaBurst:           lim.StanzaBurst,
+		MaxConnections:        lim.MaxConnections,
+		MaxPerIP:              lim.MaxConnectionsPerIP,
+		AuthFailuresPerMinute: lim.AuthFailuresPerMinute,
+	}, st, dispatcher, s.metrics, s.log)
+
+	if err := s.listen(ctx, tlsConf); err != nil {
+		s.Stop(context.Background())
+		return err
+	}
+	s.ready.Store(true)
+	s.log.Info("parley started", "version", Version, "hosts", s.cfg.Hosts, "addrs", s.addrList())
+	return nil
+}
+
+func (s *Server) listen(ctx context.Context, tlsConf *tls.Config) error {
+	type lis struct {
+		name, addr string
+		serve      func(net.Listener)
+	}
+	var all []lis
+	if a := s.cfg.C2S.Listen; a != "" {
+		all = append(all, lis{"c2s", a, func(l net.Listener) { s.c2s.Serve(ctx, l, false) }})
+	}
+	if a := s.cfg.C2S.TLSListen; a != "" {
+		all = append(all, lis{"c2s_tls", a, func(l net.Listener) { s.c2s.Serve(ctx, l, true) }})
+	}
+	if a := s.cfg.HTTP.Listen; a != "" {
+		s.http = &http.Server{Handler: s.httpHandler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+		all = append(all, lis{"http", a, func(l net.Listener) { s.http.Serve(l) }})
+	}
+	for _, l := range all {
+		ln, err := net.Listen("tcp", l.addr)
+		if err != nil {
+			return fmt.Errorf("listen %s on %s: %w", l.name, l.addr, err)
+		}
+		s.mu.Lock()
+		s.addrs[l.name] = ln.Addr()
+		s.mu.Unlock()
+		s.wg.Add(1)
+		go func(serve func(net.Listener)) {
+			defer s.wg.Done()
+			serve(ln)
+		}(l.serve)
+		if l.name == "c2s_tls" && tlsConf == nil {
+			return errors.New("listen c2s_tls: no TLS certificate")
+		}
+	}
+	return nil
+}
+
+func (s *Server) httpHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		if !s.ready.Load() {
+			http.Error(w, "starting", http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.Registry, promhttp.HandlerOpts{}))
+	return mux
+}
+
+func (s *Server) tlsConfig() (*tls.Config, error) {
+	cert, generated, err := loadOrCreateCertificate(s.cfg.TLS.CertFile, s.cfg.TLS.KeyFile, s.cfg.DataDir, s.cfg.Hosts)
+	if err != nil {
+		return nil, err
+	}
+	if generated {
+		s.log.Warn("using a self-signed certificate; configure tls.cert_file and tls.key_file for production", "dir", s.cfg.DataDir)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
+}
+
+// Stop ends every stream with <system-shutdown/>, waits for sessions to
+// finish (bounded by ctx), stops the listeners and closes storage.
+func (s *Server) Stop(ctx context.Context) error {
+	s.stopOnce.Do(func() { s.stopErr = s.stop(ctx) })
+	return s.stopErr
+}
+
+func (s *Server) stop(ctx context.Context) error {
+	s.ready.Store(false)
+	var errs []error
+	if s.c2s != nil {
+		errs = append(errs, s.c2s.Stop(ctx))
+	}
+	if s.http != nil {
+		errs = append(errs, s.http.Shutdown(ctx))
+	}
+	s.wg.Wait()
+	if s.store != nil {
+		errs = append(errs, s.store.Close())
+	}
+	s.log.Info("parley stopped")
+	return errors.Join(errs...)
+}
+
+// Addr returns the bound address of a listener ("c2s", "c2s_tls",
+// "http"), or nil. Useful with port 0.
+func (s *Server) Addr(name string) net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.addrs[name]
+}
+
+func (s *Server) addrList() map[string]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]string, len(s.addrs))
+	for k, v := range s.addrs {
+		out[k] = v.String()
+	}
+	return out
+}
+
+// Store returns the server's store (for tests and admin tooling).
+func (s *Server) Store() store.Store { return s.store }
+
+// Router returns the session table (for tests).
+func (s *Server) Router() *router.Router { return s.router }

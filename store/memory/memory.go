@@ -1,0 +1,272 @@
+// Package memory is an in-memory store.Store for tests: everything is
+// lost when the process ends. One mutex guards all data; values are
+// copied in and out so callers never share state with the store.
+package memory
+
+import (
+	"context"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/parley-im/parley/store"
+)
+
+type lastPresence struct {
+	stanza []byte
+	at     time.Time
+}
+
+// Store is the in-memory implementation.
+type Store struct {
+	mu       sync.Mutex
+	users    map[string]store.User
+	rosters  map[string]map[string]store.RosterItem
+	versions map[string]int64
+	offline  map[string][]store.OfflineMessage
+	nextID   int64
+	requests map[string][]store.SubscriptionRequest
+	last     map[string]lastPresence
+}
+
+// New returns an empty store.
+func New() *Store {
+	return &Store{
+		users:    make(map[string]store.User),
+		rosters:  make(map[string]map[string]store.RosterItem),
+		versions: make(map[string]int64),
+		offline:  make(map[string][]store.OfflineMessage),
+		requests: make(map[string][]store.SubscriptionRequest),
+		last:     make(map[string]lastPresence),
+	}
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Close does nothing.
+func (s *Store) Close() error { return nil }
+
+func cloneCred(c store.SCRAMCredential) store.SCRAMCredential {
+	return store.SCRAMCredential{Salt: slices.Clone(c.Salt), Iterations: c.Iterations,
+		StoredKey: slices.Clone(c.StoredKey), ServerKey: slices.Clone(c.ServerKey)}
+}
+
+func cloneUser(u store.User) store.User {
+	u.SHA1, u.SHA256 = cloneCred(u.SHA1), cloneCred(u.SHA256)
+	return u
+}
+
+func cloneItem(it store.RosterItem) store.RosterItem {
+	it.Groups = slices.Clone(it.Groups)
+	return it
+}
+
+// CreateUser implements store.Users.
+func (s *Store) CreateUser(_ context.Context, u store.User) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.users[u.JID]; ok {
+		return store.ErrExists
+	}
+	s.users[u.JID] = cloneUser(u)
+	return nil
+}
+
+// User implements store.Users.
+func (s *Store) User(_ context.Context, jid string) (store.User, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, ok := s.users[jid]
+	if !ok {
+		return store.User{}, store.ErrNotFound
+	}
+	return cloneUser(u), nil
+}
+
+// SetCredentials implements store.Users.
+func (s *Store) SetCredentials(_ context.Context, jid string, sha1, sha256 store.SCRAMCredential) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, ok := s.users[jid]
+	if !ok {
+		return store.ErrNotFound
+	}
+	u.SHA1, u.SHA256 = cloneCred(sha1), cloneCred(sha256)
+	s.users[jid] = u
+	return nil
+}
+
+// DeleteUser implements store.Users.
+func (s *Store) DeleteUser(_ context.Context, jid string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.users[jid]; !ok {
+		return store.ErrNotFound
+	}
+	delete(s.users, jid)
+	delete(s.rosters, jid)
+	delete(s.versions, jid)
+	delete(s.offline, jid)
+	delete(s.requests, jid)
+	delete(s.last, jid)
+	return nil
+}
+
+// ListUsers implements store.Users.
+func (s *Store) ListUsers(_ context.Context, domain string) ([]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for j := range s.users {
+		if domain == "" || strings.HasSuffix(j, "@"+domain) {
+			out = append(out, j)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// Roster implements store.Rosters.
+func (s *Store) Roster(_ context.Context, owner string) ([]store.RosterItem, int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []store.RosterItem
+	for _, it := range s.rosters[owner] {
+		out = append(out, cloneItem(it))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Contact < out[j].Contact })
+	return out, s.versions[owner], nil
+}
+
+// RosterItem implements store.Rosters.
+func (s *Store) RosterItem(_ context.Context, owner, contact string) (store.RosterItem, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	it, ok := s.rosters[owner][contact]
+	if !ok {
+		return store.RosterItem{}, store.ErrNotFound
+	}
+	return cloneItem(it), nil
+}
+
+// PutRosterItem implements store.Rosters.
+func (s *Store) PutRosterItem(_ context.Context, owner string, item store.RosterItem) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.rosters[owner]
+	if r == nil {
+		r = make(map[string]store.RosterItem)
+		s.rosters[owner] = r
+	}
+	r[item.Contact] = cloneItem(item)
+	s.versions[owner]++
+	return s.versions[owner], nil
+}
+
+// DeleteRosterItem implements store.Rosters.
+func (s *Store) DeleteRosterItem(_ context.Context, owner, contact string) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.rosters[owner][contact]; !ok {
+		return 0, store.ErrNotFound
+	}
+	delete(s.rosters[owner], contact)
+	s.versions[owner]++
+	return s.versions[owner], nil
+}
+
+// StoreOffline implements store.Offline.
+func (s *Store) StoreOffline(_ context.Context, owner string, stanza []byte, max int) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if max > 0 && len(s.offline[owner]) >= max {
+		return store.ErrQuotaExceeded
+	}
+	s.nextID++
+	s.offline[owner] = append(s.offline[owner], store.OfflineMessage{ID: s.nextID, Stanza: slices.Clone(stanza), Stored: time.Now().UTC()})
+	return nil
+}
+
+// OfflineMessages implements store.Offline.
+func (s *Store) OfflineMessages(_ context.Context, owner string) ([]store.OfflineMessage, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]store.OfflineMessage, len(s.offline[owner]))
+	for i, m := range s.offline[owner] {
+		m.Stanza = slices.Clone(m.Stanza)
+		out[i] = m
+	}
+	return out, nil
+}
+
+// DeleteOffline implements store.Offline.
+func (s *Store) DeleteOffline(_ context.Context, owner string, ids []int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.offline[owner] = slices.DeleteFunc(s.offline[owner], func(m store.OfflineMessage) bool { return slices.Contains(ids, m.ID) })
+	return nil
+}
+
+// CountOffline implements store.Offline.
+func (s *Store) CountOffline(_ context.Context, owner string) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.offline[owner]), nil
+}
+
+// PutSubscriptionRequest implements store.Presence.
+func (s *Store) PutSubscriptionRequest(_ context.Context, owner string, req store.SubscriptionRequest) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	req.Stanza = slices.Clone(req.Stanza)
+	list := s.requests[owner]
+	for i, r := range list {
+		if r.From == req.From {
+			list[i] = req
+			return nil
+		}
+	}
+	s.requests[owner] = append(list, req)
+	return nil
+}
+
+// DeleteSubscriptionRequest implements store.Presence.
+func (s *Store) DeleteSubscriptionRequest(_ context.Context, owner, from string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests[owner] = slices.DeleteFunc(s.requests[owner], func(r store.SubscriptionRequest) bool { return r.From == from })
+	return nil
+}
+
+// SubscriptionRequests implements store.Presence.
+func (s *Store) SubscriptionRequests(_ context.Context, owner string) ([]store.SubscriptionRequest, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]store.SubscriptionRequest, len(s.requests[owner]))
+	for i, r := range s.requests[owner] {
+		r.Stanza = slices.Clone(r.Stanza)
+		out[i] = r
+	}
+	return out, nil
+}
+
+// SetLastPresence implements store.Presence.
+func (s *Store) SetLastPresence(_ context.Context, owner string, stanza []byte, at time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.last[owner] = lastPresence{slices.Clone(stanza), at}
+	return nil
+}
+
+// LastPresence implements store.Presence.
+func (s *Store) LastPresence(_ context.Context, owner string) ([]byte, time.Time, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l, ok := s.last[owner]
+	if !ok {
+		return nil, time.Time{}, store.ErrNotFound
+	}
+	return slices.Clone(l.stanza), l.at, nil
+}

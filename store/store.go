@@ -1,0 +1,130 @@
+// Package store declares the records Parley persists and the small
+// repository interfaces the server consumes. Implementations live in
+// sub-packages: sqlite (the embedded default), memory (tests); a
+// PostgreSQL implementation can be added without changing callers.
+//
+// JIDs passed to a store are already normalized bare JIDs
+// ("user@domain"); stores never parse or normalize them.
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// SCRAMCredential is the server-side SCRAM state for one hash function
+// (RFC 5802 §3): the password itself is never stored.
+type SCRAMCredential struct {
+	Salt       []byte
+	Iterations int
+	StoredKey  []byte
+	ServerKey  []byte
+}
+
+// User is an account.
+type User struct {
+	JID       string // bare JID, e.g. "alice@example.com"
+	SHA1      SCRAMCredential
+	SHA256    SCRAMCredential
+	CreatedAt time.Time
+}
+
+// Subscription values of a roster item (RFC 6121 §2.1.2.5).
+const (
+	SubNone = "none"
+	SubTo   = "to"
+	SubFrom = "from"
+	SubBoth = "both"
+)
+
+// RosterItem is one contact in a user's roster.
+type RosterItem struct {
+	Contact      string // bare JID of the contact
+	Name         string
+	Subscription string // SubNone, SubTo, SubFrom, SubBoth
+	AskOut       bool   // we sent a subscribe request not yet answered ("pending out")
+	PendingIn    bool   // the contact asked to subscribe to us and we have not answered
+	Approved     bool   // pre-approved subscription (RFC 6121 §3.4)
+	Groups       []string
+}
+
+// OfflineMessage is a message stored for a user who was not online.
+type OfflineMessage struct {
+	ID     int64
+	Stanza []byte // the serialized <message/>, with a <delay/> already added
+	Stored time.Time
+}
+
+// SubscriptionRequest is an inbound presence subscription request kept
+// until the user answers it, so it can be re-delivered at each login.
+type SubscriptionRequest struct {
+	From   string // bare JID of the requester
+	Stanza []byte // the <presence type='subscribe'/> as received
+}
+
+// Users stores accounts.
+type Users interface {
+	// CreateUser adds an account; ErrExists if it is already there.
+	CreateUser(ctx context.Context, u User) error
+	// User returns the account or ErrNotFound.
+	User(ctx context.Context, jid string) (User, error)
+	// SetCredentials replaces the SCRAM credentials; ErrNotFound if absent.
+	SetCredentials(ctx context.Context, jid string, sha1, sha256 SCRAMCredential) error
+	// DeleteUser removes the account and everything it owns (roster,
+	// offline messages, requests, last presence); ErrNotFound if absent.
+	DeleteUser(ctx context.Context, jid string) error
+	// ListUsers returns the bare JIDs of a domain ("" for all), sorted.
+	ListUsers(ctx context.Context, domain string) ([]string, error)
+}
+
+// Rosters stores rosters (RFC 6121 §2) with a per-user version counter
+// for roster versioning (XEP-0237). Every change increments it.
+type Rosters interface {
+	// Roster returns all items of owner and the current version.
+	Roster(ctx context.Context, owner string) ([]RosterItem, int64, error)
+	// RosterItem returns one item or ErrNotFound.
+	RosterItem(ctx context.Context, owner, contact string) (RosterItem, error)
+	// PutRosterItem inserts or replaces an item and returns the new version.
+	PutRosterItem(ctx context.Context, owner string, item RosterItem) (int64, error)
+	// DeleteRosterItem removes an item and returns the new version;
+	// ErrNotFound if absent.
+	DeleteRosterItem(ctx context.Context, owner, contact string) (int64, error)
+}
+
+// Offline stores messages for users who were not online (XEP-0160).
+type Offline interface {
+	// StoreOffline appends a message; ErrQuotaExceeded when owner already
+	// has max messages (max <= 0 means no limit).
+	StoreOffline(ctx context.Context, owner string, stanza []byte, max int) error
+	// OfflineMessages returns owner's stored messages, oldest first.
+	OfflineMessages(ctx context.Context, owner string) ([]OfflineMessage, error)
+	// DeleteOffline removes the given messages once they were delivered.
+	DeleteOffline(ctx context.Context, owner string, ids []int64) error
+	// CountOffline returns how many messages wait for owner.
+	CountOffline(ctx context.Context, owner string) (int, error)
+}
+
+// Presence stores what must outlive a session: pending subscription
+// requests and the last unavailable presence.
+type Presence interface {
+	// PutSubscriptionRequest stores (or replaces) a request from req.From.
+	PutSubscriptionRequest(ctx context.Context, owner string, req SubscriptionRequest) error
+	// DeleteSubscriptionRequest removes a request; no error if absent.
+	DeleteSubscriptionRequest(ctx context.Context, owner, from string) error
+	// SubscriptionRequests returns owner's pending requests, oldest first.
+	SubscriptionRequests(ctx context.Context, owner string) ([]SubscriptionRequest, error)
+	// SetLastPresence stores the last unavailable presence of owner.
+	SetLastPresence(ctx context.Context, owner string, stanza []byte, at time.Time) error
+	// LastPresence returns it, or ErrNotFound.
+	LastPresence(ctx context.Context, owner string) ([]byte, time.Time, error)
+}
+
+// Store is everything a Parley server persists.
+type Store interface {
+	Users
+	Rosters
+	Offline
+	Presence
+	// Close flushes and releases the store.
+	Close() error
+}

@@ -1,0 +1,29 @@
+// Package ns lists the XML namespaces Parley speaks.
+package ns
+
+// Core (RFC 6120 / RFC 6121).
+const (
+	Client      = "jabber:client"
+	Server      = "jabber:server"
+	Stream      = "http://etherx.jabber.org/streams"
+	Streams     = "urn:ietf:params:xml:ns:xmpp-streams" // stream error conditions
+	Stanzas     = "urn:ietf:params:xml:ns:xmpp-stanzas" // stanza error conditions
+	TLS         = "urn:ietf:params:xml:ns:xmpp-tls"
+	SASL        = "urn:ietf:params:xml:ns:xmpp-sasl"
+	Bind        = "urn:ietf:params:xml:ns:xmpp-bind"
+	Session     = "urn:ietf:params:xml:ns:xmpp-session"
+	Roster      = "jabber:iq:roster"
+	RosterVer   = "urn:xmpp:features:rosterver"
+	PreApproval = "urn:xmpp:features:pre-approval"
+)
+
+// Extensions.
+const (
+	DiscoInfo  = "http://jabber.org/protocol/disco#info"  // XEP-0030
+	DiscoItems = "http://jabber.org/protocol/disco#items" // XEP-0030
+	Ping       = "urn:xmpp:ping"                          // XEP-0199
+	Version    = "jabber:iq:version"                      // XEP-0092
+	ChatStates = "http://jabber.org/protocol/chatstates"  // XEP-0085
+	Delay      = "urn:xmpp:delay"                         // XEP-0203
+	Offline    = "msgoffline"                             // XEP-0160 disco feature
+)

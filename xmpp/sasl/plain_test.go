@@ -1,0 +1,123 @@
+package sasl
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+)
+
+func plainMsg(authzid, authcid, passwd string) []byte {
+	return []byte(authzid + "\x00" + authcid + "\x00" + passwd)
+}
+
+func TestPLAINSuccess(t *testing.T) {
+	for user, pass := range testUsers {
+		for _, authzid := range []string{"", "admin@example.com"} {
+			l := newLookup(t)
+			m := mustServer(t, Plain, l.lookup)
+			out, done, err := m.Next(ctx, plainMsg(authzid, user, pass))
+			if err != nil || !done || out != nil {
+				t.Errorf("%q/%q authzid %q: %q %v %v", user, pass, authzid, out, done, err)
+				continue
+			}
+			if m.Identity() != user || m.Authzid() != authzid {
+				t.Errorf("Identity, Authzid = %q, %q", m.Identity(), m.Authzid())
+			}
+			if len(l.calls) != 1 || l.calls[0] != user+"|"+SCRAMSHA256 {
+				t.Errorf("lookups %q", l.calls)
+			}
+			if _, _, err := m.Next(ctx, plainMsg("", user, pass)); !errors.Is(err, ErrMalformedRequest) {
+				t.Errorf("Next after done: %v", err)
+			}
+		}
+	}
+}
+
+func TestPLAINPasswordPreparation(t *testing.T) {
+	// Stored from "pass\u00a0word"; OpaqueString maps any space to U+0020.
+	for _, p := range []string{"pass word", "pass\u00a0word", "pass\u3000word"} {
+		m := mustServer(t, Plain, newLookup(t).lookup)
+		if _, _, err := m.Next(ctx, plainMsg("", "nbsp-user", p)); err != nil {
+			t.Errorf("%q: %v", p, err)
+		}
+	}
+	// Stored from "Pässwörd" (NFC); a decomposed form is the same password.
+	m := mustServer(t, Plain, newLookup(t).lookup)
+	if _, _, err := m.Next(ctx, plainMsg("", "jürgen", "Pa\u0308sswo\u0308rd")); err != nil {
+		t.Errorf("NFD password: %v", err)
+	}
+}
+
+func TestPLAINFailure(t *testing.T) {
+	for name, msg := range map[string][]byte{
+		"wrong password":    plainMsg("", "juliet", "r0m30"),
+		"case differs":      plainMsg("", "juliet", "R0M30 MYR0M30"),
+		"unknown user":      plainMsg("", "romeo", "pencil"),
+		"unpreparable pass": plainMsg("", "juliet", "a\u0007b"),
+	} {
+		l := newLookup(t)
+		m := mustServer(t, Plain, l.lookup)
+		out, done, err := m.Next(ctx, msg)
+		if !errors.Is(err, ErrNotAuthorized) || done || out != nil {
+			t.Errorf("%s: %q %v %v", name, out, done, err)
+		}
+		if errors.Is(err, ErrUnknownUser) {
+			t.Errorf("%s: error wraps ErrUnknownUser", name)
+		}
+		if m.Identity() != "" || m.Authzid() != "" {
+			t.Errorf("%s: identity after failure", name)
+		}
+	}
+}
+
+func TestPLAINMalformed(t *testing.T) {
+	for name, msg := range map[string]string{
+		"no NUL":          "julietpencil",
+		"one NUL":         "juliet\x00pencil",
+		"three NULs":      "\x00juliet\x00pen\x00cil",
+		"trailing NUL":    "\x00juliet\x00pencil\x00",
+		"empty authcid":   "\x00\x00pencil",
+		"empty password":  "\x00juliet\x00",
+		"only NULs":       "\x00\x00",
+		"bad UTF-8 user":  "\x00jul\xffiet\x00pencil",
+		"bad UTF-8 pass":  "\x00juliet\x00pen\xc3",
+		"bad UTF-8 authz": "\xff\x00juliet\x00pencil",
+		"too big":         "\x00juliet\x00" + strings.Repeat("p", MaxMessageSize),
+	} {
+		l := newLookup(t)
+		m := mustServer(t, Plain, l.lookup)
+		out, done, err := m.Next(ctx, []byte(msg))
+		if !errors.Is(err, ErrMalformedRequest) || done || out != nil {
+			t.Errorf("%s: %q %v %v", name, out, done, err)
+		}
+		if len(l.calls) != 0 {
+			t.Errorf("%s: lookup called", name)
+		}
+	}
+}
+
+func TestPLAINEmptyInitialResponse(t *testing.T) {
+	m := mustServer(t, Plain, newLookup(t).lookup)
+	out, done, err := m.Next(ctx, nil)
+	if err != nil || done || out == nil || len(out) != 0 {
+		t.Fatalf("empty initial response: %q %v %v", out, done, err)
+	}
+	if _, done, err := m.Next(ctx, plainMsg("", "juliet", testUsers["juliet"])); err != nil || !done {
+		t.Fatalf("after challenge: %v %v", done, err)
+	}
+	m = mustServer(t, Plain, newLookup(t).lookup)
+	m.Next(ctx, []byte{})
+	if _, _, err := m.Next(ctx, []byte{}); !errors.Is(err, ErrMalformedRequest) {
+		t.Errorf("second empty message: %v", err)
+	}
+}
+
+func TestPLAINLookupError(t *testing.T) {
+	boom := errors.New("boom")
+	lookup := func(context.Context, string, string) (Credential, error) { return Credential{}, boom }
+	_, _, err := mustServer(t, Plain, lookup).Next(ctx, plainMsg("", "juliet", "x"))
+	if !errors.Is(err, ErrTemporaryAuthFailure) || !errors.Is(err, boom) {
+		t.Errorf("err = %v", err)
+	}
+}

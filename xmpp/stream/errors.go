@@ -1,0 +1,57 @@
+package stream
+
+import (
+	"github.com/parley-im/parley/xmpp/ns"
+	"github.com/parley-im/parley/xmpp/xml"
+)
+
+// Condition is a stream error condition (RFC 6120 §4.9.3). A stream
+// error is unrecoverable: the stream is closed after it.
+type Condition string
+
+// The conditions Parley sends.
+const (
+	BadFormat             Condition = "bad-format"
+	Conflict              Condition = "conflict"
+	ConnectionTimeout     Condition = "connection-timeout"
+	HostUnknown           Condition = "host-unknown"
+	InternalServerError   Condition = "internal-server-error"
+	InvalidFrom           Condition = "invalid-from"
+	InvalidNamespace      Condition = "invalid-namespace"
+	NotAuthorized         Condition = "not-authorized"
+	NotWellFormed         Condition = "not-well-formed"
+	PolicyViolation       Condition = "policy-violation"
+	ResourceConstraint    Condition = "resource-constraint"
+	RestrictedXML         Condition = "restricted-xml"
+	SystemShutdown        Condition = "system-shutdown"
+	UnsupportedStanzaType Condition = "unsupported-stanza-type"
+	UnsupportedVersion    Condition = "unsupported-version"
+	UnsupportedEncoding   Condition = "unsupported-encoding"
+	UndefinedCondition    Condition = "undefined-condition"
+)
+
+// Error is a stream error with an optional text, usable as a Go error.
+type Error struct {
+	Condition Condition
+	Text      string
+}
+
+func (e *Error) Error() string {
+	if e.Text == "" {
+		return "stream error: " + string(e.Condition)
+	}
+	return "stream error: " + string(e.Condition) + ": " + e.Text
+}
+
+// Element builds the <stream:error/> element.
+func (e *Error) Element() *xml.Element {
+	el := xml.NewElement(ns.Stream, "error")
+	el.AddChild(xml.NewElement(ns.Streams, string(e.Condition)))
+	if e.Text != "" {
+		el.AddChild(xml.NewElement(ns.Streams, "text").SetText(e.Text))
+	}
+	return el
+}
+
+// Errorf is shorthand for &Error{cond, text}.
+func Errorf(cond Condition, text string) *Error { return &Error{Condition: cond, Text: text} }

@@ -1,0 +1,205 @@
+package xml
+
+import (
+	"bytes"
+	"unicode/utf8"
+)
+
+// EscapeText writes s as XML character data.
+func EscapeText(w *bytes.Buffer, s string) {
+	last := 0
+	for i := 0; i < len(s); i++ {
+		var esc string
+		switch s[i] {
+		case '&':
+			esc = "&amp;"
+		case '<':
+			esc = "&lt;"
+		case '>':
+			esc = "&gt;"
+		case '\r':
+			esc = "&#xD;"
+		default:
+			continue
+		}
+		w.WriteString(s[last:i])
+		w.WriteString(esc)
+		last = i + 1
+	}
+	w.WriteString(s[last:])
+}
+
+// EscapeAttr writes s as an attribute value delimited by apostrophes.
+// Whitespace other than space is written as character references so
+// that attribute-value normalization keeps it.
+func EscapeAttr(w *bytes.Buffer, s string) {
+	last := 0
+	for i := 0; i < len(s); i++ {
+		var esc string
+		switch s[i] {
+		case '&':
+			esc = "&amp;"
+		case '<':
+			esc = "&lt;"
+		case '>':
+			esc = "&gt;"
+		case '\'':
+			esc = "&apos;"
+		case '"':
+			esc = "&quot;"
+		case '\n':
+			esc = "&#xA;"
+		case '\r':
+			esc = "&#xD;"
+		case '\t':
+			esc = "&#x9;"
+		default:
+			continue
+		}
+		w.WriteString(s[last:i])
+		w.WriteString(esc)
+		last = i + 1
+	}
+	w.WriteString(s[last:])
+}
+
+// unescape decodes character data or an attribute value: the five
+// predefined entities and character references. Other entities are
+// restricted XML; raw '<' and invalid characters are not well-formed.
+// attr applies attribute-value normalization of whitespace.
+func unescape(b []byte, attr bool) (string, error) {
+	if err := checkChars(b); err != nil {
+		return "", err
+	}
+	amp := bytes.IndexByte(b, '&')
+	if amp < 0 && !attr {
+		return string(b), nil
+	}
+	if amp < 0 && bytes.IndexAny(b, "\t\n\r") < 0 {
+		return string(b), nil
+	}
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); {
+		c := b[i]
+		switch {
+		case c == '&':
+			end := bytes.IndexByte(b[i:], ';')
+			if end < 0 || end > 12 {
+				return "", errorf(ErrNotWellFormed, "unterminated entity reference")
+			}
+			ref := b[i+1 : i+end]
+			r, err := entity(ref)
+			if err != nil {
+				return "", err
+			}
+			out = utf8.AppendRune(out, r)
+			i += end + 1
+		case attr && (c == '\t' || c == '\n' || c == '\r'):
+			out = append(out, ' ')
+			i++
+		default:
+			out = append(out, c)
+			i++
+		}
+	}
+	return string(out), nil
+}
+
+func entity(ref []byte) (rune, error) {
+	switch string(ref) {
+	case "lt":
+		return '<', nil
+	case "gt":
+		return '>', nil
+	case "amp":
+		return '&', nil
+	case "quot":
+		return '"', nil
+	case "apos":
+		return '\'', nil
+	}
+	if len(ref) < 2 || ref[0] != '#' {
+		if len(ref) > 0 && isNameBytes(ref) {
+			return 0, errorf(ErrRestrictedXML, "entity &%s; is not allowed", ref)
+		}
+		return 0, errorf(ErrNotWellFormed, "bad entity reference")
+	}
+	var n rune
+	digits := ref[1:]
+	base := rune(10)
+	if digits[0] == 'x' {
+		base, digits = 16, digits[1:]
+	}
+	if len(digits) == 0 || len(digits) > 8 {
+		return 0, errorf(ErrNotWellFormed, "bad character reference")
+	}
+	for _, d := range digits {
+		var v rune
+		switch {
+		case d >= '0' && d <= '9':
+			v = rune(d - '0')
+		case base == 16 && d >= 'a' && d <= 'f':
+			v = rune(d-'a') + 10
+		case base == 16 && d >= 'A' && d <= 'F':
+			v = rune(d-'A') + 10
+		default:
+			return 0, errorf(ErrNotWellFormed, "bad character reference")
+		}
+		n = n*base + v
+	}
+	if !isXMLChar(n) {
+		return 0, errorf(ErrNotWellFormed, "character reference to an invalid character")
+	}
+	return n, nil
+}
+
+// isXMLChar is the XML 1.0 Char production.
+func isXMLChar(r rune) bool {
+	return r == 0x9 || r == 0xA || r == 0xD ||
+		(r >= 0x20 && r <= 0xD7FF) || (r >= 0xE000 && r <= 0xFFFD) || (r >= 0x10000 && r <= 0x10FFFF)
+}
+
+// checkChars verifies UTF-8 and the XML Char production.
+func checkChars(b []byte) error {
+	for i := 0; i < len(b); {
+		c := b[i]
+		if c < 0x80 {
+			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
+				return errorf(ErrNotWellFormed, "invalid character 0x%02x", c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && size <= 1 {
+			return errorf(ErrNotWellFormed, "invalid UTF-8")
+		}
+		if !isXMLChar(r) {
+			return errorf(ErrNotWellFormed, "invalid character U+%04X", r)
+		}
+		i += size
+	}
+	return nil
+}
+
+func isNameStart(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' || c == ':' || c >= 0x80
+}
+
+func isNameByte(c byte) bool {
+	return isNameStart(c) || c >= '0' && c <= '9' || c == '-' || c == '.'
+}
+
+func isNameBytes(b []byte) bool {
+	if len(b) == 0 || !isNameStart(b[0]) {
+		return false
+	}
+	for _, c := range b[1:] {
+		if !isNameByte(c) {
+			return false
+		}
+	}
+	return utf8.Valid(b)
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
