@@ -120,6 +120,11 @@ func (s *Session) slowConsumer() {
 	s.srv.metrics.SlowConsumers.Inc()
 	s.log.Warn("slow consumer disconnected", "jid", s.jid.String())
 	s.Close(stream.Errorf(stream.PolicyViolation, "too much data queued: the client does not read fast enough"))
+	// A client that reads nothing would keep the writer blocked: it gets
+	// a grace period to take the stream error, then the write fails.
+	s.connMu.Lock()
+	s.conn.SetWriteDeadline(time.Now().Add(closeGrace))
+	s.connMu.Unlock()
 }
 
 // startWriter starts the writer goroutine. During negotiation the
@@ -143,7 +148,11 @@ func (s *Session) writeLoop() {
 	for range s.out.signal {
 		var closing bool
 		batch, closing = s.out.take(batch)
-		if err := writeBatch(s.conn, batch, s.srv.cfg.WriteTimeout); err != nil {
+		timeout := s.srv.cfg.WriteTimeout
+		if s.closed.Load() {
+			timeout = closeGrace
+		}
+		if err := writeBatch(s.conn, batch, timeout); err != nil {
 			s.log.Debug("write failed", "err", err)
 			s.conn.Close() // unblocks the reader
 			return
