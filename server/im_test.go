@@ -403,3 +403,27 @@ func TestOfflineQuota(t *testing.T) {
 		t.Fatalf("want service-unavailable for q2, got %s", e.String())
 	}
 }
+
+func TestVirtualHosts(t *testing.T) {
+	srv := xmpptest.RunServer(t, func(c *config.Config) { c.Hosts = []string{"localhost", "example.org"} })
+	srv.AddUser("alice@localhost", "secret")
+	srv.AddUser("dave@example.org", "secret")
+	srv.AddUser("alice@example.org", "other")
+	a := online(t, srv, "alice", "a")
+	d := srv.Dial()
+	d.Domain = "example.org"
+	d.Login("dave", "secret", "d")
+	d.Send("<presence/>")
+	a.Send("<message to='dave@example.org' type='chat'><body>across domains</body></message>")
+	d.ExpectMatch("message from the other domain", func(el *xml.Element) bool {
+		return el.Name == "message" && el.Attr("from") == "alice@localhost/a"
+	}, isPresence)
+	// Same localpart, different domain: a different account and password.
+	other := srv.Dial()
+	other.Domain = "example.org"
+	other.Open()
+	if err := other.TryAuthenticate("alice", "secret"); err == nil {
+		t.Fatal("alice@localhost's password opened alice@example.org")
+	}
+	other.Authenticate("alice", "other")
+}
