@@ -59,7 +59,7 @@ func RunServer(t testing.TB, opts ...Options) *Server {
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("test config: %v", err)
 	}
-	level := slog.LevelWarn
+	level := slog.LevelError
 	if os.Getenv("PARLEY_TEST_DEBUG") != "" {
 		level = slog.LevelDebug
 	}
