@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -170,7 +171,7 @@ func (s *Session) writeLoop() {
 // serve runs the session to its end.
 func (s *Session) serve(ctx context.Context) {
 	defer close(s.done)
-	err := s.run(ctx)
+	err := s.runSafely(ctx)
 	var se *stream.Error
 	switch {
 	case errors.As(err, &se):
@@ -197,6 +198,19 @@ func (s *Session) serve(ctx context.Context) {
 		s.srv.metrics.Sessions.Dec()
 		s.log.Info("session ended", "jid", s.jid.String())
 	}
+}
+
+// runSafely runs the session and turns a panic (a bug) into an
+// internal-server-error for this client only, as net/http does for a
+// handler: one bad stanza must not take the server down.
+func (s *Session) runSafely(ctx context.Context) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.Error("panic in session", "panic", r, "stack", string(debug.Stack()))
+			err = stream.Errorf(stream.InternalServerError, "")
+		}
+	}()
+	return s.run(ctx)
 }
 
 // run negotiates the stream and then reads stanzas until the stream ends.
