@@ -1,0 +1,61 @@
+package c2s
+
+import (
+	"bytes"
+	"net"
+	"testing"
+	"time"
+)
+
+func TestQueueLimitsAndFinal(t *testing.T) {
+	overflows := 0
+	q := newOutQueue(10, 3, func() { overflows++ })
+	for _, s := range []string{"aaa", "bbb", "ccc"} {
+		if !q.push([]byte(s)) {
+			t.Fatalf("push %s refused", s)
+		}
+	}
+	if q.push([]byte("d")) {
+		t.Fatal("count limit not enforced")
+	}
+	if q.push([]byte("e")) || overflows != 1 {
+		t.Fatalf("overflow callback ran %d times, want once", overflows)
+	}
+	items, closing := q.take(nil)
+	if len(items) != 3 || closing {
+		t.Fatalf("take: %d items, closing %v", len(items), closing)
+	}
+	q2 := newOutQueue(4, 0, nil)
+	if q2.push([]byte("12345")) {
+		t.Fatal("byte limit not enforced")
+	}
+	if !q2.pushFinal([]byte("</stream:stream>")) {
+		t.Fatal("final bytes must pass the limits")
+	}
+	if q2.push([]byte("x")) || q2.pushFinal([]byte("y")) {
+		t.Fatal("nothing is accepted after the final bytes")
+	}
+	if _, closing := q2.take(nil); !closing {
+		t.Fatal("closing not reported")
+	}
+}
+
+func TestWriteBatchIsOneWrite(t *testing.T) {
+	server, client := net.Pipe()
+	defer server.Close()
+	defer client.Close()
+	got := make(chan []byte, 1)
+	go func() {
+		buf := make([]byte, 100)
+		n, _ := client.Read(buf)
+		got <- buf[:n]
+	}()
+	if err := writeBatch(server, [][]byte{[]byte("<a/>"), []byte("<b/>"), []byte("<c/>")}, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	// net.Pipe delivers each Write as one Read: one read holding all
+	// three elements proves they went out in a single Write.
+	if b := <-got; !bytes.Equal(b, []byte("<a/><b/><c/>")) {
+		t.Fatalf("first read %q", b)
+	}
+}
