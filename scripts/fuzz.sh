@@ -6,7 +6,7 @@ FUZZTIME=${FUZZTIME:-5s}
 cd "$(dirname "$0")/.."
 status=0
 while IFS= read -r file; do
-  dir=$(dirname "$file")
+  dir=$(dirname "${file#./}")
   for target in $(grep -oE '^func (Fuzz[A-Za-z0-9_]+)' "$file" | awk '{print $2}'); do
     echo "fuzz: $target in ./$dir for $FUZZTIME"
     if ! go test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" "./$dir" >/tmp/parley-fuzz.log 2>&1; then
