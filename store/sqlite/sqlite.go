@@ -116,8 +116,8 @@ func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 func (s *Store) CreateUser(ctx context.Context, u store.User) error {
 	_, err := s.w.ExecContext(ctx, `INSERT INTO users (jid, sha1_salt, sha1_iter, sha1_stored, sha1_server,
 		sha256_salt, sha256_iter, sha256_stored, sha256_server, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)`,
-		u.JID, u.SHA1.Salt, u.SHA1.Iterations, u.SHA1.StoredKey, u.SHA1.ServerKey,
-		u.SHA256.Salt, u.SHA256.Iterations, u.SHA256.StoredKey, u.SHA256.ServerKey, ms(u.CreatedAt))
+		u.JID, blob(u.SHA1.Salt), u.SHA1.Iterations, blob(u.SHA1.StoredKey), blob(u.SHA1.ServerKey),
+		blob(u.SHA256.Salt), u.SHA256.Iterations, blob(u.SHA256.StoredKey), blob(u.SHA256.ServerKey), ms(u.CreatedAt))
 	if isUnique(err) {
 		return store.ErrExists
 	}
@@ -149,8 +149,8 @@ func (s *Store) User(ctx context.Context, jid string) (store.User, error) {
 func (s *Store) SetCredentials(ctx context.Context, jid string, sha1, sha256 store.SCRAMCredential) error {
 	res, err := s.w.ExecContext(ctx, `UPDATE users SET sha1_salt=?, sha1_iter=?, sha1_stored=?, sha1_server=?,
 		sha256_salt=?, sha256_iter=?, sha256_stored=?, sha256_server=? WHERE jid=?`,
-		sha1.Salt, sha1.Iterations, sha1.StoredKey, sha1.ServerKey,
-		sha256.Salt, sha256.Iterations, sha256.StoredKey, sha256.ServerKey, jid)
+		blob(sha1.Salt), sha1.Iterations, blob(sha1.StoredKey), blob(sha1.ServerKey),
+		blob(sha256.Salt), sha256.Iterations, blob(sha256.StoredKey), blob(sha256.ServerKey), jid)
 	return affected(res, err, "set credentials "+jid)
 }
 
@@ -199,6 +199,14 @@ func (s *Store) ListUsers(ctx context.Context, domain string) ([]string, error) 
 
 func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// blob keeps an empty credential field from becoming SQL NULL.
+func blob(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
 }
 
 func encodeGroups(g []string) string {

@@ -202,4 +202,15 @@ func isNameBytes(b []byte) bool {
 	return utf8.Valid(b)
 }
 
+// isQName checks a name against Namespaces in XML: a name with at most
+// one colon, which neither starts nor ends it, and a local part that
+// starts like a name.
+func isQName(b []byte) bool {
+	if !isNameBytes(b) {
+		return false
+	}
+	c := bytes.IndexByte(b, ':')
+	return c < 0 || (c > 0 && c < len(b)-1 && isNameStart(b[c+1]) && bytes.IndexByte(b[c+1:], ':') < 0)
+}
+
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }

@@ -175,7 +175,7 @@ func (p *parser) startTag(defSpace string, depth int) (*Element, bool, error) {
 		i++
 	}
 	qname := rest[1:i]
-	if !isNameBytes(qname) {
+	if !isQName(qname) {
 		return nil, false, p.fail(ErrNotWellFormed, "invalid element name")
 	}
 	el := &Element{}
@@ -211,7 +211,7 @@ func (p *parser) startTag(defSpace string, depth int) (*Element, bool, error) {
 			i++
 		}
 		name := rest[ns:i]
-		if !isNameBytes(name) {
+		if !isQName(name) {
 			return nil, false, p.fail(ErrNotWellFormed, "invalid attribute name")
 		}
 		for i < len(rest) && isSpace(rest[i]) {
