@@ -50,6 +50,7 @@ func serveCmd() *cobra.Command {
 		httpListen     string
 		allowPlaintext bool
 		logLevel       string
+		pprofAddr      string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -80,7 +81,7 @@ func serveCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return serve(cfg)
+			return serve(cfg, pprofAddr)
 		},
 	}
 	cf.register(cmd)
@@ -91,12 +92,18 @@ func serveCmd() *cobra.Command {
 	fl.StringVar(&httpListen, "http-listen", "", "HTTP listener for /healthz and /metrics (host:port, empty disables)")
 	fl.BoolVar(&allowPlaintext, "allow-plaintext", false, "allow client streams without TLS (loopback tests and benchmarks only)")
 	fl.StringVar(&logLevel, "log-level", "", "debug, info, warn or error")
+	fl.StringVar(&pprofAddr, "pprof", "", "serve Go profiles (net/http/pprof) on this address, e.g. 127.0.0.1:6060; off by default")
 	return cmd
 }
 
-func serve(cfg config.Config) error {
+func serve(cfg config.Config, pprofAddr string) error {
 	log := newLogger(cfg)
 	slog.SetDefault(log)
+	if pprofAddr != "" {
+		if err := startPprof(pprofAddr, log); err != nil {
+			return err
+		}
+	}
 	if cfg.C2S.AllowPlaintext {
 		log.Warn("plaintext client streams are allowed: passwords and messages may cross the network unencrypted")
 	}
