@@ -45,7 +45,8 @@ func (l Limits) withDefaults() Limits {
 }
 
 const (
-	readSize  = 4 << 10 // read chunk; also the idle buffer size
+	smallSize = 512     // embedded read buffer: enough for most stanzas, costs no allocation
+	readSize  = 4 << 10 // pooled read buffer for larger input
 	headerMax = 8 << 10 // stream header and XML declaration
 )
 
@@ -56,8 +57,10 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, readSize); return &b
 type Decoder struct {
 	r        io.Reader
 	lim      Limits
-	buf      []byte // buf[pos:end] is unread
-	pooled   *[]byte
+	buf      []byte  // buf[pos:end] is unread
+	pooled   *[]byte // d.buf's pool entry, when it came from bufPool
+	small    [smallSize]byte
+	drained  bool // the last Read did not fill the buffer
 	pos, end int
 	scan     scanState
 	header   []byte // qualified name of the stream header, for the end tag
@@ -230,21 +233,18 @@ func (d *Decoder) skipSpace() {
 // fill reads more input, compacting or growing the buffer as needed.
 func (d *Decoder) fill() error {
 	if d.buf == nil {
-		d.pooled = bufPool.Get().(*[]byte)
-		d.buf = *d.pooled
+		d.buf = d.small[:]
 	}
 	if d.pos > 0 {
 		n := copy(d.buf, d.buf[d.pos:d.end])
 		d.pos, d.end = 0, n
 	}
 	if d.end == len(d.buf) {
-		grown := make([]byte, min(2*len(d.buf), d.lim.MaxStanzaBytes+readSize))
-		copy(grown, d.buf[:d.end])
-		d.release()
-		d.buf = grown
+		d.grow()
 	}
 	n, err := d.r.Read(d.buf[d.end:])
 	d.end += n
+	d.drained = d.end < len(d.buf)
 	if n > 0 {
 		return nil
 	}
@@ -254,15 +254,37 @@ func (d *Decoder) fill() error {
 	return err
 }
 
-// idle returns a grown buffer when nothing is pending, so an idle
-// connection holds one small pooled buffer at most.
+// grow moves the pending bytes to a larger buffer: the small embedded
+// one, then a pooled readSize buffer, then doubling allocations bounded
+// by the stanza limit.
+func (d *Decoder) grow() {
+	var next []byte
+	var pooled *[]byte
+	if len(d.buf) < readSize {
+		pooled = bufPool.Get().(*[]byte)
+		next = *pooled
+	} else {
+		next = make([]byte, min(2*len(d.buf), d.lim.MaxStanzaBytes+readSize))
+	}
+	copy(next, d.buf[:d.end])
+	d.release()
+	d.buf, d.pooled = next, pooled
+}
+
+// idle drops every buffer but the small embedded one when nothing is
+// pending and the last read drained the socket: a connection waiting
+// for its next stanza holds no heap buffer (the blocked Read fills the
+// embedded array), while a busy one keeps reading in large chunks.
 func (d *Decoder) idle() {
 	d.pos, d.end = 0, 0
-	if d.buf != nil && d.pooled == nil && len(d.buf) > readSize {
-		d.buf = nil
+	if d.buf != nil && len(d.buf) > len(d.small) && d.drained {
+		d.release()
+		d.buf = d.small[:]
 	}
 }
 
+// release returns the pooled buffer, if any; d.buf must be replaced by
+// the caller.
 func (d *Decoder) release() {
 	if d.pooled != nil {
 		bufPool.Put(d.pooled)
