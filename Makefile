@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/parley
 FUZZTIME ?= 5s
 
-.PHONY: run build test test-deps vet fmt-check unit fuzz bench clean
+.PHONY: run build test test-deps vet fmt-check unit fuzz bench bench-smoke clean
 
 ## run: start the server with the embedded defaults (domain localhost, ./data)
 run: build
@@ -13,8 +13,9 @@ run: build
 build:
 	$(GO) build -o $(BIN) ./cmd/parley
 
-## test: install test dependencies if missing, then vet, unit/protocol/e2e tests (race detector) and short fuzzing
-test: test-deps fmt-check vet unit fuzz
+## test: install test dependencies if missing, then vet, unit/protocol/e2e tests (race detector),
+## short fuzzing, and one quick pass of every hot-path benchmark (they must run; timings are not checked)
+test: test-deps fmt-check vet unit fuzz bench-smoke
 
 test-deps:
 	@scripts/test-deps.sh
@@ -35,7 +36,10 @@ fuzz:
 
 ## bench: the hot-path Go benchmarks (results go in docs/performance.md)
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./xmpp/... ./router/... ./im/... ./store/sqlite/...
+	$(GO) test -run '^$$' -bench . -benchmem ./xmpp/... ./router/... ./im/... ./store/sqlite/... ./server/
+
+bench-smoke:
+	$(GO) test -run '^$$' -bench . -benchtime 100x ./xmpp/... ./router/... ./im/... ./store/sqlite/... ./server/
 
 clean:
 	rm -rf bin
