@@ -1,9 +1,26 @@
 // Package config holds Parley's configuration: one TOML file
-// (parley.toml), every key with a default, overridden by PARLEY_*
-// environment variables and then by command-line flags.
+// (parley.toml) in which every key has a default, so no file is needed.
+//
+// Settings are applied in increasing precedence:
+//
+//  1. built-in defaults ([Default]);
+//  2. the TOML file, if any ([Load]); unknown keys are an error;
+//  3. PARLEY_* environment variables ([Config.ApplyEnv]); the variable for
+//     a key is PARLEY_ followed by its upper-cased path joined with '_'
+//     (hosts -> PARLEY_HOSTS, c2s.listen -> PARLEY_C2S_LISTEN);
+//  4. command-line flags, which the caller applies to the loaded Config
+//     before calling [Config.Validate] again.
+//
+// parley.example.toml at the repository root lists every key with its
+// default; the tests keep it equal to [Default].
 package config
 
-import "time"
+import (
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"time"
+)
 
 // Config is the whole server configuration. The toml tags are the file
 // keys; the environment variable for a key is PARLEY_ followed by the
@@ -58,15 +75,15 @@ type Offline struct {
 
 // Limits protect the server from abusive or broken peers.
 type Limits struct {
-	MaxStanzaBytes        int     `toml:"max_stanza_bytes"`       // -> <policy-violation/>
-	MaxDepth              int     `toml:"max_depth"`              // XML nesting depth inside a stanza
-	MaxConnections        int     `toml:"max_connections"`        // concurrent c2s connections; 0 = no limit
-	MaxConnectionsPerIP   int     `toml:"max_connections_per_ip"` // 0 = no limit
-	StanzasPerSecond      float64 `toml:"stanzas_per_second"`     // per session inbound rate; 0 = no limit
-	StanzaBurst           int     `toml:"stanza_burst"`
+	MaxStanzaBytes        int     `toml:"max_stanza_bytes"`         // -> <policy-violation/>
+	MaxDepth              int     `toml:"max_depth"`                // XML nesting depth inside a stanza
+	MaxConnections        int     `toml:"max_connections"`          // concurrent c2s connections; 0 = no limit
+	MaxConnectionsPerIP   int     `toml:"max_connections_per_ip"`   // 0 = no limit
+	StanzasPerSecond      float64 `toml:"stanzas_per_second"`       // per session inbound rate; 0 = no limit
+	StanzaBurst           int     `toml:"stanza_burst"`             // token bucket size for stanzas_per_second
 	AuthFailuresPerMinute float64 `toml:"auth_failures_per_minute"` // per IP and per account; 0 = no limit
 	OutboundQueueBytes    int     `toml:"outbound_queue_bytes"`     // per session; a slower reader is disconnected
-	OutboundQueueStanzas  int     `toml:"outbound_queue_stanzas"`
+	OutboundQueueStanzas  int     `toml:"outbound_queue_stanzas"`   // per session, like outbound_queue_bytes
 }
 
 // Log configures log/slog output.
@@ -75,5 +92,87 @@ type Log struct {
 	Format string `toml:"format"` // text or json
 }
 
+// Default returns the zero-configuration settings: domain localhost,
+// data in ./data, SQLite, the standard XMPP ports.
+func Default() Config {
+	return Config{
+		Hosts:   []string{"localhost"},
+		DataDir: "./data",
+		C2S: C2S{
+			Listen:           ":5222",
+			TLSListen:        ":5223",
+			AllowPlaintext:   false,
+			PingInterval:     Duration{60 * time.Second},
+			PingTimeout:      Duration{30 * time.Second},
+			HandshakeTimeout: Duration{30 * time.Second},
+		},
+		HTTP:    HTTP{Listen: ":5280"},
+		Storage: Storage{Driver: "sqlite", Path: ""},
+		Offline: Offline{MaxMessages: 1000},
+		Limits: Limits{
+			MaxStanzaBytes:        256 << 10,
+			MaxDepth:              32,
+			MaxConnections:        10000,
+			MaxConnectionsPerIP:   100,
+			StanzasPerSecond:      100,
+			StanzaBurst:           500,
+			AuthFailuresPerMinute: 10,
+			OutboundQueueBytes:    4 << 20,
+			OutboundQueueStanzas:  10000,
+		},
+		Log: Log{Level: "info", Format: "text"},
+	}
+}
+
+// DatabasePath is the SQLite database file: storage.path, or parley.db
+// in the data directory.
+func (c Config) DatabasePath() string {
+	if c.Storage.Path != "" {
+		return c.Storage.Path
+	}
+	return filepath.Join(c.DataDir, "parley.db")
+}
+
+// SlogLevel is log.level as a slog.Level (info if it is not valid).
+func (c Config) SlogLevel() slog.Level {
+	if l, ok := logLevels[strings.ToLower(c.Log.Level)]; ok {
+		return l
+	}
+	return slog.LevelInfo
+}
+
+var logLevels = map[string]slog.Level{
+	"debug": slog.LevelDebug,
+	"info":  slog.LevelInfo,
+	"warn":  slog.LevelWarn,
+	"error": slog.LevelError,
+}
+
+// HasHost reports whether domain is one of the served hosts. Hosts are
+// normalised by Validate; domain is compared case-insensitively.
+func (c Config) HasHost(domain string) bool {
+	for _, h := range c.Hosts {
+		if strings.EqualFold(h, domain) {
+			return true
+		}
+	}
+	return false
+}
+
 // Duration is a time.Duration written as a Go duration string ("30s", "5m").
 type Duration struct{ time.Duration }
+
+// UnmarshalText parses a Go duration string such as "90s" or "1m30s".
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(strings.TrimSpace(string(b)))
+	if err != nil {
+		return err
+	}
+	d.Duration = v
+	return nil
+}
+
+// MarshalText writes the duration as a Go duration string.
+func (d Duration) MarshalText() ([]byte, error) {
+	return []byte(d.Duration.String()), nil
+}

@@ -1,130 +1,172 @@
 package config
 
 import (
+	"bufio"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/BurntSushi/toml"
 )
+
+const exampleFile = "../parley.example.toml"
 
 func TestDefaultsAreValid(t *testing.T) {
 	c := Default()
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if c.DatabasePath() != filepath.Join("data", "parley.db") && c.DatabasePath() != "data/parley.db" {
-		t.Fatalf("database path %q", c.DatabasePath())
+	if !reflect.DeepEqual(c, Default()) {
+		t.Fatalf("Validate changed the defaults: %+v", c)
+	}
+	if got, want := c.DatabasePath(), filepath.Join("data", "parley.db"); got != want {
+		t.Errorf("DatabasePath = %q, want %q", got, want)
+	}
+	if c.SlogLevel() != slog.LevelInfo {
+		t.Errorf("SlogLevel = %v", c.SlogLevel())
+	}
+	if !c.HasHost("localhost") || c.HasHost("example.com") {
+		t.Error("HasHost with the default hosts")
 	}
 }
 
-// The example file documents every key with its default: it must parse
-// to exactly Default(), so the reference cannot drift from the code.
-func TestExampleFileIsTheDefaults(t *testing.T) {
-	got, err := Load(filepath.Join("..", "parley.example.toml"))
+// Load("") with no PARLEY_* variables is exactly the defaults.
+func TestLoadNoFile(t *testing.T) {
+	clearEnv(t)
+	c, err := Load("")
 	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(c, Default()) {
+		t.Fatalf("Load(\"\") = %+v", c)
+	}
+}
+
+// The example file documents every key with its default: decoded into a
+// zero Config it must give exactly Default(), so the reference cannot
+// drift from the code.
+func TestExampleFileIsTheDefaults(t *testing.T) {
+	var got Config
+	if err := got.decodeFile(exampleFile); err != nil {
 		t.Fatal(err)
 	}
 	if want := Default(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("parley.example.toml differs from Default():\n got %+v\nwant %+v", got, want)
 	}
-	raw, err := os.ReadFile(filepath.Join("..", "parley.example.toml"))
+}
+
+// Every field of Config is a key in the example file, with a comment
+// line right above it.
+func TestExampleFileListsEveryKey(t *testing.T) {
+	var c Config
+	md, err := toml.DecodeFile(exampleFile, &c)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, key := range keys(reflect.TypeOf(Config{}), "") {
-		name := key[strings.LastIndex(key, ".")+1:]
-		if !strings.Contains(string(raw), "\n"+name+" = ") {
-			t.Errorf("parley.example.toml does not document %s", key)
+	ss := settings(&c)
+	if len(ss) < 25 {
+		t.Fatalf("only %d settings found by reflection", len(ss))
+	}
+	for _, s := range ss {
+		if !md.IsDefined(strings.Split(s.key, ".")...) {
+			t.Errorf("parley.example.toml does not list %s", s.key)
 		}
 	}
-}
 
-func keys(t reflect.Type, prefix string) []string {
-	var out []string
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		k := prefix + f.Tag.Get("toml")
-		if f.Type.Kind() == reflect.Struct && f.Type != durationType {
-			out = append(out, keys(f.Type, k+".")...)
+	f, err := os.Open(exampleFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	prev := ""
+	for sc := bufio.NewScanner(f); sc.Scan(); prev = sc.Text() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") || strings.HasPrefix(line, "[") {
 			continue
 		}
-		out = append(out, k)
-	}
-	return out
-}
-
-func TestFileOverridesAndUnknownKeys(t *testing.T) {
-	dir := t.TempDir()
-	good := filepath.Join(dir, "good.toml")
-	os.WriteFile(good, []byte("hosts = ['Example.COM', 'example.com', 'b.example']\n[c2s]\nping_interval = '2m'\nallow_plaintext = true\n"), 0o600)
-	c, err := Load(good)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(c.Hosts, []string{"example.com", "b.example"}) || c.C2S.PingInterval.Duration != 2*time.Minute || !c.C2S.AllowPlaintext {
-		t.Fatalf("file not applied: %+v", c)
-	}
-	bad := filepath.Join(dir, "bad.toml")
-	os.WriteFile(bad, []byte("[c2s]\nlisten_typo = ':1'\n"), 0o600)
-	if _, err := Load(bad); err == nil || !strings.Contains(err.Error(), "c2s.listen_typo") {
-		t.Fatalf("unknown key: %v", err)
-	}
-}
-
-func TestEnvOverrides(t *testing.T) {
-	env := map[string]string{
-		"PARLEY_HOSTS":                           " a.example , ,b.example",
-		"PARLEY_C2S_LISTEN":                      "127.0.0.1:1",
-		"PARLEY_C2S_ALLOW_PLAINTEXT":             "true",
-		"PARLEY_C2S_PING_TIMEOUT":                "5s",
-		"PARLEY_LIMITS_MAX_STANZA_BYTES":         "8192",
-		"PARLEY_LIMITS_AUTH_FAILURES_PER_MINUTE": "2.5",
-	}
-	c := Default()
-	if err := c.ApplyEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok }); err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(c.Hosts, []string{"a.example", "b.example"}) || c.C2S.Listen != "127.0.0.1:1" ||
-		!c.C2S.AllowPlaintext || c.C2S.PingTimeout.Duration != 5*time.Second ||
-		c.Limits.MaxStanzaBytes != 8192 || c.Limits.AuthFailuresPerMinute != 2.5 {
-		t.Fatalf("env not applied: %+v", c)
-	}
-	for k, v := range map[string]string{"PARLEY_C2S_ALLOW_PLAINTEXT": "maybe", "PARLEY_LIMITS_MAX_DEPTH": "deep", "PARLEY_C2S_PING_INTERVAL": "soon"} {
-		c := Default()
-		err := c.ApplyEnv(func(key string) (string, bool) {
-			if key == k {
-				return v, true
-			}
-			return "", false
-		})
-		if err == nil || !strings.Contains(err.Error(), k) {
-			t.Errorf("%s=%s: want an error naming the variable, got %v", k, v, err)
+		if !strings.HasPrefix(strings.TrimSpace(prev), "#") {
+			t.Errorf("parley.example.toml: no comment above %q", line)
 		}
 	}
 }
 
-func TestValidate(t *testing.T) {
-	cases := map[string]func(*Config){
-		"hosts":                   func(c *Config) { c.Hosts = nil },
-		"invalid domain":          func(c *Config) { c.Hosts = []string{"bad host"} },
-		"c2s.listen":              func(c *Config) { c.C2S.Listen = "5222" },
-		"c2s.ping_timeout":        func(c *Config) { c.C2S.PingTimeout.Duration = 0 },
-		"storage.driver":          func(c *Config) { c.Storage.Driver = "mysql" },
-		"limits.max_stanza_bytes": func(c *Config) { c.Limits.MaxStanzaBytes = 100 },
-		"limits.max_depth":        func(c *Config) { c.Limits.MaxDepth = 2 },
-		"log.level":               func(c *Config) { c.Log.Level = "loud" },
-		"tls":                     func(c *Config) { c.TLS.CertFile = "x.pem" },
+// Settings have distinct keys and environment variables, and every field
+// has an explicit toml tag.
+func TestSettingNames(t *testing.T) {
+	var c Config
+	keys, envs := map[string]bool{}, map[string]bool{}
+	for _, s := range settings(&c) {
+		if keys[s.key] || envs[s.env] {
+			t.Errorf("duplicate setting %s / %s", s.key, s.env)
+		}
+		keys[s.key], envs[s.env] = true, true
 	}
-	for want, mutate := range cases {
-		c := Default()
-		mutate(&c)
-		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("%s: want an error naming it, got %v", want, err)
+	var check func(reflect.Type)
+	check = func(rt reflect.Type) {
+		for i := range rt.NumField() {
+			f := rt.Field(i)
+			if f.Tag.Get("toml") == "" {
+				t.Errorf("%s.%s has no toml tag", rt.Name(), f.Name)
+			}
+			if f.Type.Kind() == reflect.Struct && f.Type != reflect.TypeFor[Duration]() {
+				check(f.Type)
+			}
+		}
+	}
+	check(reflect.TypeFor[Config]())
+	for _, want := range []string{"PARLEY_HOSTS", "PARLEY_DATA_DIR", "PARLEY_C2S_LISTEN", "PARLEY_C2S_TLS_LISTEN", "PARLEY_LIMITS_MAX_STANZA_BYTES", "PARLEY_LOG_FORMAT"} {
+		if !envs[want] {
+			t.Errorf("no setting for %s", want)
+		}
+	}
+}
+
+func TestDuration(t *testing.T) {
+	var d Duration
+	if err := d.UnmarshalText([]byte("1m30s")); err != nil || d.Duration != 90*time.Second {
+		t.Fatalf("UnmarshalText: %v %v", d, err)
+	}
+	b, _ := d.MarshalText()
+	if string(b) != "1m30s" {
+		t.Errorf("MarshalText = %q", b)
+	}
+	for _, bad := range []string{"", "60", "soon", "1x"} {
+		if err := d.UnmarshalText([]byte(bad)); err == nil {
+			t.Errorf("UnmarshalText(%q) accepted", bad)
+		}
+	}
+}
+
+func TestHelpers(t *testing.T) {
+	c := Default()
+	c.Storage.Path = "/var/lib/parley/x.db"
+	if c.DatabasePath() != "/var/lib/parley/x.db" {
+		t.Errorf("DatabasePath = %q", c.DatabasePath())
+	}
+	for level, want := range map[string]slog.Level{"debug": slog.LevelDebug, "INFO": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError, "": slog.LevelInfo} {
+		c.Log.Level = level
+		if got := c.SlogLevel(); got != want {
+			t.Errorf("SlogLevel(%q) = %v, want %v", level, got, want)
+		}
+	}
+	c.Hosts = []string{"a.example", "b.example"}
+	if !c.HasHost("b.example") || !c.HasHost("A.Example") || c.HasHost("c.example") || c.HasHost("") {
+		t.Error("HasHost")
+	}
+}
+
+// clearEnv hides PARLEY_* variables of the test's environment for the
+// duration of t.
+func clearEnv(t *testing.T) {
+	t.Helper()
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, EnvPrefix) {
+			t.Setenv(k, "") // restores the value at the end of t
+			os.Unsetenv(k)
 		}
 	}
 }
