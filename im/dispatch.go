@@ -123,7 +123,7 @@ func (d *Dispatcher) HandleStanza(ctx context.Context, s router.Session, el *xml
 
 func (d *Dispatcher) presence(ctx context.Context, s router.Session, el *xml.Element) {
 	d.count("presence")
-	initial, err := d.roster.HandlePresence(ctx, s, el)
+	reachable, err := d.roster.HandlePresence(ctx, s, el)
 	if err != nil {
 		d.log.Error("presence", "from", s.JID().String(), "err", err)
 		if stanza.CanReplyWithError(el) {
@@ -131,7 +131,7 @@ func (d *Dispatcher) presence(ctx context.Context, s router.Session, el *xml.Ele
 		}
 		return
 	}
-	if initial != nil && initial.Priority >= 0 && d.offline != nil {
+	if reachable != nil && d.offline != nil {
 		d.offline.Deliver(ctx, s)
 	}
 }

@@ -95,21 +95,22 @@ func (r *Router) Unbind(s Session) (last Resource, ok bool) {
 }
 
 // SetPresence records the session's broadcast presence. It reports the
-// previous availability so callers can tell initial presence apart.
-func (r *Router) SetPresence(s Session, available bool, priority int, presence *xml.Element) (wasAvailable bool) {
+// previous availability and priority, so callers can tell initial
+// presence and a priority raised to non-negative apart.
+func (r *Router) SetPresence(s Session, available bool, priority int, presence *xml.Element) (wasAvailable bool, wasPriority int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, res := range r.users[s.JID().Bare().String()] {
 		if res.Session == s {
-			wasAvailable = res.Available
+			wasAvailable, wasPriority = res.Available, res.Priority
 			res.Available, res.Priority, res.Presence = available, priority, presence
 			if !available {
 				res.Presence = nil
 			}
-			return wasAvailable
+			return wasAvailable, wasPriority
 		}
 	}
-	return false
+	return false, 0
 }
 
 // SetInterested marks s as an interested resource (RFC 6121 §2.1.6).

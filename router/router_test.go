@@ -48,11 +48,11 @@ func TestPresenceState(t *testing.T) {
 	a := newFake("a@x/1")
 	r.Bind(a)
 	p := xml.NewElement("jabber:client", "presence")
-	if r.SetPresence(a, true, 5, p) {
+	if was, _ := r.SetPresence(a, true, 5, p); was {
 		t.Fatal("was not available")
 	}
-	if !r.SetPresence(a, true, 3, p) {
-		t.Fatal("was available")
+	if was, prio := r.SetPresence(a, true, 3, p); !was || prio != 5 {
+		t.Fatalf("was available at 5, got %v %d", was, prio)
 	}
 	res, _ := r.Resource(a.JID())
 	if !res.Available || res.Priority != 3 || res.Presence != p {

@@ -427,3 +427,21 @@ func TestVirtualHosts(t *testing.T) {
 	}
 	other.Authenticate("alice", "other")
 }
+
+// XEP-0160 §3: stored messages go out when the recipient next sends
+// non-negative presence, also when an existing session raises its
+// priority from negative.
+func TestOfflineDeliveredWhenPriorityBecomesNonNegative(t *testing.T) {
+	srv := newUsers(t, "alice", "bob")
+	a := online(t, srv, "alice", "a")
+	b := online(t, srv, "bob", "phone", "<priority>-1</priority>")
+	a.Send("<message to='bob@localhost' type='chat'><body>kept for later</body></message>")
+	waitFor(t, "message stored", func() bool {
+		n, _ := srv.Store().CountOffline(t.Context(), "bob@localhost")
+		return n == 1
+	})
+	b.Send("<presence><priority>1</priority></presence>")
+	b.ExpectMatch("stored message", func(el *xml.Element) bool {
+		return el.Name == "message" && xmpptest.Contains(el, "kept for later")
+	}, isPresence)
+}

@@ -13,17 +13,19 @@ import (
 	"github.com/parley-im/parley/xmpp/xml"
 )
 
-// Initial reports what a presence broadcast started: a session's first
-// available presence (which triggers offline delivery in package im).
-type Initial struct {
+// Reachable reports that a session just became a destination for
+// stored messages: its first available presence with a non-negative
+// priority, or a priority raised from negative to non-negative
+// (XEP-0160 §3). Package im delivers offline messages then.
+type Reachable struct {
 	Session  router.Session
 	Priority int
 }
 
 // HandlePresence processes a presence stanza sent by the client session
 // s, already stamped with its full JID (RFC 6121 §4). It returns
-// non-nil when the stanza was the session's initial presence.
-func (e *Engine) HandlePresence(ctx context.Context, s router.Session, el *xml.Element) (*Initial, error) {
+// non-nil when the session became reachable for offline delivery.
+func (e *Engine) HandlePresence(ctx context.Context, s router.Session, el *xml.Element) (*Reachable, error) {
 	user := s.JID().Bare().String()
 	typ := el.Attr("type")
 	toAttr := el.Attr("to")
@@ -53,18 +55,20 @@ func (e *Engine) HandlePresence(ctx context.Context, s router.Session, el *xml.E
 		return nil, nil
 	}
 	if typ == "unavailable" {
-		wasAvailable := e.router.SetPresence(s, false, 0, nil)
+		wasAvailable, _ := e.router.SetPresence(s, false, 0, nil)
 		e.goUnavailable(ctx, s, el, wasAvailable)
 		return nil, nil
 	}
 	prio := priority(el)
-	if e.router.SetPresence(s, true, prio, el) {
-		e.broadcast(ctx, s, el)
-		return nil, nil
-	}
+	wasAvailable, wasPriority := e.router.SetPresence(s, true, prio, el)
 	e.broadcast(ctx, s, el)
-	e.probe(ctx, s)
-	return &Initial{Session: s, Priority: prio}, nil
+	if !wasAvailable {
+		e.probe(ctx, s)
+	}
+	if prio >= 0 && (!wasAvailable || wasPriority < 0) {
+		return &Reachable{Session: s, Priority: prio}, nil
+	}
+	return nil, nil
 }
 
 // SessionEnded broadcasts unavailable presence for a session that went
