@@ -1,165 +1,249 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 )
 
-// online connects a slixmpp client, sends initial presence and waits
-// for the server's echo of it, so the client is available for routing.
-func online(s *server, user string) *client {
-	c := s.connect(user+"@localhost/e2e", "secret", false)
-	c.do(map[string]any{"cmd": "presence"})
-	c.expect("own presence", isEvent("presence", "frm", user+"@localhost/e2e", "type", "available"))
-	return c
-}
-
-func subscribe(t *testing.T, from, to *client, fromBare, toBare string) {
+// newServer starts a server with a fresh data directory and creates alice
+// and bob (password "secret") with `parley user add` while it runs.
+func newServer(t *testing.T, extra ...string) *server {
 	t.Helper()
-	from.do(map[string]any{"cmd": "subscription", "to": toBare, "type": "subscribe"})
-	to.expect("subscription request", isEvent("subscribe", "frm", fromBare))
-	to.do(map[string]any{"cmd": "subscription", "to": fromBare, "type": "subscribed"})
-	from.expect("subscription approved", isEvent("subscribed", "frm", toBare))
+	s := startServer(t, "parley", "", extra...)
+	addUsers(t, s.dataDir, "alice", "bob")
+	return s
 }
 
-func rosterItem(c *client, contact string) map[string]any {
-	c.do(map[string]any{"cmd": "roster_get"})
-	e := c.expect("roster", isEvent("roster"))
-	items, _ := e["items"].(map[string]any)
-	item, _ := items[contact].(map[string]any)
-	return item
-}
-
-func TestRosterSubscriptionsAndPresence(t *testing.T) {
+func TestLoginAndRoster(t *testing.T) {
 	t.Parallel()
-	s := startServer(t, "")
-	s.addUser("alice@localhost", "secret")
-	s.addUser("bob@localhost", "secret")
-	alice, bob := online(s, "alice"), online(s, "bob")
+	s := newServer(t)
+	ev := runScript(t, s, startTLS, "login_roster.py")
 
-	alice.do(map[string]any{"cmd": "roster_set", "jid": "bob@localhost", "name": "Bob", "groups": []string{"Friends"}})
-	alice.expect("roster set", isEvent("roster_set_done"))
-	subscribe(t, alice, bob, "alice@localhost", "bob@localhost")
-	subscribe(t, bob, alice, "bob@localhost", "alice@localhost")
-
-	item := rosterItem(alice, "bob@localhost")
-	if item == nil || item["subscription"] != "both" || item["name"] != "Bob" || fmt.Sprint(item["groups"]) != "[Friends]" {
-		t.Fatalf("alice's roster item for bob: %v", item)
+	start := need(t, ev, "session_start", "client", "alice")
+	if start.get("jid") != "alice@localhost/roster" || start.get("tls") != "true" || !strings.HasPrefix(start.get("mechanism"), "SCRAM-SHA-") {
+		t.Errorf("session: %v (want alice@localhost/roster, over TLS, with SCRAM)", start)
 	}
-	if item := rosterItem(bob, "alice@localhost"); item == nil || item["subscription"] != "both" {
-		t.Fatalf("bob's roster item for alice: %v", item)
+	// The roster read back after the add (the script also renames and
+	// removes the item; it checks each step itself).
+	added := need(t, ev, "roster", "client", "alice", "items",
+		`{"bob@localhost":{"ask":"","groups":["Friends"],"name":"Bob","subscription":"none"}}`)
+	if added.get("ver") == "" {
+		t.Errorf("roster result without a version although the server offers roster versioning: %v", added)
 	}
-
-	bob.do(map[string]any{"cmd": "presence", "show": "away", "status": "in a meeting"})
-	alice.expect("bob away", isEvent("presence", "frm", "bob@localhost/e2e", "show", "away", "status", "in a meeting"))
-	bob.do(map[string]any{"cmd": "disconnect"})
-	alice.expect("bob unavailable", isEvent("presence", "frm", "bob@localhost/e2e", "type", "unavailable"))
 }
 
-func TestChatMessagesAndChatStates(t *testing.T) {
+func TestSubscriptionsAndPresence(t *testing.T) {
 	t.Parallel()
-	s := startServer(t, "")
-	s.addUser("alice@localhost", "secret")
-	s.addUser("bob@localhost", "secret")
-	alice, bob := online(s, "alice"), online(s, "bob")
-	alice.do(map[string]any{"cmd": "message_with_state", "to": "bob@localhost", "body": "hello from slixmpp", "state": "active"})
-	bob.expect("chat message", isEvent("message", "frm", "alice@localhost/e2e", "body", "hello from slixmpp", "chat_state", "active"))
-	alice.do(map[string]any{"cmd": "chat_state", "to": "bob@localhost", "state": "composing"})
-	bob.expect("standalone chat state", isEvent("chat_state", "frm", "alice@localhost/e2e", "state", "composing"))
+	s := newServer(t)
+	ev := runScript(t, s, startTLS, "subscribe_presence.py")
+
+	for _, c := range [][2]string{{"alice", "bob@localhost"}, {"bob", "alice@localhost"}} {
+		if item := rosterItem(ev, c[0], c[1]); item == nil || item["subscription"] != "both" || item["ask"] != "" {
+			t.Errorf("%s's final roster item for %s: %v, want subscription=both without ask", c[0], c[1], item)
+		}
+	}
+	need(t, ev, "presence", "client", "alice", "frm", "bob@localhost/phone", "show", "away", "status", "in a meeting")
+	need(t, ev, "presence", "client", "alice", "frm", "bob@localhost/phone", "type", "unavailable")
 }
 
-func TestOfflineMessagesAcrossRestart(t *testing.T) {
+func TestChatMessageAndChatStates(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	ev := runScript(t, s, startTLS, "chat.py")
+
+	need(t, ev, "message", "client", "bob", "frm", "alice@localhost/desk", "type", "chat",
+		"body", "hello from slixmpp", "chat_state", "active")
+	need(t, ev, "message", "client", "bob", "frm", "alice@localhost/desk", "body", "", "chat_state", "composing")
+	need(t, ev, "message", "client", "alice", "frm", "bob@localhost/phone", "body", "hi alice")
+}
+
+func TestOfflineDelivery(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	ev := runScript(t, s, startTLS, "offline.py")
+
+	for _, body := range []string{"first while offline", "second while offline"} {
+		m := need(t, ev, "message", "client", "bob", "body", body)
+		if m.get("frm") != "alice@localhost/desk" || m.get("delay") == "" {
+			t.Errorf("offline message %q: %v, want from alice@localhost/desk with a delay stamp", body, m)
+		}
+	}
+	if m := find(ev, "message", "client", "bob-again"); m != nil {
+		t.Errorf("offline message delivered a second time: %v", m)
+	}
+}
+
+// TestOfflineDeliveryWhenPriorityBecomesNonNegative: a message to the
+// bare JID of a user whose only session has negative priority is stored
+// (RFC 6121 8.5.2.1.1), and delivered when that session sends presence with
+// a non-negative priority (XEP-0160 3), not only on a later session's
+// initial presence.
+func TestOfflineDeliveryWhenPriorityBecomesNonNegative(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	ev := runScript(t, s, startTLS, "offline_priority.py")
+	m := need(t, ev, "message", "client", "bob", "body", "while bob was at priority -1")
+	if m.get("delay") == "" {
+		t.Errorf("stored message delivered without a delay stamp: %v", m)
+	}
+}
+
+func TestRestartKeepsRostersAndOfflineMessages(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	s := startServer(t, dir)
-	s.addUser("alice@localhost", "secret")
-	s.addUser("bob@localhost", "secret")
-	alice, bob := online(s, "alice"), online(s, "bob")
-	subscribe(t, alice, bob, "alice@localhost", "bob@localhost")
-	subscribe(t, bob, alice, "bob@localhost", "alice@localhost")
-	bob.do(map[string]any{"cmd": "disconnect"})
-	alice.expect("bob unavailable", isEvent("presence", "frm", "bob@localhost/e2e", "type", "unavailable"))
-	alice.do(map[string]any{"cmd": "message", "to": "bob@localhost", "body": "first while offline"})
-	alice.do(map[string]any{"cmd": "message", "to": "bob@localhost", "body": "second while offline"})
-	// A ping round trip orders the check after both messages were handled.
-	alice.do(map[string]any{"cmd": "ping", "to": "localhost"})
-	alice.expect("pong", isEvent("pong"))
+	addUsers(t, dir, "alice", "bob") // before any server ran on dir
+	s := startServer(t, "parley", dir)
+	runScript(t, s, startTLS, "restart_setup.py")
 	s.stop()
 
-	s2 := startServer(t, dir)
-	bob2 := s2.connect("bob@localhost/again", "secret", false)
-	if item := rosterItem(bob2, "alice@localhost"); item == nil || item["subscription"] != "both" {
-		t.Fatalf("bob's roster after restart: %v", item)
+	s2 := startServer(t, "parley (restarted)", dir)
+	ev := runScript(t, s2, startTLS, "restart_check.py")
+	if item := rosterItem(ev, "alice", "bob@localhost"); item == nil || item["subscription"] != "both" || item["name"] != "Bob" {
+		t.Errorf("alice's roster item for bob after the restart: %v", item)
 	}
-	bob2.do(map[string]any{"cmd": "presence"})
-	for _, body := range []string{"first while offline", "second while offline"} {
-		m := bob2.expect("offline message "+body, isEvent("message", "body", body))
-		if m["delay"] == nil || m["frm"] != "alice@localhost/e2e" {
-			t.Fatalf("offline message without delay stamp or sender: %v", m)
+	if item := rosterItem(ev, "bob", "alice@localhost"); item == nil || item["subscription"] != "both" {
+		t.Errorf("bob's roster item for alice after the restart: %v", item)
+	}
+	m := need(t, ev, "message", "client", "bob", "body", "sent before the restart")
+	if m.get("frm") != "alice@localhost/desk" || m.get("delay") == "" {
+		t.Errorf("message left before the restart: %v, want from alice@localhost/desk with a delay stamp", m)
+	}
+}
+
+// TestGoSendxmppToSlixmpp sends with go-sendxmpp over both listeners: the
+// STARTTLS one (without -t go-sendxmpp upgrades with STARTTLS, which the
+// server requires) and the direct TLS one (-t, XEP-0368). Both work, so
+// both are checked; -n accepts the server's self-signed certificate.
+func TestGoSendxmppToSlixmpp(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	bodies := []string{"hello over STARTTLS from go-sendxmpp", "hello over direct TLS from go-sendxmpp"}
+	bob := startScript(t, s, startTLS, "receive.py", "--body", bodies[0], "--body", bodies[1])
+	bob.waitFor("bob ready", "ready")
+
+	home := t.TempDir() // go-sendxmpp reads (and may write) files under $HOME
+	send := func(body string, flags ...string) {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		args := append(flags, "-n", "--timeout", "10", "-u", "alice@localhost", "-p", "secret", "bob@localhost")
+		cmd := exec.CommandContext(ctx, goSendxmpp, args...)
+		cmd.Env = append(hermeticEnv(), "HOME="+home)
+		cmd.Stdin = strings.NewReader(body)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go-sendxmpp %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	send(bodies[0], "-j", s.c2s)
+	send(bodies[1], "-t", "-j", s.c2sTLS)
+
+	ev := bob.wait()
+	for _, body := range bodies {
+		m := need(t, ev, "message", "client", "bob", "body", body)
+		if !strings.HasPrefix(m.get("frm"), "alice@localhost/") {
+			t.Errorf("message %q from %q, want alice@localhost/...", body, m.get("frm"))
 		}
 	}
 }
 
-func TestGoSendxmppToSlixmpp(t *testing.T) {
-	t.Parallel()
-	s := startServer(t, "")
-	s.addUser("alice@localhost", "secret")
-	s.addUser("bob@localhost", "secret")
-	bob := online(s, "bob")
-	// go-sendxmpp -t speaks direct TLS (XEP-0368); -n accepts the
-	// generated self-signed certificate.
-	cmd := exec.Command("go-sendxmpp", "-t", "-n", "-u", "alice@localhost", "-p", "secret", "-j", s.c2sTLS, "bob@localhost")
-	cmd.Stdin = strings.NewReader("hello from go-sendxmpp")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go-sendxmpp: %v\n%s", err, out)
-	}
-	bob.expect("message from go-sendxmpp", isEvent("message", "body", "hello from go-sendxmpp"))
-}
-
-func TestDirectTLSPingAndVersion(t *testing.T) {
-	t.Parallel()
-	s := startServer(t, "")
-	s.addUser("carol@localhost", "secret")
-	c := s.connect("carol@localhost/tls", "secret", true)
-	c.do(map[string]any{"cmd": "ping", "to": "localhost"})
-	c.expect("pong", isEvent("pong"))
-	c.do(map[string]any{"cmd": "version", "to": "localhost"})
-	c.expect("version", isEvent("version", "name", "Parley"))
-}
-
 func TestGracefulShutdown(t *testing.T) {
 	t.Parallel()
-	s := startServer(t, "")
-	s.addUser("alice@localhost", "secret")
-	alice := online(s, "alice")
-	s.stop() // requires exit status 0 within 10 s
-	alice.expect("disconnected by the shutdown", isEvent("disconnected"))
+	s := newServer(t)
+	alice := startScript(t, s, startTLS, "shutdown.py")
+	alice.waitFor("alice online", "ready")
+	s.stop() // SIGTERM; requires exit status 0 within 10 s
+	ev := alice.wait()
+	need(t, ev, "stream_error", "client", "alice", "condition", "system-shutdown")
+	need(t, ev, "disconnected", "client", "alice")
 }
 
-func TestUserCLIWhileRunning(t *testing.T) {
+func TestUserCLIWhileServing(t *testing.T) {
 	t.Parallel()
-	s := startServer(t, "")
-	s.addUser("dora@localhost", "first")
-	if out, err := s.cli("user", "add", "dora@localhost", "again"); err == nil || !strings.Contains(out, "already exists") {
-		t.Fatalf("duplicate add: err=%v out=%s", err, out)
+	s := startServer(t, "parley", "")
+	user := func(args ...string) string {
+		t.Helper()
+		out, err := userCmd(t, s.dataDir, args...)
+		if err != nil {
+			t.Fatalf("parley user %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return out
 	}
-	if out, err := s.cli("user", "add", "dora@elsewhere.org", "x"); err == nil || !strings.Contains(out, "not served") {
-		t.Fatalf("foreign domain: err=%v out=%s", err, out)
+	userFails := func(want string, args ...string) {
+		t.Helper()
+		out, err := userCmd(t, s.dataDir, args...)
+		if err == nil || !strings.Contains(out, want) {
+			t.Fatalf("parley user %s: err=%v output %q, want a non-zero exit saying %q", strings.Join(args, " "), err, out, want)
+		}
 	}
-	out, err := s.cli("user", "list")
-	if err != nil || strings.TrimSpace(out) != "dora@localhost" {
-		t.Fatalf("list: %v %q", err, out)
+	login := func(user, password, expect string) []event {
+		t.Helper()
+		return runScript(t, s, startTLS, "login.py", "--user", user, "--password", password, "--expect", expect)
 	}
-	s.connect("dora@localhost/one", "first", false).do(map[string]any{"cmd": "disconnect"})
-	if out, err := s.cli("user", "passwd", "dora@localhost", "second"); err != nil {
-		t.Fatalf("passwd: %v %s", err, out)
+
+	if out := user("add", "dora@localhost", "first"); !strings.Contains(out, "dora@localhost") {
+		t.Errorf("user add output %q", out)
 	}
-	s.start("dora@localhost/old", "first", false).expect("old password refused", isEvent("auth_failed"))
-	s.connect("dora@localhost/new", "second", false)
-	if out, err := s.cli("user", "remove", "dora@localhost"); err != nil {
-		t.Fatalf("remove: %v %s", err, out)
+	user("add", "eve@localhost", "other")
+	userFails("already exists", "add", "dora@localhost", "again")
+	userFails("not served", "add", "dora@elsewhere.example", "x")
+	if out := user("list"); strings.Fields(out)[0] != "dora@localhost" || !strings.Contains(out, "eve@localhost") {
+		t.Errorf("user list: %q, want dora@localhost and eve@localhost", out)
 	}
-	s.start("dora@localhost/gone", "second", false).expect("removed account refused", isEvent("auth_failed"))
+	login("dora", "first", "session")
+
+	user("passwd", "dora@localhost", "second")
+	login("dora", "first", "auth-failure")
+	login("dora", "second", "session")
+	login("eve", "other", "session") // other accounts unaffected
+
+	user("remove", "dora@localhost")
+	login("dora", "second", "auth-failure")
+	userFails("no such account", "passwd", "dora@localhost", "third")
+	if out := user("list"); strings.Contains(out, "dora@") || !strings.Contains(out, "eve@localhost") {
+		t.Errorf("user list after remove: %q", out)
+	}
+}
+
+func TestPlaintextSCRAM(t *testing.T) {
+	t.Parallel()
+	t.Run("allowed", func(t *testing.T) {
+		t.Parallel()
+		s := newServer(t, "--allow-plaintext")
+		ev := runScript(t, s, plaintext, "login.py", "--user", "alice")
+		sasl := need(t, ev, "features", "client", "alice", "tls", "false")
+		if !strings.Contains(sasl.get("mechanisms"), "SCRAM-SHA-256") || strings.Contains(sasl.get("mechanisms"), "PLAIN") {
+			t.Errorf("mechanisms offered without TLS: %s, want SCRAM and no PLAIN", sasl.get("mechanisms"))
+		}
+		need(t, ev, "session_start", "client", "alice", "tls", "false", "mechanism", "SCRAM-SHA-256")
+		need(t, ev, "pong", "client", "alice")
+	})
+	t.Run("refused by default", func(t *testing.T) {
+		t.Parallel()
+		s := newServer(t)
+		runScript(t, s, plaintext, "login.py", "--user", "alice", "--expect", "tls-required")
+	})
+}
+
+func TestDirectTLS(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	ev := runScript(t, s, directTLS, "login.py", "--user", "alice")
+	first := need(t, ev, "features", "client", "alice")
+	if first.get("tls") != "true" || strings.Contains(first.get("children"), "starttls") {
+		t.Errorf("first features on the direct TLS port: %v, want TLS already up and no STARTTLS", first)
+	}
+	need(t, ev, "session_start", "client", "alice", "tls", "true")
+	need(t, ev, "pong", "client", "alice")
+	if v := need(t, ev, "version", "client", "alice"); v.get("name") != "Parley" || v.get("version") == "" {
+		t.Errorf("XEP-0092 version: %v", v)
+	}
+	info := need(t, ev, "disco_info", "client", "alice").get("features")
+	for _, f := range []string{"urn:xmpp:ping", "jabber:iq:version", "http://jabber.org/protocol/disco#info"} {
+		if !strings.Contains(info, fmt.Sprintf("%q", f)) {
+			t.Errorf("disco#info of the server lacks %s: %s", f, info)
+		}
+	}
 }
