@@ -1,12 +1,20 @@
-// Package memory is an in-memory store.Store for tests: everything is
-// lost when the process ends. One mutex guards all data; values are
-// copied in and out so callers never share state with the store.
+// Package memory is an in-memory store.Store for tests and for the
+// "memory" storage driver: everything is lost when the process ends.
+//
+// It follows the same contracts as the sqlite store, checked by the
+// storetest suite, including the ones store.go leaves implicit: writes
+// for an owner without an account fail with store.ErrNotFound, times come
+// back in UTC truncated to the millisecond, offline message ids are never
+// reused.
+//
+// Concurrency: one sync.RWMutex guards all data (readers share it,
+// writers hold it alone); no method calls out while holding it. Values
+// are copied in and out, so callers never share memory with the store.
 package memory
 
 import (
 	"context"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -19,15 +27,16 @@ type lastPresence struct {
 	at     time.Time
 }
 
-// Store is the in-memory implementation.
+// Store is the in-memory implementation. The zero value is not usable;
+// call New.
 type Store struct {
-	mu       sync.Mutex
+	mu       sync.RWMutex
 	users    map[string]store.User
-	rosters  map[string]map[string]store.RosterItem
+	rosters  map[string]map[string]store.RosterItem // owner → contact → item
 	versions map[string]int64
-	offline  map[string][]store.OfflineMessage
-	nextID   int64
-	requests map[string][]store.SubscriptionRequest
+	offline  map[string][]store.OfflineMessage      // oldest first
+	lastID   int64                                  // of offline messages, all owners
+	requests map[string][]store.SubscriptionRequest // oldest first
 	last     map[string]lastPresence
 }
 
@@ -45,8 +54,11 @@ func New() *Store {
 
 var _ store.Store = (*Store)(nil)
 
-// Close does nothing.
+// Close does nothing; the store stays usable.
 func (s *Store) Close() error { return nil }
+
+// msUTC is t as the sqlite store returns it: UTC, whole milliseconds.
+func msUTC(t time.Time) time.Time { return time.UnixMilli(t.UnixMilli()).UTC() }
 
 func cloneCred(c store.SCRAMCredential) store.SCRAMCredential {
 	return store.SCRAMCredential{Salt: slices.Clone(c.Salt), Iterations: c.Iterations,
@@ -70,14 +82,16 @@ func (s *Store) CreateUser(_ context.Context, u store.User) error {
 	if _, ok := s.users[u.JID]; ok {
 		return store.ErrExists
 	}
-	s.users[u.JID] = cloneUser(u)
+	u = cloneUser(u)
+	u.CreatedAt = msUTC(u.CreatedAt)
+	s.users[u.JID] = u
 	return nil
 }
 
 // User implements store.Users.
 func (s *Store) User(_ context.Context, jid string) (store.User, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	u, ok := s.users[jid]
 	if !ok {
 		return store.User{}, store.ErrNotFound
@@ -116,34 +130,34 @@ func (s *Store) DeleteUser(_ context.Context, jid string) error {
 
 // ListUsers implements store.Users.
 func (s *Store) ListUsers(_ context.Context, domain string) ([]string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	var out []string
 	for j := range s.users {
 		if domain == "" || strings.HasSuffix(j, "@"+domain) {
 			out = append(out, j)
 		}
 	}
-	sort.Strings(out)
+	slices.Sort(out)
 	return out, nil
 }
 
-// Roster implements store.Rosters.
+// Roster implements store.Rosters; items are sorted by contact.
 func (s *Store) Roster(_ context.Context, owner string) ([]store.RosterItem, int64, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	var out []store.RosterItem
 	for _, it := range s.rosters[owner] {
 		out = append(out, cloneItem(it))
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Contact < out[j].Contact })
+	slices.SortFunc(out, func(a, b store.RosterItem) int { return strings.Compare(a.Contact, b.Contact) })
 	return out, s.versions[owner], nil
 }
 
 // RosterItem implements store.Rosters.
 func (s *Store) RosterItem(_ context.Context, owner, contact string) (store.RosterItem, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	it, ok := s.rosters[owner][contact]
 	if !ok {
 		return store.RosterItem{}, store.ErrNotFound
@@ -151,10 +165,14 @@ func (s *Store) RosterItem(_ context.Context, owner, contact string) (store.Rost
 	return cloneItem(it), nil
 }
 
-// PutRosterItem implements store.Rosters.
+// PutRosterItem implements store.Rosters; ErrNotFound if owner has no
+// account.
 func (s *Store) PutRosterItem(_ context.Context, owner string, item store.RosterItem) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if _, ok := s.users[owner]; !ok {
+		return 0, store.ErrNotFound
+	}
 	r := s.rosters[owner]
 	if r == nil {
 		r = make(map[string]store.RosterItem)
@@ -177,56 +195,72 @@ func (s *Store) DeleteRosterItem(_ context.Context, owner, contact string) (int6
 	return s.versions[owner], nil
 }
 
-// StoreOffline implements store.Offline.
+// StoreOffline implements store.Offline; ErrNotFound if owner has no
+// account.
 func (s *Store) StoreOffline(_ context.Context, owner string, stanza []byte, max int) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if _, ok := s.users[owner]; !ok {
+		return store.ErrNotFound
+	}
 	if max > 0 && len(s.offline[owner]) >= max {
 		return store.ErrQuotaExceeded
 	}
-	s.nextID++
-	s.offline[owner] = append(s.offline[owner], store.OfflineMessage{ID: s.nextID, Stanza: slices.Clone(stanza), Stored: time.Now().UTC()})
+	s.lastID++
+	s.offline[owner] = append(s.offline[owner], store.OfflineMessage{ID: s.lastID,
+		Stanza: slices.Clone(stanza), Stored: msUTC(time.Now())})
 	return nil
 }
 
 // OfflineMessages implements store.Offline.
 func (s *Store) OfflineMessages(_ context.Context, owner string) ([]store.OfflineMessage, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]store.OfflineMessage, len(s.offline[owner]))
-	for i, m := range s.offline[owner] {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []store.OfflineMessage
+	for _, m := range s.offline[owner] {
 		m.Stanza = slices.Clone(m.Stanza)
-		out[i] = m
+		out = append(out, m)
 	}
 	return out, nil
 }
 
 // DeleteOffline implements store.Offline.
 func (s *Store) DeleteOffline(_ context.Context, owner string, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	del := make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		del[id] = true
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.offline[owner] = slices.DeleteFunc(s.offline[owner], func(m store.OfflineMessage) bool { return slices.Contains(ids, m.ID) })
+	if msgs, ok := s.offline[owner]; ok {
+		s.offline[owner] = slices.DeleteFunc(msgs, func(m store.OfflineMessage) bool { return del[m.ID] })
+	}
 	return nil
 }
 
 // CountOffline implements store.Offline.
 func (s *Store) CountOffline(_ context.Context, owner string) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	return len(s.offline[owner]), nil
 }
 
-// PutSubscriptionRequest implements store.Presence.
+// PutSubscriptionRequest implements store.Presence; ErrNotFound if owner
+// has no account. A replaced request keeps its place in the order.
 func (s *Store) PutSubscriptionRequest(_ context.Context, owner string, req store.SubscriptionRequest) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if _, ok := s.users[owner]; !ok {
+		return store.ErrNotFound
+	}
 	req.Stanza = slices.Clone(req.Stanza)
 	list := s.requests[owner]
-	for i, r := range list {
-		if r.From == req.From {
-			list[i] = req
-			return nil
-		}
+	if i := slices.IndexFunc(list, func(r store.SubscriptionRequest) bool { return r.From == req.From }); i >= 0 {
+		list[i] = req
+		return nil
 	}
 	s.requests[owner] = append(list, req)
 	return nil
@@ -236,34 +270,40 @@ func (s *Store) PutSubscriptionRequest(_ context.Context, owner string, req stor
 func (s *Store) DeleteSubscriptionRequest(_ context.Context, owner, from string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.requests[owner] = slices.DeleteFunc(s.requests[owner], func(r store.SubscriptionRequest) bool { return r.From == from })
+	if list, ok := s.requests[owner]; ok {
+		s.requests[owner] = slices.DeleteFunc(list, func(r store.SubscriptionRequest) bool { return r.From == from })
+	}
 	return nil
 }
 
 // SubscriptionRequests implements store.Presence.
 func (s *Store) SubscriptionRequests(_ context.Context, owner string) ([]store.SubscriptionRequest, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]store.SubscriptionRequest, len(s.requests[owner]))
-	for i, r := range s.requests[owner] {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []store.SubscriptionRequest
+	for _, r := range s.requests[owner] {
 		r.Stanza = slices.Clone(r.Stanza)
-		out[i] = r
+		out = append(out, r)
 	}
 	return out, nil
 }
 
-// SetLastPresence implements store.Presence.
+// SetLastPresence implements store.Presence; ErrNotFound if owner has no
+// account.
 func (s *Store) SetLastPresence(_ context.Context, owner string, stanza []byte, at time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.last[owner] = lastPresence{slices.Clone(stanza), at}
+	if _, ok := s.users[owner]; !ok {
+		return store.ErrNotFound
+	}
+	s.last[owner] = lastPresence{slices.Clone(stanza), msUTC(at)}
 	return nil
 }
 
 // LastPresence implements store.Presence.
 func (s *Store) LastPresence(_ context.Context, owner string) ([]byte, time.Time, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	l, ok := s.last[owner]
 	if !ok {
 		return nil, time.Time{}, store.ErrNotFound

@@ -1,18 +1,40 @@
-// Package sqlite is the embedded default store.Store, on the pure-Go
-// modernc.org/sqlite driver (no cgo, one static binary).
+// Package sqlite is the embedded default store.Store: one SQLite file on
+// the pure-Go modernc.org/sqlite driver (no cgo, one static binary),
+// its schema kept by goose migrations embedded from migrations/.
 //
-// Concurrency: the database runs in WAL mode with a busy timeout, so the
-// server and a CLI command (`parley user add`) can use the same file at
-// once. Within a process, writes go through a single connection (SQLite
-// allows one writer at a time; funnelling them avoids SQLITE_BUSY
-// storms), while reads use a small pool of their own.
+// # Concurrency
+//
+// A Store is safe for concurrent use, and several Stores (in this process
+// or in others, such as `parley user add` run while the server is up) may
+// use the same file at the same time. The database runs in WAL mode, so
+// readers never block the writer nor it them; SQLite still admits one
+// writer at a time per file. Each Store has two database/sql pools:
+//
+//   - w, a single connection whose transactions begin IMMEDIATE: every
+//     write and every read-then-write (StoreOffline's count and insert,
+//     the roster version bump). One connection makes this process's
+//     writers queue in database/sql, in order and honouring their
+//     contexts, instead of all spinning in SQLite's busy handler, and
+//     taking the write lock at BEGIN means a transaction never has to
+//     upgrade a read lock, which in WAL mode fails at once with
+//     SQLITE_BUSY whatever the busy timeout.
+//   - r, up to readConns connections opened query_only: plain reads.
+//
+// Between processes the only contention is the write lock; busy_timeout
+// makes the other process wait for it (writes here take milliseconds)
+// instead of failing. There are no Go locks in this package.
+//
+// # Durability and time
+//
+// synchronous=NORMAL: in WAL mode a committed transaction survives a
+// crash of the process; a power loss may lose the last transactions but
+// never corrupts the file. Times are stored as INTEGER UTC Unix
+// milliseconds and come back in UTC, truncated to the millisecond.
 package sqlite
 
 import (
 	"context"
 	"database/sql"
-	"embed"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -21,82 +43,106 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pressly/goose/v3"
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	msqlite "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/parley-im/parley/store"
 )
 
-//go:embed migrations/*.sql
-var migrations embed.FS
+const (
+	// busyTimeout is how long a connection waits for a lock another
+	// connection (often another process) holds before giving up.
+	busyTimeout = 5 * time.Second
+	// readConns bounds the read pool.
+	readConns = 4
+)
 
 // Store is a SQLite-backed store.Store.
 type Store struct {
-	w *sql.DB // one connection: all writes
-	r *sql.DB // reads
+	w *sql.DB // exactly one connection, BEGIN IMMEDIATE: all writes
+	r *sql.DB // query_only connections: reads
 }
 
 var _ store.Store = (*Store)(nil)
 
-// Open opens (creating if needed) the database at path and applies the
+// Open opens the database at path, creating it and its parent directory
+// if missing (mode 0600 / 0700: it holds credentials), and applies the
 // embedded migrations.
 func Open(ctx context.Context, path string) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("sqlite: %w", err)
+		return nil, fmt.Errorf("sqlite: create directory of %s: %w", path, err)
 	}
-	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "foreign_keys(1)", "synchronous(NORMAL)"} {
-		q.Add("_pragma", p)
+	// Create the file ourselves so it gets 0600; SQLite gives its -wal
+	// and -shm files the mode of the database file.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: create %s: %w", path, err)
 	}
-	dsn := "file:" + path + "?" + q.Encode()
-	w, err := sql.Open("sqlite", dsn+"&_txlock=immediate")
+	f.Close()
+
+	if err := migrate(ctx, dsn(path, false)); err != nil {
+		return nil, fmt.Errorf("sqlite: migrate %s: %w", path, err)
+	}
+	w, err := sql.Open("sqlite", dsn(path, false)+"&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	w.SetMaxOpenConns(1)
-	r, err := sql.Open("sqlite", dsn)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxIdleTime(0)
+	w.SetConnMaxLifetime(0)
+	r, err := sql.Open("sqlite", dsn(path, true))
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	r.SetMaxOpenConns(4)
+	r.SetMaxOpenConns(readConns)
+	r.SetMaxIdleConns(readConns)
 	s := &Store{w: w, r: r}
-	if err := s.migrate(ctx); err != nil {
+	if err := errors.Join(w.PingContext(ctx), r.PingContext(ctx)); err != nil {
 		s.Close()
-		return nil, err
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	return s, nil
 }
 
-func (s *Store) migrate(ctx context.Context) error {
-	p, err := goose.NewProvider(goose.DialectSQLite3, s.w, mustSub(migrations, "migrations"))
-	if err != nil {
-		return fmt.Errorf("sqlite: migrations: %w", err)
+// dsn returns the modernc DSN for path. busy_timeout comes first in the
+// _pragma list: the pragmas run in order, and journal_mode may itself
+// have to wait for a lock.
+func dsn(path string, readOnly bool) string {
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	if readOnly {
+		q.Set("_query_only", "1")
 	}
-	if _, err := p.Up(ctx); err != nil {
-		return fmt.Errorf("sqlite: migrate: %w", err)
+	return "file:" + uriPath(path) + "?" + q.Encode()
+}
+
+// uriPath turns a file path into the path of a SQLite "file:" URI:
+// forward slashes, and '%', '?' and '#' escaped so a directory named
+// "a?b" is not read as a query.
+func uriPath(path string) string {
+	p := filepath.ToSlash(path)
+	if filepath.VolumeName(path) != "" {
+		p = "/" + p // file:/C:/dir/parley.db
+	}
+	return strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(p)
+}
+
+// Close closes both pools. When the last connection to the file closes,
+// SQLite checkpoints the WAL into the database and removes it.
+func (s *Store) Close() error {
+	if err := errors.Join(s.r.Close(), s.w.Close()); err != nil {
+		return fmt.Errorf("sqlite: close: %w", err)
 	}
 	return nil
 }
 
-// Close closes the database (WAL content is checkpointed by SQLite).
-func (s *Store) Close() error {
-	return errors.Join(s.r.Close(), s.w.Close())
-}
-
-func ms(t time.Time) int64 { return t.UTC().UnixMilli() }
-
-func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
-
-func isUnique(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
-}
-
-func isForeignKey(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "FOREIGN KEY constraint failed")
-}
-
-// tx runs fn in a write transaction.
+// tx runs fn in a write transaction (BEGIN IMMEDIATE on w), committing
+// if fn returns nil. fn's error is returned as is: fn wraps its own.
 func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
@@ -112,107 +158,59 @@ func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	return nil
 }
 
-// CreateUser implements store.Users.
-func (s *Store) CreateUser(ctx context.Context, u store.User) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO users (jid, sha1_salt, sha1_iter, sha1_stored, sha1_server,
-		sha256_salt, sha256_iter, sha256_stored, sha256_server, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)`,
-		u.JID, blob(u.SHA1.Salt), u.SHA1.Iterations, blob(u.SHA1.StoredKey), blob(u.SHA1.ServerKey),
-		blob(u.SHA256.Salt), u.SHA256.Iterations, blob(u.SHA256.StoredKey), blob(u.SHA256.ServerKey), ms(u.CreatedAt))
-	if isUnique(err) {
-		return store.ErrExists
+// ms is the stored form of t: UTC Unix milliseconds.
+func ms(t time.Time) int64 { return t.UnixMilli() }
+
+// fromMS is the inverse of ms; the zero time round-trips.
+func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
+
+// code is the SQLite (extended) result code of err, or 0.
+func code(err error) int {
+	var e *msqlite.Error
+	if errors.As(err, &e) {
+		return e.Code()
 	}
+	return 0
+}
+
+func isUnique(err error) bool {
+	c := code(err)
+	return c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY || c == sqlite3.SQLITE_CONSTRAINT_UNIQUE
+}
+
+// isForeignKey reports a write for an owner that has no account.
+func isForeignKey(err error) bool { return code(err) == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY }
+
+// wrap adds context to err and maps constraint violations to the store
+// sentinels: a foreign-key violation means the owner has no account
+// (ErrNotFound), a unique one a duplicate (ErrExists).
+func wrap(err error, format string, args ...any) error {
+	if err == nil {
+		return nil
+	}
+	msg := fmt.Sprintf(format, args...)
+	switch {
+	case isForeignKey(err):
+		return fmt.Errorf("sqlite: %s: no such user: %w (%w)", msg, store.ErrNotFound, err)
+	case isUnique(err):
+		return fmt.Errorf("sqlite: %s: %w (%w)", msg, store.ErrExists, err)
+	case errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("sqlite: %s: %w", msg, store.ErrNotFound)
+	}
+	return fmt.Errorf("sqlite: %s: %w", msg, err)
+}
+
+// affected turns "no row changed" into ErrNotFound.
+func affected(res sql.Result, err error, format string, args ...any) error {
 	if err != nil {
-		return fmt.Errorf("sqlite: create user %s: %w", u.JID, err)
-	}
-	return nil
-}
-
-// User implements store.Users.
-func (s *Store) User(ctx context.Context, jid string) (store.User, error) {
-	u := store.User{JID: jid}
-	var created int64
-	err := s.r.QueryRowContext(ctx, `SELECT sha1_salt, sha1_iter, sha1_stored, sha1_server,
-		sha256_salt, sha256_iter, sha256_stored, sha256_server, created_at FROM users WHERE jid = ?`, jid).
-		Scan(&u.SHA1.Salt, &u.SHA1.Iterations, &u.SHA1.StoredKey, &u.SHA1.ServerKey,
-			&u.SHA256.Salt, &u.SHA256.Iterations, &u.SHA256.StoredKey, &u.SHA256.ServerKey, &created)
-	if errors.Is(err, sql.ErrNoRows) {
-		return store.User{}, store.ErrNotFound
-	}
-	if err != nil {
-		return store.User{}, fmt.Errorf("sqlite: user %s: %w", jid, err)
-	}
-	u.CreatedAt = fromMS(created)
-	return u, nil
-}
-
-// SetCredentials implements store.Users.
-func (s *Store) SetCredentials(ctx context.Context, jid string, sha1, sha256 store.SCRAMCredential) error {
-	res, err := s.w.ExecContext(ctx, `UPDATE users SET sha1_salt=?, sha1_iter=?, sha1_stored=?, sha1_server=?,
-		sha256_salt=?, sha256_iter=?, sha256_stored=?, sha256_server=? WHERE jid=?`,
-		blob(sha1.Salt), sha1.Iterations, blob(sha1.StoredKey), blob(sha1.ServerKey),
-		blob(sha256.Salt), sha256.Iterations, blob(sha256.StoredKey), blob(sha256.ServerKey), jid)
-	return affected(res, err, "set credentials "+jid)
-}
-
-// DeleteUser implements store.Users; foreign keys cascade to
-// everything the user owns.
-func (s *Store) DeleteUser(ctx context.Context, jid string) error {
-	res, err := s.w.ExecContext(ctx, `DELETE FROM users WHERE jid = ?`, jid)
-	return affected(res, err, "delete user "+jid)
-}
-
-func affected(res sql.Result, err error, what string) error {
-	if err != nil {
-		return fmt.Errorf("sqlite: %s: %w", what, err)
+		return wrap(err, format, args...)
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return fmt.Errorf("sqlite: %s: %w", what, err)
+		return wrap(err, format, args...)
 	}
 	if n == 0 {
-		return store.ErrNotFound
+		return wrap(sql.ErrNoRows, format, args...)
 	}
 	return nil
-}
-
-// ListUsers implements store.Users.
-func (s *Store) ListUsers(ctx context.Context, domain string) ([]string, error) {
-	query, args := `SELECT jid FROM users ORDER BY jid`, []any{}
-	if domain != "" {
-		query, args = `SELECT jid FROM users WHERE jid LIKE ? ESCAPE '\' ORDER BY jid`, []any{"%@" + escapeLike(domain)}
-	}
-	rows, err := s.r.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: list users: %w", err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var j string
-		if err := rows.Scan(&j); err != nil {
-			return nil, fmt.Errorf("sqlite: list users: %w", err)
-		}
-		out = append(out, j)
-	}
-	return out, rows.Err()
-}
-
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
-}
-
-// blob keeps an empty credential field from becoming SQL NULL.
-func blob(b []byte) []byte {
-	if b == nil {
-		return []byte{}
-	}
-	return b
-}
-
-func encodeGroups(g []string) string {
-	if len(g) == 0 {
-		return "[]"
-	}
-	b, _ := json.Marshal(g)
-	return string(b)
 }

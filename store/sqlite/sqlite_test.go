@@ -2,10 +2,17 @@ package sqlite
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/pressly/goose/v3"
 
 	"github.com/parley-im/parley/store"
 	"github.com/parley-im/parley/store/storetest"
@@ -22,110 +29,200 @@ func open(t testing.TB, path string) *Store {
 
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store {
-		return open(t, filepath.Join(t.TempDir(), "sub", "dir", "parley.db"))
+		return open(t, filepath.Join(t.TempDir(), "parley.db"))
 	})
+}
+
+func TestOpenCreatesDirectoryAndPrivateFile(t *testing.T) {
+	// Characters that mean something in a SQLite URI, in the directory name.
+	path := filepath.Join(t.TempDir(), "data dir?x=1#frag%41", "sub", "parley.db")
+	s := open(t, path)
+	defer s.Close()
+	if err := s.CreateUser(context.Background(), store.User{JID: "a@x"}); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatalf("database not at %s: %v", path, err)
+	}
+	if runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {
+		t.Errorf("database mode %v, want no group/other access", fi.Mode().Perm())
+	}
 }
 
 func TestSurvivesReopen(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "parley.db")
+	created := time.Date(2026, 5, 6, 7, 8, 9, 10_000_000, time.UTC)
 	s := open(t, path)
-	s.CreateUser(ctx, store.User{JID: "a@x"})
-	s.PutRosterItem(ctx, "a@x", store.RosterItem{Contact: "b@x", Subscription: store.SubBoth, Groups: []string{"g"}})
-	s.StoreOffline(ctx, "a@x", []byte("<message/>"), 0)
-	if err := s.Close(); err != nil {
+	if err := s.CreateUser(ctx, store.User{JID: "a@x", SHA256: store.SCRAMCredential{Salt: []byte("salt"), Iterations: 4096,
+		StoredKey: []byte("stored"), ServerKey: []byte("server")}, CreatedAt: created}); err != nil {
 		t.Fatal(err)
 	}
-	s = open(t, path) // migrations run again: idempotent
+	v, err := s.PutRosterItem(ctx, "a@x", store.RosterItem{Contact: "b@x", Subscription: store.SubBoth, Groups: []string{"g"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, err := range []error{
+		s.StoreOffline(ctx, "a@x", []byte("<message/>"), 0),
+		s.PutSubscriptionRequest(ctx, "a@x", store.SubscriptionRequest{From: "c@x", Stanza: []byte("<presence/>")}),
+		s.SetLastPresence(ctx, "a@x", []byte("<presence type='unavailable'/>"), created),
+		s.Close(),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	s = open(t, path) // the migrations run again: nothing to do
 	defer s.Close()
+	u, err := s.User(ctx, "a@x")
+	if err != nil || string(u.SHA256.StoredKey) != "stored" || !u.CreatedAt.Equal(created) {
+		t.Fatalf("user after reopen: %+v %v", u, err)
+	}
 	items, ver, err := s.Roster(ctx, "a@x")
-	if err != nil || len(items) != 1 || ver != 1 || items[0].Groups[0] != "g" {
+	if err != nil || len(items) != 1 || ver != v || items[0].Groups[0] != "g" {
 		t.Fatalf("roster after reopen: %v %d %v", items, ver, err)
 	}
 	if n, _ := s.CountOffline(ctx, "a@x"); n != 1 {
 		t.Fatalf("offline after reopen: %d", n)
 	}
+	if reqs, _ := s.SubscriptionRequests(ctx, "a@x"); len(reqs) != 1 {
+		t.Fatalf("requests after reopen: %v", reqs)
+	}
+	if _, at, err := s.LastPresence(ctx, "a@x"); err != nil || !at.Equal(created) {
+		t.Fatalf("last presence after reopen: %v %v", at, err)
+	}
 }
 
-// The CLI writes to the database while the server does: two stores on
-// one file must both succeed without SQLITE_BUSY errors.
-func TestTwoProcessesOneFile(t *testing.T) {
+// The server and `parley user add` start at the same moment on a new
+// data directory: every Open succeeds and the schema is created once.
+func TestConcurrentOpenOfNewFile(t *testing.T) {
+	for round := range 10 {
+		path := filepath.Join(t.TempDir(), "parley.db")
+		var wg sync.WaitGroup
+		for i := range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				s, err := Open(context.Background(), path)
+				if err != nil {
+					t.Errorf("round %d, store %d: %v", round, i, err)
+					return
+				}
+				if err := s.CreateUser(context.Background(), store.User{JID: fmt.Sprintf("u%d@x", i)}); err != nil {
+					t.Errorf("round %d, store %d: %v", round, i, err)
+				}
+				s.Close()
+			}()
+		}
+		wg.Wait()
+	}
+}
+
+// Two Stores on one file stand for two processes (the CLI writing while
+// the server does): both write at once, nothing fails with SQLITE_BUSY,
+// and each sees all of the other's rows.
+func TestTwoStoresOneFile(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "parley.db")
 	server, cli := open(t, path), open(t, path)
 	defer server.Close()
 	defer cli.Close()
-	server.CreateUser(ctx, store.User{JID: "owner@x"})
+	if err := server.CreateUser(ctx, store.User{JID: "owner@x"}); err != nil {
+		t.Fatal(err)
+	}
+	const n, quota = 100, 30
 	var wg sync.WaitGroup
-	errs := make(chan error, 400)
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		for i := range 100 {
-			errs <- cli.CreateUser(ctx, store.User{JID: fmt.Sprintf("u%d@x", i)})
+	errs := make(chan error, 10*n)
+	run := func(fn func(i int) error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range n {
+				if err := fn(i); err != nil && !errors.Is(err, store.ErrQuotaExceeded) {
+					errs <- err
+				}
+			}
+		}()
+	}
+	for _, st := range []*Store{server, cli} {
+		name := "server"
+		if st == cli {
+			name = "cli"
 		}
-	}()
-	go func() {
-		defer wg.Done()
-		for i := range 100 {
-			_, err := server.PutRosterItem(ctx, "owner@x", store.RosterItem{Contact: fmt.Sprintf("c%d@x", i), Subscription: store.SubNone})
-			errs <- err
-			errs <- server.StoreOffline(ctx, "owner@x", []byte("<message/>"), 0)
-		}
-	}()
+		run(func(i int) error { return st.CreateUser(ctx, store.User{JID: fmt.Sprintf("%s%d@x", name, i)}) })
+		run(func(i int) error {
+			_, err := st.PutRosterItem(ctx, "owner@x", store.RosterItem{Contact: fmt.Sprintf("%s%d@x", name, i), Subscription: store.SubNone})
+			return err
+		})
+		run(func(int) error { return st.StoreOffline(ctx, "owner@x", []byte("<message/>"), quota) })
+		run(func(int) error { _, _, err := st.Roster(ctx, "owner@x"); return err })
+	}
 	wg.Wait()
 	close(errs)
 	for err := range errs {
-		if err != nil {
-			t.Fatal(err)
+		t.Error(err)
+	}
+	for _, st := range []*Store{server, cli} {
+		users, err := st.ListUsers(ctx, "x")
+		if err != nil || len(users) != 2*n+1 {
+			t.Fatalf("%d users, %v", len(users), err)
 		}
-	}
-	users, _ := server.ListUsers(ctx, "x")
-	items, _, _ := cli.Roster(ctx, "owner@x")
-	if len(users) != 101 || len(items) != 100 {
-		t.Fatalf("users %d items %d", len(users), len(items))
-	}
-}
-
-func BenchmarkStoreOffline(b *testing.B) {
-	ctx := context.Background()
-	s := open(b, filepath.Join(b.TempDir(), "parley.db"))
-	defer s.Close()
-	s.CreateUser(ctx, store.User{JID: "a@x"})
-	msg := []byte("<message from='b@x/r' to='a@x' type='chat'><body>Hello, how are you doing today?</body></message>")
-	b.ReportAllocs()
-	for range b.N {
-		if err := s.StoreOffline(ctx, "a@x", msg, 0); err != nil {
-			b.Fatal(err)
+		items, ver, err := st.Roster(ctx, "owner@x")
+		if err != nil || len(items) != 2*n || ver != 2*n {
+			t.Fatalf("%d roster items, version %d, %v", len(items), ver, err)
+		}
+		if c, _ := st.CountOffline(ctx, "owner@x"); c != quota {
+			t.Fatalf("%d offline messages with a quota of %d", c, quota)
 		}
 	}
 }
 
-func BenchmarkRoster(b *testing.B) {
+// The Down half of every migration works, and Up re-applies cleanly.
+func TestMigrationsDownUp(t *testing.T) {
 	ctx := context.Background()
-	s := open(b, filepath.Join(b.TempDir(), "parley.db"))
+	path := filepath.Join(t.TempDir(), "parley.db")
+	s := open(t, path)
 	defer s.Close()
-	s.CreateUser(ctx, store.User{JID: "a@x"})
-	for i := range 100 {
-		s.PutRosterItem(ctx, "a@x", store.RosterItem{Contact: fmt.Sprintf("c%d@x", i), Subscription: store.SubBoth, Groups: []string{"Team"}})
+	sub, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		t.Fatal(err)
 	}
-	b.ReportAllocs()
-	for range b.N {
-		if items, _, err := s.Roster(ctx, "a@x"); err != nil || len(items) != 100 {
-			b.Fatal(err)
-		}
+	p, err := goose.NewProvider(goose.DialectSQLite3, s.w, sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	latest, err := p.GetDBVersion(ctx)
+	if err != nil || latest == 0 {
+		t.Fatalf("version %d, %v", latest, err)
+	}
+	if _, err := p.DownTo(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.User(ctx, "a@x"); err == nil || errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("users table still there after down: %v", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := p.GetDBVersion(ctx); v != latest {
+		t.Fatalf("version %d after up, want %d", v, latest)
+	}
+	if err := s.CreateUser(ctx, store.User{JID: "a@x"}); err != nil {
+		t.Fatal(err)
 	}
 }
 
-func BenchmarkUserLookup(b *testing.B) {
-	ctx := context.Background()
-	s := open(b, filepath.Join(b.TempDir(), "parley.db"))
+func TestCanceledContext(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "parley.db"))
 	defer s.Close()
-	s.CreateUser(ctx, store.User{JID: "a@x"})
-	b.ReportAllocs()
-	for range b.N {
-		if _, err := s.User(ctx, "a@x"); err != nil {
-			b.Fatal(err)
-		}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := s.CreateUser(ctx, store.User{JID: "a@x"}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("CreateUser with a canceled context: %v", err)
+	}
+	if _, err := s.User(context.Background(), "a@x"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a canceled CreateUser stored the user: %v", err)
 	}
 }

@@ -1,3 +1,12 @@
+-- Parley schema, version 1.
+--
+-- Written to port to PostgreSQL with few changes; the SQLite-specific
+-- parts are marked "SQLite:". Conventions: JIDs are normalized bare JIDs
+-- in TEXT; times are INTEGER UTC Unix milliseconds; booleans are INTEGER
+-- 0/1 (PostgreSQL: BOOLEAN); binary data is BLOB (PostgreSQL: BYTEA).
+-- Every table a user owns has an "owner" column referencing users(jid)
+-- ON DELETE CASCADE; DeleteUser also deletes those rows explicitly.
+
 -- +goose Up
 -- Accounts: SCRAM salted keys only, never the password.
 CREATE TABLE users (
@@ -13,6 +22,7 @@ CREATE TABLE users (
     created_at     INTEGER NOT NULL -- unix milliseconds, UTC
 );
 
+-- groups_json: a JSON array of group names (PostgreSQL: JSONB or TEXT[]).
 CREATE TABLE roster_items (
     owner        TEXT NOT NULL REFERENCES users(jid) ON DELETE CASCADE,
     contact      TEXT NOT NULL,
@@ -25,12 +35,14 @@ CREATE TABLE roster_items (
     PRIMARY KEY (owner, contact)
 );
 
+-- Roster version per owner (XEP-0237), incremented by every change.
 CREATE TABLE roster_versions (
     owner   TEXT PRIMARY KEY REFERENCES users(jid) ON DELETE CASCADE,
     version INTEGER NOT NULL
 );
 
--- SQLite: INTEGER PRIMARY KEY AUTOINCREMENT; PostgreSQL uses BIGSERIAL.
+-- SQLite: INTEGER PRIMARY KEY AUTOINCREMENT never reuses an id (a plain
+-- INTEGER PRIMARY KEY may); PostgreSQL: BIGINT GENERATED ALWAYS AS IDENTITY.
 CREATE TABLE offline_messages (
     id        INTEGER PRIMARY KEY AUTOINCREMENT,
     owner     TEXT NOT NULL REFERENCES users(jid) ON DELETE CASCADE,

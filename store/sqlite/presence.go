@@ -1,0 +1,63 @@
+package sqlite
+
+import (
+	"context"
+	"time"
+
+	"github.com/parley-im/parley/store"
+)
+
+// PutSubscriptionRequest implements store.Presence; ErrNotFound if owner
+// has no account. A replaced request keeps its place in the order.
+func (s *Store) PutSubscriptionRequest(ctx context.Context, owner string, req store.SubscriptionRequest) error {
+	_, err := s.w.ExecContext(ctx, `INSERT INTO subscription_requests (owner, from_jid, stanza, created_at) VALUES (?,?,?,?)
+		ON CONFLICT (owner, from_jid) DO UPDATE SET stanza = excluded.stanza`,
+		owner, req.From, blob(req.Stanza), ms(time.Now()))
+	return wrap(err, "put subscription request from %s to %s", req.From, owner)
+}
+
+// DeleteSubscriptionRequest implements store.Presence.
+func (s *Store) DeleteSubscriptionRequest(ctx context.Context, owner, from string) error {
+	_, err := s.w.ExecContext(ctx, `DELETE FROM subscription_requests WHERE owner = ? AND from_jid = ?`, owner, from)
+	return wrap(err, "delete subscription request from %s to %s", from, owner)
+}
+
+// SubscriptionRequests implements store.Presence. Requests stored within
+// the same millisecond keep their insertion order through the rowid
+// (SQLite-specific: it grows with each insert and an upsert keeps it).
+func (s *Store) SubscriptionRequests(ctx context.Context, owner string) ([]store.SubscriptionRequest, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT from_jid, stanza FROM subscription_requests WHERE owner = ?
+		ORDER BY created_at, rowid`, owner)
+	if err != nil {
+		return nil, wrap(err, "subscription requests to %s", owner)
+	}
+	defer rows.Close()
+	var out []store.SubscriptionRequest
+	for rows.Next() {
+		var r store.SubscriptionRequest
+		if err := rows.Scan(&r.From, &r.Stanza); err != nil {
+			return nil, wrap(err, "subscription requests to %s", owner)
+		}
+		out = append(out, r)
+	}
+	return out, wrap(rows.Err(), "subscription requests to %s", owner)
+}
+
+// SetLastPresence implements store.Presence; ErrNotFound if owner has no
+// account.
+func (s *Store) SetLastPresence(ctx context.Context, owner string, stanza []byte, at time.Time) error {
+	_, err := s.w.ExecContext(ctx, `INSERT INTO last_presence (owner, stanza, at) VALUES (?,?,?)
+		ON CONFLICT (owner) DO UPDATE SET stanza = excluded.stanza, at = excluded.at`, owner, blob(stanza), ms(at))
+	return wrap(err, "set last presence of %s", owner)
+}
+
+// LastPresence implements store.Presence.
+func (s *Store) LastPresence(ctx context.Context, owner string) ([]byte, time.Time, error) {
+	var b []byte
+	var at int64
+	err := s.r.QueryRowContext(ctx, `SELECT stanza, at FROM last_presence WHERE owner = ?`, owner).Scan(&b, &at)
+	if err != nil {
+		return nil, time.Time{}, wrap(err, "last presence of %s", owner)
+	}
+	return b, fromMS(at), nil
+}
