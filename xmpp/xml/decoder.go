@@ -9,10 +9,12 @@
 // processing instructions, DTDs or entities other than the predefined
 // five). Decoding is two-phase: a byte scanner frames one complete
 // top-level element (enforcing Limits as bytes arrive, resumable after a
-// read timeout), then a parser builds the tree from that slice. Every
+// read timeout), then a parser builds the tree from that slice. An
 // element keeps its received inner bytes in Inner (sub-slices of one
-// copy of the stanza), so a routed stanza is written with a new start
-// tag and a single copy of its payload.
+// copy of the stanza) unless they depend on a namespace declaration
+// that WriteTo would not reproduce (a prefix declared outside it, or a
+// prefixed element whose default namespace differs), so a routed stanza
+// is written with a new start tag and a single copy of its payload.
 package xml
 
 import (
@@ -117,7 +119,9 @@ func (d *Decoder) ReadHeader() (*Element, error) {
 					}
 				}
 			default:
-				if i := tagEnd(avail); i >= 0 {
+				if i := tagEnd(avail); i >= headerMax {
+					return nil, d.fail(errorf(ErrTooLarge, "stream header too large"))
+				} else if i >= 0 {
 					return d.header0(avail[:i+1])
 				}
 			}
@@ -194,7 +198,7 @@ func (d *Decoder) Next() (*Element, error) {
 					return nil, d.fail(errorf(ErrTooLarge, "%d bytes, limit %d", n, d.lim.MaxStanzaBytes))
 				}
 				if n > 0 {
-					el, err := d.parse(d.buf[d.pos : d.pos+n])
+					el, err := d.parse(d.buf[d.pos:d.pos+n], d.scan.tags)
 					d.pos += n
 					d.scan = scanState{}
 					if err != nil {
@@ -213,9 +217,11 @@ func (d *Decoder) Next() (*Element, error) {
 	}
 }
 
-func (d *Decoder) parse(b []byte) (*Element, error) {
+func (d *Decoder) parse(b []byte, tags int) (*Element, error) {
 	raw := bytes.Clone(b)
-	p := parser{raw: raw, lim: d.lim, decls: append([]nsDecl(nil), d.decls...)}
+	// The stream-level declarations are never popped, and capping the
+	// capacity makes the stanza's own declarations go to a new array.
+	p := parser{raw: raw, lim: d.lim, decls: d.decls[:len(d.decls):len(d.decls)], elems: make([]Element, tags)}
 	return p.parse(d.defSpace, 0)
 }
 
@@ -238,6 +244,13 @@ func (d *Decoder) fill() error {
 	if d.pos > 0 {
 		n := copy(d.buf, d.buf[d.pos:d.end])
 		d.pos, d.end = 0, n
+	}
+	if d.drained && len(d.buf) > len(d.small) && d.end <= len(d.small)/2 {
+		// Only the start of the next stanza is pending (after a large
+		// one): wait for input in the embedded buffer, as idle does.
+		d.end = copy(d.small[:], d.buf[:d.end])
+		d.release()
+		d.buf = d.small[:]
 	}
 	if d.end == len(d.buf) {
 		d.grow()
@@ -264,7 +277,8 @@ func (d *Decoder) grow() {
 		pooled = bufPool.Get().(*[]byte)
 		next = *pooled
 	} else {
-		next = make([]byte, min(2*len(d.buf), d.lim.MaxStanzaBytes+readSize))
+		// The stream header may be larger than a small MaxStanzaBytes.
+		next = make([]byte, min(2*len(d.buf), max(d.lim.MaxStanzaBytes, headerMax)+readSize))
 	}
 	copy(next, d.buf[:d.end])
 	d.release()
@@ -296,8 +310,15 @@ func (d *Decoder) release() {
 // tagEnd returns the index of the '>' closing the tag at b[0], honouring
 // quotes, or -1 if it is not complete.
 func tagEnd(b []byte) int {
-	var q byte
-	for i := 1; i < len(b); i++ {
+	end, _ := tagEndFrom(b, 1, 0)
+	return end
+}
+
+// tagEndFrom continues looking for the '>' closing a tag at b[i:], q
+// being the quote open at i (0 if none). It returns the index of the
+// '>', or -1 and the quote open at the end of b.
+func tagEndFrom(b []byte, i int, q byte) (int, byte) {
+	for ; i < len(b); i++ {
 		c := b[i]
 		switch {
 		case q != 0:
@@ -307,8 +328,8 @@ func tagEnd(b []byte) int {
 		case c == '\'' || c == '"':
 			q = c
 		case c == '>':
-			return i
+			return i, 0
 		}
 	}
-	return -1
+	return -1, q
 }

@@ -5,60 +5,79 @@ import (
 	"unicode/utf8"
 )
 
-// EscapeText writes s as XML character data.
-func EscapeText(w *bytes.Buffer, s string) {
-	last := 0
-	for i := 0; i < len(s); i++ {
-		var esc string
-		switch s[i] {
-		case '&':
-			esc = "&amp;"
-		case '<':
-			esc = "&lt;"
-		case '>':
-			esc = "&gt;"
-		case '\r':
-			esc = "&#xD;"
-		default:
-			continue
-		}
-		w.WriteString(s[last:i])
-		w.WriteString(esc)
-		last = i + 1
-	}
-	w.WriteString(s[last:])
-}
+// EscapeText writes s as XML character data. Characters XML cannot
+// carry (most control characters, invalid UTF-8, U+FFFE, U+FFFF) are
+// written as U+FFFD, so the output is always well-formed.
+func EscapeText(w *bytes.Buffer, s string) { escape(w, s, false) }
 
 // EscapeAttr writes s as an attribute value delimited by apostrophes.
 // Whitespace other than space is written as character references so
-// that attribute-value normalization keeps it.
-func EscapeAttr(w *bytes.Buffer, s string) {
+// that attribute-value normalization keeps it. Characters XML cannot
+// carry are written as U+FFFD.
+func EscapeAttr(w *bytes.Buffer, s string) { escape(w, s, true) }
+
+// escapeFlags marks the bytes escape must look at: 1 in character
+// data, 2 in attribute values.
+var escapeFlags = func() (f [256]uint8) {
+	for c := range 256 {
+		switch {
+		case c == '&' || c == '<' || c == '>' || c == '\r' || c >= utf8.RuneSelf || (c < 0x20 && c != '\n' && c != '\t'):
+			f[c] = 1 | 2
+		case c == '\'' || c == '"' || c == '\n' || c == '\t':
+			f[c] = 2
+		}
+	}
+	return f
+}()
+
+func escape(w *bytes.Buffer, s string, attr bool) {
+	mask := uint8(1)
+	if attr {
+		mask = 2
+	}
 	last := 0
-	for i := 0; i < len(s); i++ {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if escapeFlags[c]&mask == 0 {
+			i++
+			continue
+		}
+		size := 1
 		var esc string
-		switch s[i] {
-		case '&':
+		switch {
+		case c == '&':
 			esc = "&amp;"
-		case '<':
+		case c == '<':
 			esc = "&lt;"
-		case '>':
+		case c == '>':
 			esc = "&gt;"
-		case '\'':
-			esc = "&apos;"
-		case '"':
-			esc = "&quot;"
-		case '\n':
-			esc = "&#xA;"
-		case '\r':
+		case c == '\r':
 			esc = "&#xD;"
-		case '\t':
+		case attr && c == '\'':
+			esc = "&apos;"
+		case attr && c == '"':
+			esc = "&quot;"
+		case attr && c == '\n':
+			esc = "&#xA;"
+		case attr && c == '\t':
 			esc = "&#x9;"
-		default:
+		case c < 0x20 && c != '\n' && c != '\t':
+			esc = "\uFFFD"
+		case c >= utf8.RuneSelf:
+			var r rune
+			r, size = utf8.DecodeRuneInString(s[i:])
+			if (r == utf8.RuneError && size == 1) || !isXMLChar(r) {
+				esc = "\uFFFD"
+			}
+		}
+		if esc == "" {
+			i += size
 			continue
 		}
 		w.WriteString(s[last:i])
 		w.WriteString(esc)
-		last = i + 1
+		i += size
+		last = i
 	}
 	w.WriteString(s[last:])
 }
@@ -66,17 +85,19 @@ func EscapeAttr(w *bytes.Buffer, s string) {
 // unescape decodes character data or an attribute value: the five
 // predefined entities and character references. Other entities are
 // restricted XML; raw '<' and invalid characters are not well-formed.
-// attr applies attribute-value normalization of whitespace.
+// Raw line ends (CR LF, CR) become LF; attr then applies attribute-value
+// normalization of whitespace.
 func unescape(b []byte, attr bool) (string, error) {
-	if err := checkChars(b); err != nil {
+	ws, err := scanChars(b)
+	if err != nil {
 		return "", err
 	}
 	amp := bytes.IndexByte(b, '&')
-	if amp < 0 && !attr {
+	if amp < 0 && !attr && (!ws || bytes.IndexByte(b, '\r') < 0) {
 		return string(b), nil
 	}
-	if amp < 0 && bytes.IndexAny(b, "\t\n\r") < 0 {
-		return string(b), nil
+	if amp < 0 && !ws {
+		return intern(b), nil // an attribute value
 	}
 	out := make([]byte, 0, len(b))
 	for i := 0; i < len(b); {
@@ -84,7 +105,7 @@ func unescape(b []byte, attr bool) (string, error) {
 		switch {
 		case c == '&':
 			end := bytes.IndexByte(b[i:], ';')
-			if end < 0 || end > 12 {
+			if end < 0 {
 				return "", errorf(ErrNotWellFormed, "unterminated entity reference")
 			}
 			ref := b[i+1 : i+end]
@@ -94,6 +115,11 @@ func unescape(b []byte, attr bool) (string, error) {
 			}
 			out = utf8.AppendRune(out, r)
 			i += end + 1
+		case c == '\r' && i+1 < len(b) && b[i+1] == '\n':
+			i++ // CR LF is one line end: the LF follows
+		case c == '\r' && !attr:
+			out = append(out, '\n')
+			i++
 		case attr && (c == '\t' || c == '\n' || c == '\r'):
 			out = append(out, ' ')
 			i++
@@ -161,25 +187,35 @@ func isXMLChar(r rune) bool {
 
 // checkChars verifies UTF-8 and the XML Char production.
 func checkChars(b []byte) error {
+	_, err := scanChars(b)
+	return err
+}
+
+// scanChars is checkChars that also reports white space other than
+// space (tab, LF, CR), which unescape has to normalize.
+func scanChars(b []byte) (ws bool, err error) {
 	for i := 0; i < len(b); {
 		c := b[i]
 		if c < 0x80 {
-			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
-				return errorf(ErrNotWellFormed, "invalid character 0x%02x", c)
+			if c < 0x20 {
+				if c != '\t' && c != '\n' && c != '\r' {
+					return false, errorf(ErrNotWellFormed, "invalid character 0x%02x", c)
+				}
+				ws = true
 			}
 			i++
 			continue
 		}
 		r, size := utf8.DecodeRune(b[i:])
 		if r == utf8.RuneError && size <= 1 {
-			return errorf(ErrNotWellFormed, "invalid UTF-8")
+			return false, errorf(ErrNotWellFormed, "invalid UTF-8")
 		}
 		if !isXMLChar(r) {
-			return errorf(ErrNotWellFormed, "invalid character U+%04X", r)
+			return false, errorf(ErrNotWellFormed, "invalid character U+%04X", r)
 		}
 		i += size
 	}
-	return nil
+	return ws, nil
 }
 
 func isNameStart(c byte) bool {
@@ -194,12 +230,14 @@ func isNameBytes(b []byte) bool {
 	if len(b) == 0 || !isNameStart(b[0]) {
 		return false
 	}
+	ascii := true
 	for _, c := range b[1:] {
 		if !isNameByte(c) {
 			return false
 		}
+		ascii = ascii && c < utf8.RuneSelf
 	}
-	return utf8.Valid(b)
+	return (ascii && b[0] < utf8.RuneSelf) || checkChars(b) == nil // valid UTF-8 and XML characters (no U+FFFE)
 }
 
 // isQName checks a name against Namespaces in XML: a name with at most

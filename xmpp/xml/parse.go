@@ -2,6 +2,7 @@ package xml
 
 import (
 	"bytes"
+	"sync"
 )
 
 // nsDecl is one prefix declaration in scope.
@@ -19,7 +20,21 @@ type parser struct {
 	lim    Limits
 	decls  []nsDecl // stack of prefix declarations (stream-level first)
 	frames []frame
+	elems  []Element // preallocated elements, one allocation per stanza
 }
+
+// newElement returns the next preallocated element, or a new one.
+func (p *parser) newElement() *Element {
+	if len(p.elems) == 0 {
+		return &Element{}
+	}
+	el := &p.elems[0]
+	p.elems = p.elems[1:]
+	return el
+}
+
+// framePool holds the parser's stacks of open elements.
+var framePool = sync.Pool{New: func() any { s := make([]frame, 0, 8); return &s }}
 
 type frame struct {
 	el       *Element
@@ -35,6 +50,13 @@ func (p *parser) fail(sentinel error, what string) error {
 
 // parse parses the element at raw[0:], which must be complete.
 func (p *parser) parse(defSpace string, baseDepth int) (*Element, error) {
+	fp := framePool.Get().(*[]frame)
+	p.frames = (*fp)[:0]
+	defer func() {
+		clear(p.frames[:cap(p.frames)]) // keep no element alive
+		*fp = p.frames[:0]
+		framePool.Put(fp)
+	}()
 	var root *Element
 	for {
 		// At p.pos we are at '<' of a start tag or in content.
@@ -76,6 +98,11 @@ func (p *parser) content(f *frame) error {
 			if bytes.IndexByte(chunk, '>') >= 0 && bytes.Contains(chunk, []byte("]]>")) {
 				return p.fail(ErrNotWellFormed, "']]>' in character data")
 			}
+			// Chunks are unescaped together at the end tag: a reference
+			// must not be completed by the next chunk ("&<b/>amp;").
+			if a := bytes.LastIndexByte(chunk, '&'); a >= 0 && bytes.IndexByte(chunk[a:], ';') < 0 {
+				return p.fail(ErrNotWellFormed, "unterminated entity reference")
+			}
 			text = appendText(text, chunk, &textParts)
 			p.pos += lt
 		}
@@ -113,7 +140,7 @@ func (p *parser) content(f *frame) error {
 			// CDATA is literal: escape it so the common unescape path
 			// below reproduces it exactly.
 			var b bytes.Buffer
-			EscapeText(&b, string(cdata))
+			EscapeText(&b, string(normalizeNewlines(cdata)))
 			text = appendText(text, b.Bytes(), &textParts)
 			p.pos += end + 3
 		case bytes.HasPrefix(rest, []byte("<!")), bytes.HasPrefix(rest, []byte("<?")):
@@ -127,6 +154,9 @@ func (p *parser) content(f *frame) error {
 				return err
 			}
 			f = &p.frames[len(p.frames)-2] // startTag pushed a frame
+			if f.el.Children == nil {
+				f.el.Children = make([]*Element, 0, 4)
+			}
 			f.el.Children = append(f.el.Children, el)
 			if selfClosed {
 				p.pop()
@@ -150,9 +180,32 @@ func appendText(text, chunk []byte, parts *int) []byte {
 		return chunk
 	}
 	if *parts == 2 {
-		return append(append(make([]byte, 0, len(text)+len(chunk)), text...), chunk...)
+		text = append(make([]byte, 0, len(text)+len(chunk)), text...)
+	}
+	// A CR ending the previous part was followed by markup, not by an LF
+	// this part may start with: it is a line end of its own.
+	if n := len(text); n > 0 && text[n-1] == '\r' {
+		text[n-1] = '\n'
 	}
 	return append(text, chunk...)
+}
+
+// normalizeNewlines turns CR LF and lone CR into LF (XML 1.0 §2.11).
+func normalizeNewlines(b []byte) []byte {
+	if bytes.IndexByte(b, '\r') < 0 {
+		return b
+	}
+	out := make([]byte, 0, len(b))
+	for i, c := range b {
+		if c == '\r' {
+			if i+1 < len(b) && b[i+1] == '\n' {
+				continue
+			}
+			c = '\n'
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 func (p *parser) pop() {
@@ -178,7 +231,7 @@ func (p *parser) startTag(defSpace string, depth int) (*Element, bool, error) {
 	if !isQName(qname) {
 		return nil, false, p.fail(ErrNotWellFormed, "invalid element name")
 	}
-	el := &Element{}
+	el := p.newElement()
 	type rawAttr struct{ name, value []byte }
 	var attrsBuf [8]rawAttr
 	attrs := attrsBuf[:0]
@@ -252,8 +305,14 @@ func (p *parser) startTag(defSpace string, depth int) (*Element, bool, error) {
 	// Namespace declarations first, then resolution.
 	space := defSpace
 	f := frame{el: el, qname: qname, depth: depth}
-	if len(attrs) > 0 {
-		el.Attrs = make([]Attr, 0, len(attrs))
+	n := 0 // attributes other than the default namespace declaration
+	for _, a := range attrs {
+		if string(a.name) != "xmlns" {
+			n++
+		}
+	}
+	if n > 0 {
+		el.Attrs = make([]Attr, 0, n)
 	}
 	for _, a := range attrs {
 		switch {
@@ -273,7 +332,7 @@ func (p *parser) startTag(defSpace string, depth int) (*Element, bool, error) {
 				return nil, false, p.fail(ErrNotWellFormed, "invalid namespace declaration")
 			}
 			p.decls = append(p.decls, nsDecl{prefix: prefix, uri: v, depth: depth})
-			el.Attrs = append(el.Attrs, Attr{Name: string(a.name), Value: v})
+			el.Attrs = append(el.Attrs, Attr{Name: intern(a.name), Value: v})
 		}
 	}
 	f.defSpace = space
@@ -283,16 +342,16 @@ func (p *parser) startTag(defSpace string, depth int) (*Element, bool, error) {
 			continue
 		}
 		if c := bytes.IndexByte(a.name, ':'); c >= 0 {
-			prefix := string(a.name[:c])
-			if prefix != "xml" {
+			prefix := a.name[:c]
+			if string(prefix) != "xml" {
 				uri, declDepth, ok := p.resolve(prefix)
 				if !ok {
 					return nil, false, p.fail(ErrNotWellFormed, "unbound attribute prefix")
 				}
-				if declDepth < depth && !el.HasAttr("xmlns:"+prefix) {
+				if declDepth < depth && !el.HasAttr("xmlns:"+string(prefix)) {
 					// Keep the declaration with the attribute so the element
 					// serializes on its own.
-					el.Attrs = append(el.Attrs, Attr{Name: "xmlns:" + prefix, Value: uri})
+					el.Attrs = append(el.Attrs, Attr{Name: "xmlns:" + string(prefix), Value: uri})
 					p.markOuter(declDepth)
 				}
 			}
@@ -301,30 +360,34 @@ func (p *parser) startTag(defSpace string, depth int) (*Element, bool, error) {
 		if err != nil {
 			return nil, false, err
 		}
-		el.Attrs = append(el.Attrs, Attr{Name: string(a.name), Value: v})
+		el.Attrs = append(el.Attrs, Attr{Name: intern(a.name), Value: v})
 	}
 	if c := bytes.IndexByte(qname, ':'); c >= 0 {
-		prefix := string(qname[:c])
-		uri, declDepth, ok := p.resolve(prefix)
+		uri, declDepth, ok := p.resolve(qname[:c])
 		if !ok {
 			return nil, false, p.fail(ErrNotWellFormed, "unbound element prefix")
 		}
 		el.Space = uri
-		el.Name = string(qname[c+1:])
+		el.Name = intern(qname[c+1:])
 		if declDepth < depth {
 			p.markOuter(declDepth)
 		}
+		if uri != space {
+			// WriteTo writes the element unprefixed with xmlns=Space,
+			// which would change the default namespace its content uses.
+			p.frames[len(p.frames)-1].outerUse = true
+		}
 	} else {
 		el.Space = space
-		el.Name = string(qname)
+		el.Name = intern(qname)
 	}
 	return el, selfClosed, nil
 }
 
 // resolve finds the innermost declaration of prefix.
-func (p *parser) resolve(prefix string) (uri string, depth int, ok bool) {
+func (p *parser) resolve(prefix []byte) (uri string, depth int, ok bool) {
 	for i := len(p.decls) - 1; i >= 0; i-- {
-		if p.decls[i].prefix == prefix {
+		if p.decls[i].prefix == string(prefix) {
 			return p.decls[i].uri, p.decls[i].depth, true
 		}
 	}
@@ -344,11 +407,11 @@ func (p *parser) markOuter(declDepth int) {
 // scope around it.
 func ParseElement(b []byte, defaultSpace string, lim Limits) (*Element, error) {
 	lim = lim.withDefaults()
-	b = bytes.TrimSpace(b)
+	b = bytes.Trim(b, " \t\r\n") // XML white space only
 	if len(b) > lim.MaxStanzaBytes {
 		return nil, errorf(ErrTooLarge, "%d bytes", len(b))
 	}
-	n, err := frameElement(b, lim)
+	n, tags, err := frameElement(b, lim)
 	if err != nil {
 		return nil, err
 	}
@@ -356,6 +419,6 @@ func ParseElement(b []byte, defaultSpace string, lim Limits) (*Element, error) {
 		return nil, errorf(ErrNotWellFormed, "content after the element")
 	}
 	raw := bytes.Clone(b)
-	p := parser{raw: raw, lim: lim}
+	p := parser{raw: raw, lim: lim, elems: make([]Element, tags)}
 	return p.parse(defaultSpace, 0)
 }
