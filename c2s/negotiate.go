@@ -1,7 +1,6 @@
 package c2s
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -26,7 +25,7 @@ func (s *Session) negotiate(ctx context.Context) (restart bool, err error) {
 		return false, err
 	}
 	for {
-		el, err := s.dec.Next()
+		el, err := s.tr.Next()
 		if err != nil {
 			return false, mapReadError(err)
 		}
@@ -59,9 +58,10 @@ func (s *Session) negotiate(ctx context.Context) (restart bool, err error) {
 
 // readHeader reads and checks the client's stream header.
 func (s *Session) readHeader() error {
-	h, err := s.dec.ReadHeader()
+	h, err := s.tr.ReadHeader()
 	if err != nil {
-		if errors.Is(err, xml.ErrNotWellFormed) || errors.Is(err, xml.ErrRestrictedXML) {
+		var se *stream.Error
+		if errors.As(err, &se) || errors.Is(err, xml.ErrNotWellFormed) || errors.Is(err, xml.ErrRestrictedXML) {
 			s.sendHeaderForError()
 		}
 		return mapReadError(err)
@@ -71,12 +71,6 @@ func (s *Session) readHeader() error {
 		s.domain = to
 	}
 	switch {
-	case h.Space != ns.Stream || h.Name != "stream":
-		s.sendHeaderForError()
-		return stream.Errorf(stream.InvalidNamespace, "expected <stream:stream xmlns:stream='"+ns.Stream+"'>")
-	case s.dec.DefaultNamespace() != ns.Client:
-		s.sendHeaderForError()
-		return stream.Errorf(stream.InvalidNamespace, "the content namespace must be jabber:client")
 	case to == "" || !s.srv.isLocal(to) || to != s.domain:
 		s.domain = s.srv.defaultDomain()
 		s.sendHeaderForError()
@@ -97,16 +91,13 @@ func (s *Session) sendHeaderForError() {
 	if s.domain == "" {
 		s.domain = s.srv.defaultDomain()
 	}
-	var b bytes.Buffer
-	stream.AppendHeader(&b, stream.Header{From: s.domain, ID: s.id, Content: ns.Client, Lang: "en"})
-	s.writeDirect(b.Bytes())
+	s.writeDirect(s.tr.Header(stream.Header{From: s.domain, ID: s.id, Content: ns.Client, Lang: "en"}))
 }
 
 // sendFeatures writes our stream header and the features of the
 // current negotiation stage.
 func (s *Session) sendFeatures() error {
-	var b bytes.Buffer
-	stream.AppendHeader(&b, stream.Header{From: s.domain, ID: s.id, Content: ns.Client, Lang: "en"})
+	header := s.tr.Header(stream.Header{From: s.domain, ID: s.id, Content: ns.Client, Lang: "en"})
 	var features []*xml.Element
 	switch {
 	case s.authed:
@@ -116,7 +107,7 @@ func (s *Session) sendFeatures() error {
 			xml.NewElement(ns.RosterVer, "ver"),
 			xml.NewElement(ns.PreApproval, "sub"),
 		)
-	case !s.secure && s.srv.cfg.TLS != nil:
+	case !s.secure && s.srv.cfg.TLS != nil && s.canStartTLS():
 		st := xml.NewElement(ns.TLS, "starttls")
 		if s.srv.cfg.RequireTLS {
 			st.AddChild(xml.NewElement(ns.TLS, "required"))
@@ -128,8 +119,12 @@ func (s *Session) sendFeatures() error {
 	default:
 		features = append(features, s.mechanisms())
 	}
-	stream.AppendElement(&b, stream.Features(features...), ns.Client)
-	return s.writeDirect(b.Bytes())
+	return s.writeDirect(header, s.streamElement(stream.Features(features...)))
+}
+
+func (s *Session) canStartTLS() bool {
+	_, ok := s.tr.(tlsStarter)
+	return ok
 }
 
 func (s *Session) mechanisms() *xml.Element {
@@ -144,14 +139,19 @@ func (s *Session) mechanisms() *xml.Element {
 }
 
 func (s *Session) startTLS(ctx context.Context) error {
-	if s.secure || s.srv.cfg.TLS == nil {
+	st, ok := s.tr.(tlsStarter)
+	if s.secure || s.srv.cfg.TLS == nil || !ok {
 		s.writeDirect([]byte("<failure xmlns='" + ns.TLS + "'/>"))
 		return stream.Errorf(stream.PolicyViolation, "TLS is not available on this stream")
 	}
 	if err := s.writeDirect([]byte("<proceed xmlns='" + ns.TLS + "'/>")); err != nil {
 		return err
 	}
-	return s.handshakeTLS(ctx)
+	if err := st.StartTLS(ctx, s.srv.cfg.TLS, s.srv.cfg.HandshakeTimeout); err != nil {
+		return err
+	}
+	s.secure = true
+	return nil
 }
 
 // authenticate runs one SASL exchange (RFC 6120 §6.4). It returns true
@@ -192,7 +192,7 @@ func (s *Session) authenticate(ctx context.Context, auth *xml.Element) (bool, er
 		if err := s.writeDirect(saslElement("challenge", out)); err != nil {
 			return false, err
 		}
-		el, err := s.dec.Next()
+		el, err := s.tr.Next()
 		if err != nil {
 			return false, mapReadError(err)
 		}
@@ -259,7 +259,7 @@ func (s *Session) saslFailure(cond, text string) {
 	if text != "" {
 		f.AddChild(xml.NewElement(ns.SASL, "text").SetText(text))
 	}
-	s.writeDirect(f.Bytes(ns.Client))
+	s.writeDirect(f.Bytes(s.content))
 }
 
 func saslElement(name string, data []byte) []byte {
@@ -267,7 +267,7 @@ func saslElement(name string, data []byte) []byte {
 	if len(data) > 0 {
 		el.SetText(base64.StdEncoding.EncodeToString(data))
 	}
-	return el.Bytes(ns.Client)
+	return el.Bytes("")
 }
 
 // decodeSASL decodes a SASL payload: "" is no data, "=" an empty
@@ -293,7 +293,7 @@ func (s *Session) negotiationIQ(ctx context.Context, iq *xml.Element) error {
 	payload := iq.Children[0]
 	switch {
 	case payload.Space == ns.Session && payload.Name == "session":
-		s.writeDirect(stanza.Result(iq).Bytes(ns.Client))
+		s.writeDirect(stanza.Result(iq).Bytes(s.content))
 		return nil
 	case payload.Space != ns.Bind || payload.Name != "bind":
 		return stream.Errorf(stream.NotAuthorized, "bind a resource first")
@@ -308,14 +308,14 @@ func (s *Session) negotiationIQ(ctx context.Context, iq *xml.Element) error {
 	}
 	full, err := bare.WithResource(resource)
 	if err != nil {
-		s.writeDirect(stanza.Error(iq, stanza.BadRequest, "invalid resource").Bytes(ns.Client))
+		s.writeDirect(stanza.Error(iq, stanza.BadRequest, "invalid resource").Bytes(s.content))
 		return nil
 	}
 	s.jid = full
 	if err := s.srv.handler.SessionStarted(ctx, s); err != nil {
 		s.log.Error("session start", "jid", full.String(), "err", err)
 		s.jid = jid.JID{}
-		s.writeDirect(stanza.Error(iq, stanza.InternalServerError, "").Bytes(ns.Client))
+		s.writeDirect(stanza.Error(iq, stanza.InternalServerError, "").Bytes(s.content))
 		return nil
 	}
 	s.bound = true
@@ -323,5 +323,5 @@ func (s *Session) negotiationIQ(ctx context.Context, iq *xml.Element) error {
 	s.log.Info("session started", "jid", full.String(), "tls", s.secure)
 	bind := xml.NewElement(ns.Bind, "bind").AddChild(xml.NewElement(ns.Bind, "jid").SetText(full.String()))
 	reply := stanza.NewIQ("result", iq.Attr("id"), "", "", bind)
-	return s.writeDirect(reply.Bytes(ns.Client))
+	return s.writeDirect(reply.Bytes(s.content))
 }

@@ -1,11 +1,6 @@
 package c2s
 
-import (
-	"bytes"
-	"net"
-	"sync"
-	"time"
-)
+import "sync"
 
 // outQueue is a session's bounded outbound queue. Producers (any
 // goroutine routing to the session) append serialized stanzas; the
@@ -52,17 +47,19 @@ func (q *outQueue) push(b []byte) bool {
 	return true
 }
 
-// pushFinal queues the last bytes of the stream (error, end tag) even
+// pushFinal queues the last chunks of the stream (error, end tag) even
 // past the limits, and refuses everything after.
-func (q *outQueue) pushFinal(b []byte) bool {
+func (q *outQueue) pushFinal(chunks ...[]byte) bool {
 	q.mu.Lock()
 	if q.closing {
 		q.mu.Unlock()
 		return false
 	}
 	q.closing = true
-	q.items = append(q.items, b)
-	q.bytes += len(b)
+	for _, b := range chunks {
+		q.items = append(q.items, b)
+		q.bytes += len(b)
+	}
 	q.mu.Unlock()
 	q.wake()
 	return true
@@ -86,32 +83,4 @@ func (q *outQueue) take(into [][]byte) (items [][]byte, closing bool) {
 	closing = q.closing
 	q.mu.Unlock()
 	return items, closing
-}
-
-var writeBufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-// writeBatch concatenates a batch into a pooled buffer and writes it
-// with one call; the buffer goes back to the pool right after, so an
-// idle connection holds no write buffer.
-func writeBatch(c net.Conn, items [][]byte, timeout time.Duration) error {
-	if len(items) == 0 {
-		return nil
-	}
-	if timeout > 0 {
-		c.SetWriteDeadline(time.Now().Add(timeout))
-	}
-	if len(items) == 1 {
-		_, err := c.Write(items[0])
-		return err
-	}
-	buf := writeBufPool.Get().(*bytes.Buffer)
-	for _, b := range items {
-		buf.Write(b)
-	}
-	_, err := c.Write(buf.Bytes())
-	if buf.Cap() <= 64<<10 {
-		buf.Reset()
-		writeBufPool.Put(buf)
-	}
-	return err
 }

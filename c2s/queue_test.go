@@ -4,7 +4,8 @@ import (
 	"bytes"
 	"net"
 	"testing"
-	"time"
+
+	"github.com/parley-im/parley/xmpp/xml"
 )
 
 func TestQueueLimitsAndFinal(t *testing.T) {
@@ -40,7 +41,7 @@ func TestQueueLimitsAndFinal(t *testing.T) {
 	}
 }
 
-func TestWriteBatchIsOneWrite(t *testing.T) {
+func TestTCPWriteIsOneWrite(t *testing.T) {
 	server, client := net.Pipe()
 	defer server.Close()
 	defer client.Close()
@@ -50,7 +51,7 @@ func TestWriteBatchIsOneWrite(t *testing.T) {
 		n, _ := client.Read(buf)
 		got <- buf[:n]
 	}()
-	if err := writeBatch(server, [][]byte{[]byte("<a/>"), []byte("<b/>"), []byte("<c/>")}, time.Second); err != nil {
+	if err := newTCPTransport(server, xml.Limits{}).Write([][]byte{[]byte("<a/>"), []byte("<b/>"), []byte("<c/>")}); err != nil {
 		t.Fatal(err)
 	}
 	// net.Pipe delivers each Write as one Read: one read holding all

@@ -121,7 +121,7 @@ func (srv *Server) Serve(ctx context.Context, l net.Listener, directTLS bool) er
 			continue
 		}
 		tempDelay = 0
-		s := newSession(srv, conn, directTLS)
+		s := newSession(srv, newTCPTransport(conn, srv.cfg.XMLLimits), remoteIP(conn.RemoteAddr()), directTLS)
 		if reason := srv.admit(s); reason != "" {
 			srv.metrics.ConnRejected.WithLabelValues(reason).Inc()
 			conn.Close()

@@ -42,12 +42,12 @@ type Handler interface {
 // Its reading goroutine runs negotiation and then handles the client's
 // stanzas in order; a second goroutine writes the outbound queue.
 type Session struct {
-	srv    *Server
-	conn   net.Conn // raw or TLS connection; replaced once by STARTTLS
-	remote string   // remote IP
-	secure bool     // TLS established
-	dec    *xml.Decoder
-	id     string // stream id
+	srv     *Server
+	tr      Transport
+	content string // tr.ContentNamespace()
+	remote  string // remote IP
+	secure  bool   // TLS established (or, on the web, trusted to be)
+	id      string // stream id
 	lang   string
 	domain string // the served domain the client addressed
 
@@ -58,7 +58,6 @@ type Session struct {
 	limiter *rate.Limiter
 
 	out       *outQueue
-	connMu    sync.Mutex // guards conn while STARTTLS may replace it
 	wstart    sync.Once
 	wdone     chan struct{} // closed when the writer goroutine has finished
 	closeOnce sync.Once
@@ -67,15 +66,16 @@ type Session struct {
 	log       *slog.Logger
 }
 
-func newSession(srv *Server, conn net.Conn, secure bool) *Session {
+func newSession(srv *Server, tr Transport, remote string, secure bool) *Session {
 	s := &Session{
-		srv:    srv,
-		conn:   conn,
-		remote: remoteIP(conn.RemoteAddr()),
-		secure: secure,
-		id:     randomID(),
-		wdone:  make(chan struct{}),
-		done:   make(chan struct{}),
+		srv:     srv,
+		tr:      tr,
+		content: tr.ContentNamespace(),
+		remote:  remote,
+		secure:  secure,
+		id:      randomID(),
+		wdone:   make(chan struct{}),
+		done:    make(chan struct{}),
 	}
 	s.out = newOutQueue(srv.cfg.QueueBytes, srv.cfg.QueueStanzas, s.slowConsumer)
 	s.log = srv.log.With("conn", s.id, "remote", s.remote)
@@ -90,7 +90,7 @@ func (s *Session) JID() jid.JID { return s.jid }
 
 // Deliver queues a stanza for the client (router.Session).
 func (s *Session) Deliver(el *xml.Element) {
-	if s.out.push(el.Bytes(ns.Client)) {
+	if s.out.push(el.Bytes(s.content)) {
 		s.srv.metrics.StanzasOut.Inc()
 	}
 }
@@ -99,18 +99,15 @@ func (s *Session) Deliver(el *xml.Element) {
 func (s *Session) Close(err *stream.Error) {
 	s.closeOnce.Do(func() {
 		s.closed.Store(true)
-		var b bytes.Buffer
+		var final [][]byte
 		if err != nil {
 			s.srv.metrics.StreamErrors.WithLabelValues(string(err.Condition)).Inc()
-			stream.AppendElement(&b, err.Element(), ns.Client)
+			final = append(final, s.streamElement(err.Element()))
 		}
-		b.WriteString(stream.Close)
-		s.out.pushFinal(b.Bytes())
+		s.out.pushFinal(append(final, s.tr.Trailer())...)
 		// Give the client a moment to answer with its own end tag, then
 		// unblock the reader whatever it does.
-		s.connMu.Lock()
-		s.conn.SetReadDeadline(time.Now().Add(closeGrace))
-		s.connMu.Unlock()
+		s.tr.SetReadDeadline(time.Now().Add(closeGrace))
 	})
 }
 
@@ -123,9 +120,15 @@ func (s *Session) slowConsumer() {
 	s.Close(stream.Errorf(stream.PolicyViolation, "too much data queued: the client does not read fast enough"))
 	// A client that reads nothing would keep the writer blocked: it gets
 	// a grace period to take the stream error, then the write fails.
-	s.connMu.Lock()
-	s.conn.SetWriteDeadline(time.Now().Add(closeGrace))
-	s.connMu.Unlock()
+	s.tr.SetWriteDeadline(time.Now().Add(closeGrace))
+}
+
+// streamElement serializes a top-level element of the stream namespace
+// (features, errors) for this transport.
+func (s *Session) streamElement(el *xml.Element) []byte {
+	var b bytes.Buffer
+	stream.AppendElement(&b, el, s.content)
+	return b.Bytes()
 }
 
 // startWriter starts the writer goroutine. During negotiation the
@@ -137,8 +140,18 @@ func (s *Session) startWriter() {
 
 // writeDirect writes negotiation data synchronously, before the writer
 // goroutine exists.
-func (s *Session) writeDirect(b []byte) error {
-	return writeBatch(s.conn, [][]byte{b}, s.srv.cfg.WriteTimeout)
+func (s *Session) writeDirect(chunks ...[]byte) error {
+	return s.write(chunks, s.srv.cfg.WriteTimeout)
+}
+
+func (s *Session) write(chunks [][]byte, timeout time.Duration) error {
+	if len(chunks) == 0 {
+		return nil
+	}
+	if timeout > 0 {
+		s.tr.SetWriteDeadline(time.Now().Add(timeout))
+	}
+	return s.tr.Write(chunks)
 }
 
 // writeLoop drains the outbound queue until the final bytes are
@@ -153,14 +166,14 @@ func (s *Session) writeLoop() {
 		if s.closed.Load() {
 			timeout = closeGrace
 		}
-		if err := writeBatch(s.conn, batch, timeout); err != nil {
+		if err := s.write(batch, timeout); err != nil {
 			s.log.Debug("write failed", "err", err)
-			s.conn.Close() // unblocks the reader
+			s.tr.Close() // unblocks the reader
 			return
 		}
 		clear(batch)
 		if closing {
-			if cw, ok := s.conn.(interface{ CloseWrite() error }); ok {
+			if cw, ok := s.tr.(interface{ CloseWrite() error }); ok {
 				cw.CloseWrite()
 			}
 			return
@@ -192,7 +205,7 @@ func (s *Session) serve(ctx context.Context) {
 	case <-s.wdone:
 	case <-time.After(s.srv.cfg.WriteTimeout + closeGrace):
 	}
-	s.conn.Close()
+	s.tr.Close()
 	if s.bound {
 		s.srv.handler.SessionEnded(context.WithoutCancel(ctx), s)
 		s.srv.metrics.Sessions.Dec()
@@ -216,35 +229,50 @@ func (s *Session) runSafely(ctx context.Context) (err error) {
 // run negotiates the stream and then reads stanzas until the stream ends.
 func (s *Session) run(ctx context.Context) error {
 	if s.secure {
-		if err := s.handshakeTLS(ctx); err != nil {
+		if err := s.directTLS(ctx); err != nil {
 			return err
 		}
 	}
-	reader := &connReader{s: s}
-	s.dec = xml.NewDecoder(reader, s.srv.cfg.XMLLimits)
-	deadline := time.Now().Add(s.srv.cfg.HandshakeTimeout)
-	s.conn.SetReadDeadline(deadline)
+	s.tr.SetReadDeadline(time.Now().Add(s.srv.cfg.HandshakeTimeout))
 	for !s.bound {
 		restart, err := s.negotiate(ctx)
 		if err != nil {
 			return err
 		}
-		if restart {
-			s.dec.Reset(reader)
+		if r, ok := s.tr.(interface{ Restart() }); ok && restart {
+			r.Restart()
 		}
 	}
-	reader.keepalive = true
 	s.startWriter()
 	return s.stanzaLoop(ctx)
 }
 
-// stanzaLoop handles the stanzas of a bound session.
+// stanzaLoop handles the stanzas of a bound session. It also keeps the
+// stream alive as XEP-0199 suggests: after PingInterval of silence the
+// server pings the client, and if nothing arrives within PingTimeout
+// the stream ends with <connection-timeout/>.
 func (s *Session) stanzaLoop(ctx context.Context) error {
+	pinged := false
 	for {
-		el, err := s.dec.Next()
+		wait := s.srv.cfg.PingInterval
+		if pinged {
+			wait = s.srv.cfg.PingTimeout
+		}
+		if s.closed.Load() {
+			wait = closeGrace // Close set its grace deadline meanwhile
+		}
+		s.tr.SetReadDeadline(time.Now().Add(wait))
+		el, err := s.tr.Next()
+		if isTimeout(err) && !pinged && !s.closed.Load() {
+			pinged = true
+			s.Deliver(stanza.NewIQ("get", "keepalive-"+randomID()[:8], s.domain, s.jid.String(),
+				xml.NewElement(ns.Ping, "ping")))
+			continue
+		}
 		if err != nil {
 			return mapReadError(err)
 		}
+		pinged = false
 		if el.Space != ns.Client || (el.Name != stanza.Message && el.Name != stanza.Presence && el.Name != stanza.IQ) {
 			return stream.Errorf(stream.UnsupportedStanzaType, "unsupported element <"+el.Name+">")
 		}
@@ -278,64 +306,19 @@ func (s *Session) isServerReply(el *xml.Element) bool {
 	return to == "" || to == s.domain
 }
 
-// connReader reads from the session's current connection. During
-// negotiation the handshake deadline applies; once the session is bound
-// (keepalive) it follows XEP-0199: after PingInterval of silence the
-// server pings the client, and if nothing arrives within PingTimeout the
-// stream ends with <connection-timeout/>.
-type connReader struct {
-	s         *Session
-	keepalive bool
-	pinged    bool
+// tlsStarter is a transport that can switch to TLS in the middle of
+// the stream (TCP).
+type tlsStarter interface {
+	StartTLS(ctx context.Context, cfg *tls.Config, timeout time.Duration) error
 }
 
-func (r *connReader) Read(p []byte) (int, error) {
-	if !r.keepalive {
-		return r.s.conn.Read(p)
+// directTLS handshakes before the stream starts (XEP-0368).
+func (s *Session) directTLS(ctx context.Context) error {
+	st, ok := s.tr.(tlsStarter)
+	if !ok {
+		return errors.New("direct TLS on a transport without TLS")
 	}
-	cfg := r.s.srv.cfg
-	for {
-		wait := cfg.PingInterval
-		if r.pinged {
-			wait = cfg.PingTimeout
-		}
-		r.s.conn.SetReadDeadline(time.Now().Add(wait))
-		if r.s.closed.Load() {
-			// Close may have set its short grace deadline meanwhile.
-			r.s.conn.SetReadDeadline(time.Now().Add(closeGrace))
-		}
-		n, err := r.s.conn.Read(p)
-		if n > 0 {
-			r.pinged = false
-			return n, nil
-		}
-		if err == nil {
-			continue
-		}
-		if !isTimeout(err) || r.s.closed.Load() {
-			return 0, err
-		}
-		if r.pinged {
-			return 0, stream.Errorf(stream.ConnectionTimeout, "no answer to ping")
-		}
-		r.pinged = true
-		r.s.Deliver(stanza.NewIQ("get", "keepalive-"+randomID()[:8], r.s.domain, r.s.jid.String(),
-			xml.NewElement(ns.Ping, "ping")))
-	}
-}
-
-func (s *Session) handshakeTLS(ctx context.Context) error {
-	tc := tls.Server(s.conn, s.srv.cfg.TLS)
-	hctx, cancel := context.WithTimeout(ctx, s.srv.cfg.HandshakeTimeout)
-	defer cancel()
-	if err := tc.HandshakeContext(hctx); err != nil {
-		return err
-	}
-	s.connMu.Lock()
-	s.conn = tc
-	s.connMu.Unlock()
-	s.secure = true
-	return nil
+	return st.StartTLS(ctx, s.srv.cfg.TLS, s.srv.cfg.HandshakeTimeout)
 }
 
 // mapReadError turns decoder errors into stream errors (RFC 6120 §4.9.3).
