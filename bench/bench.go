@@ -1,9 +1,13 @@
 // Package bench is Parley's load generator (`parley bench`): it logs in
 // many users over loopback and drives scenarios against any XMPP server
-// that allows plaintext SCRAM-SHA-256 logins (Parley with
-// --allow-plaintext, and equally ejabberd or Prosody), reporting
-// throughput, loss, latency percentiles and, given the server's pid,
-// its CPU time and memory from /proc.
+// that allows plaintext logins (Parley with --allow-plaintext, and
+// equally ejabberd or Prosody), reporting throughput, loss, latency
+// percentiles and, given the server's pid, its CPU time and memory from
+// /proc. It also writes the same accounts and rosters for all three
+// servers (provision.go) and prints the comparison table (table.go).
+//
+// Files: conn.go (login), scram.go, reader.go (timestamp scanner),
+// pace.go (paced senders), chat.go, presence.go, idle.go, proc.go.
 package bench
 
 import (
@@ -11,10 +15,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math/rand/v2"
-	"os"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -25,25 +26,41 @@ type Options struct {
 	Addr        string // server c2s address
 	Domain      string
 	Users       int
+	Offset      int    // first account number: accounts <prefix><Offset>..
 	UserPrefix  string // accounts are <prefix><i>@<domain>
 	Password    string
-	Concurrency int           // simultaneous logins
-	Rate        int           // chat: messages per second in total
-	Duration    time.Duration // chat and idle: how long to run
-	ServerPID   int           // 0: no server measurements
-	Out         io.Writer     // the table
-	JSON        io.Writer     // one JSON line per run, nil to skip
+	Mechanism   string // MechAuto (default), MechPlain or MechSCRAMSHA256
+	Sources     int    // spread connections over 127.0.0.2.. (0: kernel's choice)
+	Concurrency int    // simultaneous logins
+	Rate        int    // chat, presence: stanzas per second in total
+	// Rates, if set, runs chat in steps of Duration at each rate over
+	// the same connections, stopping after the first saturated step.
+	Rates    []int
+	Duration time.Duration // chat, presence and idle: how long to run (per step)
+	Contacts int           // presence: roster size of every user (as provisioned)
+	Procs    int           // idle: processes holding the connections (see Idle)
+	Label    string        // server name written into the results ("parley", ...)
+	// ServerPID enables server measurements (CPU time, RSS) from /proc.
+	ServerPID int
+	Out       io.Writer // the table
+	JSON      io.Writer // one JSON line per result, nil to skip
+
+	scramCache *scramCache
 }
 
-// Result is what a run measured.
+// Result is what a run (or one step of it) measured.
 type Result struct {
+	Server       string  `json:"server,omitempty"`
 	Scenario     string  `json:"scenario"`
 	Users        int     `json:"users"`
+	Mechanism    string  `json:"mechanism,omitempty"`
 	Logins       int     `json:"logins"`
 	LoginsPerSec float64 `json:"logins_per_sec"`
 	LoginP50ms   float64 `json:"login_p50_ms"`
 	LoginP99ms   float64 `json:"login_p99_ms"`
+	Rate         int     `json:"rate,omitempty"` // target stanzas/s
 	Sent         int64   `json:"sent,omitempty"`
+	Expected     int64   `json:"expected,omitempty"`
 	Delivered    uint64  `json:"delivered,omitempty"`
 	Lost         int64   `json:"lost,omitempty"`
 	DeliveredPS  float64 `json:"delivered_per_sec,omitempty"`
@@ -52,21 +69,46 @@ type Result struct {
 	MaxMs        float64 `json:"max_ms,omitempty"`
 	ServerCPUs   float64 `json:"server_cpu_seconds,omitempty"`
 	ServerRSSMiB float64 `json:"server_rss_mib,omitempty"`
+	IdleRSSMiB   float64 `json:"server_idle_rss_mib,omitempty"`
 	RSSPerConnKB float64 `json:"server_rss_kib_per_conn,omitempty"`
+	// SlopeKB is the least-squares slope of RSS over connections held
+	// (idle steps): the memory one more connection costs.
+	SlopeKB float64       `json:"server_rss_slope_kib_per_conn,omitempty"`
+	Points  []MemoryPoint `json:"points,omitempty"`
+}
+
+// MemoryPoint is the server's RSS with Conns connections held.
+type MemoryPoint struct {
+	Conns  int     `json:"conns"`
+	RSSMiB float64 `json:"rss_mib"`
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-// login connects every user with bounded concurrency.
-func login(ctx context.Context, o Options) ([]*conn, *histogram, time.Duration, error) {
+func (o *Options) defaults() {
+	if o.scramCache == nil {
+		o.scramCache = &scramCache{}
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = 50
+	}
+}
+
+// login connects users Offset..Offset+Users-1 with bounded concurrency.
+func login(ctx context.Context, o *Options) ([]*conn, *histogram, time.Duration, error) {
+	o.defaults()
+	d := &dialer{addr: o.Addr}
+	if o.Sources > 0 {
+		d.sources = SourceAddrs(o.Sources)
+	}
 	conns := make([]*conn, o.Users)
 	h := &histogram{}
-	sem := make(chan struct{}, max(o.Concurrency, 1))
+	sem := make(chan struct{}, o.Concurrency)
 	var wg sync.WaitGroup
 	var firstErr atomic.Value
 	start := time.Now()
 	for i := range o.Users {
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || firstErr.Load() != nil {
 			break
 		}
 		sem <- struct{}{}
@@ -75,7 +117,8 @@ func login(ctx context.Context, o Options) ([]*conn, *histogram, time.Duration, 
 			defer wg.Done()
 			defer func() { <-sem }()
 			t := time.Now()
-			c, err := dial(o.Addr, o.Domain, o.UserPrefix+strconv.Itoa(i), o.Password, 30*time.Second)
+			n := o.Offset + i
+			c, err := d.login(n, o, o.UserPrefix+strconv.Itoa(n), 30*time.Second)
 			if err != nil {
 				firstErr.CompareAndSwap(nil, err)
 				return
@@ -90,114 +133,66 @@ func login(ctx context.Context, o Options) ([]*conn, *histogram, time.Duration, 
 		closeAll(conns)
 		return nil, nil, 0, err
 	}
+	if ctx.Err() != nil {
+		closeAll(conns)
+		return nil, nil, 0, ctx.Err()
+	}
 	return conns, h, elapsed, nil
 }
 
-func closeAll(conns []*conn) {
-	for _, c := range conns {
-		if c != nil {
-			io.WriteString(c, "</stream:stream>")
-			c.Close()
+// Run executes scenario "login", "idle", "chat" or "presence" and
+// returns one result per step (chat with Rates has several).
+func Run(ctx context.Context, scenario string, o Options) ([]Result, error) {
+	o.defaults()
+	base := Result{Server: o.Label, Scenario: scenario, Users: o.Users, Mechanism: o.Mechanism}
+	if scenario == "idle" {
+		r, err := Idle(ctx, o, nil)
+		if err == nil {
+			Report(o, r)
 		}
+		return []Result{r}, err
 	}
-}
-
-// Run executes scenario "login", "idle" or "chat".
-func Run(ctx context.Context, scenario string, o Options) (Result, error) {
-	r := Result{Scenario: scenario, Users: o.Users}
+	switch scenario {
+	case "login", "chat", "presence":
+	default:
+		return nil, fmt.Errorf("unknown scenario %q (login, idle, chat, presence)", scenario)
+	}
 	cpu0, _ := serverCPU(o.ServerPID)
-	rss0, _ := serverRSS(o.ServerPID)
-	conns, lh, elapsed, err := login(ctx, o)
+	conns, lh, elapsed, err := login(ctx, &o)
 	if err != nil {
-		return r, err
+		return nil, err
 	}
 	defer closeAll(conns)
-	r.Logins = len(conns)
-	r.LoginsPerSec = float64(len(conns)) / elapsed.Seconds()
-	r.LoginP50ms, r.LoginP99ms = ms(lh.percentile(0.50)), ms(lh.percentile(0.99))
+	base.Logins = len(conns)
+	base.LoginsPerSec = float64(len(conns)) / elapsed.Seconds()
+	base.LoginP50ms, base.LoginP99ms = ms(lh.percentile(0.50)), ms(lh.percentile(0.99))
+	var results []Result
 	switch scenario {
 	case "login":
-	case "idle":
-		select {
-		case <-time.After(o.Duration):
-		case <-ctx.Done():
-		}
-		if rss1, err := serverRSS(o.ServerPID); err == nil && o.Users > 0 {
-			r.RSSPerConnKB = float64(rss1-rss0) / 1024 / float64(o.Users)
-		}
+		results = []Result{base}
 	case "chat":
-		chat(ctx, o, conns, &r)
-	default:
-		return r, fmt.Errorf("unknown scenario %q (login, idle, chat)", scenario)
+		results = chatSteps(ctx, o, conns, base)
+	case "presence":
+		results = []Result{presence(ctx, o, conns, base)}
 	}
-	if cpu1, err := serverCPU(o.ServerPID); err == nil {
-		r.ServerCPUs = cpu1 - cpu0
-	}
-	if rss, err := serverRSS(o.ServerPID); err == nil {
-		r.ServerRSSMiB = float64(rss) / (1 << 20)
-	}
-	report(o, r)
-	return r, nil
-}
-
-// chat sends o.Rate messages per second in total, each from a random
-// user to another random user, for o.Duration, then waits for stragglers.
-func chat(ctx context.Context, o Options, conns []*conn, r *Result) {
-	h := &histogram{}
-	for _, c := range conns {
-		go c.readMessages(h)
-	}
-	workers := min(len(conns), 8)
-	var sent atomic.Int64
-	var wg sync.WaitGroup
-	start := time.Now()
-	deadline := start.Add(o.Duration)
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			mine := conns[w*len(conns)/workers : (w+1)*len(conns)/workers]
-			perWorker := float64(o.Rate) / float64(workers)
-			var done int64
-			buf := make([]byte, 0, 256)
-			for now := time.Now(); now.Before(deadline) && ctx.Err() == nil; now = time.Now() {
-				due := int64(perWorker * now.Sub(start).Seconds())
-				for ; done < due; done++ {
-					from := mine[rand.IntN(len(mine))]
-					to := conns[rand.IntN(len(conns))]
-					buf = append(buf[:0], "<message type='chat' to='"...)
-					buf = append(buf, to.jid...)
-					buf = append(buf, "'><body>t="...)
-					buf = strconv.AppendInt(buf, time.Now().UnixNano(), 10)
-					buf = append(buf, "</body></message>"...)
-					if _, err := from.Write(buf); err != nil {
-						return
-					}
-					sent.Add(1)
-				}
-				time.Sleep(time.Millisecond)
-			}
-		}()
-	}
-	wg.Wait()
-	active := time.Since(start)
-	// Let in-flight messages arrive: stop when the count stops moving.
-	for last := uint64(0); ; {
-		time.Sleep(500 * time.Millisecond)
-		got := h.total()
-		if got >= uint64(sent.Load()) || got == last {
-			break
+	if len(results) == 1 {
+		if cpu1, err := serverCPU(o.ServerPID); err == nil {
+			results[0].ServerCPUs = cpu1 - cpu0
 		}
-		last = got
 	}
-	r.Sent = sent.Load()
-	r.Delivered = h.total()
-	r.Lost = r.Sent - int64(r.Delivered)
-	r.DeliveredPS = float64(r.Delivered) / active.Seconds()
-	r.P50ms, r.P99ms, r.MaxMs = ms(h.percentile(0.50)), ms(h.percentile(0.99)), ms(h.max)
+	for i := range results {
+		if rss, err := serverRSS(o.ServerPID); err == nil && results[i].ServerRSSMiB == 0 {
+			results[i].ServerRSSMiB = mib(rss)
+		}
+		Report(o, results[i])
+	}
+	return results, nil
 }
 
-func report(o Options, r Result) {
+func mib(b int64) float64 { return float64(b) / (1 << 20) }
+
+// Report prints r as a table and, with o.JSON, as a JSON line.
+func Report(o Options, r Result) {
 	if o.JSON != nil {
 		b, _ := json.Marshal(r)
 		fmt.Fprintln(o.JSON, string(b))
@@ -205,54 +200,26 @@ func report(o Options, r Result) {
 	if o.Out == nil {
 		return
 	}
-	fmt.Fprintf(o.Out, "scenario %s, %d users\n", r.Scenario, r.Users)
-	fmt.Fprintf(o.Out, "  logins      %d at %.0f/s, p50 %.2f ms, p99 %.2f ms\n", r.Logins, r.LoginsPerSec, r.LoginP50ms, r.LoginP99ms)
-	if r.Scenario == "chat" {
-		fmt.Fprintf(o.Out, "  messages    sent %d, delivered %d (%.0f/s), lost %d\n", r.Sent, r.Delivered, r.DeliveredPS, r.Lost)
+	fmt.Fprintf(o.Out, "scenario %s, %d users", r.Scenario, r.Users)
+	if r.Server != "" {
+		fmt.Fprintf(o.Out, ", server %s", r.Server)
+	}
+	fmt.Fprintln(o.Out)
+	if r.Logins > 0 {
+		fmt.Fprintf(o.Out, "  logins      %d at %.0f/s, p50 %.2f ms, p99 %.2f ms\n", r.Logins, r.LoginsPerSec, r.LoginP50ms, r.LoginP99ms)
+	}
+	if r.Sent > 0 {
+		fmt.Fprintf(o.Out, "  stanzas     rate %d/s, sent %d, expected %d, delivered %d (%.0f/s), lost %d\n", r.Rate, r.Sent, r.Expected, r.Delivered, r.DeliveredPS, r.Lost)
 		fmt.Fprintf(o.Out, "  latency     p50 %.2f ms, p99 %.2f ms, max %.2f ms\n", r.P50ms, r.P99ms, r.MaxMs)
+	}
+	for _, p := range r.Points {
+		fmt.Fprintf(o.Out, "  held        %6d connections, RSS %.1f MiB\n", p.Conns, p.RSSMiB)
 	}
 	if o.ServerPID != 0 {
 		fmt.Fprintf(o.Out, "  server      %.2f CPU s, RSS %.1f MiB", r.ServerCPUs, r.ServerRSSMiB)
 		if r.RSSPerConnKB != 0 {
-			fmt.Fprintf(o.Out, ", %.1f KiB per connection", r.RSSPerConnKB)
+			fmt.Fprintf(o.Out, ", %.1f KiB per connection (slope %.1f)", r.RSSPerConnKB, r.SlopeKB)
 		}
 		fmt.Fprintln(o.Out)
 	}
-}
-
-// serverCPU returns utime+stime of pid in seconds (from /proc).
-func serverCPU(pid int) (float64, error) {
-	if pid == 0 {
-		return 0, fmt.Errorf("no pid")
-	}
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	// Fields after the command name, which is in parentheses.
-	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
-	if len(f) < 13 {
-		return 0, fmt.Errorf("short /proc stat")
-	}
-	ut, _ := strconv.ParseFloat(f[11], 64)
-	st, _ := strconv.ParseFloat(f[12], 64)
-	return (ut + st) / 100, nil // USER_HZ is 100 on Linux
-}
-
-// serverRSS returns the resident set size of pid in bytes.
-func serverRSS(pid int) (int64, error) {
-	if pid == 0 {
-		return 0, fmt.Errorf("no pid")
-	}
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, "VmRSS:") {
-			kb, err := strconv.ParseInt(strings.Fields(line)[1], 10, 64)
-			return kb * 1024, err
-		}
-	}
-	return 0, fmt.Errorf("no VmRSS")
 }
