@@ -71,7 +71,8 @@ type Users interface {
 	// SetCredentials replaces the SCRAM credentials; ErrNotFound if absent.
 	SetCredentials(ctx context.Context, jid string, sha1, sha256 SCRAMCredential) error
 	// DeleteUser removes the account and everything it owns (roster,
-	// offline messages, requests, last presence); ErrNotFound if absent.
+	// offline messages, requests, last presence, vCard); ErrNotFound if
+	// absent.
 	DeleteUser(ctx context.Context, jid string) error
 	// ListUsers returns the bare JIDs of a domain ("" for all), sorted.
 	ListUsers(ctx context.Context, domain string) ([]string, error)
@@ -119,12 +120,47 @@ type Presence interface {
 	LastPresence(ctx context.Context, owner string) ([]byte, time.Time, error)
 }
 
+// VCards stores each user's vCard (XEP-0054, vcard-temp) as the raw
+// serialized <vCard xmlns='vcard-temp'/> element; stores never parse it.
+type VCards interface {
+	// VCard returns owner's vCard, or ErrNotFound if none is stored.
+	VCard(ctx context.Context, owner string) ([]byte, error)
+	// PutVCard stores or replaces owner's vCard; an empty vcard deletes
+	// it. ErrNotFound if owner has no account.
+	PutVCard(ctx context.Context, owner string, vcard []byte) error
+}
+
+// Account is one user with everything they own, as a bulk import writes
+// it (see Importer).
+type Account struct {
+	User     User
+	Roster   []RosterItem
+	Requests []SubscriptionRequest // pending inbound requests, oldest first
+	Offline  []OfflineMessage      // oldest first; ID is ignored, Stored kept
+	VCard    []byte                // nil or empty: none
+}
+
+// Importer writes whole accounts many at a time, for bulk provisioning
+// (parley import): one transaction per call instead of one per row.
+type Importer interface {
+	// ImportAccounts writes accts in order, atomically: on error nothing
+	// of the call is stored. An account whose JID already exists (in the
+	// store, or earlier in accts) is left alone and its JID returned in
+	// skipped, unless replace is set: then the existing account and
+	// everything it owns is deleted first. Each imported roster gets a
+	// version one above the previous one (1 for a new account); offline
+	// quotas do not apply.
+	ImportAccounts(ctx context.Context, accts []Account, replace bool) (skipped []string, err error)
+}
+
 // Store is everything a Parley server persists.
 type Store interface {
 	Users
 	Rosters
 	Offline
 	Presence
+	VCards
+	Importer
 	// Close flushes and releases the store.
 	Close() error
 }

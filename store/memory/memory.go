@@ -38,6 +38,7 @@ type Store struct {
 	lastID   int64                                  // of offline messages, all owners
 	requests map[string][]store.SubscriptionRequest // oldest first
 	last     map[string]lastPresence
+	vcards   map[string][]byte
 }
 
 // New returns an empty store.
@@ -49,6 +50,7 @@ func New() *Store {
 		offline:  make(map[string][]store.OfflineMessage),
 		requests: make(map[string][]store.SubscriptionRequest),
 		last:     make(map[string]lastPresence),
+		vcards:   make(map[string][]byte),
 	}
 }
 
@@ -125,6 +127,7 @@ func (s *Store) DeleteUser(_ context.Context, jid string) error {
 	delete(s.offline, jid)
 	delete(s.requests, jid)
 	delete(s.last, jid)
+	delete(s.vcards, jid)
 	return nil
 }
 

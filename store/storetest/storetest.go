@@ -54,6 +54,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"LastPresence", testLastPresence},
 		{"UnknownOwner", testUnknownOwner},
 		{"DeleteUserCascade", testDeleteUserCascade},
+		{"VCards", testVCards},
+		{"ImportAccounts", testImportAccounts},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
