@@ -17,6 +17,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"sync"
@@ -121,7 +122,8 @@ func (srv *Server) Serve(ctx context.Context, l net.Listener, directTLS bool) er
 			continue
 		}
 		tempDelay = 0
-		s := newSession(srv, newTCPTransport(conn, srv.cfg.XMLLimits), remoteIP(conn.RemoteAddr()), directTLS)
+		s := newSession(srv, newTCPTransport(conn, srv.cfg.XMLLimits), remoteIP(conn.RemoteAddr()), false)
+		s.tlsFirst = directTLS
 		if reason := srv.admit(s); reason != "" {
 			srv.metrics.ConnRejected.WithLabelValues(reason).Inc()
 			conn.Close()
@@ -135,6 +137,30 @@ func (srv *Server) Serve(ctx context.Context, l net.Listener, directTLS bool) er
 			s.serve(ctx)
 		}()
 	}
+}
+
+// ErrRejected is returned by ServeTransport when a connection limit
+// refuses the stream.
+var ErrRejected = errors.New("c2s: connection limit reached")
+
+// ServeTransport runs a client stream carried by t (a WebSocket or a
+// BOSH session) in the calling goroutine until it ends. kind labels
+// the metrics ("websocket", "bosh"), remote is the client's IP, and
+// secure says whether the channel is encrypted or trusted to be (TLS,
+// a trusted proxy's https, loopback). When a limit refuses the stream it
+// returns ErrRejected and the caller answers and closes t.
+func (srv *Server) ServeTransport(ctx context.Context, t Transport, kind, remote string, secure bool) error {
+	s := newSession(srv, t, remote, secure)
+	if reason := srv.admit(s); reason != "" {
+		srv.metrics.ConnRejected.WithLabelValues(reason).Inc()
+		return fmt.Errorf("%w: %s", ErrRejected, reason)
+	}
+	srv.metrics.Connections.WithLabelValues(kind).Inc()
+	defer srv.wg.Done()
+	defer srv.metrics.Connections.WithLabelValues(kind).Dec()
+	defer srv.release(s)
+	s.serve(ctx)
+	return nil
 }
 
 // admit applies the connection limits and registers s.

@@ -42,14 +42,15 @@ type Handler interface {
 // Its reading goroutine runs negotiation and then handles the client's
 // stanzas in order; a second goroutine writes the outbound queue.
 type Session struct {
-	srv     *Server
-	tr      Transport
-	content string // tr.ContentNamespace()
-	remote  string // remote IP
-	secure  bool   // TLS established (or, on the web, trusted to be)
-	id      string // stream id
-	lang   string
-	domain string // the served domain the client addressed
+	srv      *Server
+	tr       Transport
+	content  string // tr.ContentNamespace()
+	remote   string // remote IP
+	secure   bool   // TLS established (or, on the web, trusted to be)
+	tlsFirst bool   // XEP-0368: TLS handshake before the stream
+	id       string // stream id
+	lang     string
+	domain   string // the served domain the client addressed
 
 	jid     jid.JID // full JID once bound; written before Bind, read-only after
 	bound   bool
@@ -228,10 +229,11 @@ func (s *Session) runSafely(ctx context.Context) (err error) {
 
 // run negotiates the stream and then reads stanzas until the stream ends.
 func (s *Session) run(ctx context.Context) error {
-	if s.secure {
+	if s.tlsFirst {
 		if err := s.directTLS(ctx); err != nil {
 			return err
 		}
+		s.secure = true
 	}
 	s.tr.SetReadDeadline(time.Now().Add(s.srv.cfg.HandshakeTimeout))
 	for !s.bound {

@@ -50,9 +50,18 @@ type C2S struct {
 	HandshakeTimeout Duration `toml:"handshake_timeout"` // time allowed from connect to bound resource
 }
 
-// HTTP configures the HTTP listener (health, metrics; later web transports and services).
+// HTTP configures the HTTP listeners: health, metrics and the browser
+// transports (WebSocket, BOSH).
 type HTTP struct {
-	Listen string `toml:"listen"` // "" disables
+	Listen         string   `toml:"listen"`          // plain HTTP; "" disables
+	TLSListen      string   `toml:"tls_listen"`      // HTTPS with the server certificate; "" disables
+	WebSocket      bool     `toml:"websocket"`       // XMPP over WebSocket (RFC 7395) at /xmpp-websocket
+	BOSH           bool     `toml:"bosh"`            // BOSH (XEP-0206) at /http-bind
+	AllowedOrigins []string `toml:"allowed_origins"` // Origin host patterns allowed to use WebSocket/BOSH
+	TrustedProxies []string `toml:"trusted_proxies"` // IPs or CIDRs whose X-Forwarded-For/-Proto are believed
+	BOSHMaxWait    Duration `toml:"bosh_max_wait"`   // longest a BOSH request is held
+	BOSHInactivity Duration `toml:"bosh_inactivity"` // a BOSH client silent this long is disconnected
+	BOSHMaxPause   Duration `toml:"bosh_max_pause"`  // longest pause a BOSH client may ask for
 }
 
 // TLS configures certificates. With both files empty a self-signed
@@ -106,7 +115,17 @@ func Default() Config {
 			PingTimeout:      Duration{30 * time.Second},
 			HandshakeTimeout: Duration{30 * time.Second},
 		},
-		HTTP:    HTTP{Listen: ":5280"},
+		HTTP: HTTP{
+			Listen:         ":5280",
+			TLSListen:      ":5281",
+			WebSocket:      true,
+			BOSH:           true,
+			AllowedOrigins: []string{"*"},
+			TrustedProxies: []string{},
+			BOSHMaxWait:    Duration{60 * time.Second},
+			BOSHInactivity: Duration{60 * time.Second},
+			BOSHMaxPause:   Duration{120 * time.Second},
+		},
 		Storage: Storage{Driver: "sqlite", Path: ""},
 		Offline: Offline{MaxMessages: 1000},
 		Limits: Limits{

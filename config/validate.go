@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"net"
+	"net/netip"
+	"path"
 	"strconv"
 	"strings"
 
@@ -26,11 +28,26 @@ func (c *Config) Validate() error {
 	v.listener("c2s.listen", c.C2S.Listen)
 	v.listener("c2s.tls_listen", c.C2S.TLSListen)
 	v.listener("http.listen", c.HTTP.Listen)
+	v.listener("http.tls_listen", c.HTTP.TLSListen)
 	v.distinctListeners(
 		[2]string{"c2s.listen", c.C2S.Listen},
 		[2]string{"c2s.tls_listen", c.C2S.TLSListen},
 		[2]string{"http.listen", c.HTTP.Listen},
+		[2]string{"http.tls_listen", c.HTTP.TLSListen},
 	)
+	for _, p := range c.HTTP.TrustedProxies {
+		if _, err := ParsePrefix(p); err != nil {
+			v.add("http.trusted_proxies", fmt.Sprintf("%q is not an IP address or CIDR prefix", p))
+		}
+	}
+	for _, o := range c.HTTP.AllowedOrigins {
+		if _, err := path.Match(o, ""); err != nil || o == "" {
+			v.add("http.allowed_origins", fmt.Sprintf("%q is not a host pattern (e.g. \"*.example.com\" or \"*\")", o))
+		}
+	}
+	v.positiveDuration("http.bosh_max_wait", c.HTTP.BOSHMaxWait)
+	v.positiveDuration("http.bosh_inactivity", c.HTTP.BOSHInactivity)
+	v.positiveDuration("http.bosh_max_pause", c.HTTP.BOSHMaxPause)
 	v.positiveDuration("c2s.ping_interval", c.C2S.PingInterval)
 	v.positiveDuration("c2s.ping_timeout", c.C2S.PingTimeout)
 	v.positiveDuration("c2s.handshake_timeout", c.C2S.HandshakeTimeout)
@@ -175,4 +192,14 @@ func (v *validator) distinctListeners(ls ...[2]string) {
 			}
 		}
 	}
+}
+
+// ParsePrefix parses a trusted proxy entry: an IP address (a prefix of
+// one address) or a CIDR prefix.
+func ParsePrefix(s string) (netip.Prefix, error) {
+	if a, err := netip.ParseAddr(s); err == nil {
+		return netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()), nil
+	}
+	p, err := netip.ParsePrefix(s)
+	return p.Masked(), err
 }

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,6 +28,7 @@ import (
 	"github.com/parley-im/parley/metrics"
 	"github.com/parley-im/parley/router"
 	"github.com/parley-im/parley/store"
+	"github.com/parley-im/parley/web"
 	"github.com/parley-im/parley/xmpp/ns"
 	"github.com/parley-im/parley/xmpp/stanza"
 	"github.com/parley-im/parley/xmpp/xml"
@@ -44,6 +46,7 @@ type Server struct {
 	store  store.Store
 	router *router.Router
 	c2s    *c2s.Server
+	web    *web.Web
 	http   *http.Server
 
 	mu       sync.Mutex
@@ -124,6 +127,22 @@ func (s *Server) Start(ctx context.Context) error {
 		AuthFailuresPerMinute: lim.AuthFailuresPerMinute,
 	}, st, dispatcher, s.metrics, s.log)
 
+	proxies := make([]netip.Prefix, 0, len(s.cfg.HTTP.TrustedProxies))
+	for _, p := range s.cfg.HTTP.TrustedProxies {
+		pfx, _ := config.ParsePrefix(p) // validated by config.Load
+		proxies = append(proxies, pfx)
+	}
+	s.web = web.New(ctx, web.Config{
+		WebSocket:      s.cfg.HTTP.WebSocket,
+		BOSH:           s.cfg.HTTP.BOSH,
+		AllowedOrigins: s.cfg.HTTP.AllowedOrigins,
+		TrustedProxies: proxies,
+		XMLLimits:      xml.Limits{MaxStanzaBytes: lim.MaxStanzaBytes, MaxDepth: lim.MaxDepth, MaxAttrs: xml.DefaultLimits.MaxAttrs},
+		BOSHMaxWait:    s.cfg.HTTP.BOSHMaxWait.Duration,
+		BOSHInactivity: s.cfg.HTTP.BOSHInactivity.Duration,
+		BOSHMaxPause:   s.cfg.HTTP.BOSHMaxPause.Duration,
+	}, s.c2s, s.log)
+
 	if err := s.listen(ctx, tlsConf); err != nil {
 		s.Stop(context.Background())
 		return err
@@ -145,9 +164,15 @@ func (s *Server) listen(ctx context.Context, tlsConf *tls.Config) error {
 	if a := s.cfg.C2S.TLSListen; a != "" {
 		all = append(all, lis{"c2s_tls", a, func(l net.Listener) { s.c2s.Serve(ctx, l, true) }})
 	}
+	if s.cfg.HTTP.Listen != "" || s.cfg.HTTP.TLSListen != "" {
+		s.http = &http.Server{Handler: s.httpHandler(), ReadHeaderTimeout: 10 * time.Second,
+			TLSConfig: tlsConf, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+	}
 	if a := s.cfg.HTTP.Listen; a != "" {
-		s.http = &http.Server{Handler: s.httpHandler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
 		all = append(all, lis{"http", a, func(l net.Listener) { s.http.Serve(l) }})
+	}
+	if a := s.cfg.HTTP.TLSListen; a != "" && tlsConf != nil {
+		all = append(all, lis{"https", a, func(l net.Listener) { s.http.ServeTLS(l, "", "") }})
 	}
 	for _, l := range all {
 		ln, err := net.Listen("tcp", l.addr)
@@ -180,6 +205,7 @@ func (s *Server) httpHandler() http.Handler {
 		fmt.Fprintln(w, "ok")
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.Registry, promhttp.HandlerOpts{}))
+	s.web.Register(mux)
 	return mux
 }
 
@@ -219,7 +245,7 @@ func (s *Server) stop(ctx context.Context) error {
 }
 
 // Addr returns the bound address of a listener ("c2s", "c2s_tls",
-// "http"), or nil. Useful with port 0.
+// "http", "https"), or nil. Useful with port 0.
 func (s *Server) Addr(name string) net.Addr {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -47,7 +47,7 @@ func serveCmd() *cobra.Command {
 		domains        []string
 		c2sListen      string
 		c2sTLSListen   string
-		httpListen     string
+		httpListen, httpTLSListen     string
 		allowPlaintext bool
 		logLevel       string
 		pprofAddr      string
@@ -71,6 +71,9 @@ func serveCmd() *cobra.Command {
 				if fl.Changed("http-listen") {
 					c.HTTP.Listen = httpListen
 				}
+				if fl.Changed("http-tls-listen") {
+					c.HTTP.TLSListen = httpTLSListen
+				}
 				if fl.Changed("allow-plaintext") {
 					c.C2S.AllowPlaintext = allowPlaintext
 				}
@@ -89,7 +92,8 @@ func serveCmd() *cobra.Command {
 	fl.StringSliceVar(&domains, "domain", nil, "XMPP domain(s) to serve (repeat or comma-separate; overrides hosts)")
 	fl.StringVar(&c2sListen, "c2s-listen", "", "client listener with STARTTLS (host:port, empty disables)")
 	fl.StringVar(&c2sTLSListen, "c2s-tls-listen", "", "client listener with direct TLS, XEP-0368 (host:port, empty disables)")
-	fl.StringVar(&httpListen, "http-listen", "", "HTTP listener for /healthz and /metrics (host:port, empty disables)")
+	fl.StringVar(&httpListen, "http-listen", "", "HTTP listener for /healthz, /metrics, WebSocket and BOSH (host:port, empty disables)")
+	fl.StringVar(&httpTLSListen, "http-tls-listen", "", "HTTPS listener, same endpoints (host:port, empty disables)")
 	fl.BoolVar(&allowPlaintext, "allow-plaintext", false, "allow client streams without TLS (loopback tests and benchmarks only)")
 	fl.StringVar(&logLevel, "log-level", "", "debug, info, warn or error")
 	fl.StringVar(&pprofAddr, "pprof", "", "serve Go profiles (net/http/pprof) on this address, e.g. 127.0.0.1:6060; off by default")

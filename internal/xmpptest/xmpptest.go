@@ -50,6 +50,7 @@ func RunServer(t testing.TB, opts ...Options) *Server {
 	cfg.C2S.Listen = "127.0.0.1:0"
 	cfg.C2S.TLSListen = "127.0.0.1:0"
 	cfg.HTTP.Listen = "127.0.0.1:0"
+	cfg.HTTP.TLSListen = "127.0.0.1:0"
 	cfg.C2S.AllowPlaintext = true
 	cfg.Limits.StanzasPerSecond = 0
 	cfg.Limits.AuthFailuresPerMinute = 0

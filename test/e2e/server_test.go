@@ -71,7 +71,7 @@ func tryStart(t *testing.T, name, dataDir string, extra []string) (*server, erro
 		return nil, err
 	}
 	args := append([]string{"serve", "--data-dir", dataDir,
-		"--c2s-listen", s.c2s, "--c2s-tls-listen", s.c2sTLS, "--http-listen", s.http,
+		"--c2s-listen", s.c2s, "--c2s-tls-listen", s.c2sTLS, "--http-listen", s.http, "--http-tls-listen", "",
 		"--log-level", "debug"}, extra...)
 	s.cmd = exec.Command(parleyBin, args...)
 	s.cmd.Dir = logDir // no stray parley.toml or ./data from the caller's directory

@@ -15,6 +15,9 @@ const (
 	Roster      = "jabber:iq:roster"
 	RosterVer   = "urn:xmpp:features:rosterver"
 	PreApproval = "urn:xmpp:features:pre-approval"
+	Framing     = "urn:ietf:params:xml:ns:xmpp-framing" // RFC 7395 WebSocket framing
+	HTTPBind    = "http://jabber.org/protocol/httpbind" // XEP-0124 BOSH
+	XBOSH       = "urn:xmpp:xbosh"                      // XEP-0206
 )
 
 // Extensions.

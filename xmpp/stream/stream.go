@@ -60,6 +60,11 @@ func AppendElement(b *bytes.Buffer, el *xml.Element, content string) {
 	if el.Space == ns.Stream {
 		// Written by hand to keep the conventional stream: prefix.
 		b.WriteString("<stream:" + el.Name)
+		if content != ns.Client {
+			// Standalone (WebSocket message, BOSH body child): no
+			// stream header declares the prefix.
+			attr(b, "xmlns:stream", ns.Stream)
+		}
 		for _, a := range el.Attrs {
 			attr(b, a.Name, a.Value)
 		}
