@@ -38,6 +38,10 @@ fuzz:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./xmpp/... ./router/... ./im/... ./store/sqlite/... ./server/
 
+## bench-compare: Parley vs ejabberd vs Prosody, same scenarios, pinned (root, ~15 min; scripts/bench-compare.sh)
+bench-compare:
+	scripts/bench-compare.sh
+
 bench-smoke:
 	$(GO) test -run '^$$' -bench . -benchtime 100x ./xmpp/... ./router/... ./im/... ./store/sqlite/... ./server/
 

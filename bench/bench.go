@@ -33,8 +33,9 @@ type Options struct {
 	Sources     int    // spread connections over 127.0.0.2.. (0: kernel's choice)
 	Concurrency int    // simultaneous logins
 	Rate        int    // chat, presence: stanzas per second in total
-	// Rates, if set, runs chat in steps of Duration at each rate over
-	// the same connections, stopping after the first saturated step.
+	// Rates, if set, runs chat or presence in steps of Duration at each
+	// rate over the same connections, stopping after the first
+	// saturated step.
 	Rates    []int
 	Duration time.Duration // chat, presence and idle: how long to run (per step)
 	Contacts int           // presence: roster size of every user (as provisioned)
@@ -173,7 +174,7 @@ func Run(ctx context.Context, scenario string, o Options) ([]Result, error) {
 	case "chat":
 		results = chatSteps(ctx, o, conns, base)
 	case "presence":
-		results = []Result{presence(ctx, o, conns, base)}
+		results = presenceSteps(ctx, o, conns, base)
 	}
 	if len(results) == 1 {
 		if cpu1, err := serverCPU(o.ServerPID); err == nil {

@@ -42,10 +42,10 @@ func chatSteps(ctx context.Context, o Options, conns []*conn, base Result) []Res
 }
 
 // Saturated reports whether a paced step did not keep up: less than
-// 90 % of the target delivered per second, more than 1 % lost, or a
+// 90 % of the target delivered per second (per stanza sent), more than 1 % lost, or a
 // p99 above half a second.
 func Saturated(r Result) bool {
-	return r.DeliveredPS < 0.9*float64(r.Rate) || r.Lost*100 > r.Expected || r.P99ms > 500
+	return r.DeliveredPS < 0.9*float64(r.Rate)*float64(r.Expected)/float64(max(r.Sent, 1)) || r.Lost*100 > r.Expected || r.P99ms > 500
 }
 
 // chat sends rate messages per second in total, each from a random

@@ -5,24 +5,48 @@ import (
 	"time"
 )
 
-// presence has every user broadcast presence changes (a status carrying
-// the send time) in turn at o.Rate broadcasts per second in total; with
-// rosters provisioned by Provision* each broadcast reaches o.Contacts
-// online contacts. Deliveries are counted at the contacts; the copy a
-// server sends back to the sender's own session is not counted.
-func presence(ctx context.Context, o Options, conns []*conn, base Result) Result {
+// presenceSteps has every user broadcast presence changes (a status
+// carrying the send time) in turn at o.Rate broadcasts per second in
+// total (or at each of o.Rates, stopping after the first saturated
+// step); with rosters provisioned by Provision* each broadcast reaches
+// o.Contacts online contacts. Deliveries are counted at the contacts;
+// the copy a server sends back to the sender's own session is not.
+func presenceSteps(ctx context.Context, o Options, conns []*conn, base Result) []Result {
 	sc := newScanner(presenceMarker, true)
 	for _, c := range conns {
 		go sc.read(c, 16<<10)
 	}
 	// Let the initial presence exchange of the login phase settle.
-	time.Sleep(time.Second)
-	r := base
-	h := &histogram{}
-	sc.hist.Store(h)
+	sleepCtx(ctx, time.Second)
+	rates := o.Rates
+	if len(rates) == 0 {
+		rates = []int{o.Rate}
+	}
+	var out []Result
+	for _, rate := range rates {
+		if ctx.Err() != nil {
+			break
+		}
+		r := base
+		cpu0, _ := serverCPU(o.ServerPID)
+		h := &histogram{}
+		sc.hist.Store(h)
+		presence(ctx, o, conns, rate, h, &r)
+		if cpu1, err := serverCPU(o.ServerPID); err == nil {
+			r.ServerCPUs = cpu1 - cpu0
+		}
+		out = append(out, r)
+		if len(rates) > 1 && Saturated(r) {
+			break
+		}
+	}
+	return out
+}
+
+func presence(ctx context.Context, o Options, conns []*conn, rate int, h *histogram, r *Result) {
 	workers := min(len(conns), 4)
 	next := make([]int, workers)
-	sent, active := pace(ctx, workers, o.Rate, o.Duration, func(w int, buf []byte) ([]byte, bool) {
+	sent, active := pace(ctx, workers, rate, o.Duration, func(w int, buf []byte) ([]byte, bool) {
 		lo, hi := w*len(conns)/workers, (w+1)*len(conns)/workers
 		c := conns[lo+next[w]%(hi-lo)]
 		next[w]++
@@ -34,7 +58,6 @@ func presence(ctx context.Context, o Options, conns []*conn, base Result) Result
 	})
 	expected := sent * int64(o.Contacts)
 	drain(ctx, h, uint64(expected))
-	r.Rate = o.Rate
-	fill(&r, h, sent, expected, active)
-	return r
+	r.Rate = rate
+	fill(r, h, sent, expected, active)
 }

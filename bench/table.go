@@ -57,6 +57,9 @@ func Table(w io.Writer, results []Result, servers []string) {
 			put(fmt.Sprintf("login storm, %d users: logins/s", r.Users), true, s, r.LoginsPerSec)
 			put(fmt.Sprintf("login storm, %d users: login p99 ms", r.Users), false, s, r.LoginP99ms)
 		case "chat":
+			// The chat run's login phase is the login storm.
+			put(fmt.Sprintf("login storm, %d users: logins/s", r.Users), true, s, r.LoginsPerSec)
+			put(fmt.Sprintf("login storm, %d users: login p99 ms", r.Users), false, s, r.LoginP99ms)
 			pre := fmt.Sprintf("chat %d users @ %d/s", r.Users, r.Rate)
 			put(pre+": delivered/s", true, s, r.DeliveredPS)
 			put(pre+": p50 ms", false, s, r.P50ms)
@@ -75,9 +78,10 @@ func Table(w io.Writer, results []Result, servers []string) {
 			put(pre+": lost", false, s, float64(r.Lost))
 		case "idle":
 			put("idle server RSS MiB", false, s, r.IdleRSSMiB)
-			put(fmt.Sprintf("idle %d conns: KiB per connection", r.Users), false, s, r.RSSPerConnKB)
-			put("idle: KiB per connection (slope over steps)", false, s, r.SlopeKB)
-			put(fmt.Sprintf("idle %d conns: server RSS MiB", r.Users), false, s, r.ServerRSSMiB)
+			put("idle: authenticated connections held", true, s, float64(r.Logins))
+			put("idle: server RSS with them MiB", false, s, r.ServerRSSMiB)
+			put("idle: KiB per connection ((held - idle) / N)", false, s, r.RSSPerConnKB)
+			put("idle: KiB per connection (slope over the steps)", false, s, r.SlopeKB)
 		}
 	}
 	for _, s := range servers {

@@ -39,7 +39,7 @@ Scenarios:
             --duration (or each of --rates in turn up to saturation); delivered/s, loss,
             latency percentiles from the send time carried in every body
   presence  every user (with --contacts contacts online) broadcasts presence in turn,
-            --rate broadcasts per second in total; deliveries/s and latency
+            --rate (or --rates) broadcasts per second in total; deliveries/s and latency
 
 Tools:
   provision  create <prefix>0..N-1 with rosters (a ring: --contacts mutual contacts each,
@@ -100,7 +100,7 @@ the connections over loopback source addresses 127.0.0.2 .. 127.0.0.N+1.`,
 	fl.IntVar(&o.Sources, "sources", 0, "spread connections over this many loopback source addresses (127.0.0.2, ...)")
 	fl.IntVar(&o.Concurrency, "concurrency", 50, "logins in flight at once")
 	fl.IntVar(&o.Rate, "rate", 1000, "chat, presence: stanzas per second in total")
-	fl.IntSliceVar(&rates, "rates", nil, "chat: run a step at each rate (e.g. 10000,20000,40000), stop after the first saturated one")
+	fl.IntSliceVar(&rates, "rates", nil, "chat, presence: run a step at each rate (e.g. 10000,20000,40000), stop after the first saturated one")
 	fl.DurationVar(&o.Duration, "duration", 10*time.Second, "chat, presence, idle: how long to run (per step)")
 	fl.IntVar(&o.Contacts, "contacts", 10, "presence, provision: contacts per user (even)")
 	fl.IntVar(&rosterUsers, "roster-users", 0, "provision: give rosters to the first N users (default all)")
