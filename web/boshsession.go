@@ -187,6 +187,12 @@ func openElement(b *xml.Element) *xml.Element {
 // flush answers the oldest held request if there is output or the
 // stream is ending.
 func (s *boshSession) flush() {
+	if s.ending {
+		for rid, r := range s.early { // no longer waiting for anything
+			delete(s.early, rid)
+			s.held = append(s.held, r)
+		}
+	}
 	if len(s.held) == 0 || (len(s.out) == 0 && !s.ending) {
 		return
 	}
@@ -236,8 +242,8 @@ func (s *boshSession) respond(req *boshRequest) {
 		b.WriteString(" xmlns:xmpp='" + ns.XBOSH + "' xmpp:version='1.0' xmpp:restartlogic='true'")
 		b.WriteString(" xmlns:stream='" + ns.Stream + "'")
 	}
-	last := s.ending && len(s.held) == 1
-	if last {
+	terminating := s.ending
+	if terminating {
 		attr(&b, "type", "terminate")
 		if s.condition != "" {
 			attr(&b, "condition", s.condition)
@@ -259,7 +265,7 @@ func (s *boshSession) respond(req *boshRequest) {
 	delete(s.replies, req.rid-int64(s.requests()))
 	s.dropHeld(req)
 	req.reply <- reply
-	if last {
+	if terminating {
 		s.ended = true
 		s.idle.Stop()
 		s.w.bosh.remove(s)
@@ -298,6 +304,7 @@ func (s *boshSession) end(condition string) {
 		s.ending, s.condition = true, condition
 	}
 	s.flush()
+	s.armIdle() // with no request held, the terminate waits one inactivity period
 	s.mu.Unlock()
 	s.in.fail(net.ErrClosed)
 }
