@@ -227,4 +227,3 @@ func TestHostMeta(t *testing.T) {
 		}
 	}
 }
-
