@@ -1,34 +1,57 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the test suite drives (real third-party
-# XMPP clients) when they are missing. Needs root (or passwordless sudo)
-# to install; otherwise it says exactly what to install and fails.
+# Installs what the test suite drives when it is missing:
+#   - Debian packages: real third-party XMPP clients (python3-slixmpp,
+#     go-sendxmpp) and the browser for test/browser (chromium);
+#   - test/browser's npm packages (playwright-core, @xmpp/client,
+#     strophe.js), with `npm ci` from its package-lock.json.
+# Needs root (or passwordless sudo) to install Debian packages; otherwise it
+# says exactly what to install and fails.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 missing=()
 /usr/bin/python3 -c 'import slixmpp' 2>/dev/null || missing+=(python3-slixmpp)
 command -v go-sendxmpp >/dev/null 2>&1 || missing+=(go-sendxmpp)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
-fi
-
-echo "test-deps: installing missing Debian packages: ${missing[*]}"
-if [ "$(id -u)" -eq 0 ]; then
-  sudo=""
-elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-  sudo="sudo -n"
-else
-  echo "test-deps: cannot install ${missing[*]}: not root and no passwordless sudo." >&2
-  echo "test-deps: run as root, or: sudo apt-get install -y ${missing[*]}" >&2
-  exit 1
-fi
-export DEBIAN_FRONTEND=noninteractive
-if ! $sudo apt-get install -y --no-install-recommends "${missing[@]}" >/tmp/parley-test-deps.log 2>&1; then
-  $sudo apt-get update >>/tmp/parley-test-deps.log 2>&1 || true
-  if ! $sudo apt-get install -y --no-install-recommends "${missing[@]}" >>/tmp/parley-test-deps.log 2>&1; then
-    echo "test-deps: apt-get install ${missing[*]} failed; see /tmp/parley-test-deps.log" >&2
-    tail -20 /tmp/parley-test-deps.log >&2
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "test-deps: installing missing Debian packages: ${missing[*]}"
+  if [ "$(id -u)" -eq 0 ]; then
+    sudo=""
+  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+    sudo="sudo -n"
+  else
+    echo "test-deps: cannot install ${missing[*]}: not root and no passwordless sudo." >&2
+    echo "test-deps: run as root, or: sudo apt-get install -y ${missing[*]}" >&2
     exit 1
   fi
+  export DEBIAN_FRONTEND=noninteractive
+  if ! $sudo apt-get install -y --no-install-recommends "${missing[@]}" >/tmp/parley-test-deps.log 2>&1; then
+    $sudo apt-get update >>/tmp/parley-test-deps.log 2>&1 || true
+    if ! $sudo apt-get install -y --no-install-recommends "${missing[@]}" >>/tmp/parley-test-deps.log 2>&1; then
+      echo "test-deps: apt-get install ${missing[*]} failed; see /tmp/parley-test-deps.log" >&2
+      tail -20 /tmp/parley-test-deps.log >&2
+      exit 1
+    fi
+  fi
+  echo "test-deps: installed ${missing[*]}"
 fi
-echo "test-deps: installed ${missing[*]}"
+
+# test/browser: npm ci when node_modules is missing or older than the lock file.
+browser=test/browser
+if [ ! -f "$browser/node_modules/.package-lock.json" ] ||
+   [ "$browser/package-lock.json" -nt "$browser/node_modules/.package-lock.json" ]; then
+  node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+  if ! command -v npm >/dev/null 2>&1 || [ "$node_major" -lt 20 ]; then
+    echo "test-deps: $browser needs node >= 20 and npm to install its packages (found node major ${node_major}, npm $(command -v npm || echo none))." >&2
+    echo "test-deps: install them, then run: (cd $browser && npm ci)" >&2
+    exit 1
+  fi
+  echo "test-deps: npm ci in $browser"
+  if ! (cd "$browser" && npm ci --no-audit --no-fund) >/tmp/parley-test-deps-npm.log 2>&1; then
+    echo "test-deps: npm ci in $browser failed; see /tmp/parley-test-deps-npm.log" >&2
+    tail -20 /tmp/parley-test-deps-npm.log >&2
+    exit 1
+  fi
+  echo "test-deps: installed $browser/node_modules"
+fi
