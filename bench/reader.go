@@ -71,7 +71,9 @@ func (s *scanner) scan(c *conn, data []byte) (keep int) {
 		start := i + len(s.marker)
 		j := bytes.IndexByte(data[start:], '<')
 		if j < 0 {
-			return len(data) - i // the timestamp is cut: keep from the marker
+			// The timestamp is cut: keep from the marker, with the
+			// stanza's start tag before it for the sender check.
+			return len(data) - max(off, i-256)
 		}
 		off = start + j
 		if s.skipSelf && s.fromSelf(c, data[:i]) {
