@@ -25,12 +25,16 @@ type userElem struct {
 type walker struct {
 	fn   func(userElem) error
 	warn func(p pos, msg string)
+	dir  string // directory of the file given; includes stay inside it
 }
 
 func isPIE(space string) bool { return space == nsPIE || space == nsPIEOld }
 
 // walk reads one input file given on the command line.
-func (w *walker) walk(path string) error { return w.file(path, "", 0) }
+func (w *walker) walk(path string) error {
+	w.dir = filepath.Dir(path)
+	return w.file(path, "", 0)
+}
 
 // file reads path. host is the host element an XInclude of it sits in
 // ("" at the top or under <server-data/>).
@@ -40,6 +44,11 @@ func (w *walker) file(path, host string, depth int) error {
 		return err
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err != nil {
+		return err
+	} else if !fi.Mode().IsRegular() {
+		return fmt.Errorf("%s is not a regular file", path)
+	}
 	return w.stream(f, path, host, depth)
 }
 
@@ -213,6 +222,9 @@ func (w *walker) include(d *decoder, start xml.StartElement, host string, depth 
 		return &Error{Pos: at.String(), Err: fmt.Errorf("%w: includes nested deeper than %d", ErrLimit, maxIncludes)}
 	}
 	path := filepath.Join(filepath.Dir(d.file), filepath.FromSlash(u.Path))
+	if rel, err := filepath.Rel(w.dir, path); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return &Error{Pos: at.String(), Err: fmt.Errorf("%w: href %q leaves the directory of the file given (%s)", ErrInclude, href, w.dir)}
+	}
 	if err := w.file(path, host, depth+1); err != nil {
 		if e := (*Error)(nil); errors.As(err, &e) {
 			return err

@@ -34,6 +34,11 @@ type ExportOptions struct {
 	// Readers is how many users are read from the store at once; 0
 	// means 4.
 	Readers int
+	// Ejabberd writes SCRAM credentials the way ejabberd 23.01's
+	// import_piefxis reads them: SCRAM-SHA-1 only, salt and keys base64
+	// encoded twice (it keeps them base64-encoded and does not decode the
+	// file's values). Parley's import reads both forms.
+	Ejabberd bool
 }
 
 // userData is one user as read from the store.
@@ -124,7 +129,7 @@ func Export(ctx context.Context, st Source, w io.Writer, opt ExportOptions) (Sum
 			bw.Write(buf.Bytes())
 		}
 		buf.Reset()
-		if err := writeUser(&buf, local, &d); err != nil {
+		if err := writeUser(&buf, local, &d, opt.Ejabberd); err != nil {
 			return sum, fmt.Errorf("portable: export %s: %w", d.user.JID, err)
 		}
 		if _, err := bw.Write(buf.Bytes()); err != nil {
@@ -184,7 +189,7 @@ func readUser(ctx context.Context, st Source, j string) userData {
 
 // writeUser writes one <user/> element, indented, with everything in a
 // fixed order.
-func writeUser(b *bytes.Buffer, local string, d *userData) error {
+func writeUser(b *bytes.Buffer, local string, d *userData, ejabberd bool) error {
 	b.WriteString("    <user name='")
 	escapeAttr(b, local)
 	b.WriteString("'>\n")
@@ -192,12 +197,19 @@ func writeUser(b *bytes.Buffer, local string, d *userData) error {
 		mech string
 		cred store.SCRAMCredential
 	}{{sasl.SCRAMSHA1, d.user.SHA1}, {sasl.SCRAMSHA256, d.user.SHA256}} {
-		if c.cred.Iterations < 1 || len(c.cred.StoredKey) == 0 || len(c.cred.ServerKey) == 0 || len(c.cred.Salt) == 0 {
+		if c.cred.Iterations < 1 || len(c.cred.StoredKey) == 0 || len(c.cred.ServerKey) == 0 || len(c.cred.Salt) == 0 ||
+			(ejabberd && c.mech != sasl.SCRAMSHA1) {
 			continue
 		}
+		enc := func(v []byte) string {
+			s := base64.StdEncoding.EncodeToString(v)
+			if ejabberd {
+				s = base64.StdEncoding.EncodeToString([]byte(s))
+			}
+			return s
+		}
 		fmt.Fprintf(b, "      <scram-credentials xmlns='%s' mechanism='%s'><iter-count>%s</iter-count><salt>%s</salt><server-key>%s</server-key><stored-key>%s</stored-key></scram-credentials>\n",
-			nsSCRAM, c.mech, strconv.Itoa(c.cred.Iterations), base64.StdEncoding.EncodeToString(c.cred.Salt),
-			base64.StdEncoding.EncodeToString(c.cred.ServerKey), base64.StdEncoding.EncodeToString(c.cred.StoredKey))
+			nsSCRAM, c.mech, strconv.Itoa(c.cred.Iterations), enc(c.cred.Salt), enc(c.cred.ServerKey), enc(c.cred.StoredKey))
 	}
 	if len(d.roster) > 0 {
 		b.WriteString("      <query xmlns='" + nsRoster + "'>\n")

@@ -79,8 +79,9 @@ Works while the server runs on the same data. See docs/import-export.md.`,
 
 func exportCmd() *cobra.Command {
 	var (
-		cf     configFlags
-		domain string
+		cf       configFlags
+		domain   string
+		ejabberd bool
 	)
 	cmd := &cobra.Command{
 		Use:   "export FILE.xml",
@@ -114,7 +115,7 @@ created with mode 0600: it holds credentials. Works while the server runs.`,
 				defer f.Close()
 				w = f
 			}
-			sum, err := portable.Export(ctx, st, w, portable.ExportOptions{Domain: domain})
+			sum, err := portable.Export(ctx, st, w, portable.ExportOptions{Domain: domain, Ejabberd: ejabberd})
 			if err != nil {
 				return err
 			}
@@ -136,6 +137,7 @@ created with mode 0600: it holds credentials. Works while the server runs.`,
 	}
 	cf.register(cmd)
 	cmd.Flags().StringVar(&domain, "domain", "", "export only this host")
+	cmd.Flags().BoolVar(&ejabberd, "ejabberd", false, "write SCRAM keys the way ejabberd 23.01's import_piefxis expects (SCRAM-SHA-1 only, base64 twice)")
 	return cmd
 }
 
