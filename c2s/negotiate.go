@@ -43,6 +43,10 @@ func (s *Session) negotiate(ctx context.Context) (restart bool, err error) {
 			if err != nil || ok {
 				return ok, err
 			}
+		case s.authed && el.Space == ns.SM:
+			if err := s.negotiateSM(ctx, el); err != nil || s.resumedInto != nil {
+				return false, err
+			}
 		case s.authed && el.Space == ns.Client && el.Name == stanza.IQ:
 			if err := s.negotiationIQ(ctx, el); err != nil {
 				return false, err
@@ -106,6 +110,7 @@ func (s *Session) sendFeatures() error {
 			xml.NewElement(ns.Session, "session").AddChild(xml.NewElement(ns.Session, "optional")),
 			xml.NewElement(ns.RosterVer, "ver"),
 			xml.NewElement(ns.PreApproval, "sub"),
+			xml.NewElement(ns.SM, "sm"),
 		)
 	case !s.secure && s.srv.cfg.TLS != nil && s.canStartTLS():
 		st := xml.NewElement(ns.TLS, "starttls")

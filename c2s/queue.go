@@ -14,37 +14,45 @@ type outQueue struct {
 	maxBytes  int
 	maxCount  int
 	signal    chan struct{} // capacity 1: "there is work"
-	overflows func()        // called once when the limits are exceeded
 	overflown bool
 }
 
-func newOutQueue(maxBytes, maxCount int, overflow func()) *outQueue {
-	return &outQueue{maxBytes: maxBytes, maxCount: maxCount, signal: make(chan struct{}, 1), overflows: overflow}
+func newOutQueue(maxBytes, maxCount int) *outQueue {
+	return &outQueue{maxBytes: maxBytes, maxCount: maxCount, signal: make(chan struct{}, 1)}
 }
 
-// push queues b. It reports false when the session is closing or the
-// queue is over its limits (and then triggers the overflow callback
-// once: the session is a slow consumer and will be disconnected).
-func (q *outQueue) push(b []byte) bool {
+// pushResult says what push did with a chunk.
+type pushResult int
+
+const (
+	queued   pushResult = iota
+	refused             // closing, or already overflown
+	overflow            // the limits were exceeded just now: a slow consumer
+)
+
+// push queues b unless the session is closing or the queue is over its
+// limits; overflow is reported once, so that the caller disconnects the
+// slow consumer once.
+func (q *outQueue) push(b []byte) pushResult {
 	q.mu.Lock()
 	if q.closing {
 		q.mu.Unlock()
-		return false
+		return refused
 	}
 	if (q.maxBytes > 0 && q.bytes+len(b) > q.maxBytes) || (q.maxCount > 0 && len(q.items) >= q.maxCount) {
 		first := !q.overflown
 		q.overflown = true
 		q.mu.Unlock()
-		if first && q.overflows != nil {
-			q.overflows()
+		if first {
+			return overflow
 		}
-		return false
+		return refused
 	}
 	q.items = append(q.items, b)
 	q.bytes += len(b)
 	q.mu.Unlock()
 	q.wake()
-	return true
+	return queued
 }
 
 // pushFinal queues the last chunks of the stream (error, end tag) even

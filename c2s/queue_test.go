@@ -9,31 +9,30 @@ import (
 )
 
 func TestQueueLimitsAndFinal(t *testing.T) {
-	overflows := 0
-	q := newOutQueue(10, 3, func() { overflows++ })
+	q := newOutQueue(10, 3)
 	for _, s := range []string{"aaa", "bbb", "ccc"} {
-		if !q.push([]byte(s)) {
+		if q.push([]byte(s)) != queued {
 			t.Fatalf("push %s refused", s)
 		}
 	}
-	if q.push([]byte("d")) {
+	if q.push([]byte("d")) != overflow {
 		t.Fatal("count limit not enforced")
 	}
-	if q.push([]byte("e")) || overflows != 1 {
-		t.Fatalf("overflow callback ran %d times, want once", overflows)
+	if r := q.push([]byte("e")); r != refused {
+		t.Fatalf("second push over the limit: %v, want refused (overflow is reported once)", r)
 	}
 	items, closing := q.take(nil)
 	if len(items) != 3 || closing {
 		t.Fatalf("take: %d items, closing %v", len(items), closing)
 	}
-	q2 := newOutQueue(4, 0, nil)
-	if q2.push([]byte("12345")) {
+	q2 := newOutQueue(4, 0)
+	if q2.push([]byte("12345")) != overflow {
 		t.Fatal("byte limit not enforced")
 	}
 	if !q2.pushFinal([]byte("</stream:stream>")) {
 		t.Fatal("final bytes must pass the limits")
 	}
-	if q2.push([]byte("x")) || q2.pushFinal([]byte("y")) {
+	if q2.push([]byte("x")) != refused || q2.pushFinal([]byte("y")) {
 		t.Fatal("nothing is accepted after the final bytes")
 	}
 	if _, closing := q2.take(nil); !closing {

@@ -8,9 +8,11 @@
 // outbound queue in batches. A session whose queue overflows is a slow
 // consumer and is disconnected with <policy-violation/>.
 //
-// Locking: Server.mu guards the session set and per-IP counts;
-// Session.connMu guards the connection pointer during STARTTLS; the
-// outbound queue has its own mutex. None is held while taking another.
+// Locking: Server.mu guards the session set, per-IP counts and the
+// resumption table; Session.mu guards what a resumption replaces and
+// the stream management state; the outbound queue has its own mutex.
+// Order: Session.mu, then Server.mu or the queue's mutex; never the
+// other way round.
 package c2s
 
 import (
@@ -51,6 +53,9 @@ type Config struct {
 	MaxPerIP         int
 	// AuthFailuresPerMinute limits failed logins per IP and per account.
 	AuthFailuresPerMinute float64
+	// ResumeTimeout is how long a session whose connection was lost
+	// waits for a stream resumption (XEP-0198); 0 disables resumption.
+	ResumeTimeout time.Duration
 }
 
 // Server accepts client connections on any number of listeners.
@@ -66,6 +71,7 @@ type Server struct {
 	listeners []net.Listener
 	sessions  map[*Session]struct{}
 	perIP     map[string]int
+	resumable map[string]*Session // XEP-0198 resumption id -> session
 	stopping  bool
 	wg        sync.WaitGroup
 
@@ -83,7 +89,7 @@ func New(cfg Config, users store.Users, h Handler, m *metrics.Metrics, log *slog
 		hosts[h] = true
 	}
 	return &Server{cfg: cfg, users: users, handler: h, metrics: m, log: log.With("component", "c2s"),
-		hosts: hosts, sessions: make(map[*Session]struct{}), perIP: make(map[string]int),
+		hosts: hosts, sessions: make(map[*Session]struct{}), perIP: make(map[string]int), resumable: make(map[string]*Session),
 		failures: make(map[string]*rate.Limiter)}
 }
 
@@ -130,10 +136,11 @@ func (srv *Server) Serve(ctx context.Context, l net.Listener, directTLS bool) er
 			continue
 		}
 		srv.metrics.Connections.WithLabelValues(kind).Inc()
+		ip := s.remote
 		go func() {
 			defer srv.wg.Done()
 			defer srv.metrics.Connections.WithLabelValues(kind).Dec()
-			defer srv.release(s)
+			defer srv.release(s, ip)
 			s.serve(ctx)
 		}()
 	}
@@ -158,7 +165,7 @@ func (srv *Server) ServeTransport(ctx context.Context, t Transport, kind, remote
 	srv.metrics.Connections.WithLabelValues(kind).Inc()
 	defer srv.wg.Done()
 	defer srv.metrics.Connections.WithLabelValues(kind).Dec()
-	defer srv.release(s)
+	defer srv.release(s, remote)
 	s.serve(ctx)
 	return nil
 }
@@ -181,12 +188,14 @@ func (srv *Server) admit(s *Session) string {
 	return ""
 }
 
-func (srv *Server) release(s *Session) {
+// release undoes admit once the connection's goroutine is done. The IP
+// is the one admitted: a resumption may have moved s to another.
+func (srv *Server) release(s *Session, ip string) {
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
 	delete(srv.sessions, s)
-	if srv.perIP[s.remote]--; srv.perIP[s.remote] <= 0 {
-		delete(srv.perIP, s.remote)
+	if srv.perIP[ip]--; srv.perIP[ip] <= 0 {
+		delete(srv.perIP, ip)
 	}
 }
 
@@ -211,10 +220,46 @@ func (srv *Server) Stop(ctx context.Context) error {
 	go func() { srv.wg.Wait(); close(done) }()
 	select {
 	case <-done:
-		return nil
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+	// Sessions waiting for a resumption end now, while storage is open
+	// for what their clients never acknowledged.
+	srv.mu.Lock()
+	waiting := make([]*Session, 0, len(srv.resumable))
+	for _, s := range srv.resumable {
+		waiting = append(waiting, s)
+	}
+	srv.mu.Unlock()
+	for _, s := range waiting {
+		s.expire(ctx)
+	}
+	return nil
+}
+
+func (srv *Server) addResumable(id string, s *Session) {
+	srv.mu.Lock()
+	srv.resumable[id] = s
+	srv.mu.Unlock()
+}
+
+func (srv *Server) removeResumable(id string, s *Session) {
+	srv.mu.Lock()
+	if srv.resumable[id] == s {
+		delete(srv.resumable, id)
+	}
+	srv.mu.Unlock()
+}
+
+// resumableSession returns the session with resumption id that belongs
+// to user, or nil.
+func (srv *Server) resumableSession(id, user string) *Session {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if s := srv.resumable[id]; s != nil && s.user == user {
+		return s
+	}
+	return nil
 }
 
 // credentialLookup resolves SASL usernames to stored SCRAM credentials

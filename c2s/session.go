@@ -36,6 +36,10 @@ type Handler interface {
 	HandleStanza(ctx context.Context, s router.Session, el *xml.Element)
 	// SessionEnded is called once when a started session is gone.
 	SessionEnded(ctx context.Context, s router.Session)
+	// Unacknowledged is called after SessionEnded with the stanzas a
+	// stream management client never acknowledged, in order; the
+	// handler treats them as sent to an unavailable resource.
+	Unacknowledged(ctx context.Context, s router.Session, stanzas []*xml.Element)
 }
 
 // Session is one client connection and, once bound, one resource.
@@ -58,13 +62,21 @@ type Session struct {
 	user    string // authenticated bare JID
 	limiter *rate.Limiter
 
-	out       *outQueue
-	wstart    sync.Once
-	wdone     chan struct{} // closed when the writer goroutine has finished
-	closeOnce sync.Once
-	closed    atomic.Bool
-	done      chan struct{} // closed when the reading goroutine has finished
-	log       *slog.Logger
+	// mu guards what other goroutines (Deliver, Close) reach through
+	// the session while a resumption (XEP-0198) may replace the
+	// connection: tr, content, out, wdone, the closing state and sm.
+	mu      sync.Mutex
+	out     *outQueue
+	wstart  sync.Once
+	wdone   chan struct{} // closed when the writer goroutine has finished
+	closing bool          // Close has run for the current connection
+	closed  atomic.Bool   // mirrors closing for lock-free reads
+	sm      *streamMgmt   // nil until the client enables stream management
+	log     *slog.Logger
+
+	// resumedInto is set on a connection that resumed an older session:
+	// that session carries on over this connection.
+	resumedInto *Session
 }
 
 func newSession(srv *Server, tr Transport, remote string, secure bool) *Session {
@@ -76,9 +88,8 @@ func newSession(srv *Server, tr Transport, remote string, secure bool) *Session 
 		secure:  secure,
 		id:      randomID(),
 		wdone:   make(chan struct{}),
-		done:    make(chan struct{}),
 	}
-	s.out = newOutQueue(srv.cfg.QueueBytes, srv.cfg.QueueStanzas, s.slowConsumer)
+	s.out = newOutQueue(srv.cfg.QueueBytes, srv.cfg.QueueStanzas)
 	s.log = srv.log.With("conn", s.id, "remote", s.remote)
 	if srv.cfg.StanzasPerSecond > 0 {
 		s.limiter = rate.NewLimiter(rate.Limit(srv.cfg.StanzasPerSecond), max(srv.cfg.StanzaBurst, 1))
@@ -89,27 +100,68 @@ func newSession(srv *Server, tr Transport, remote string, secure bool) *Session 
 // JID returns the bound full JID.
 func (s *Session) JID() jid.JID { return s.jid }
 
-// Deliver queues a stanza for the client (router.Session).
+// Deliver queues a stanza for the client (router.Session). With stream
+// management on, the stanza is also kept until the client acknowledges
+// it; while the session waits for resumption it is only kept.
 func (s *Session) Deliver(el *xml.Element) {
-	if s.out.push(el.Bytes(s.content)) {
+	s.mu.Lock()
+	res := queued
+	if m := s.sm; m != nil {
+		m.unacked = append(m.unacked, el)
+		if len(m.unacked) > s.srv.cfg.QueueStanzas {
+			res = overflow // never acknowledged: as bad as never read
+		}
+		if m.hibernating {
+			s.mu.Unlock()
+			if res == overflow {
+				go s.expire(context.Background())
+			}
+			return // kept for the resumption
+		}
+	}
+	if res == queued {
+		// Queued under s.mu so that the order on the wire is the order
+		// stream management counted.
+		res = s.out.push(el.Bytes(s.content))
+	}
+	s.mu.Unlock()
+	switch res {
+	case queued:
 		s.srv.metrics.StanzasOut.Inc()
+	case overflow:
+		s.slowConsumer()
 	}
 }
 
 // Close ends the stream with err (router.Session). It never blocks.
 func (s *Session) Close(err *stream.Error) {
-	s.closeOnce.Do(func() {
-		s.closed.Store(true)
-		var final [][]byte
-		if err != nil {
-			s.srv.metrics.StreamErrors.WithLabelValues(string(err.Condition)).Inc()
-			final = append(final, s.streamElement(err.Element()))
-		}
-		s.out.pushFinal(append(final, s.tr.Trailer())...)
-		// Give the client a moment to answer with its own end tag, then
-		// unblock the reader whatever it does.
-		s.tr.SetReadDeadline(time.Now().Add(closeGrace))
-	})
+	if s.resumedInto != nil {
+		s.resumedInto.Close(err) // this connection now carries that session
+		return
+	}
+	s.mu.Lock()
+	if s.sm != nil && s.sm.hibernating {
+		s.mu.Unlock()
+		go s.expire(context.Background()) // a hibernating session cannot be told; it ends
+		return
+	}
+	if s.closing {
+		s.mu.Unlock()
+		return
+	}
+	s.closing = true
+	s.closed.Store(true)
+	out, tr := s.out, s.tr
+	var final [][]byte
+	if err != nil {
+		s.srv.metrics.StreamErrors.WithLabelValues(string(err.Condition)).Inc()
+		final = append(final, s.streamElement(err.Element()))
+	}
+	s.mu.Unlock()
+	out.pushFinal(append(final, tr.Trailer())...)
+	// Give the client a moment to answer with its own end tag, then
+	// unblock the reader whatever it does.
+	tr.SetReadDeadline(time.Now().Add(closeGrace))
 }
 
 // closeGrace is how long a closing stream waits for the peer's end tag.
@@ -121,7 +173,10 @@ func (s *Session) slowConsumer() {
 	s.Close(stream.Errorf(stream.PolicyViolation, "too much data queued: the client does not read fast enough"))
 	// A client that reads nothing would keep the writer blocked: it gets
 	// a grace period to take the stream error, then the write fails.
-	s.tr.SetWriteDeadline(time.Now().Add(closeGrace))
+	s.mu.Lock()
+	tr := s.tr
+	s.mu.Unlock()
+	tr.SetWriteDeadline(time.Now().Add(closeGrace))
 }
 
 // streamElement serializes a top-level element of the stream namespace
@@ -166,6 +221,8 @@ func (s *Session) writeLoop() {
 		timeout := s.srv.cfg.WriteTimeout
 		if s.closed.Load() {
 			timeout = closeGrace
+		} else if r := s.ackRequest(); r != nil {
+			batch = append(batch, r)
 		}
 		if err := s.write(batch, timeout); err != nil {
 			s.log.Debug("write failed", "err", err)
@@ -184,10 +241,26 @@ func (s *Session) writeLoop() {
 
 // serve runs the session to its end.
 func (s *Session) serve(ctx context.Context) {
-	defer close(s.done)
-	err := s.runSafely(ctx)
+	err := s.runSafely(ctx, s.run)
+	if old := s.resumedInto; old != nil {
+		// This connection resumed an older session, which goes on here.
+		old.finish(ctx, old.runSafely(ctx, old.stanzaLoop))
+		return
+	}
+	s.finish(ctx, err)
+}
+
+// finish ends the current connection after its reader stopped with
+// err: a resumable session whose connection was lost hibernates (waits
+// for a resumption); otherwise the stream is closed and, if bound, the
+// session ends.
+func (s *Session) finish(ctx context.Context, err error) {
 	var se *stream.Error
 	switch {
+	case s.bound && !s.closed.Load() && s.resumable() && connectionLost(err):
+		s.log.Debug("connection lost; session waits for resumption", "err", err)
+		s.hibernate(ctx)
+		return
 	case errors.As(err, &se):
 		s.log.Debug("stream error", "condition", se.Condition, "text", se.Text)
 		s.Close(se)
@@ -208,23 +281,41 @@ func (s *Session) serve(ctx context.Context) {
 	}
 	s.tr.Close()
 	if s.bound {
-		s.srv.handler.SessionEnded(context.WithoutCancel(ctx), s)
-		s.srv.metrics.Sessions.Dec()
-		s.log.Info("session ended", "jid", s.jid.String())
+		s.end(ctx)
+	}
+}
+
+// connectionLost reports a stream that ended without either side
+// closing it: the end a resumable session survives.
+func connectionLost(err error) bool {
+	var se *stream.Error
+	if errors.As(err, &se) {
+		return se.Condition == stream.ConnectionTimeout
+	}
+	return err != nil && !errors.Is(err, xml.ErrStreamClosed)
+}
+
+// end unregisters a bound session for good.
+func (s *Session) end(ctx context.Context) {
+	s.srv.handler.SessionEnded(context.WithoutCancel(ctx), s)
+	s.srv.metrics.Sessions.Dec()
+	s.log.Info("session ended", "jid", s.jid.String())
+	if unacked := s.takeUnacked(); len(unacked) > 0 {
+		s.srv.handler.Unacknowledged(context.WithoutCancel(ctx), s, unacked)
 	}
 }
 
 // runSafely runs the session and turns a panic (a bug) into an
 // internal-server-error for this client only, as net/http does for a
 // handler: one bad stanza must not take the server down.
-func (s *Session) runSafely(ctx context.Context) (err error) {
+func (s *Session) runSafely(ctx context.Context, run func(context.Context) error) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			s.log.Error("panic in session", "panic", r, "stack", string(debug.Stack()))
 			err = stream.Errorf(stream.InternalServerError, "")
 		}
 	}()
-	return s.run(ctx)
+	return run(ctx)
 }
 
 // run negotiates the stream and then reads stanzas until the stream ends.
@@ -238,7 +329,7 @@ func (s *Session) run(ctx context.Context) error {
 	s.tr.SetReadDeadline(time.Now().Add(s.srv.cfg.HandshakeTimeout))
 	for !s.bound {
 		restart, err := s.negotiate(ctx)
-		if err != nil {
+		if err != nil || s.resumedInto != nil {
 			return err
 		}
 		if r, ok := s.tr.(interface{ Restart() }); ok && restart {
@@ -275,6 +366,12 @@ func (s *Session) stanzaLoop(ctx context.Context) error {
 			return mapReadError(err)
 		}
 		pinged = false
+		if el.Space == ns.SM {
+			if err := s.handleSM(el); err != nil {
+				return err
+			}
+			continue
+		}
 		if el.Space != ns.Client || (el.Name != stanza.Message && el.Name != stanza.Presence && el.Name != stanza.IQ) {
 			return stream.Errorf(stream.UnsupportedStanzaType, "unsupported element <"+el.Name+">")
 		}
@@ -290,6 +387,7 @@ func (s *Session) stanzaLoop(ctx context.Context) error {
 			}
 		}
 		s.srv.metrics.StanzasIn.WithLabelValues(el.Name).Inc()
+		s.handled()
 		if el.Name == stanza.IQ && s.isServerReply(el) {
 			continue // answers to our keepalive pings
 		}

@@ -48,6 +48,7 @@ type C2S struct {
 	PingInterval     Duration `toml:"ping_interval"`     // idle time before the server pings a client
 	PingTimeout      Duration `toml:"ping_timeout"`      // time to wait for any data after that ping
 	HandshakeTimeout Duration `toml:"handshake_timeout"` // time allowed from connect to bound resource
+	ResumeTimeout    Duration `toml:"resume_timeout"`    // XEP-0198: how long a lost session waits to be resumed; 0 disables
 }
 
 // HTTP configures the HTTP listeners: health, metrics and the browser
@@ -114,6 +115,7 @@ func Default() Config {
 			PingInterval:     Duration{60 * time.Second},
 			PingTimeout:      Duration{30 * time.Second},
 			HandshakeTimeout: Duration{30 * time.Second},
+			ResumeTimeout:    Duration{300 * time.Second},
 		},
 		HTTP: HTTP{
 			Listen:         ":5280",

@@ -51,6 +51,9 @@ func (c *Config) Validate() error {
 	v.positiveDuration("c2s.ping_interval", c.C2S.PingInterval)
 	v.positiveDuration("c2s.ping_timeout", c.C2S.PingTimeout)
 	v.positiveDuration("c2s.handshake_timeout", c.C2S.HandshakeTimeout)
+	if c.C2S.ResumeTimeout.Duration < 0 {
+		v.add("c2s.resume_timeout", "must not be negative (0 disables stream resumption)")
+	}
 
 	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
 		v.add("tls", "set both cert_file and key_file, or neither (for a generated self-signed certificate)")

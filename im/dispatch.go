@@ -86,6 +86,28 @@ func (d *Dispatcher) SessionEnded(ctx context.Context, s router.Session) {
 	d.roster.SessionEnded(ctx, s, last)
 }
 
+// Unacknowledged treats the stanzas a stream management client never
+// acknowledged as sent to an unavailable resource (XEP-0198 §5, RFC 6121
+// §8.5.3.2): a message goes to the account's other resources or to
+// offline storage (a duplicate is possible, a loss is not), an IQ
+// request is answered with an error, presence is dropped.
+func (d *Dispatcher) Unacknowledged(ctx context.Context, s router.Session, stanzas []*xml.Element) {
+	for _, el := range stanzas {
+		switch el.Name {
+		case stanza.Message:
+			to, err := jid.Parse(el.Attr("to"))
+			if err != nil || to.IsZero() {
+				to = s.JID()
+			}
+			d.routeMessage(ctx, el, to)
+		case stanza.IQ:
+			if t := stanza.Type(el); t == "get" || t == "set" {
+				d.bounce(ctx, el, stanza.ServiceUnavailable)
+			}
+		}
+	}
+}
+
 // HandleStanza processes one stanza from the bound session s. The
 // caller has verified that it is a message, presence or iq and that any
 // 'from' it carried was the session's own JID.

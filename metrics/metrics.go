@@ -18,6 +18,8 @@ type Metrics struct {
 	OfflineStored prometheus.Counter     // messages stored for offline users
 	SlowConsumers prometheus.Counter     // sessions disconnected because their queue overflowed
 	ConnRejected  *prometheus.CounterVec // connections refused by limits, by reason
+	Hibernating   prometheus.Gauge       // sessions waiting for a resumption (XEP-0198)
+	Resumptions   prometheus.Counter     // sessions resumed on a new connection
 }
 
 // New creates the collectors and registers them, with the Go and
@@ -36,12 +38,15 @@ func New() *Metrics {
 		OfflineStored: prometheus.NewCounter(prometheus.CounterOpts{Name: "parley_offline_stored_total", Help: "Messages stored for offline users."}),
 		SlowConsumers: prometheus.NewCounter(prometheus.CounterOpts{Name: "parley_slow_consumers_total", Help: "Sessions disconnected because they did not read fast enough."}),
 		ConnRejected:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "parley_connections_rejected_total", Help: "Connections refused by limits."}, []string{"reason"}),
+		Hibernating:   prometheus.NewGauge(prometheus.GaugeOpts{Name: "parley_c2s_hibernating_sessions", Help: "Sessions waiting for a stream resumption (XEP-0198)."}),
+		Resumptions:   prometheus.NewCounter(prometheus.CounterOpts{Name: "parley_c2s_resumptions_total", Help: "Sessions resumed on a new connection (XEP-0198)."}),
 	}
 	r.MustRegister(
 		prometheus.NewGoCollector(),
 		prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}),
 		m.Connections, m.Sessions, m.StanzasIn, m.StanzasOut, m.StreamErrors,
 		m.AuthTotal, m.Bounced, m.OfflineStored, m.SlowConsumers, m.ConnRejected,
+		m.Hibernating, m.Resumptions,
 	)
 	return m
 }

@@ -125,6 +125,7 @@ func (s *Server) Start(ctx context.Context) error {
 		MaxConnections:        lim.MaxConnections,
 		MaxPerIP:              lim.MaxConnectionsPerIP,
 		AuthFailuresPerMinute: lim.AuthFailuresPerMinute,
+		ResumeTimeout:         s.cfg.C2S.ResumeTimeout.Duration,
 	}, st, dispatcher, s.metrics, s.log)
 
 	proxies := make([]netip.Prefix, 0, len(s.cfg.HTTP.TrustedProxies))
@@ -264,6 +265,9 @@ func (s *Server) addrList() map[string]string {
 
 // Store returns the server's store (for tests and admin tooling).
 func (s *Server) Store() store.Store { return s.store }
+
+// Metrics returns the server's collectors (for tests and admin tooling).
+func (s *Server) Metrics() *metrics.Metrics { return s.metrics }
 
 // Router returns the session table (for tests).
 func (s *Server) Router() *router.Router { return s.router }

@@ -28,5 +28,6 @@ const (
 	Version    = "jabber:iq:version"                      // XEP-0092
 	ChatStates = "http://jabber.org/protocol/chatstates"  // XEP-0085
 	Delay      = "urn:xmpp:delay"                         // XEP-0203
+	SM         = "urn:xmpp:sm:3"                          // XEP-0198
 	Offline    = "msgoffline"                             // XEP-0160 disco feature
 )

@@ -18,6 +18,7 @@ const (
 	InternalServerError   Condition = "internal-server-error"
 	InvalidFrom           Condition = "invalid-from"
 	InvalidNamespace      Condition = "invalid-namespace"
+	InvalidXML            Condition = "invalid-xml"
 	NotAuthorized         Condition = "not-authorized"
 	NotWellFormed         Condition = "not-well-formed"
 	PolicyViolation       Condition = "policy-violation"
