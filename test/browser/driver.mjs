@@ -15,7 +15,7 @@
 //           End of input is quit.
 //
 // Usage: node driver.mjs --page URL [--chromium /usr/bin/chromium]
-//        [--timeout SECONDS] [--artifacts DIR]
+//        [--timeout SECONDS] [--artifacts DIR] [--chromium-args "FLAGS"]
 // On the hard timeout it saves a screenshot into --artifacts, prints
 // {"event":"fail"} and exits 1.
 import { chromium } from "playwright-core";
@@ -30,6 +30,7 @@ const { values: opts } = parseArgs({
     chromium: { type: "string", default: "/usr/bin/chromium" },
     timeout: { type: "string", default: "60" },
     artifacts: { type: "string", default: "" },
+    "chromium-args": { type: "string", default: "" },
   },
 });
 if (!opts.page) {
@@ -117,9 +118,15 @@ async function main() {
     headless: true,
     // Root in a container has no user namespaces for the sandbox.
     chromiumSandbox: false,
+    // With ignoreHTTPSErrors below: CORS preflights (BOSH from another
+    // origin) are made by Chromium's network service, which only the flag
+    // makes accept a self-signed certificate.
+    args: ["--ignore-certificate-errors"].concat(opts["chromium-args"].split(" ").filter(Boolean)),
   });
   emit("browser", { version: browser.version() });
-  page = await browser.newPage();
+  // The servers under test use self-signed certificates on https:// and wss://.
+  const context = await browser.newContext({ ignoreHTTPSErrors: true });
+  page = await context.newPage();
 
   page.on("console", (msg) => {
     const text = msg.text();

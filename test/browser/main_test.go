@@ -28,12 +28,15 @@ const (
 	requiredEnv = "PARLEY_E2E_REQUIRED"
 
 	// Environment knobs (see README.md).
-	targetEnv    = "PARLEY_BROWSER_TARGET"    // parley (default) or prosody
-	chromiumEnv  = "PARLEY_BROWSER_CHROMIUM"  // default /usr/bin/chromium
-	artifactsEnv = "PARLEY_BROWSER_ARTIFACTS" // default ./artifacts
-	serveArgsEnv = "PARLEY_BROWSER_SERVE_ARGS"
-	wsPathEnv    = "PARLEY_BROWSER_WS_PATH"   // default /xmpp-websocket
-	boshPathEnv  = "PARLEY_BROWSER_BOSH_PATH" // default /http-bind
+	targetEnv       = "PARLEY_BROWSER_TARGET"    // parley (default) or prosody
+	chromiumEnv     = "PARLEY_BROWSER_CHROMIUM"  // default /usr/bin/chromium
+	artifactsEnv    = "PARLEY_BROWSER_ARTIFACTS" // default ./artifacts
+	serveArgsEnv    = "PARLEY_BROWSER_SERVE_ARGS"
+	wsPathEnv       = "PARLEY_BROWSER_WS_PATH"       // default /xmpp-websocket
+	boshPathEnv     = "PARLEY_BROWSER_BOSH_PATH"     // default /http-bind
+	binEnv          = "PARLEY_BROWSER_BIN"           // a parley binary to test instead of building one
+	chromiumArgsEnv = "PARLEY_BROWSER_CHROMIUM_ARGS" // extra Chromium flags, space-separated
+	tlsBOSHEnv      = "PARLEY_BROWSER_TLS_BOSH"      // run TestTLS/bosh (flaky, see there)
 )
 
 var (
@@ -101,18 +104,22 @@ func testMain(m *testing.M) int {
 		return m.Run()
 	}
 
-	dir, err := os.MkdirTemp("", "parley-browser-bin")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "browser:", err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	parleyBin = filepath.Join(dir, "parley")
-	build := exec.Command("go", "build", "-o", parleyBin, "./cmd/parley")
-	build.Dir = filepath.Join(pkgDir, "..", "..")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "browser: go build ./cmd/parley in %s: %v\n%s", build.Dir, err, out)
-		return 1
+	if parleyBin = os.Getenv(binEnv); parleyBin != "" {
+		fmt.Fprintf(os.Stderr, "browser: testing %s=%s, not a build of this checkout\n", binEnv, parleyBin)
+	} else {
+		dir, err := os.MkdirTemp("", "parley-browser-bin")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "browser:", err)
+			return 1
+		}
+		defer os.RemoveAll(dir)
+		parleyBin = filepath.Join(dir, "parley")
+		build := exec.Command("go", "build", "-o", parleyBin, "./cmd/parley")
+		build.Dir = filepath.Join(pkgDir, "..", "..")
+		if out, err := build.CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "browser: go build ./cmd/parley in %s: %v\n%s", build.Dir, err, out)
+			return 1
+		}
 	}
 	help, _ := exec.Command(parleyBin, "serve", "--help").CombinedOutput()
 	hasHTTPTLSListen = strings.Contains(string(help), "--http-tls-listen")
