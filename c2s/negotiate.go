@@ -111,6 +111,7 @@ func (s *Session) sendFeatures() error {
 			xml.NewElement(ns.RosterVer, "ver"),
 			xml.NewElement(ns.PreApproval, "sub"),
 			xml.NewElement(ns.SM, "sm"),
+			xml.NewElement(ns.CSI, "csi"),
 		)
 	case !s.secure && s.srv.cfg.TLS != nil && s.canStartTLS():
 		st := xml.NewElement(ns.TLS, "starttls")

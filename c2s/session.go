@@ -72,6 +72,7 @@ type Session struct {
 	closing bool          // Close has run for the current connection
 	closed  atomic.Bool   // mirrors closing for lock-free reads
 	sm      *streamMgmt   // nil until the client enables stream management
+	csi     clientState   // XEP-0352: held stanzas while the client is inactive
 	log     *slog.Logger
 
 	// resumedInto is set on a connection that resumed an older session:
@@ -105,32 +106,54 @@ func (s *Session) JID() jid.JID { return s.jid }
 // it; while the session waits for resumption it is only kept.
 func (s *Session) Deliver(el *xml.Element) {
 	s.mu.Lock()
-	res := queued
+	if s.csi.hold(el) {
+		s.mu.Unlock()
+		return // the client is inactive and this can wait (XEP-0352)
+	}
+	res := refused
+	for _, held := range s.csi.drain() { // something urgent: all goes now
+		res = worse(res, s.deliverLocked(held))
+	}
+	res = worse(res, s.deliverLocked(el))
+	hibernating := s.sm != nil && s.sm.hibernating
+	s.mu.Unlock()
+	switch {
+	case res == overflow && hibernating:
+		go s.expire(context.Background())
+	case res == overflow:
+		s.slowConsumer()
+	}
+}
+
+// deliverLocked counts (stream management) and queues one stanza, in
+// that order under s.mu, so the order on the wire is the order counted.
+func (s *Session) deliverLocked(el *xml.Element) pushResult {
 	if m := s.sm; m != nil {
 		m.unacked = append(m.unacked, el)
 		if len(m.unacked) > s.srv.cfg.QueueStanzas {
-			res = overflow // never acknowledged: as bad as never read
+			return overflow // never acknowledged: as bad as never read
 		}
 		if m.hibernating {
-			s.mu.Unlock()
-			if res == overflow {
-				go s.expire(context.Background())
-			}
-			return // kept for the resumption
+			return queued // kept for the resumption
 		}
 	}
+	res := s.out.push(el.Bytes(s.content))
 	if res == queued {
-		// Queued under s.mu so that the order on the wire is the order
-		// stream management counted.
-		res = s.out.push(el.Bytes(s.content))
-	}
-	s.mu.Unlock()
-	switch res {
-	case queued:
 		s.srv.metrics.StanzasOut.Inc()
-	case overflow:
-		s.slowConsumer()
 	}
+	return res
+}
+
+// worse returns the push result that matters more: overflow, then
+// queued, then refused.
+func worse(a, b pushResult) pushResult {
+	if a == overflow || b == overflow {
+		return overflow
+	}
+	if a == queued || b == queued {
+		return queued
+	}
+	return refused
 }
 
 // Close ends the stream with err (router.Session). It never blocks.
@@ -370,6 +393,10 @@ func (s *Session) stanzaLoop(ctx context.Context) error {
 			if err := s.handleSM(el); err != nil {
 				return err
 			}
+			continue
+		}
+		if el.Space == ns.CSI {
+			s.setActive(el.Name == "active")
 			continue
 		}
 		if el.Space != ns.Client || (el.Name != stanza.Message && el.Name != stanza.Presence && el.Name != stanza.IQ) {

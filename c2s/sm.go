@@ -217,6 +217,11 @@ func (s *Session) resumeOn(next *Session, h uint32) error {
 	for _, el := range s.sm.unacked {
 		s.out.push(el.Bytes(s.content))
 	}
+	// A new connection starts active (XEP-0352): what was held goes now.
+	s.csi.inactive = false
+	for _, el := range s.csi.drain() {
+		s.deliverLocked(el)
+	}
 	s.srv.metrics.Resumptions.Inc()
 	s.log.Info("session resumed", "jid", s.jid.String(), "resent", len(s.sm.unacked), "new_conn", next.id, "new_remote", next.remote)
 	s.startWriter()

@@ -29,5 +29,6 @@ const (
 	ChatStates = "http://jabber.org/protocol/chatstates"  // XEP-0085
 	Delay      = "urn:xmpp:delay"                         // XEP-0203
 	SM         = "urn:xmpp:sm:3"                          // XEP-0198
+	CSI        = "urn:xmpp:csi:0"                         // XEP-0352
 	Offline    = "msgoffline"                             // XEP-0160 disco feature
 )
