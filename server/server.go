@@ -166,8 +166,12 @@ func (s *Server) listen(ctx context.Context, tlsConf *tls.Config) error {
 		all = append(all, lis{"c2s_tls", a, func(l net.Listener) { s.c2s.Serve(ctx, l, true) }})
 	}
 	if s.cfg.HTTP.Listen != "" || s.cfg.HTTP.TLSListen != "" {
+		// HTTP/1.1 only: WebSocket needs its upgrade, BOSH long polls gain
+		// nothing from HTTP/2, and Chromium's HTTP/2 BOSH requests were
+		// seen failing against Go's HTTP/2 server (test/browser TestTLS).
 		s.http = &http.Server{Handler: s.httpHandler(), ReadHeaderTimeout: 10 * time.Second,
-			TLSConfig: tlsConf, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+			TLSConfig: tlsConf, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+			TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){}}
 	}
 	if a := s.cfg.HTTP.Listen; a != "" {
 		all = append(all, lis{"http", a, func(l net.Listener) { s.http.Serve(l) }})

@@ -36,7 +36,6 @@ const (
 	boshPathEnv     = "PARLEY_BROWSER_BOSH_PATH"     // default /http-bind
 	binEnv          = "PARLEY_BROWSER_BIN"           // a parley binary to test instead of building one
 	chromiumArgsEnv = "PARLEY_BROWSER_CHROMIUM_ARGS" // extra Chromium flags, space-separated
-	tlsBOSHEnv      = "PARLEY_BROWSER_TLS_BOSH"      // run TestTLS/bosh (flaky, see there)
 )
 
 var (
