@@ -11,7 +11,7 @@
 # IDLE_USERS (peers' idle run; 10000), PARLEY_IDLE_USERS (19000),
 # STEP (duration of a paced step; 10s), CHAT_RATES, PRESENCE_RATES
 # (broadcasts/s; each reaches 10 contacts), SERVERS (parley ejabberd
-# prosody), OUT (results directory; /var/tmp/parley-bench-compare/<date>).
+# prosody), CONCURRENCY (logins in flight; 100), OUT (results directory; /var/tmp/parley-bench-compare/<date>).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,7 +27,8 @@ PARLEY_PORT=35222 EJABBERD_PORT=35223 PROSODY_PORT=35224
 EJ_NODE=parley-bench-ejabberd@localhost
 BIN=bin/parley
 GEN="taskset -c 1 $BIN bench"
-COMMON="--domain localhost --user-prefix bench --password bench --concurrency 100 --sources 4 --json"
+CONCURRENCY=${CONCURRENCY:-100}
+COMMON="--domain localhost --user-prefix bench --password bench --concurrency $CONCURRENCY --sources 4 --json"
 
 [ "$(id -u)" = 0 ] || { echo "bench-compare: run as root (package install, server users)"; exit 1; }
 [ "$(nproc)" -ge 2 ] || { echo "bench-compare: needs 2 CPUs (server on 0, generator on 1)"; exit 1; }
