@@ -105,12 +105,12 @@ start_server() { # name
 		SERVER_PID=$!
 		PORT=$PARLEY_PORT ;;
 	ejabberd)
-		taskset -c 0 su ejabberd -s /bin/sh -c "cd $DIR/ejabberd && ejabberdctl --ctl-config $DIR/ejabberd/ejabberdctl.cfg --spool $DIR/ejabberd/spool --logs $DIR/ejabberd --node $EJ_NODE start"
+		taskset -c 0 su ejabberd -s /bin/sh -c "ulimit -n $(ulimit -Hn); cd $DIR/ejabberd && ejabberdctl --ctl-config $DIR/ejabberd/ejabberdctl.cfg --spool $DIR/ejabberd/spool --logs $DIR/ejabberd --node $EJ_NODE start"
 		for _ in $(seq 100); do ej status >/dev/null 2>&1 && break; sleep 0.3; done
 		SERVER_PID=$(pgrep -u ejabberd -f "sname $EJ_NODE" | head -1)
 		PORT=$EJABBERD_PORT ;;
 	prosody)
-		(cd "$DIR/prosody" && exec taskset -c 0 setpriv --reuid=prosody --regid=prosody --init-groups \
+		(cd "$DIR/prosody" && ulimit -n "$(ulimit -Hn)" && exec taskset -c 0 setpriv --reuid=prosody --regid=prosody --init-groups \
 			prosody --config "$DIR/prosody/prosody.cfg.lua" >"$DIR/prosody/stdout.log" 2>&1) &
 		SERVER_PID=$!
 		PORT=$PROSODY_PORT ;;
