@@ -10,6 +10,7 @@ import (
 	"errors"
 	"log/slog"
 
+	"github.com/parley-im/parley/im/carbons"
 	"github.com/parley-im/parley/im/offline"
 	"github.com/parley-im/parley/im/roster"
 	"github.com/parley-im/parley/router"
@@ -25,6 +26,7 @@ type Dispatcher struct {
 	router  *router.Router
 	roster  *roster.Engine
 	offline *offline.Service
+	carbons *carbons.Service
 	mux     *Mux
 	isLocal func(domain string) bool
 	exists  func(ctx context.Context, bare string) bool
@@ -44,6 +46,7 @@ type Config struct {
 	Router     *router.Router
 	Roster     *roster.Engine
 	Offline    *offline.Service
+	Carbons    *carbons.Service // nil: no message carbons
 	Mux        *Mux
 	IsLocal    func(domain string) bool
 	UserExists func(ctx context.Context, bare string) bool
@@ -57,7 +60,7 @@ func New(c Config) *Dispatcher {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Dispatcher{router: c.Router, roster: c.Roster, offline: c.Offline, mux: c.Mux,
+	return &Dispatcher{router: c.Router, roster: c.Roster, offline: c.Offline, carbons: c.Carbons, mux: c.Mux,
 		isLocal: c.IsLocal, exists: c.UserExists, log: log, metrics: c.Metrics}
 }
 
@@ -136,6 +139,9 @@ func (d *Dispatcher) HandleStanza(ctx context.Context, s router.Session, el *xml
 			el = stanza.WithAddress(el, from.String(), toJID.String())
 		}
 		d.count("message")
+		if d.carbons != nil {
+			d.carbons.Sent(el, from)
+		}
 		d.routeMessage(ctx, el, toJID)
 	case stanza.IQ:
 		d.count("iq")
@@ -198,6 +204,7 @@ func (d *Dispatcher) iq(ctx context.Context, s router.Session, el *xml.Element, 
 	default:
 		if res, ok := d.router.Resource(to); ok {
 			res.Session.Deliver(el)
+			d.copyReceived(el, to.Bare().String(), res.Session)
 			return
 		}
 		if request {
@@ -230,6 +237,7 @@ func (d *Dispatcher) routeMessage(ctx context.Context, el *xml.Element, to jid.J
 	if !to.IsBare() {
 		if res, ok := d.router.Resource(to); ok {
 			res.Session.Deliver(el)
+			d.copyReceived(el, to.Bare().String(), res.Session)
 			return
 		}
 		switch typ {
@@ -263,9 +271,12 @@ func (d *Dispatcher) routeMessage(ctx context.Context, el *xml.Element, to jid.J
 		}
 	}
 	if len(best) > 0 {
-		for _, res := range best {
+		sessions := make([]router.Session, len(best))
+		for i, res := range best {
 			res.Session.Deliver(el)
+			sessions[i] = res.Session
 		}
+		d.copyReceived(el, bare, sessions...)
 		return
 	}
 	if typ == "error" || typ == "headline" {
@@ -289,6 +300,14 @@ func (d *Dispatcher) routeMessage(ctx context.Context, el *xml.Element, to jid.J
 		if d.metrics.Stored != nil {
 			d.metrics.Stored()
 		}
+	}
+}
+
+// copyReceived sends carbons of a delivered message to the recipient's
+// other resources.
+func (d *Dispatcher) copyReceived(el *xml.Element, bare string, deliveredTo ...router.Session) {
+	if d.carbons != nil {
+		d.carbons.Received(el, bare, deliveredTo)
 	}
 }
 

@@ -35,6 +35,7 @@ type Resource struct {
 	Priority   int          // from its last available presence
 	Presence   *xml.Element // last available presence it broadcast (nil if none)
 	Interested bool         // requested the roster (gets roster pushes)
+	Carbons    bool         // enabled message carbons (XEP-0280)
 }
 
 // Router is the local session table.
@@ -120,6 +121,17 @@ func (r *Router) SetInterested(s Session) {
 	for _, res := range r.users[s.JID().Bare().String()] {
 		if res.Session == s {
 			res.Interested = true
+		}
+	}
+}
+
+// SetCarbons records whether s wants message carbons (XEP-0280).
+func (r *Router) SetCarbons(s Session, on bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, res := range r.users[s.JID().Bare().String()] {
+		if res.Session == s {
+			res.Carbons = on
 		}
 	}
 }

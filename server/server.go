@@ -20,6 +20,7 @@ import (
 	"github.com/parley-im/parley/c2s"
 	"github.com/parley-im/parley/config"
 	"github.com/parley-im/parley/im"
+	"github.com/parley-im/parley/im/carbons"
 	"github.com/parley-im/parley/im/disco"
 	"github.com/parley-im/parley/im/offline"
 	"github.com/parley-im/parley/im/ping"
@@ -95,6 +96,10 @@ func (s *Server) Start(ctx context.Context) error {
 		sess.Deliver(stanza.Result(iq))
 	})
 	ping.Register(mux)
+	cc := carbons.New(s.router)
+	mux.Handle(ns.Carbons, "enable", im.ToAccount, cc.HandleIQ)
+	mux.Handle(ns.Carbons, "disable", im.ToAccount, cc.HandleIQ)
+	mux.AddFeature(im.ToServer, ns.Carbons)
 	version.Register(mux, "Parley", Version, false)
 	disco.Register(mux, "Parley", nil)
 	mux.AddFeature(im.ToServer, ns.Offline)
@@ -103,6 +108,7 @@ func (s *Server) Start(ctx context.Context) error {
 	dispatcher := im.New(im.Config{
 		Router: s.router, Roster: engine, Mux: mux, IsLocal: isLocal, UserExists: exists, Logger: s.log,
 		Offline: offline.New(st, s.cfg.Offline.MaxMessages, s.log),
+		Carbons: cc,
 		Metrics: im.Metrics{
 			Stored:  s.metrics.OfflineStored.Inc,
 			Bounced: func(c string) { s.metrics.Bounced.WithLabelValues(c).Inc() },

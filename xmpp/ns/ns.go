@@ -30,5 +30,8 @@ const (
 	Delay      = "urn:xmpp:delay"                         // XEP-0203
 	SM         = "urn:xmpp:sm:3"                          // XEP-0198
 	CSI        = "urn:xmpp:csi:0"                         // XEP-0352
+	Carbons    = "urn:xmpp:carbons:2"                     // XEP-0280
+	Forward    = "urn:xmpp:forward:0"                     // XEP-0297
+	Hints      = "urn:xmpp:hints"                         // XEP-0334
 	Offline    = "msgoffline"                             // XEP-0160 disco feature
 )
