@@ -43,14 +43,14 @@ func (f *configFlags) load(apply func(*config.Config)) (config.Config, error) {
 
 func serveCmd() *cobra.Command {
 	var (
-		cf             configFlags
-		domains        []string
-		c2sListen      string
-		c2sTLSListen   string
-		httpListen, httpTLSListen     string
-		allowPlaintext bool
-		logLevel       string
-		pprofAddr      string
+		cf                        configFlags
+		domains                   []string
+		c2sListen                 string
+		c2sTLSListen              string
+		httpListen, httpTLSListen string
+		allowPlaintext            bool
+		logLevel                  string
+		pprofAddr                 string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
