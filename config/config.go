@@ -36,6 +36,7 @@ type Config struct {
 	TLS     TLS     `toml:"tls"`
 	Storage Storage `toml:"storage"`
 	Offline Offline `toml:"offline"`
+	MAM     MAM     `toml:"mam"`
 	Limits  Limits  `toml:"limits"`
 	Log     Log     `toml:"log"`
 }
@@ -81,6 +82,13 @@ type Storage struct {
 // Offline configures XEP-0160 offline message storage.
 type Offline struct {
 	MaxMessages int `toml:"max_messages"` // per user; 0 disables the cap
+}
+
+// MAM configures XEP-0313 message archives.
+type MAM struct {
+	Enabled     bool     `toml:"enabled"`      // archive one-to-one messages
+	DefaultMode string   `toml:"default_mode"` // always, roster or never, for users who set no preference
+	Retention   Duration `toml:"retention"`    // archived messages older than this are deleted; 0 keeps them
 }
 
 // Limits protect the server from abusive or broken peers.
@@ -130,6 +138,7 @@ func Default() Config {
 		},
 		Storage: Storage{Driver: "sqlite", Path: ""},
 		Offline: Offline{MaxMessages: 1000},
+		MAM:     MAM{Enabled: true, DefaultMode: "always"},
 		Limits: Limits{
 			MaxStanzaBytes:        256 << 10,
 			MaxDepth:              32,

@@ -66,6 +66,14 @@ func (c *Config) Validate() error {
 	}
 
 	v.atLeast("offline.max_messages", c.Offline.MaxMessages, 0)
+	switch c.MAM.DefaultMode {
+	case "always", "roster", "never":
+	default:
+		v.add("mam.default_mode", fmt.Sprintf("%q is not a mode (use always, roster or never)", c.MAM.DefaultMode))
+	}
+	if c.MAM.Retention.Duration < 0 {
+		v.add("mam.retention", "must not be negative (0 keeps messages forever)")
+	}
 
 	l := &c.Limits
 	v.atLeast("limits.max_stanza_bytes", l.MaxStanzaBytes, 4096)

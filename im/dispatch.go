@@ -11,6 +11,7 @@ import (
 	"log/slog"
 
 	"github.com/parley-im/parley/im/carbons"
+	"github.com/parley-im/parley/im/mam"
 	"github.com/parley-im/parley/im/offline"
 	"github.com/parley-im/parley/im/roster"
 	"github.com/parley-im/parley/router"
@@ -27,6 +28,7 @@ type Dispatcher struct {
 	roster  *roster.Engine
 	offline *offline.Service
 	carbons *carbons.Service
+	archive *mam.Service
 	mux     *Mux
 	isLocal func(domain string) bool
 	exists  func(ctx context.Context, bare string) bool
@@ -47,6 +49,7 @@ type Config struct {
 	Roster     *roster.Engine
 	Offline    *offline.Service
 	Carbons    *carbons.Service // nil: no message carbons
+	Archive    *mam.Service     // nil: no message archive
 	Mux        *Mux
 	IsLocal    func(domain string) bool
 	UserExists func(ctx context.Context, bare string) bool
@@ -60,7 +63,7 @@ func New(c Config) *Dispatcher {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Dispatcher{router: c.Router, roster: c.Roster, offline: c.Offline, carbons: c.Carbons, mux: c.Mux,
+	return &Dispatcher{router: c.Router, roster: c.Roster, offline: c.Offline, carbons: c.Carbons, archive: c.Archive, mux: c.Mux,
 		isLocal: c.IsLocal, exists: c.UserExists, log: log, metrics: c.Metrics}
 }
 
@@ -102,7 +105,7 @@ func (d *Dispatcher) Unacknowledged(ctx context.Context, s router.Session, stanz
 			if err != nil || to.IsZero() {
 				to = s.JID()
 			}
-			d.routeMessage(ctx, el, to)
+			d.route(ctx, el, to, false) // archived when first routed
 		case stanza.IQ:
 			if t := stanza.Type(el); t == "get" || t == "set" {
 				d.bounce(ctx, el, stanza.ServiceUnavailable)
@@ -141,6 +144,9 @@ func (d *Dispatcher) HandleStanza(ctx context.Context, s router.Session, el *xml
 		d.count("message")
 		if d.carbons != nil {
 			d.carbons.Sent(el, from)
+		}
+		if d.archive != nil {
+			d.archive.ArchiveSent(ctx, el, from, toJID)
 		}
 		d.routeMessage(ctx, el, toJID)
 	case stanza.IQ:
@@ -204,7 +210,6 @@ func (d *Dispatcher) iq(ctx context.Context, s router.Session, el *xml.Element, 
 	default:
 		if res, ok := d.router.Resource(to); ok {
 			res.Session.Deliver(el)
-			d.copyReceived(el, to.Bare().String(), res.Session)
 			return
 		}
 		if request {
@@ -222,8 +227,21 @@ func (d *Dispatcher) serve(ctx context.Context, s router.Session, el *xml.Elemen
 }
 
 // routeMessage delivers a message to a local user or bounces it
-// (RFC 6121 §8.5.2, §8.5.3).
+// (RFC 6121 §8.5.2, §8.5.3), archiving it for the recipient.
 func (d *Dispatcher) routeMessage(ctx context.Context, el *xml.Element, to jid.JID) {
+	d.route(ctx, el, to, true)
+}
+
+// archived returns el as the recipient gets it: archived (with its
+// stanza-id) when archive is set and an archive is configured.
+func (d *Dispatcher) archived(ctx context.Context, el *xml.Element, to jid.JID, archive bool) *xml.Element {
+	if !archive || d.archive == nil {
+		return el
+	}
+	return d.archive.ArchiveReceived(ctx, el, to)
+}
+
+func (d *Dispatcher) route(ctx context.Context, el *xml.Element, to jid.JID, archive bool) {
 	typ := stanza.Type(el)
 	if !d.isLocal(to.Domain()) {
 		d.bounce(ctx, el, stanza.RemoteServerNotFound)
@@ -236,6 +254,7 @@ func (d *Dispatcher) routeMessage(ctx context.Context, el *xml.Element, to jid.J
 	}
 	if !to.IsBare() {
 		if res, ok := d.router.Resource(to); ok {
+			el = d.archived(ctx, el, to, archive)
 			res.Session.Deliver(el)
 			d.copyReceived(el, to.Bare().String(), res.Session)
 			return
@@ -271,6 +290,7 @@ func (d *Dispatcher) routeMessage(ctx context.Context, el *xml.Element, to jid.J
 		}
 	}
 	if len(best) > 0 {
+		el = d.archived(ctx, el, to, archive)
 		sessions := make([]router.Session, len(best))
 		for i, res := range best {
 			res.Session.Deliver(el)
@@ -287,9 +307,10 @@ func (d *Dispatcher) routeMessage(ctx context.Context, el *xml.Element, to jid.J
 		return
 	}
 	if d.offline == nil || !offline.Storable(el) {
+		d.archived(ctx, el, to, archive)
 		return
 	}
-	err := d.offline.Store(ctx, bare, el)
+	err := d.offline.Store(ctx, bare, d.archived(ctx, el, to, archive))
 	switch {
 	case errors.Is(err, offline.ErrFull):
 		d.bounce(ctx, el, stanza.ServiceUnavailable)

@@ -33,5 +33,10 @@ const (
 	Carbons    = "urn:xmpp:carbons:2"                     // XEP-0280
 	Forward    = "urn:xmpp:forward:0"                     // XEP-0297
 	Hints      = "urn:xmpp:hints"                         // XEP-0334
+	MAM        = "urn:xmpp:mam:2"                         // XEP-0313
+	MAMExt     = "urn:xmpp:mam:2#extended"                // XEP-0313 before-id, after-id, ids
+	RSM        = "http://jabber.org/protocol/rsm"         // XEP-0059
+	DataForms  = "jabber:x:data"                          // XEP-0004
+	StanzaID   = "urn:xmpp:sid:0"                         // XEP-0359
 	Offline    = "msgoffline"                             // XEP-0160 disco feature
 )

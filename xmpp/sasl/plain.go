@@ -3,6 +3,7 @@ package sasl
 import (
 	"bytes"
 	"context"
+	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/subtle"
 	"fmt"
@@ -73,6 +74,17 @@ func (p *plainServer) verify(ctx context.Context, msg []byte) error {
 	// One PBKDF2 with the stored salt and count, also for unknown users.
 	got := storedKey(sha256.New, hi(sha256.New, []byte(prepared), cred.Salt, cred.Iterations))
 	ok := subtle.ConstantTimeCompare(got, cred.StoredKey) == 1
+	if fake {
+		// Accounts imported from servers that kept SCRAM-SHA-1 keys only
+		// (XEP-0227 exports of ejabberd, Prosody) have no SHA-256 key:
+		// check the SHA-1 one. Unknown users pay this PBKDF2 too.
+		cred, fake, err = lookupCredential(ctx, p.lookup, p.cfg, authcid, SCRAMSHA1, sha1.New)
+		if err != nil {
+			return err
+		}
+		got = storedKey(sha1.New, hi(sha1.New, []byte(prepared), cred.Salt, cred.Iterations))
+		ok = subtle.ConstantTimeCompare(got, cred.StoredKey) == 1
+	}
 	switch {
 	case fake:
 		return fmt.Errorf("%w: unknown user or unusable credential", ErrNotAuthorized)

@@ -121,3 +121,26 @@ func TestPLAINLookupError(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// Accounts imported with SCRAM-SHA-1 keys only log in with PLAIN too;
+// a wrong password still fails, and unknown users cost the same two
+// lookups.
+func TestPLAINFallsBackToSHA1Key(t *testing.T) {
+	for user, pass := range testUsers {
+		sha1Only := map[string]map[string]Credential{user: {SCRAMSHA1: testCreds(t)[user][SCRAMSHA1]}}
+		l := &recordingLookup{creds: sha1Only}
+		if _, done, err := mustServer(t, Plain, l.lookup).Next(ctx, plainMsg("", user, pass)); err != nil || !done {
+			t.Errorf("%q with a SHA-1 key only: %v", user, err)
+		}
+		if len(l.calls) != 2 || l.calls[1] != user+"|"+SCRAMSHA1 {
+			t.Errorf("lookups %q", l.calls)
+		}
+		if _, _, err := mustServer(t, Plain, l.lookup).Next(ctx, plainMsg("", user, pass+"x")); !errors.Is(err, ErrNotAuthorized) {
+			t.Errorf("%q wrong password with a SHA-1 key only: %v", user, err)
+		}
+	}
+	l := newLookup(t)
+	if _, _, err := mustServer(t, Plain, l.lookup).Next(ctx, plainMsg("", "nobody", "pw")); !errors.Is(err, ErrNotAuthorized) || len(l.calls) != 2 {
+		t.Errorf("unknown user: %v after lookups %q", err, l.calls)
+	}
+}

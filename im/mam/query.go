@@ -1,0 +1,268 @@
+package mam
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/parley-im/parley/router"
+	"github.com/parley-im/parley/store"
+	"github.com/parley-im/parley/xmpp/jid"
+	"github.com/parley-im/parley/xmpp/ns"
+	"github.com/parley-im/parley/xmpp/stanza"
+	"github.com/parley-im/parley/xmpp/xml"
+)
+
+// Page sizes: what a query gets without <max/>, and the most it gets.
+const (
+	DefaultPage = 50
+	MaxPage     = 250
+)
+
+// HandleQuery answers an archive query (an im.IQFunc for the account):
+// a get returns the search form, a set pages through the archive.
+func (s *Service) HandleQuery(ctx context.Context, sess router.Session, iq *xml.Element) {
+	query := iq.Children[0]
+	if iq.Attr("type") == "get" {
+		sess.Deliver(stanza.Result(iq).AddChild(xml.NewElement(ns.MAM, "query").AddChild(searchForm())))
+		return
+	}
+	q, flip, err := parseQuery(query)
+	if err != nil {
+		sess.Deliver(stanza.Error(iq, stanza.BadRequest, err.Error()))
+		return
+	}
+	owner := sess.JID().Bare().String()
+	countOnly := q.Max == 0 // RSM §2.6: <max>0</max> asks for the count alone
+	if countOnly {
+		q.Max = 1
+	}
+	page, err := s.cfg.Store.QueryArchive(ctx, owner, q)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		sess.Deliver(stanza.Error(iq, stanza.ItemNotFound, "no such message in the archive"))
+		return
+	case err != nil:
+		s.log.Error("archive query", "owner", owner, "err", err)
+		sess.Deliver(stanza.Error(iq, stanza.InternalServerError, ""))
+		return
+	}
+	msgs := page.Messages
+	if countOnly {
+		msgs, page.Complete = nil, page.Count == 0
+	}
+	if flip {
+		msgs = slices.Clone(msgs)
+		slices.Reverse(msgs)
+	}
+	queryID := query.Attr("queryid")
+	to := sess.JID().String()
+	for _, m := range msgs {
+		fwd, err := forwarded(m)
+		if err != nil {
+			s.log.Error("archived message unreadable, skipped", "owner", owner, "id", m.ID, "err", err)
+			continue
+		}
+		result := xml.NewElement(ns.MAM, "result", xml.Attr{Name: "id", Value: m.ID})
+		if queryID != "" {
+			result.SetAttr("queryid", queryID)
+		}
+		sess.Deliver(xml.NewElement(ns.Client, "message",
+			xml.Attr{Name: "from", Value: owner}, xml.Attr{Name: "to", Value: to}).AddChild(result.AddChild(fwd)))
+	}
+	fin := xml.NewElement(ns.MAM, "fin")
+	if page.Complete {
+		fin.SetAttr("complete", "true")
+	}
+	set := xml.NewElement(ns.RSM, "set")
+	if len(msgs) > 0 {
+		set.AddChild(xml.NewElement(ns.RSM, "first").SetText(msgs[0].ID))
+		set.AddChild(xml.NewElement(ns.RSM, "last").SetText(msgs[len(msgs)-1].ID))
+	}
+	set.AddChild(xml.NewElement(ns.RSM, "count").SetText(strconv.Itoa(page.Count)))
+	sess.Deliver(stanza.Result(iq).AddChild(fin.AddChild(set)))
+}
+
+// forwarded wraps an archived message as XEP-0297 with its time.
+func forwarded(m store.ArchivedMessage) (*xml.Element, error) {
+	el, err := xml.ParseElement(m.Stanza, ns.Client, xml.Limits{MaxStanzaBytes: len(m.Stanza) + 1024, MaxDepth: 64, MaxAttrs: 256})
+	if err != nil {
+		return nil, err
+	}
+	delay := xml.NewElement(ns.Delay, "delay", xml.Attr{Name: "stamp", Value: m.At.UTC().Format("2006-01-02T15:04:05.000000Z")})
+	return xml.NewElement(ns.Forward, "forwarded").AddChild(delay).AddChild(el), nil
+}
+
+// parseQuery reads the data form and the RSM set of a <query/>.
+func parseQuery(query *xml.Element) (q store.ArchiveQuery, flip bool, err error) {
+	q.Max = DefaultPage
+	if x := query.Child(ns.DataForms, "x"); x != nil {
+		for _, f := range x.ChildrenNamed(ns.DataForms, "field") {
+			values := fieldValues(f)
+			value := ""
+			if len(values) > 0 {
+				value = values[0]
+			}
+			switch f.Attr("var") {
+			case "FORM_TYPE":
+				if value != ns.MAM {
+					return q, false, badf("FORM_TYPE must be %s", ns.MAM)
+				}
+			case "with":
+				j, err := jid.Parse(value)
+				if err != nil || value == "" {
+					return q, false, badf("'with' is not a JID")
+				}
+				q.With = j.Bare().String()
+			case "start":
+				if q.Start, err = parseTime(value); err != nil {
+					return q, false, err
+				}
+			case "end":
+				if q.End, err = parseTime(value); err != nil {
+					return q, false, err
+				}
+			case "after-id":
+				q.AfterID = value
+			case "before-id":
+				q.BeforeID = value
+			case "ids":
+				q.IDs = values
+			default:
+				return q, false, badf("field %q is not supported", f.Attr("var"))
+			}
+		}
+	}
+	if set := query.Child(ns.RSM, "set"); set != nil {
+		if m := set.Child(ns.RSM, "max"); m != nil {
+			n, err := strconv.Atoi(strings.TrimSpace(m.Text))
+			if err != nil || n < 0 {
+				return q, false, badf("<max/> must be a non-negative number")
+			}
+			q.Max = min(n, MaxPage)
+		}
+		if a := set.Child(ns.RSM, "after"); a != nil {
+			if q.AfterID != "" {
+				return q, false, badf("both <after/> and after-id")
+			}
+			q.AfterID = strings.TrimSpace(a.Text)
+		}
+		if b := set.Child(ns.RSM, "before"); b != nil {
+			q.Last = true // <before/> alone: the last page
+			if id := strings.TrimSpace(b.Text); id != "" {
+				if q.BeforeID != "" {
+					return q, false, badf("both <before/> and before-id")
+				}
+				q.BeforeID = id
+			}
+		}
+		if set.Child(ns.RSM, "index") != nil {
+			return q, false, badf("paging by <index/> is not supported; use <after/> or <before/>")
+		}
+	}
+	return q, query.Child(ns.MAM, "flip-page") != nil, nil
+}
+
+func fieldValues(f *xml.Element) []string {
+	var out []string
+	for _, v := range f.ChildrenNamed(ns.DataForms, "value") {
+		out = append(out, strings.TrimSpace(v.Text))
+	}
+	return out
+}
+
+// parseTime reads an XEP-0082 DateTime.
+func parseTime(v string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return t, badf("%q is not an XEP-0082 date and time", v)
+	}
+	return t.UTC(), nil
+}
+
+func badf(format string, args ...any) error { return fmt.Errorf(format, args...) }
+
+// searchForm lists the fields a query accepts (XEP-0313 §4.1.1).
+func searchForm() *xml.Element {
+	x := xml.NewElement(ns.DataForms, "x", xml.Attr{Name: "type", Value: "form"})
+	x.AddChild(xml.NewElement(ns.DataForms, "field", xml.Attr{Name: "var", Value: "FORM_TYPE"}, xml.Attr{Name: "type", Value: "hidden"}).
+		AddChild(xml.NewElement(ns.DataForms, "value").SetText(ns.MAM)))
+	for _, f := range [][2]string{{"with", "jid-single"}, {"start", "text-single"}, {"end", "text-single"},
+		{"before-id", "text-single"}, {"after-id", "text-single"}, {"ids", "text-multi"}} {
+		x.AddChild(xml.NewElement(ns.DataForms, "field", xml.Attr{Name: "var", Value: f[0]}, xml.Attr{Name: "type", Value: f[1]}))
+	}
+	return x
+}
+
+// HandlePrefs gets or sets the archiving preferences (an im.IQFunc for
+// the account).
+func (s *Service) HandlePrefs(ctx context.Context, sess router.Session, iq *xml.Element) {
+	owner := sess.JID().Bare().String()
+	if iq.Attr("type") == "set" {
+		p, err := parsePrefs(iq.Children[0])
+		if err != nil {
+			sess.Deliver(stanza.Error(iq, stanza.BadRequest, err.Error()))
+			return
+		}
+		if err := s.cfg.Store.SetArchivePrefs(ctx, owner, p); err != nil {
+			s.log.Error("set archive preferences", "owner", owner, "err", err)
+			sess.Deliver(stanza.Error(iq, stanza.InternalServerError, ""))
+			return
+		}
+		s.mu.Lock()
+		delete(s.prefs, owner)
+		s.mu.Unlock()
+	}
+	p, err := s.preferences(ctx, owner)
+	if err != nil {
+		s.log.Error("archive preferences", "owner", owner, "err", err)
+		sess.Deliver(stanza.Error(iq, stanza.InternalServerError, ""))
+		return
+	}
+	sess.Deliver(stanza.Result(iq).AddChild(prefsElement(p)))
+}
+
+func parsePrefs(el *xml.Element) (store.ArchivePrefs, error) {
+	p := store.ArchivePrefs{Default: el.Attr("default")}
+	switch p.Default {
+	case Always, Never, Roster:
+	default:
+		return p, badf("default must be always, never or roster")
+	}
+	for _, list := range []struct {
+		name string
+		into *[]string
+	}{{"always", &p.Always}, {"never", &p.Never}} {
+		if l := el.Child(ns.MAM, list.name); l != nil {
+			for _, j := range l.ChildrenNamed(ns.MAM, "jid") {
+				parsed, err := jid.Parse(strings.TrimSpace(j.Text))
+				if err != nil {
+					return p, badf("%q is not a JID", j.Text)
+				}
+				*list.into = append(*list.into, parsed.Bare().String())
+			}
+		}
+		slices.Sort(*list.into)
+		*list.into = slices.Compact(*list.into)
+	}
+	return p, nil
+}
+
+func prefsElement(p store.ArchivePrefs) *xml.Element {
+	el := xml.NewElement(ns.MAM, "prefs", xml.Attr{Name: "default", Value: p.Default})
+	for _, list := range []struct {
+		name string
+		jids []string
+	}{{"always", p.Always}, {"never", p.Never}} {
+		l := xml.NewElement(ns.MAM, list.name)
+		for _, j := range list.jids {
+			l.AddChild(xml.NewElement(ns.MAM, "jid").SetText(j))
+		}
+		el.AddChild(l)
+	}
+	return el
+}
