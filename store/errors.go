@@ -7,4 +7,5 @@ var (
 	ErrNotFound      = errors.New("store: not found")
 	ErrExists        = errors.New("store: already exists")
 	ErrQuotaExceeded = errors.New("store: quota exceeded")
+	ErrInvalid       = errors.New("store: invalid argument")
 )

@@ -153,6 +153,63 @@ type Importer interface {
 	ImportAccounts(ctx context.Context, accts []Account, replace bool) (skipped []string, err error)
 }
 
+// ArchivedMessage is one message in a user's archive (XEP-0313).
+type ArchivedMessage struct {
+	ID     string    // assigned by the store: stable, unique, ordered by archival within the owner's archive
+	With   string    // the other party's bare JID
+	At     time.Time // when it was archived (UTC; stores keep at least microseconds)
+	Stanza []byte    // the message as routed, serialized with xmlns='jabber:client'
+}
+
+// ArchiveQuery selects messages from one archive. Every set field
+// narrows the selection; the page is then taken from its start, or from
+// its end with Last.
+type ArchiveQuery struct {
+	With     string    // the other party's bare JID; "" for all
+	Start    time.Time // archived at or after; zero for no bound
+	End      time.Time // archived at or before; zero for no bound
+	AfterID  string    // archived after this message (RSM <after/>)
+	BeforeID string    // archived before this message (RSM <before>id</before>)
+	IDs      []string  // only these messages (XEP-0313 #extended); unknown ids are ignored
+	Max      int       // page size, at least 1 (else ErrInvalid)
+	Last     bool      // take the page from the end of the selection (RSM <before/>)
+}
+
+// ArchivePage is one page of a query, oldest message first.
+type ArchivePage struct {
+	Messages []ArchivedMessage
+	// Complete: the selection holds no message beyond this page in the
+	// paging direction (after it, or before it with Last) that AfterID
+	// and BeforeID admit: a page that reaches BeforeID going forward, or
+	// AfterID going back with Last, is complete.
+	Complete bool
+	Count    int // messages in the whole selection, ignoring AfterID, BeforeID and Max
+}
+
+// ArchivePrefs are a user's XEP-0313 archiving preferences.
+type ArchivePrefs struct {
+	Default string   // "always", "never" or "roster"; "" when never set
+	Always  []string // bare JIDs always archived, sorted
+	Never   []string // bare JIDs never archived, sorted
+}
+
+// Archive stores users' message archives (XEP-0313 MAM).
+type Archive interface {
+	// AppendArchive adds m (ID ignored) to owner's archive and returns
+	// its new ID. ErrNotFound if owner has no account.
+	AppendArchive(ctx context.Context, owner string, m ArchivedMessage) (string, error)
+	// QueryArchive returns a page of owner's archive. ErrNotFound when
+	// AfterID or BeforeID is not a message of that archive.
+	QueryArchive(ctx context.Context, owner string, q ArchiveQuery) (ArchivePage, error)
+	// ArchivePrefs returns owner's preferences (zero value if never set).
+	ArchivePrefs(ctx context.Context, owner string) (ArchivePrefs, error)
+	// SetArchivePrefs replaces them. ErrNotFound if owner has no account.
+	SetArchivePrefs(ctx context.Context, owner string, p ArchivePrefs) error
+	// PruneArchive deletes every message archived before t, in all
+	// archives, and returns how many went.
+	PruneArchive(ctx context.Context, before time.Time) (int64, error)
+}
+
 // Store is everything a Parley server persists.
 type Store interface {
 	Users
@@ -161,6 +218,7 @@ type Store interface {
 	Presence
 	VCards
 	Importer
+	Archive
 	// Close flushes and releases the store.
 	Close() error
 }

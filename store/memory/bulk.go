@@ -51,6 +51,8 @@ func (s *Store) ImportAccounts(_ context.Context, accts []store.Account, replace
 			delete(s.requests, j)
 			delete(s.last, j)
 			delete(s.vcards, j)
+			delete(s.archive, j)
+			delete(s.prefs, j)
 		}
 		u := cloneUser(a.User)
 		u.CreatedAt = msUTC(u.CreatedAt)

@@ -4,8 +4,8 @@
 // It follows the same contracts as the sqlite store, checked by the
 // storetest suite, including the ones store.go leaves implicit: writes
 // for an owner without an account fail with store.ErrNotFound, times come
-// back in UTC truncated to the millisecond, offline message ids are never
-// reused.
+// back in UTC truncated to the millisecond (archive times: to the
+// microsecond), offline and archive ids are never reused.
 //
 // Concurrency: one sync.RWMutex guards all data (readers share it,
 // writers hold it alone); no method calls out while holding it. Values
@@ -30,15 +30,18 @@ type lastPresence struct {
 // Store is the in-memory implementation. The zero value is not usable;
 // call New.
 type Store struct {
-	mu       sync.RWMutex
-	users    map[string]store.User
-	rosters  map[string]map[string]store.RosterItem // owner → contact → item
-	versions map[string]int64
-	offline  map[string][]store.OfflineMessage      // oldest first
-	lastID   int64                                  // of offline messages, all owners
-	requests map[string][]store.SubscriptionRequest // oldest first
-	last     map[string]lastPresence
-	vcards   map[string][]byte
+	mu        sync.RWMutex
+	users     map[string]store.User
+	rosters   map[string]map[string]store.RosterItem // owner → contact → item
+	versions  map[string]int64
+	offline   map[string][]store.OfflineMessage      // oldest first
+	lastID    int64                                  // of offline messages, all owners
+	requests  map[string][]store.SubscriptionRequest // oldest first
+	last      map[string]lastPresence
+	vcards    map[string][]byte
+	archive   map[string][]archived // oldest first
+	archiveID int64                 // last archive id, all owners
+	prefs     map[string]store.ArchivePrefs
 }
 
 // New returns an empty store.
@@ -51,6 +54,8 @@ func New() *Store {
 		requests: make(map[string][]store.SubscriptionRequest),
 		last:     make(map[string]lastPresence),
 		vcards:   make(map[string][]byte),
+		archive:  make(map[string][]archived),
+		prefs:    make(map[string]store.ArchivePrefs),
 	}
 }
 
@@ -128,6 +133,8 @@ func (s *Store) DeleteUser(_ context.Context, jid string) error {
 	delete(s.requests, jid)
 	delete(s.last, jid)
 	delete(s.vcards, jid)
+	delete(s.archive, jid)
+	delete(s.prefs, jid)
 	return nil
 }
 

@@ -29,7 +29,8 @@
 // synchronous=NORMAL: in WAL mode a committed transaction survives a
 // crash of the process; a power loss may lose the last transactions but
 // never corrupts the file. Times are stored as INTEGER UTC Unix
-// milliseconds and come back in UTC, truncated to the millisecond.
+// milliseconds and come back in UTC, truncated to the millisecond;
+// archive times (archive.go) likewise, in microseconds.
 package sqlite
 
 import (

@@ -12,7 +12,12 @@
 //   - offline message ids grow and are never reused, even after deletion;
 //   - a replaced subscription request keeps its place in the order;
 //   - DeleteUser removes only what the user owns, not their entries in
-//     other users' rosters.
+//     other users' rosters;
+//   - archive ids are decimal numbers that grow with each message, in
+//     all archives, and are never reused; archive times round-trip to
+//     the microsecond, in UTC; an archive query's AfterID or BeforeID
+//     may name a message outside the selection, but not one of another
+//     archive (ErrNotFound).
 //
 // Each check runs as a subtest on a new store; some start goroutines, so
 // run the suite with -race.
@@ -56,6 +61,15 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"DeleteUserCascade", testDeleteUserCascade},
 		{"VCards", testVCards},
 		{"ImportAccounts", testImportAccounts},
+		{"ArchiveAppend", testArchiveAppend},
+		{"ArchiveAppendConcurrent", testArchiveAppendConcurrent},
+		{"ArchiveSelection", testArchiveSelection},
+		{"ArchivePaging", testArchivePaging},
+		{"ArchivePagingFiltered", testArchivePagingFiltered},
+		{"ArchiveUnknownIDs", testArchiveUnknownIDs},
+		{"ArchivePrefs", testArchivePrefs},
+		{"ArchivePrune", testArchivePrune},
+		{"ArchiveDeleteUser", testArchiveDeleteUser},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,237 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/parley-im/parley/store"
+)
+
+// us is the stored form of an archive time: UTC Unix microseconds
+// (floor, like every store time).
+func us(t time.Time) int64 { return t.UnixMicro() }
+
+// usCeil is the smallest stored time not before t: "at >= t" on the
+// stored, truncated times is "at >= usCeil(t)".
+func usCeil(t time.Time) int64 {
+	if t.Nanosecond()%1000 != 0 {
+		return t.UnixMicro() + 1
+	}
+	return t.UnixMicro()
+}
+
+func fromUS(v int64) time.Time { return time.UnixMicro(v).UTC() }
+
+// archiveID parses an archive ID: the canonical decimal form only, so
+// that "007" or "+7" do not name message 7.
+func archiveID(s string) (int64, bool) {
+	n, err := strconv.ParseInt(s, 10, 64)
+	return n, err == nil && strconv.FormatInt(n, 10) == s
+}
+
+// AppendArchive implements store.Archive; ErrNotFound (the foreign key)
+// if owner has no account.
+func (s *Store) AppendArchive(ctx context.Context, owner string, m store.ArchivedMessage) (string, error) {
+	var id int64
+	err := s.w.QueryRowContext(ctx, `INSERT INTO archive (owner, with_jid, at, stanza) VALUES (?,?,?,?) RETURNING id`,
+		owner, m.With, us(m.At), blob(m.Stanza)).Scan(&id)
+	if err != nil {
+		return "", wrap(err, "archive message for %s", owner)
+	}
+	return strconv.FormatInt(id, 10), nil
+}
+
+// QueryArchive implements store.Archive. The count and the page are read
+// in one transaction, so they agree. The page is read in id order in
+// the paging direction, one row beyond Max: whether it comes tells
+// Complete. When the selection has a time bound, counting it (through
+// the (owner, at) index) also yields its first and last ids, which bound
+// the page, so that it starts right at the selection even when the time
+// bound leaves out most of the archive.
+func (s *Store) QueryArchive(ctx context.Context, owner string, q store.ArchiveQuery) (store.ArchivePage, error) {
+	if q.Max < 1 {
+		return store.ArchivePage{}, fmt.Errorf("sqlite: query archive of %s: max %d: %w", owner, q.Max, store.ErrInvalid)
+	}
+	where, args := archiveSelection(owner, q, "at")
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return store.ArchivePage{}, wrap(err, "query archive of %s", owner)
+	}
+	defer tx.Rollback()
+
+	bounds, boundArgs := "", []any(nil)
+	for _, b := range []struct{ id, op string }{{q.AfterID, ">"}, {q.BeforeID, "<"}} {
+		if b.id == "" {
+			continue
+		}
+		n, ok := archiveID(b.id)
+		if ok {
+			var one int
+			err := tx.QueryRowContext(ctx, `SELECT 1 FROM archive WHERE id = ? AND owner = ?`, n, owner).Scan(&one)
+			if errors.Is(err, sql.ErrNoRows) {
+				ok = false
+			} else if err != nil {
+				return store.ArchivePage{}, wrap(err, "query archive of %s", owner)
+			}
+		}
+		if !ok {
+			return store.ArchivePage{}, fmt.Errorf("sqlite: query archive of %s: no message %q: %w", owner, b.id, store.ErrNotFound)
+		}
+		bounds += " AND id " + b.op + " ?"
+		boundArgs = append(boundArgs, n)
+	}
+
+	var page store.ArchivePage
+	// With a time bound, the count also finds where the selection starts
+	// and ends (the same index entries, read once).
+	timed := !q.Start.IsZero() || !q.End.IsZero()
+	var lo, hi sql.NullInt64
+	if timed {
+		err = tx.QueryRowContext(ctx, `SELECT COUNT(*), MIN(id), MAX(id) FROM archive WHERE `+where, args...).Scan(&page.Count, &lo, &hi)
+	} else {
+		err = tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM archive WHERE `+where, args...).Scan(&page.Count)
+	}
+	if err != nil {
+		return store.ArchivePage{}, wrap(err, "count archive of %s", owner)
+	}
+	if page.Count == 0 {
+		page.Complete = true
+		return page, nil
+	}
+	if timed {
+		bounds += " AND id BETWEEN ? AND ?"
+		boundArgs = append(boundArgs, lo.Int64, hi.Int64)
+	}
+	order := "ASC"
+	if q.Last {
+		order = "DESC"
+	}
+	// The page walks an index in id order from the selection's first (or
+	// last) id, filtering on time: "+at" keeps SQLite from choosing the
+	// (owner, at) index, which would sort the whole time range instead.
+	pageWhere, _ := archiveSelection(owner, q, "+at")
+	rows, err := tx.QueryContext(ctx, `SELECT id, with_jid, at, stanza FROM archive WHERE `+pageWhere+bounds+
+		` ORDER BY id `+order+` LIMIT ?`, append(append(args, boundArgs...), int64(q.Max)+1)...)
+	if err != nil {
+		return store.ArchivePage{}, wrap(err, "query archive of %s", owner)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var m store.ArchivedMessage
+		var id, at int64
+		if err := rows.Scan(&id, &m.With, &at, &m.Stanza); err != nil {
+			return store.ArchivePage{}, wrap(err, "query archive of %s", owner)
+		}
+		m.ID, m.At = strconv.FormatInt(id, 10), fromUS(at)
+		page.Messages = append(page.Messages, m)
+	}
+	if err := rows.Err(); err != nil {
+		return store.ArchivePage{}, wrap(err, "query archive of %s", owner)
+	}
+	page.Complete = len(page.Messages) <= q.Max
+	page.Messages = page.Messages[:min(len(page.Messages), q.Max)]
+	if q.Last {
+		slices.Reverse(page.Messages)
+	}
+	return page, nil
+}
+
+// archiveSelection is the WHERE clause (and its arguments) of the
+// messages of owner's archive q selects, before paging, with the time
+// column written as at. IDs go in as one
+// JSON array, read back with json_each: no limit on their number, and no
+// SQL text that varies with it.
+func archiveSelection(owner string, q store.ArchiveQuery, at string) (string, []any) {
+	var where strings.Builder
+	where.WriteString("owner = ?")
+	args := []any{owner}
+	if q.With != "" {
+		where.WriteString(" AND with_jid = ?")
+		args = append(args, q.With)
+	}
+	if !q.Start.IsZero() {
+		where.WriteString(" AND " + at + " >= ?")
+		args = append(args, usCeil(q.Start))
+	}
+	if !q.End.IsZero() {
+		where.WriteString(" AND " + at + " <= ?")
+		args = append(args, us(q.End))
+	}
+	if len(q.IDs) > 0 {
+		ids := make([]int64, 0, len(q.IDs))
+		for _, id := range q.IDs {
+			if n, ok := archiveID(id); ok {
+				ids = append(ids, n)
+			}
+		}
+		b, _ := json.Marshal(ids) // an []int64 always marshals
+		where.WriteString(" AND id IN (SELECT value FROM json_each(?))")
+		args = append(args, string(b))
+	}
+	return where.String(), args
+}
+
+// ArchivePrefs implements store.Archive.
+func (s *Store) ArchivePrefs(ctx context.Context, owner string) (store.ArchivePrefs, error) {
+	var p store.ArchivePrefs
+	var always, never string
+	err := s.r.QueryRowContext(ctx, `SELECT default_mode, always_json, never_json FROM archive_prefs WHERE owner = ?`, owner).
+		Scan(&p.Default, &always, &never)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.ArchivePrefs{}, nil
+	}
+	if err != nil {
+		return store.ArchivePrefs{}, wrap(err, "archive preferences of %s", owner)
+	}
+	if err := json.Unmarshal([]byte(always), &p.Always); err != nil {
+		return store.ArchivePrefs{}, wrap(err, "archive preferences of %s: always", owner)
+	}
+	if err := json.Unmarshal([]byte(never), &p.Never); err != nil {
+		return store.ArchivePrefs{}, wrap(err, "archive preferences of %s: never", owner)
+	}
+	if len(p.Always) == 0 {
+		p.Always = nil
+	}
+	if len(p.Never) == 0 {
+		p.Never = nil
+	}
+	return p, nil
+}
+
+// SetArchivePrefs implements store.Archive; ErrNotFound (the foreign key)
+// if owner has no account. The lists are stored sorted, without
+// duplicates.
+func (s *Store) SetArchivePrefs(ctx context.Context, owner string, p store.ArchivePrefs) error {
+	_, err := s.w.ExecContext(ctx, `INSERT INTO archive_prefs (owner, default_mode, always_json, never_json) VALUES (?,?,?,?)
+		ON CONFLICT (owner) DO UPDATE SET default_mode = excluded.default_mode,
+		always_json = excluded.always_json, never_json = excluded.never_json`,
+		owner, p.Default, jidSet(p.Always), jidSet(p.Never))
+	return wrap(err, "set archive preferences of %s", owner)
+}
+
+// jidSet is l sorted, without duplicates, as a JSON array.
+func jidSet(l []string) string {
+	l = slices.Clone(l)
+	slices.Sort(l)
+	return encodeGroups(slices.Compact(l))
+}
+
+// PruneArchive implements store.Archive. It deletes archive by archive,
+// each through the (owner, at) index, rather than with one "at < ?"
+// that would have to scan the whole table; every archive has an owner in
+// users (DeleteUser and ImportAccounts delete the others' rows).
+func (s *Store) PruneArchive(ctx context.Context, before time.Time) (int64, error) {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM archive WHERE owner IN (SELECT jid FROM users) AND at < ?`, usCeil(before))
+	if err != nil {
+		return 0, wrap(err, "prune archives")
+	}
+	n, err := res.RowsAffected()
+	return n, wrap(err, "prune archives")
+}
