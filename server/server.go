@@ -22,6 +22,7 @@ import (
 	"github.com/parley-im/parley/im"
 	"github.com/parley-im/parley/im/carbons"
 	"github.com/parley-im/parley/im/disco"
+	"github.com/parley-im/parley/im/mam"
 	"github.com/parley-im/parley/im/offline"
 	"github.com/parley-im/parley/im/ping"
 	"github.com/parley-im/parley/im/roster"
@@ -50,6 +51,9 @@ type Server struct {
 	web    *web.Web
 	http   *http.Server
 
+	runCtx    context.Context // ends when the server stops: background work
+	cancelRun context.CancelFunc
+
 	mu       sync.Mutex
 	addrs    map[string]net.Addr // listener name -> bound address
 	ready    atomic.Bool
@@ -70,6 +74,7 @@ func New(cfg config.Config, log *slog.Logger) *Server {
 // returns once all listeners accept connections; /healthz answers 200
 // from then on.
 func (s *Server) Start(ctx context.Context) error {
+	s.runCtx, s.cancelRun = context.WithCancel(context.WithoutCancel(ctx))
 	st, err := openStore(ctx, s.cfg)
 	if err != nil {
 		return err
@@ -100,6 +105,28 @@ func (s *Server) Start(ctx context.Context) error {
 	mux.Handle(ns.Carbons, "enable", im.ToAccount, cc.HandleIQ)
 	mux.Handle(ns.Carbons, "disable", im.ToAccount, cc.HandleIQ)
 	mux.AddFeature(im.ToServer, ns.Carbons)
+	var archive *mam.Service
+	if s.cfg.MAM.Enabled {
+		archive = mam.New(mam.Config{
+			Store: st,
+			InRoster: func(ctx context.Context, owner, contact string) bool {
+				_, err := st.RosterItem(ctx, owner, contact)
+				return err == nil
+			},
+			DefaultMode: s.cfg.MAM.DefaultMode,
+			Retention:   s.cfg.MAM.Retention.Duration,
+			Logger:      s.log,
+		})
+		mux.Handle(ns.MAM, "query", im.ToAccount, archive.HandleQuery)
+		mux.Handle(ns.MAM, "prefs", im.ToAccount, archive.HandlePrefs)
+		mux.AddFeature(im.ToAccount, ns.MAMExt)
+		mux.AddFeature(im.ToAccount, ns.StanzaID)
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			archive.Run(s.runCtx)
+		}()
+	}
 	version.Register(mux, "Parley", Version, false)
 	disco.Register(mux, "Parley", nil)
 	mux.AddFeature(im.ToServer, ns.Offline)
@@ -109,6 +136,7 @@ func (s *Server) Start(ctx context.Context) error {
 		Router: s.router, Roster: engine, Mux: mux, IsLocal: isLocal, UserExists: exists, Logger: s.log,
 		Offline: offline.New(st, s.cfg.Offline.MaxMessages, s.log),
 		Carbons: cc,
+		Archive: archive,
 		Metrics: im.Metrics{
 			Stored:  s.metrics.OfflineStored.Inc,
 			Bounced: func(c string) { s.metrics.Bounced.WithLabelValues(c).Inc() },
@@ -246,6 +274,9 @@ func (s *Server) stop(ctx context.Context) error {
 	}
 	if s.http != nil {
 		errs = append(errs, s.http.Shutdown(ctx))
+	}
+	if s.cancelRun != nil {
+		s.cancelRun()
 	}
 	s.wg.Wait()
 	if s.store != nil {

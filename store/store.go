@@ -161,6 +161,12 @@ type ArchivedMessage struct {
 	Stanza []byte    // the message as routed, serialized with xmlns='jabber:client'
 }
 
+// ArchiveAppend is one message for AppendArchiveBatch.
+type ArchiveAppend struct {
+	Owner   string
+	Message ArchivedMessage // ID ignored
+}
+
 // ArchiveQuery selects messages from one archive. Every set field
 // narrows the selection; the page is then taken from its start, or from
 // its end with Last.
@@ -171,6 +177,12 @@ type ArchiveQuery struct {
 	AfterID  string    // archived after this message (RSM <after/>)
 	BeforeID string    // archived before this message (RSM <before>id</before>)
 	IDs      []string  // only these messages (XEP-0313 #extended); unknown ids are ignored
+	// RangeAfterID and RangeBeforeID bound the selection itself (and so
+	// Count) to messages after / before these (XEP-0313 #extended
+	// after-id, before-id); AfterID and BeforeID page within it.
+	// ErrNotFound if not a message of the archive.
+	RangeAfterID  string
+	RangeBeforeID string
 	Max      int       // page size, at least 1 (else ErrInvalid)
 	Last     bool      // take the page from the end of the selection (RSM <before/>)
 }
@@ -198,6 +210,10 @@ type Archive interface {
 	// AppendArchive adds m (ID ignored) to owner's archive and returns
 	// its new ID. ErrNotFound if owner has no account.
 	AppendArchive(ctx context.Context, owner string, m ArchivedMessage) (string, error)
+	// AppendArchiveBatch adds many messages at once (one transaction),
+	// in order, and returns each one's ID or error (ErrNotFound if its
+	// owner has no account); err fails the whole batch (nothing stored).
+	AppendArchiveBatch(ctx context.Context, batch []ArchiveAppend) (ids []string, errs []error, err error)
 	// QueryArchive returns a page of owner's archive. ErrNotFound when
 	// AfterID or BeforeID is not a message of that archive.
 	QueryArchive(ctx context.Context, owner string, q ArchiveQuery) (ArchivePage, error)

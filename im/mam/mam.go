@@ -44,13 +44,15 @@ type Config struct {
 	DefaultMode string        // for users who set no preference; Always if ""
 	Retention   time.Duration // messages older than this are pruned; 0 keeps them
 	Logger      *slog.Logger
+	Now         func() time.Time // the clock; time.Now if nil
 }
 
 // Service archives messages and answers archive queries.
 type Service struct {
-	cfg Config
-	log *slog.Logger
-	now func() time.Time
+	cfg    Config
+	log    *slog.Logger
+	now    func() time.Time
+	writer *writer
 
 	mu    sync.Mutex
 	prefs map[string]store.ArchivePrefs // cache by owner
@@ -65,7 +67,12 @@ func New(cfg Config) *Service {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Service{cfg: cfg, log: log.With("module", "mam"), now: time.Now, prefs: make(map[string]store.ArchivePrefs)}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{cfg: cfg, log: log.With("module", "mam"), now: now, writer: newWriter(cfg.Store),
+		prefs: make(map[string]store.ArchivePrefs)}
 }
 
 // Archivable reports whether a message goes into archives: chat and
@@ -131,7 +138,7 @@ func (s *Service) archive(ctx context.Context, owner, with string, el *xml.Eleme
 	if !s.wants(ctx, owner, with) {
 		return ""
 	}
-	id, err := s.cfg.Store.AppendArchive(ctx, owner, store.ArchivedMessage{With: with, At: s.now().UTC(), Stanza: el.Bytes("")})
+	id, err := s.writer.append(ctx, owner, store.ArchivedMessage{With: with, At: s.now().UTC(), Stanza: el.Bytes("")})
 	if err != nil {
 		if !errors.Is(err, store.ErrNotFound) {
 			s.log.Error("archive message", "owner", owner, "err", err)
@@ -202,11 +209,23 @@ func (s *Service) Prune(ctx context.Context) {
 	}
 }
 
-// Run prunes once an hour until ctx ends.
+// Run writes the archive, and prunes it once an hour, until ctx ends;
+// it returns once neither touches the store any more. Archiving waits
+// for Run: start it before routing messages.
 func (s *Service) Run(ctx context.Context) {
-	if s.cfg.Retention <= 0 {
-		return
+	var wg sync.WaitGroup
+	if s.cfg.Retention > 0 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.pruneEveryHour(ctx)
+		}()
 	}
+	s.writer.run(ctx)
+	wg.Wait()
+}
+
+func (s *Service) pruneEveryHour(ctx context.Context) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {

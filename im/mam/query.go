@@ -127,9 +127,9 @@ func parseQuery(query *xml.Element) (q store.ArchiveQuery, flip bool, err error)
 					return q, false, err
 				}
 			case "after-id":
-				q.AfterID = value
+				q.RangeAfterID = value
 			case "before-id":
-				q.BeforeID = value
+				q.RangeBeforeID = value
 			case "ids":
 				q.IDs = values
 			default:
@@ -146,19 +146,11 @@ func parseQuery(query *xml.Element) (q store.ArchiveQuery, flip bool, err error)
 			q.Max = min(n, MaxPage)
 		}
 		if a := set.Child(ns.RSM, "after"); a != nil {
-			if q.AfterID != "" {
-				return q, false, badf("both <after/> and after-id")
-			}
 			q.AfterID = strings.TrimSpace(a.Text)
 		}
 		if b := set.Child(ns.RSM, "before"); b != nil {
 			q.Last = true // <before/> alone: the last page
-			if id := strings.TrimSpace(b.Text); id != "" {
-				if q.BeforeID != "" {
-					return q, false, badf("both <before/> and before-id")
-				}
-				q.BeforeID = id
-			}
+			q.BeforeID = strings.TrimSpace(b.Text)
 		}
 		if set.Child(ns.RSM, "index") != nil {
 			return q, false, badf("paging by <index/> is not supported; use <after/> or <before/>")

@@ -52,6 +52,15 @@ func (s *Store) AppendArchive(_ context.Context, owner string, m store.ArchivedM
 	return m.ID, nil
 }
 
+// AppendArchiveBatch implements store.Archive.
+func (s *Store) AppendArchiveBatch(ctx context.Context, batch []store.ArchiveAppend) ([]string, []error, error) {
+	ids, errs := make([]string, len(batch)), make([]error, len(batch))
+	for i, a := range batch {
+		ids[i], errs[i] = s.AppendArchive(ctx, a.Owner, a.Message)
+	}
+	return ids, errs, nil
+}
+
 // QueryArchive implements store.Archive by walking owner's archive,
 // which is kept in id order: the reference the sqlite store is checked
 // against.
@@ -82,6 +91,17 @@ func (s *Store) QueryArchive(_ context.Context, owner string, q store.ArchiveQue
 			return store.ArchivePage{}, err
 		}
 	}
+	var rangeAfter, rangeBefore int64
+	if q.RangeAfterID != "" {
+		if rangeAfter, err = position(q.RangeAfterID); err != nil {
+			return store.ArchivePage{}, err
+		}
+	}
+	if q.RangeBeforeID != "" {
+		if rangeBefore, err = position(q.RangeBeforeID); err != nil {
+			return store.ArchivePage{}, err
+		}
+	}
 	var ids map[int64]bool
 	if len(q.IDs) > 0 {
 		ids = make(map[int64]bool, len(q.IDs))
@@ -99,7 +119,9 @@ func (s *Store) QueryArchive(_ context.Context, owner string, q store.ArchiveQue
 		case q.With != "" && a.m.With != q.With,
 			!q.Start.IsZero() && a.m.At.Before(q.Start),
 			!q.End.IsZero() && a.m.At.After(q.End),
-			ids != nil && !ids[a.id]:
+			ids != nil && !ids[a.id],
+			q.RangeAfterID != "" && a.id <= rangeAfter,
+			q.RangeBeforeID != "" && a.id >= rangeBefore:
 			continue
 		}
 		page.Count++

@@ -48,6 +48,39 @@ func (s *Store) AppendArchive(ctx context.Context, owner string, m store.Archive
 	return strconv.FormatInt(id, 10), nil
 }
 
+// AppendArchiveBatch implements store.Archive: one transaction (one
+// commit) for the whole batch, which is what lets archiving keep up with
+// message routing. A row whose owner has no account fails alone.
+func (s *Store) AppendArchiveBatch(ctx context.Context, batch []store.ArchiveAppend) ([]string, []error, error) {
+	ids, errs := make([]string, len(batch)), make([]error, len(batch))
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, nil, wrap(err, "archive batch")
+	}
+	defer tx.Rollback()
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO archive (owner, with_jid, at, stanza) VALUES (?,?,?,?) RETURNING id`)
+	if err != nil {
+		return nil, nil, wrap(err, "archive batch")
+	}
+	defer stmt.Close()
+	for i, a := range batch {
+		var id int64
+		err := stmt.QueryRowContext(ctx, a.Owner, a.Message.With, us(a.Message.At), blob(a.Message.Stanza)).Scan(&id)
+		switch {
+		case isForeignKey(err):
+			errs[i] = wrap(err, "archive message for %s", a.Owner)
+		case err != nil:
+			return nil, nil, wrap(err, "archive batch")
+		default:
+			ids[i] = strconv.FormatInt(id, 10)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, nil, wrap(err, "archive batch")
+	}
+	return ids, errs, nil
+}
+
 // QueryArchive implements store.Archive. The count and the page are read
 // in one transaction, so they agree. The page is read in id order in
 // the paging direction, one row beyond Max: whether it comes tells
@@ -67,7 +100,10 @@ func (s *Store) QueryArchive(ctx context.Context, owner string, q store.ArchiveQ
 	defer tx.Rollback()
 
 	bounds, boundArgs := "", []any(nil)
-	for _, b := range []struct{ id, op string }{{q.AfterID, ">"}, {q.BeforeID, "<"}} {
+	for _, b := range []struct {
+		id, op string
+		paging bool
+	}{{q.AfterID, ">", true}, {q.BeforeID, "<", true}, {q.RangeAfterID, ">", false}, {q.RangeBeforeID, "<", false}} {
 		if b.id == "" {
 			continue
 		}
@@ -84,8 +120,10 @@ func (s *Store) QueryArchive(ctx context.Context, owner string, q store.ArchiveQ
 		if !ok {
 			return store.ArchivePage{}, fmt.Errorf("sqlite: query archive of %s: no message %q: %w", owner, b.id, store.ErrNotFound)
 		}
-		bounds += " AND id " + b.op + " ?"
-		boundArgs = append(boundArgs, n)
+		if b.paging { // range bounds are in the selection (archiveSelection)
+			bounds += " AND id " + b.op + " ?"
+			boundArgs = append(boundArgs, n)
+		}
 	}
 
 	var page store.ArchivePage
@@ -163,6 +201,12 @@ func archiveSelection(owner string, q store.ArchiveQuery, at string) (string, []
 	if !q.End.IsZero() {
 		where.WriteString(" AND " + at + " <= ?")
 		args = append(args, us(q.End))
+	}
+	for _, b := range []struct{ id, op string }{{q.RangeAfterID, ">"}, {q.RangeBeforeID, "<"}} {
+		if n, ok := archiveID(b.id); ok { // checked by QueryArchive
+			where.WriteString(" AND id " + b.op + " ?")
+			args = append(args, n)
+		}
 	}
 	if len(q.IDs) > 0 {
 		ids := make([]int64, 0, len(q.IDs))

@@ -258,6 +258,44 @@ func testArchivePagingFiltered(t *testing.T, s store.Store) {
 		AfterID: ids[6], Max: 1}), pick(ids, 9), true, 2)
 }
 
+// A batch stores its messages in order; a message for an unknown owner
+// fails alone.
+func testArchiveBatch(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	mustUser(t, s, alice)
+	mustUser(t, s, bob)
+	msg := func(i int) store.ArchivedMessage {
+		return store.ArchivedMessage{With: carol, At: archiveBase.Add(time.Duration(i) * time.Second), Stanza: fmt.Appendf(nil, "<message id='%d'/>", i)}
+	}
+	ids, errs, err := s.AppendArchiveBatch(ctx, []store.ArchiveAppend{
+		{Owner: alice, Message: msg(0)}, {Owner: "nobody@example.com", Message: msg(1)}, {Owner: bob, Message: msg(2)}, {Owner: alice, Message: msg(3)}})
+	must(t, err)
+	if errs[0] != nil || errs[2] != nil || errs[3] != nil {
+		t.Fatalf("batch errors %v", errs)
+	}
+	wantErr(t, "batch row for an unknown owner", errs[1], store.ErrNotFound)
+	wantPage(t, "alice after the batch", query(t, s, alice, store.ArchiveQuery{Max: 10}), pick(ids, 0, 3), true, 2)
+	wantPage(t, "bob after the batch", query(t, s, bob, store.ArchiveQuery{Max: 10}), pick(ids, 2), true, 1)
+	if string(query(t, s, alice, store.ArchiveQuery{Max: 1, Last: true}).Messages[0].Stanza) != "<message id='3'/>" {
+		t.Fatal("batch stored the wrong stanza")
+	}
+}
+
+// The #extended range bounds narrow the selection (and the count);
+// paging works inside the range.
+func testArchiveRange(t *testing.T, s store.Store) {
+	mustUser(t, s, alice)
+	ids := archiveN(t, s, alice, 10, bob)
+	r := store.ArchiveQuery{RangeAfterID: ids[1], RangeBeforeID: ids[8], Max: 4} // 2..7
+	wantPage(t, "range, first page", query(t, s, alice, r), pick(ids, 2, 3, 4, 5), false, 6)
+	r.AfterID = ids[5]
+	wantPage(t, "range, after 5", query(t, s, alice, r), pick(ids, 6, 7), true, 6)
+	r.AfterID, r.Last = "", true
+	wantPage(t, "range, last page", query(t, s, alice, r), pick(ids, 4, 5, 6, 7), false, 6)
+	_, err := s.QueryArchive(context.Background(), alice, store.ArchiveQuery{RangeAfterID: "999999", Max: 1})
+	wantErr(t, "unknown RangeAfterID", err, store.ErrNotFound)
+}
+
 func testArchiveUnknownIDs(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	mustUser(t, s, alice)

@@ -66,6 +66,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ArchiveSelection", testArchiveSelection},
 		{"ArchivePaging", testArchivePaging},
 		{"ArchivePagingFiltered", testArchivePagingFiltered},
+		{"ArchiveRange", testArchiveRange},
+		{"ArchiveBatch", testArchiveBatch},
 		{"ArchiveUnknownIDs", testArchiveUnknownIDs},
 		{"ArchivePrefs", testArchivePrefs},
 		{"ArchivePrune", testArchivePrune},
