@@ -183,8 +183,8 @@ type ArchiveQuery struct {
 	// ErrNotFound if not a message of the archive.
 	RangeAfterID  string
 	RangeBeforeID string
-	Max      int       // page size, at least 1 (else ErrInvalid)
-	Last     bool      // take the page from the end of the selection (RSM <before/>)
+	Max           int  // page size, at least 1 (else ErrInvalid)
+	Last          bool // take the page from the end of the selection (RSM <before/>)
 }
 
 // ArchivePage is one page of a query, oldest message first.
