@@ -99,9 +99,11 @@ start_server() { # name
 	CURRENT=$1
 	case $1 in
 	parley)
+		# No message archive: the peers' configs archive nothing either.
 		PARLEY_LIMITS_MAX_CONNECTIONS=0 PARLEY_LIMITS_MAX_CONNECTIONS_PER_IP=0 PARLEY_LIMITS_STANZAS_PER_SECOND=0 PARLEY_LIMITS_AUTH_FAILURES_PER_MINUTE=0 \
+			PARLEY_MAM_ENABLED=${PARLEY_MAM_ENABLED:-false} \
 			taskset -c 0 $BIN serve --data-dir "$DIR/parley" --allow-plaintext --log-level warn \
-			--c2s-listen 127.0.0.1:$PARLEY_PORT --c2s-tls-listen '' --http-listen '' 2>>"$OUT/parley.log" &
+			--c2s-listen 127.0.0.1:$PARLEY_PORT --c2s-tls-listen '' --http-listen '' --http-tls-listen '' 2>>"$OUT/parley.log" &
 		SERVER_PID=$!
 		PORT=$PARLEY_PORT ;;
 	ejabberd)

@@ -164,7 +164,7 @@ type ArchivedMessage struct {
 // ArchiveAppend is one message for AppendArchiveBatch.
 type ArchiveAppend struct {
 	Owner   string
-	Message ArchivedMessage // ID ignored
+	Message ArchivedMessage // ID chosen by the caller: canonical decimal, above LastArchiveID
 }
 
 // ArchiveQuery selects messages from one archive. Every set field
@@ -210,10 +210,15 @@ type Archive interface {
 	// AppendArchive adds m (ID ignored) to owner's archive and returns
 	// its new ID. ErrNotFound if owner has no account.
 	AppendArchive(ctx context.Context, owner string, m ArchivedMessage) (string, error)
-	// AppendArchiveBatch adds many messages at once (one transaction),
-	// in order, and returns each one's ID or error (ErrNotFound if its
-	// owner has no account); err fails the whole batch (nothing stored).
-	AppendArchiveBatch(ctx context.Context, batch []ArchiveAppend) (ids []string, errs []error, err error)
+	// AppendArchiveBatch adds many messages at once (one transaction)
+	// with the IDs the caller chose (so that it can hand them out before
+	// the write), and returns each one's error (ErrNotFound if its owner
+	// has no account, ErrExists if its ID is taken); err fails the whole
+	// batch (nothing stored).
+	AppendArchiveBatch(ctx context.Context, batch []ArchiveAppend) (errs []error, err error)
+	// LastArchiveID returns the greatest ID ever stored ("0" if none):
+	// callers choosing IDs start above it.
+	LastArchiveID(ctx context.Context) (string, error)
 	// QueryArchive returns a page of owner's archive. ErrNotFound when
 	// AfterID or BeforeID is not a message of that archive.
 	QueryArchive(ctx context.Context, owner string, q ArchiveQuery) (ArchivePage, error)

@@ -15,7 +15,6 @@ package mam
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"slices"
 	"sync"
@@ -71,7 +70,8 @@ func New(cfg Config) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{cfg: cfg, log: log.With("module", "mam"), now: now, writer: newWriter(cfg.Store),
+	log = log.With("module", "mam")
+	return &Service{cfg: cfg, log: log, now: now, writer: newWriter(cfg.Store, log),
 		prefs: make(map[string]store.ArchivePrefs)}
 }
 
@@ -138,14 +138,8 @@ func (s *Service) archive(ctx context.Context, owner, with string, el *xml.Eleme
 	if !s.wants(ctx, owner, with) {
 		return ""
 	}
-	id, err := s.writer.append(ctx, owner, store.ArchivedMessage{With: with, At: s.now().UTC(), Stanza: el.Bytes("")})
-	if err != nil {
-		if !errors.Is(err, store.ErrNotFound) {
-			s.log.Error("archive message", "owner", owner, "err", err)
-		}
-		return ""
-	}
-	return id
+	now := s.now().UTC()
+	return s.writer.append(ctx, owner, store.ArchivedMessage{With: with, At: now, Stanza: el.Bytes("")}, now)
 }
 
 // wants applies owner's preferences (XEP-0313 §6) to a party.
@@ -200,6 +194,7 @@ func (s *Service) Prune(ctx context.Context) {
 	if s.cfg.Retention <= 0 {
 		return
 	}
+	s.writer.flush(ctx)
 	n, err := s.cfg.Store.PruneArchive(ctx, s.now().Add(-s.cfg.Retention))
 	switch {
 	case err != nil:
@@ -213,6 +208,9 @@ func (s *Service) Prune(ctx context.Context) {
 // it returns once neither touches the store any more. Archiving waits
 // for Run: start it before routing messages.
 func (s *Service) Run(ctx context.Context) {
+	if err := s.writer.start(ctx); err != nil {
+		s.log.Error("archive: last id", "err", err) // IDs still come from the clock
+	}
 	var wg sync.WaitGroup
 	if s.cfg.Retention > 0 {
 		wg.Add(1)

@@ -64,7 +64,7 @@ func TestArchiveReceivedAddsStanzaIDAndStripsForged(t *testing.T) {
 	if len(ids) != 1 || ids[0].Attr("id") == "forged" || ids[0].Attr("by") != "alice@example.com" {
 		t.Fatalf("delivered %s", got)
 	}
-	p, err := st.QueryArchive(context.Background(), "alice@example.com", store.ArchiveQuery{Max: 5})
+	p, err := query(t, s, st, context.Background(), "alice@example.com", store.ArchiveQuery{Max: 5})
 	if err != nil || len(p.Messages) != 1 || p.Messages[0].ID != ids[0].Attr("id") || p.Messages[0].With != "bob@example.com" {
 		t.Fatalf("archive %+v %v", p, err)
 	}
@@ -80,7 +80,7 @@ func TestPreferencesAndRosterMode(t *testing.T) {
 	}
 	s.ArchiveReceived(ctx, msg("bob@example.com/desk"), alice)
 	s.ArchiveReceived(ctx, msg("stranger@example.net/x"), alice)
-	if p, _ := st.QueryArchive(ctx, "alice@example.com", store.ArchiveQuery{Max: 5}); p.Count != 1 {
+	if p, _ := query(t, s, st, ctx, "alice@example.com", store.ArchiveQuery{Max: 5}); p.Count != 1 {
 		t.Fatalf("roster mode archived %d messages, want 1 (bob's)", p.Count)
 	}
 	must(t, st.SetArchivePrefs(ctx, "alice@example.com", store.ArchivePrefs{Default: Always, Never: []string{"bob@example.com"}}))
@@ -89,7 +89,7 @@ func TestPreferencesAndRosterMode(t *testing.T) {
 	s.mu.Unlock()
 	s.ArchiveReceived(ctx, msg("bob@example.com/desk"), alice)
 	s.ArchiveReceived(ctx, msg("stranger@example.net/x"), alice)
-	if p, _ := st.QueryArchive(ctx, "alice@example.com", store.ArchiveQuery{Max: 5}); p.Count != 2 {
+	if p, _ := query(t, s, st, ctx, "alice@example.com", store.ArchiveQuery{Max: 5}); p.Count != 2 {
 		t.Fatalf("after never=bob, always: %d messages, want 2", p.Count)
 	}
 }
@@ -104,7 +104,7 @@ func TestPruneHonoursRetention(t *testing.T) {
 	clock.Store(now.UnixNano())
 	s.ArchiveSent(ctx, parse(t, "<message type='chat'><body>new</body></message>"), jid.MustParse("alice@example.com/a"), jid.MustParse("bob@example.com"))
 	s.Prune(ctx)
-	p, _ := st.QueryArchive(ctx, "alice@example.com", store.ArchiveQuery{Max: 5})
+	p, _ := query(t, s, st, ctx, "alice@example.com", store.ArchiveQuery{Max: 5})
 	if p.Count != 1 || string(p.Messages[0].Stanza) == "" || !containsBody(p.Messages[0].Stanza, "new") {
 		t.Fatalf("after prune: %+v", p)
 	}
@@ -113,6 +113,13 @@ func TestPruneHonoursRetention(t *testing.T) {
 func containsBody(b []byte, text string) bool {
 	el, err := xml.ParseElement(b, "jabber:client", xml.DefaultLimits)
 	return err == nil && el.Child("jabber:client", "body") != nil && el.Child("jabber:client", "body").Text == text
+}
+
+// query reads the store once the writer has written what it was given.
+func query(t *testing.T, s *Service, st *memory.Store, ctx context.Context, owner string, q store.ArchiveQuery) (store.ArchivePage, error) {
+	t.Helper()
+	s.writer.flush(ctx)
+	return st.QueryArchive(ctx, owner, q)
 }
 
 func must(t *testing.T, err error) {

@@ -41,6 +41,7 @@ func (s *Service) HandleQuery(ctx context.Context, sess router.Session, iq *xml.
 	if countOnly {
 		q.Max = 1
 	}
+	s.writer.flush(ctx) // what the client received is in the archive
 	page, err := s.cfg.Store.QueryArchive(ctx, owner, q)
 	switch {
 	case errors.Is(err, store.ErrNotFound):

@@ -3,99 +3,170 @@ package mam
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
 
 	"github.com/parley-im/parley/store"
 )
 
-// writer batches archive appends: routing goroutines hand their message
-// to one goroutine that writes everything waiting in one transaction. A
-// message still waits for its ID (it goes into the delivered copy as
-// <stanza-id/>), but a thousand messages share one commit instead of
-// paying one each, which is what keeps archiving off the critical path
-// of a busy server.
+// writer archives in the background. Routing hands it a message and
+// gets the archive ID at once (it goes into the delivered copy as
+// <stanza-id/>): IDs are chosen here, increasing, from the clock in
+// microseconds (or the last ID plus one), so nothing waits for the
+// database. One goroutine writes whatever is queued in one transaction;
+// at a high message rate a commit carries hundreds of messages. A query
+// first waits until everything queued before it is written (flush), so a
+// client always finds in its archive the messages it has received.
+//
+// The cost: a message routed in the last moments before a crash may be
+// delivered but not archived. The queue is bounded; when the database
+// falls behind, routing waits (back-pressure, not memory growth).
 type writer struct {
 	store store.Archive
-	reqs  chan *appendReq
+	log   *slog.Logger
+	queue chan store.ArchiveAppend
+
+	// sendMu orders appends: an ID is chosen and queued under it, so the
+	// queue is in ID order. It may be held while the queue is full; the
+	// writer never takes it.
+	sendMu sync.Mutex
+	last   int64 // the last ID handed out (sendMu)
+
+	mu      sync.Mutex // guards the counters below; never held while blocking
+	cond    *sync.Cond
+	queued  uint64
+	written uint64 // batches done: everything up to this count is stored
+	stopped bool
 }
 
-type appendReq struct {
-	entry store.ArchiveAppend
-	id    string
-	err   error
-	done  chan struct{}
-}
-
-// maxBatch bounds one transaction; the channel's capacity bounds what
-// waits (routing blocks beyond it: back-pressure, not memory growth).
 const (
 	maxBatch   = 512
-	queueDepth = 4096
+	queueDepth = 8192
 )
 
-func newWriter(st store.Archive) *writer {
-	return &writer{store: st, reqs: make(chan *appendReq, queueDepth)}
+func newWriter(st store.Archive, log *slog.Logger) *writer {
+	w := &writer{store: st, log: log, queue: make(chan store.ArchiveAppend, queueDepth)}
+	w.cond = sync.NewCond(&w.mu)
+	return w
 }
 
-// append archives one message and returns its ID.
-func (w *writer) append(ctx context.Context, owner string, m store.ArchivedMessage) (string, error) {
-	r := &appendReq{entry: store.ArchiveAppend{Owner: owner, Message: m}, done: make(chan struct{})}
-	select {
-	case w.reqs <- r:
-	case <-ctx.Done():
-		return "", ctx.Err()
+// start continues IDs above the stored ones (a clock set back must not
+// reuse an ID).
+func (w *writer) start(ctx context.Context) error {
+	last, err := w.store.LastArchiveID(ctx)
+	if err != nil {
+		return err
 	}
-	<-r.done // the writer always answers, also when it stops
-	return r.id, r.err
+	n, _ := strconv.ParseInt(last, 10, 64)
+	w.sendMu.Lock()
+	w.last = max(w.last, n)
+	w.sendMu.Unlock()
+	return nil
 }
 
-// run writes batches until ctx ends, then answers what is left with an
-// error.
+// append queues one message and returns its archive ID, or "" once the
+// writer has stopped.
+func (w *writer) append(ctx context.Context, owner string, m store.ArchivedMessage, now time.Time) string {
+	w.sendMu.Lock()
+	defer w.sendMu.Unlock()
+	w.mu.Lock()
+	stopped := w.stopped
+	if !stopped {
+		w.queued++
+	}
+	w.mu.Unlock()
+	if stopped {
+		return ""
+	}
+	w.last = max(w.last+1, now.UnixMicro())
+	m.ID = strconv.FormatInt(w.last, 10)
+	a := store.ArchiveAppend{Owner: owner, Message: m}
+	select {
+	case w.queue <- a:
+	default:
+		w.log.Warn("archive writer behind; routing waits")
+		select {
+		case w.queue <- a:
+		case <-ctx.Done():
+			return ""
+		}
+	}
+	return m.ID
+}
+
+// flush waits until every message queued before the call is stored.
+func (w *writer) flush(ctx context.Context) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	target := w.queued
+	for w.written < target && !w.stopped && ctx.Err() == nil {
+		w.cond.Wait()
+	}
+}
+
+// run writes batches until ctx ends, then writes what is left.
 func (w *writer) run(ctx context.Context) {
-	batch := make([]*appendReq, 0, maxBatch)
-	entries := make([]store.ArchiveAppend, 0, maxBatch)
+	batch := make([]store.ArchiveAppend, 0, maxBatch)
 	for {
 		select {
-		case r := <-w.reqs:
-			batch = append(batch[:0], r)
+		case a := <-w.queue:
+			batch = append(batch[:0], a)
 		case <-ctx.Done():
-			w.drain(errors.New("mam: archive stopped"))
+			w.mu.Lock()
+			w.stopped = true
+			w.mu.Unlock()
+			w.finish()
 			return
 		}
 	fill:
 		for len(batch) < maxBatch {
 			select {
-			case r := <-w.reqs:
-				batch = append(batch, r)
+			case a := <-w.queue:
+				batch = append(batch, a)
 			default:
 				break fill
 			}
 		}
-		entries = entries[:0]
-		for _, r := range batch {
-			entries = append(entries, r.entry)
-		}
-		ids, errs, err := w.store.AppendArchiveBatch(context.WithoutCancel(ctx), entries)
-		for i, r := range batch {
-			if err != nil {
-				r.err = err
-			} else {
-				r.id, r.err = ids[i], errs[i]
-			}
-			close(r.done)
-		}
-		clear(batch)
+		w.write(context.WithoutCancel(ctx), batch)
 	}
 }
 
-// drain fails every waiting request.
-func (w *writer) drain(err error) {
+// finish writes what is still queued once appends have stopped.
+func (w *writer) finish() {
 	for {
-		select {
-		case r := <-w.reqs:
-			r.err = err
-			close(r.done)
-		default:
+		batch := make([]store.ArchiveAppend, 0, maxBatch)
+	fill:
+		for len(batch) < maxBatch {
+			select {
+			case a := <-w.queue:
+				batch = append(batch, a)
+			default:
+				break fill
+			}
+		}
+		if len(batch) == 0 {
+			w.cond.Broadcast()
 			return
 		}
+		w.write(context.Background(), batch)
 	}
+}
+
+func (w *writer) write(ctx context.Context, batch []store.ArchiveAppend) {
+	errs, err := w.store.AppendArchiveBatch(ctx, batch)
+	if err != nil {
+		w.log.Error("archive batch lost", "messages", len(batch), "err", err)
+	}
+	for i, e := range errs {
+		if e != nil && !errors.Is(e, store.ErrNotFound) { // a user deleted meanwhile
+			w.log.Error("archive message lost", "owner", batch[i].Owner, "id", batch[i].Message.ID, "err", e)
+		}
+	}
+	w.mu.Lock()
+	w.written += uint64(len(batch))
+	w.mu.Unlock()
+	w.cond.Broadcast()
+	clear(batch)
 }

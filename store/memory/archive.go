@@ -53,12 +53,60 @@ func (s *Store) AppendArchive(_ context.Context, owner string, m store.ArchivedM
 }
 
 // AppendArchiveBatch implements store.Archive.
-func (s *Store) AppendArchiveBatch(ctx context.Context, batch []store.ArchiveAppend) ([]string, []error, error) {
-	ids, errs := make([]string, len(batch)), make([]error, len(batch))
-	for i, a := range batch {
-		ids[i], errs[i] = s.AppendArchive(ctx, a.Owner, a.Message)
+func (s *Store) AppendArchiveBatch(_ context.Context, batch []store.ArchiveAppend) ([]error, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, a := range batch {
+		if _, ok := archiveID(a.Message.ID); !ok {
+			return nil, fmt.Errorf("memory: archive batch: id %q: %w", a.Message.ID, store.ErrInvalid)
+		}
 	}
-	return ids, errs, nil
+	errs := make([]error, len(batch))
+	for i, a := range batch {
+		id, _ := archiveID(a.Message.ID)
+		_, known := s.users[a.Owner]
+		switch {
+		case !known:
+			errs[i] = store.ErrNotFound
+		case id <= s.archiveID && s.archiveIDUsed(id):
+			errs[i] = store.ErrExists
+		default:
+			m := a.Message
+			m.At = usUTC(m.At)
+			m.Stanza = slices.Clone(m.Stanza)
+			s.archive[a.Owner] = append(s.archive[a.Owner], archived{id, m})
+			slices.SortStableFunc(s.archive[a.Owner], func(x, y archived) int { return cmpInt64(x.id, y.id) })
+			s.archiveID = max(s.archiveID, id)
+		}
+	}
+	return errs, nil
+}
+
+// archiveIDUsed reports whether any archive holds id (s.mu held).
+func (s *Store) archiveIDUsed(id int64) bool {
+	for _, list := range s.archive {
+		if slices.ContainsFunc(list, func(a archived) bool { return a.id == id }) {
+			return true
+		}
+	}
+	return false
+}
+
+func cmpInt64(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// LastArchiveID implements store.Archive.
+func (s *Store) LastArchiveID(context.Context) (string, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return strconv.FormatInt(s.archiveID, 10), nil
 }
 
 // QueryArchive implements store.Archive by walking owner's archive,

@@ -51,34 +51,53 @@ func (s *Store) AppendArchive(ctx context.Context, owner string, m store.Archive
 // AppendArchiveBatch implements store.Archive: one transaction (one
 // commit) for the whole batch, which is what lets archiving keep up with
 // message routing. A row whose owner has no account fails alone.
-func (s *Store) AppendArchiveBatch(ctx context.Context, batch []store.ArchiveAppend) ([]string, []error, error) {
-	ids, errs := make([]string, len(batch)), make([]error, len(batch))
+func (s *Store) AppendArchiveBatch(ctx context.Context, batch []store.ArchiveAppend) ([]error, error) {
+	errs := make([]error, len(batch))
+	ids := make([]int64, len(batch))
+	for i, a := range batch {
+		n, ok := archiveID(a.Message.ID)
+		if !ok {
+			return nil, fmt.Errorf("sqlite: archive batch: id %q: %w", a.Message.ID, store.ErrInvalid)
+		}
+		ids[i] = n
+	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, nil, wrap(err, "archive batch")
+		return nil, wrap(err, "archive batch")
 	}
 	defer tx.Rollback()
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO archive (owner, with_jid, at, stanza) VALUES (?,?,?,?) RETURNING id`)
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO archive (id, owner, with_jid, at, stanza) VALUES (?,?,?,?,?)`)
 	if err != nil {
-		return nil, nil, wrap(err, "archive batch")
+		return nil, wrap(err, "archive batch")
 	}
 	defer stmt.Close()
 	for i, a := range batch {
-		var id int64
-		err := stmt.QueryRowContext(ctx, a.Owner, a.Message.With, us(a.Message.At), blob(a.Message.Stanza)).Scan(&id)
+		_, err := stmt.ExecContext(ctx, ids[i], a.Owner, a.Message.With, us(a.Message.At), blob(a.Message.Stanza))
 		switch {
-		case isForeignKey(err):
+		case isForeignKey(err), isUnique(err):
 			errs[i] = wrap(err, "archive message for %s", a.Owner)
 		case err != nil:
-			return nil, nil, wrap(err, "archive batch")
-		default:
-			ids[i] = strconv.FormatInt(id, 10)
+			return nil, wrap(err, "archive batch")
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return nil, nil, wrap(err, "archive batch")
+		return nil, wrap(err, "archive batch")
 	}
-	return ids, errs, nil
+	return errs, nil
+}
+
+// LastArchiveID implements store.Archive: AUTOINCREMENT keeps the
+// greatest id ever used in sqlite_sequence, also after deletions.
+func (s *Store) LastArchiveID(ctx context.Context) (string, error) {
+	var n sql.NullInt64
+	err := s.r.QueryRowContext(ctx, `SELECT seq FROM sqlite_sequence WHERE name = 'archive'`).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "0", nil
+	}
+	if err != nil {
+		return "", wrap(err, "last archive id")
+	}
+	return strconv.FormatInt(n.Int64, 10), nil
 }
 
 // QueryArchive implements store.Archive. The count and the page are read

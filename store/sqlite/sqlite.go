@@ -116,6 +116,17 @@ func dsn(path string, readOnly bool) string {
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", "foreign_keys(1)")
+	// A 32 MiB page cache per connection (the default is 2 MiB) and
+	// in-memory statement journals: with the archive's indexes, a busy
+	// server otherwise spends most of its archiving time in pread/pwrite
+	// of evicted pages and temp files (profiled: 35% syscalls).
+	q.Add("_pragma", "cache_size(-32768)")
+	q.Add("_pragma", "temp_store(MEMORY)")
+	// Checkpoint every 16k pages (64 MiB of WAL) instead of 1k: index
+	// pages that every archived message touches are then copied into
+	// the database once per many commits, not once per few.
+	q.Add("_pragma", "wal_autocheckpoint(16384)")
+	q.Add("_pragma", "journal_size_limit(67108864)")
 	if readOnly {
 		q.Set("_query_only", "1")
 	}

@@ -258,27 +258,47 @@ func testArchivePagingFiltered(t *testing.T, s store.Store) {
 		AfterID: ids[6], Max: 1}), pick(ids, 9), true, 2)
 }
 
-// A batch stores its messages in order; a message for an unknown owner
-// fails alone.
+// A batch stores its messages under the caller's IDs; a message for an
+// unknown owner or with a taken ID fails alone; LastArchiveID follows.
 func testArchiveBatch(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	mustUser(t, s, alice)
 	mustUser(t, s, bob)
-	msg := func(i int) store.ArchivedMessage {
-		return store.ArchivedMessage{With: carol, At: archiveBase.Add(time.Duration(i) * time.Second), Stanza: fmt.Appendf(nil, "<message id='%d'/>", i)}
+	before := archiveN(t, s, alice, 1, bob)
+	last, err := s.LastArchiveID(ctx)
+	must(t, err)
+	if last != before[0] {
+		t.Fatalf("LastArchiveID %s after appending %s", last, before[0])
 	}
-	ids, errs, err := s.AppendArchiveBatch(ctx, []store.ArchiveAppend{
-		{Owner: alice, Message: msg(0)}, {Owner: "nobody@example.com", Message: msg(1)}, {Owner: bob, Message: msg(2)}, {Owner: alice, Message: msg(3)}})
+	base, _ := strconv.ParseInt(last, 10, 64)
+	id := func(i int) string { return strconv.FormatInt(base+1000+int64(i), 10) }
+	msg := func(i int) store.ArchivedMessage {
+		return store.ArchivedMessage{ID: id(i), With: carol, At: archiveBase.Add(time.Duration(i) * time.Second), Stanza: fmt.Appendf(nil, "<message id='%d'/>", i)}
+	}
+	taken := msg(4)
+	taken.ID = before[0]
+	errs, err := s.AppendArchiveBatch(ctx, []store.ArchiveAppend{
+		{Owner: alice, Message: msg(0)}, {Owner: "nobody@example.com", Message: msg(1)}, {Owner: bob, Message: msg(2)},
+		{Owner: alice, Message: msg(3)}, {Owner: alice, Message: taken}})
 	must(t, err)
 	if errs[0] != nil || errs[2] != nil || errs[3] != nil {
 		t.Fatalf("batch errors %v", errs)
 	}
 	wantErr(t, "batch row for an unknown owner", errs[1], store.ErrNotFound)
-	wantPage(t, "alice after the batch", query(t, s, alice, store.ArchiveQuery{Max: 10}), pick(ids, 0, 3), true, 2)
-	wantPage(t, "bob after the batch", query(t, s, bob, store.ArchiveQuery{Max: 10}), pick(ids, 2), true, 1)
-	if string(query(t, s, alice, store.ArchiveQuery{Max: 1, Last: true}).Messages[0].Stanza) != "<message id='3'/>" {
-		t.Fatal("batch stored the wrong stanza")
+	wantErr(t, "batch row with a taken id", errs[4], store.ErrExists)
+	wantPage(t, "alice after the batch", query(t, s, alice, store.ArchiveQuery{Max: 10}), []string{before[0], id(0), id(3)}, true, 3)
+	wantPage(t, "bob after the batch", query(t, s, bob, store.ArchiveQuery{Max: 10}), []string{id(2)}, true, 1)
+	if last, _ := s.LastArchiveID(ctx); last != id(3) {
+		t.Fatalf("LastArchiveID %s, want %s", last, id(3))
 	}
+	// Appends without a chosen ID continue above.
+	next, err := s.AppendArchive(ctx, alice, msg(9))
+	must(t, err)
+	if n, _ := strconv.ParseInt(next, 10, 64); n <= base+1003 {
+		t.Fatalf("AppendArchive after the batch gave %s", next)
+	}
+	_, err = s.AppendArchiveBatch(ctx, []store.ArchiveAppend{{Owner: alice, Message: store.ArchivedMessage{ID: "x"}}})
+	wantErr(t, "batch with a malformed id", err, store.ErrInvalid)
 }
 
 // The #extended range bounds narrow the selection (and the count);
