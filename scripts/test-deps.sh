@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the test suite drives when it is missing:
 #   - Debian packages: real third-party XMPP clients (python3-slixmpp,
-#     go-sendxmpp) and the browser for test/browser (chromium);
+#     python3-aioxmpp, go-sendxmpp) and the browser for test/browser (chromium);
 #   - test/browser's npm packages (playwright-core, @xmpp/client,
 #     strophe.js), with `npm ci` from its package-lock.json.
 # Needs root (or passwordless sudo) to install Debian packages; otherwise it
@@ -11,6 +11,7 @@ cd "$(dirname "$0")/.."
 
 missing=()
 /usr/bin/python3 -c 'import slixmpp' 2>/dev/null || missing+=(python3-slixmpp)
+/usr/bin/python3 -c 'import aioxmpp' 2>/dev/null || missing+=(python3-aioxmpp)
 command -v go-sendxmpp >/dev/null 2>&1 || missing+=(go-sendxmpp)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 

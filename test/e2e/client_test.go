@@ -87,6 +87,13 @@ func startScript(t *testing.T, srv *server, tr transport, name string, args ...s
 	if tr == directTLS {
 		addr = srv.c2sTLS
 	}
+	return startScriptAt(t, addr, tr, name, args...)
+}
+
+// startScriptAt is startScript against addr (a proxy in front of the
+// server's listener for tr, say).
+func startScriptAt(t *testing.T, addr string, tr transport, name string, args ...string) *script {
+	t.Helper()
 	argv := append([]string{filepath.Join("clients", name),
 		"--port", port(addr), "--transport", string(tr),
 		"--timeout", strconv.Itoa(int(scriptTimeout / time.Second))}, args...)
@@ -109,7 +116,7 @@ func startScript(t *testing.T, srv *server, tr transport, name string, args ...s
 		<-p.done
 		if t.Failed() {
 			p.mu.Lock()
-			t.Logf("---- %s %s: %v; stdout ----\n%s\n---- %s stderr (slixmpp stanza trace) ----\n%s",
+			t.Logf("---- %s %s: %v; stdout ----\n%s\n---- %s stderr (the client library's stanza trace) ----\n%s",
 				name, strings.Join(args, " "), p.err, strings.Join(p.lines, "\n"), name, p.stderr.String())
 			p.mu.Unlock()
 		}
