@@ -44,7 +44,7 @@ func (s *Session) negotiate(ctx context.Context) (restart bool, err error) {
 				return ok, err
 			}
 		case s.authed && el.Space == ns.SM:
-			if err := s.negotiateSM(ctx, el); err != nil || s.resumedInto != nil {
+			if err := s.negotiateSM(ctx, el); err != nil || s.resumedInto.Load() != nil {
 				return false, err
 			}
 		case s.authed && el.Space == ns.Client && el.Name == stanza.IQ:

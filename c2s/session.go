@@ -77,7 +77,7 @@ type Session struct {
 
 	// resumedInto is set on a connection that resumed an older session:
 	// that session carries on over this connection.
-	resumedInto *Session
+	resumedInto atomic.Pointer[Session]
 }
 
 func newSession(srv *Server, tr Transport, remote string, secure bool) *Session {
@@ -158,8 +158,8 @@ func worse(a, b pushResult) pushResult {
 
 // Close ends the stream with err (router.Session). It never blocks.
 func (s *Session) Close(err *stream.Error) {
-	if s.resumedInto != nil {
-		s.resumedInto.Close(err) // this connection now carries that session
+	if r := s.resumedInto.Load(); r != nil {
+		r.Close(err) // this connection now carries that session
 		return
 	}
 	s.mu.Lock()
@@ -265,7 +265,7 @@ func (s *Session) writeLoop() {
 // serve runs the session to its end.
 func (s *Session) serve(ctx context.Context) {
 	err := s.runSafely(ctx, s.run)
-	if old := s.resumedInto; old != nil {
+	if old := s.resumedInto.Load(); old != nil {
 		// This connection resumed an older session, which goes on here.
 		old.finish(ctx, old.runSafely(ctx, old.stanzaLoop))
 		return
@@ -352,7 +352,7 @@ func (s *Session) run(ctx context.Context) error {
 	s.tr.SetReadDeadline(time.Now().Add(s.srv.cfg.HandshakeTimeout))
 	for !s.bound {
 		restart, err := s.negotiate(ctx)
-		if err != nil || s.resumedInto != nil {
+		if err != nil || s.resumedInto.Load() != nil {
 			return err
 		}
 		if r, ok := s.tr.(interface{ Restart() }); ok && restart {

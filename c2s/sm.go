@@ -163,7 +163,7 @@ func (s *Session) negotiateSM(ctx context.Context, el *xml.Element) error {
 	if err := old.resumeOn(s, h); err != nil {
 		return s.writeDirect(smFailed(stanza.UnexpectedRequest, nil).Bytes(s.content))
 	}
-	s.resumedInto = old
+	s.resumedInto.Store(old)
 	return nil
 }
 
