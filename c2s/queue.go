@@ -3,22 +3,28 @@ package c2s
 import "sync"
 
 // outQueue is a session's bounded outbound queue. Producers (any
-// goroutine routing to the session) append serialized stanzas; the
-// session's writer goroutine drains everything queued in one batch and
-// writes it with a single Write, so a burst costs one syscall.
+// goroutine routing to the session) append serialized stanzas; a writer
+// goroutine drains everything queued in one batch and writes it with a
+// single Write, so a burst costs one syscall. The writer runs only while
+// there is something to write: an idle connection holds no writer
+// goroutine (its stack was most of an idle connection's memory).
 type outQueue struct {
 	mu        sync.Mutex
 	items     [][]byte
 	bytes     int
 	closing   bool // no more stanzas accepted; final bytes queued
+	held      bool // no writer yet: the reader writes (negotiation)
+	running   bool // a writer goroutine owns the queue
+	dead      bool // a write failed: nothing more is written
 	maxBytes  int
 	maxCount  int
-	signal    chan struct{} // capacity 1: "there is work"
 	overflown bool
+	start     func() // starts a writer goroutine (called without mu)
 }
 
-func newOutQueue(maxBytes, maxCount int) *outQueue {
-	return &outQueue{maxBytes: maxBytes, maxCount: maxCount, signal: make(chan struct{}, 1)}
+// newOutQueue returns a held queue: nothing is written until release.
+func newOutQueue(maxBytes, maxCount int, start func()) *outQueue {
+	return &outQueue{maxBytes: maxBytes, maxCount: maxCount, held: true, start: start}
 }
 
 // pushResult says what push did with a chunk.
@@ -26,7 +32,7 @@ type pushResult int
 
 const (
 	queued   pushResult = iota
-	refused             // closing, or already overflown
+	refused             // closing, dead, or already overflown
 	overflow            // the limits were exceeded just now: a slow consumer
 )
 
@@ -35,7 +41,7 @@ const (
 // slow consumer once.
 func (q *outQueue) push(b []byte) pushResult {
 	q.mu.Lock()
-	if q.closing {
+	if q.closing || q.dead {
 		q.mu.Unlock()
 		return refused
 	}
@@ -50,8 +56,11 @@ func (q *outQueue) push(b []byte) pushResult {
 	}
 	q.items = append(q.items, b)
 	q.bytes += len(b)
+	start := q.wakeLocked()
 	q.mu.Unlock()
-	q.wake()
+	if start {
+		q.start()
+	}
 	return queued
 }
 
@@ -68,27 +77,55 @@ func (q *outQueue) pushFinal(chunks ...[]byte) bool {
 		q.items = append(q.items, b)
 		q.bytes += len(b)
 	}
+	start := q.wakeLocked()
 	q.mu.Unlock()
-	q.wake()
+	if start {
+		q.start()
+	}
 	return true
 }
 
-func (q *outQueue) wake() {
-	select {
-	case q.signal <- struct{}{}:
-	default:
+// release lets writers run (the session is bound, or ending).
+func (q *outQueue) release() {
+	q.mu.Lock()
+	q.held = false
+	start := (len(q.items) > 0 || q.closing) && q.wakeLocked()
+	q.mu.Unlock()
+	if start {
+		q.start()
 	}
 }
 
-// take removes everything queued; closing reports whether the final
-// bytes are among them (or were already taken).
-func (q *outQueue) take(into [][]byte) (items [][]byte, closing bool) {
+// wakeLocked reports whether a writer must be started, and marks it
+// running.
+func (q *outQueue) wakeLocked() bool {
+	if q.held || q.running || q.dead {
+		return false
+	}
+	q.running = true
+	return true
+}
+
+// next hands the writer everything queued; closing reports the final
+// chunks among them. ok is false when there is nothing to do: the
+// writer then exits (a later push starts another).
+func (q *outQueue) next(into [][]byte) (items [][]byte, closing, ok bool) {
 	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.items) == 0 && !q.closing {
+		q.running = false
+		return into[:0], false, false
+	}
 	items = append(into[:0], q.items...)
 	clear(q.items)
 	q.items = q.items[:0]
 	q.bytes = 0
-	closing = q.closing
+	return items, q.closing, true
+}
+
+// fail marks the connection unwritable and drops what was queued.
+func (q *outQueue) fail() {
+	q.mu.Lock()
+	q.dead, q.running, q.items, q.bytes = true, false, nil, 0
 	q.mu.Unlock()
-	return items, closing
 }

@@ -9,7 +9,9 @@ import (
 )
 
 func TestQueueLimitsAndFinal(t *testing.T) {
-	q := newOutQueue(10, 3)
+	starts := 0
+	q := newOutQueue(10, 3, func() { starts++ })
+	q.release()
 	for _, s := range []string{"aaa", "bbb", "ccc"} {
 		if q.push([]byte(s)) != queued {
 			t.Fatalf("push %s refused", s)
@@ -21,11 +23,21 @@ func TestQueueLimitsAndFinal(t *testing.T) {
 	if r := q.push([]byte("e")); r != refused {
 		t.Fatalf("second push over the limit: %v, want refused (overflow is reported once)", r)
 	}
-	items, closing := q.take(nil)
-	if len(items) != 3 || closing {
-		t.Fatalf("take: %d items, closing %v", len(items), closing)
+	if starts != 1 {
+		t.Fatalf("writer started %d times for one burst, want 1", starts)
 	}
-	q2 := newOutQueue(4, 0)
+	items, closing, ok := q.next(nil)
+	if len(items) != 3 || closing || !ok {
+		t.Fatalf("next: %d items, closing %v, ok %v", len(items), closing, ok)
+	}
+	if _, _, ok := q.next(nil); ok {
+		t.Fatal("an idle queue keeps its writer")
+	}
+	q.push([]byte("x"))
+	if starts != 2 {
+		t.Fatalf("a push after the writer left started %d writers in all, want 2", starts)
+	}
+	q2 := newOutQueue(4, 0, func() {})
 	if q2.push([]byte("12345")) != overflow {
 		t.Fatal("byte limit not enforced")
 	}
@@ -35,7 +47,7 @@ func TestQueueLimitsAndFinal(t *testing.T) {
 	if q2.push([]byte("x")) != refused || q2.pushFinal([]byte("y")) {
 		t.Fatal("nothing is accepted after the final bytes")
 	}
-	if _, closing := q2.take(nil); !closing {
+	if _, closing, _ := q2.next(nil); !closing {
 		t.Fatal("closing not reported")
 	}
 }

@@ -67,8 +67,7 @@ type Session struct {
 	// connection: tr, content, out, wdone, the closing state and sm.
 	mu      sync.Mutex
 	out     *outQueue
-	wstart  sync.Once
-	wdone   chan struct{} // closed when the writer goroutine has finished
+	wdone   chan struct{} // closed once the final bytes are written (or writing failed)
 	closing bool          // Close has run for the current connection
 	closed  atomic.Bool   // mirrors closing for lock-free reads
 	sm      *streamMgmt   // nil until the client enables stream management
@@ -90,7 +89,7 @@ func newSession(srv *Server, tr Transport, remote string, secure bool) *Session 
 		id:      randomID(),
 		wdone:   make(chan struct{}),
 	}
-	s.out = newOutQueue(srv.cfg.QueueBytes, srv.cfg.QueueStanzas)
+	s.out = s.newQueue()
 	s.log = srv.log.With("conn", s.id, "remote", s.remote)
 	if srv.cfg.StanzasPerSecond > 0 {
 		s.limiter = rate.NewLimiter(rate.Limit(srv.cfg.StanzasPerSecond), max(srv.cfg.StanzaBurst, 1))
@@ -210,11 +209,15 @@ func (s *Session) streamElement(el *xml.Element) []byte {
 	return b.Bytes()
 }
 
-// startWriter starts the writer goroutine. During negotiation the
-// reading goroutine writes directly (STARTTLS swaps the connection);
-// the writer starts once the session is bound, or when it ends.
-func (s *Session) startWriter() {
-	s.wstart.Do(func() { go s.writeLoop() })
+// newQueue returns an outbound queue for the current connection (s.mu
+// held or s not yet shared). During negotiation the reading goroutine
+// writes directly (STARTTLS swaps the connection); the queue is released
+// to writers once the session is bound, or when it ends.
+func (s *Session) newQueue() *outQueue {
+	tr, done := s.tr, s.wdone
+	var q *outQueue
+	q = newOutQueue(s.srv.cfg.QueueBytes, s.srv.cfg.QueueStanzas, func() { go s.writeLoop(q, tr, done) })
+	return q
 }
 
 // writeDirect writes negotiation data synchronously, before the writer
@@ -224,39 +227,49 @@ func (s *Session) writeDirect(chunks ...[]byte) error {
 }
 
 func (s *Session) write(chunks [][]byte, timeout time.Duration) error {
+	return writeTo(s.tr, chunks, timeout)
+}
+
+func writeTo(tr Transport, chunks [][]byte, timeout time.Duration) error {
 	if len(chunks) == 0 {
 		return nil
 	}
 	if timeout > 0 {
-		s.tr.SetWriteDeadline(time.Now().Add(timeout))
+		tr.SetWriteDeadline(time.Now().Add(timeout))
 	}
-	return s.tr.Write(chunks)
+	return tr.Write(chunks)
 }
 
-// writeLoop drains the outbound queue until the final bytes are
-// written, then half-closes the connection.
-func (s *Session) writeLoop() {
-	defer close(s.wdone)
+// writeLoop drains q to tr while there is something to write; it
+// closes done after the final bytes (and half-closes the connection) or
+// when a write fails.
+func (s *Session) writeLoop(q *outQueue, tr Transport, done chan struct{}) {
 	var batch [][]byte
-	for range s.out.signal {
-		var closing bool
-		batch, closing = s.out.take(batch)
+	for {
+		var closing, ok bool
+		batch, closing, ok = q.next(batch)
+		if !ok {
+			return // idle: the next push starts a writer again
+		}
 		timeout := s.srv.cfg.WriteTimeout
 		if s.closed.Load() {
 			timeout = closeGrace
 		} else if r := s.ackRequest(); r != nil {
 			batch = append(batch, r)
 		}
-		if err := s.write(batch, timeout); err != nil {
+		if err := writeTo(tr, batch, timeout); err != nil {
 			s.log.Debug("write failed", "err", err)
-			s.tr.Close() // unblocks the reader
+			q.fail()
+			tr.Close() // unblocks the reader
+			close(done)
 			return
 		}
 		clear(batch)
 		if closing {
-			if cw, ok := s.tr.(interface{ CloseWrite() error }); ok {
+			if cw, ok := tr.(interface{ CloseWrite() error }); ok {
 				cw.CloseWrite()
 			}
+			close(done)
 			return
 		}
 	}
@@ -295,7 +308,10 @@ func (s *Session) finish(ctx context.Context, err error) {
 		}
 		s.Close(nil)
 	}
-	s.startWriter()
+	s.mu.Lock()
+	out := s.out
+	s.mu.Unlock()
+	out.release()
 	// Wait for the writer to flush the end of stream, bounded by the
 	// write timeout, then release the connection.
 	select {
@@ -359,7 +375,10 @@ func (s *Session) run(ctx context.Context) error {
 			r.Restart()
 		}
 	}
-	s.startWriter()
+	s.mu.Lock()
+	out := s.out
+	s.mu.Unlock()
+	out.release() // bound: stanzas are written by the queue's writer from now on
 	return s.stanzaLoop(ctx)
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/parley-im/parley/xmpp/ns"
@@ -207,8 +206,8 @@ func (s *Session) resumeOn(next *Session, h uint32) error {
 	s.sm.hibernating, s.sm.requested = false, false
 	s.sm.parked = make(chan struct{})
 	s.tr, s.content, s.remote, s.secure = next.tr, next.content, next.remote, next.secure
-	s.out = newOutQueue(s.srv.cfg.QueueBytes, s.srv.cfg.QueueStanzas)
-	s.wstart, s.wdone = sync.Once{}, make(chan struct{})
+	s.wdone = make(chan struct{})
+	s.out = s.newQueue()
 	s.closing = false
 	s.closed.Store(false)
 	s.pushLocked(smElement("resumed",
@@ -224,7 +223,7 @@ func (s *Session) resumeOn(next *Session, h uint32) error {
 	}
 	s.srv.metrics.Resumptions.Inc()
 	s.log.Info("session resumed", "jid", s.jid.String(), "resent", len(s.sm.unacked), "new_conn", next.id, "new_remote", next.remote)
-	s.startWriter()
+	s.out.release()
 	return nil
 }
 
@@ -236,7 +235,7 @@ func (s *Session) hibernate(ctx context.Context) {
 	out := s.out
 	s.mu.Unlock()
 	out.pushFinal() // stops the writer; what it did not write is in unacked
-	s.startWriter()
+	out.release()
 	select {
 	case <-s.wdone:
 	case <-time.After(s.srv.cfg.WriteTimeout + closeGrace):

@@ -321,7 +321,25 @@ func (d *Dispatcher) route(ctx context.Context, el *xml.Element, to jid.JID, arc
 		if d.metrics.Stored != nil {
 			d.metrics.Stored()
 		}
+		// The recipient may have come online between the check above and
+		// the store: its initial presence then found nothing to deliver.
+		if res, ok := d.bestResource(bare); ok {
+			d.offline.Deliver(ctx, res.Session)
+		}
 	}
+}
+
+// bestResource returns an available resource with a non-negative
+// priority, the highest, if bare has one.
+func (d *Dispatcher) bestResource(bare string) (router.Resource, bool) {
+	var best router.Resource
+	found := false
+	for _, res := range d.router.Resources(bare) {
+		if res.Available && res.Priority >= 0 && (!found || res.Priority > best.Priority) {
+			best, found = res, true
+		}
+	}
+	return best, found
 }
 
 // copyReceived sends carbons of a delivered message to the recipient's

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/parley-im/parley/router"
@@ -25,6 +26,10 @@ type Service struct {
 	max   int
 	log   *slog.Logger
 	now   func() time.Time
+	// deliveries serializes Deliver per user (striped by a hash of the
+	// JID): two deliveries racing (initial presence, and a message
+	// stored just as the user came online) must not both send a message.
+	deliveries [64]sync.Mutex
 }
 
 // New returns a Service keeping at most max messages per user (0: no cap).
@@ -76,6 +81,9 @@ func (s *Service) Store(ctx context.Context, owner string, el *xml.Element) erro
 // was handed to it.
 func (s *Service) Deliver(ctx context.Context, sess router.Session) {
 	owner := sess.JID().Bare().String()
+	mu := &s.deliveries[stripe(owner)]
+	mu.Lock()
+	defer mu.Unlock()
 	msgs, err := s.store.OfflineMessages(ctx, owner)
 	if err != nil {
 		s.log.Error("offline messages", "user", owner, "err", err)
@@ -99,6 +107,14 @@ func (s *Service) Deliver(ctx context.Context, sess router.Session) {
 	if err := s.store.DeleteOffline(ctx, owner, ids); err != nil {
 		s.log.Error("delete offline messages", "user", owner, "err", err)
 	}
+}
+
+func stripe(owner string) int {
+	h := uint32(2166136261) // FNV-1a
+	for i := 0; i < len(owner); i++ {
+		h = (h ^ uint32(owner[i])) * 16777619
+	}
+	return int(h % 64)
 }
 
 func domainOf(bare string) string {
