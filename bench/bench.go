@@ -30,6 +30,7 @@ type Options struct {
 	UserPrefix  string // accounts are <prefix><i>@<domain>
 	Password    string
 	Mechanism   string // MechAuto (default), MechPlain or MechSCRAMSHA256
+	TLS         bool   // STARTTLS before authenticating (certificate not checked: loopback)
 	Sources     int    // spread connections over 127.0.0.2.. (0: kernel's choice)
 	Concurrency int    // simultaneous logins
 	Rate        int    // chat, presence: stanzas per second in total

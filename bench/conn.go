@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bufio"
+	"crypto/tls"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -105,6 +106,11 @@ func (c *conn) login(o *Options, user string) error {
 	if err != nil {
 		return err
 	}
+	if o.TLS {
+		if features, err = c.startTLS(o.Domain); err != nil {
+			return err
+		}
+	}
 	mech := o.Mechanism
 	if mech == "" || mech == MechAuto {
 		mech = MechSCRAMSHA256
@@ -144,6 +150,22 @@ func (c *conn) login(o *Options, user string) error {
 	// harmless elsewhere. Initial presence makes the session available.
 	_, err = io.WriteString(c, "<iq type='set' id='s'><session xmlns='urn:ietf:params:xml:ns:xmpp-session'/></iq><presence/>")
 	return err
+}
+
+// startTLS upgrades the stream (RFC 6120 §5) and returns the features
+// of the restarted stream. The certificate is not checked: the
+// generator measures servers on loopback, often with self-signed ones.
+func (c *conn) startTLS(domain string) (string, error) {
+	io.WriteString(c, "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
+	if _, err := c.until("proceed"); err != nil {
+		return "", fmt.Errorf("starttls: %w", err)
+	}
+	tc := tls.Client(c.Conn, &tls.Config{ServerName: domain, InsecureSkipVerify: true})
+	if err := tc.Handshake(); err != nil {
+		return "", fmt.Errorf("tls handshake: %w", err)
+	}
+	c.Conn, c.r = tc, bufio.NewReaderSize(tc, 2048)
+	return c.open(domain)
 }
 
 func (c *conn) scram(o *Options, user string) error {

@@ -97,6 +97,7 @@ the connections over loopback source addresses 127.0.0.2 .. 127.0.0.N+1.`,
 	fl.StringVar(&o.UserPrefix, "user-prefix", "bench", "accounts are <prefix><n>@<domain>")
 	fl.StringVar(&o.Password, "password", "bench", "password of every account")
 	fl.StringVar(&o.Mechanism, "mechanism", bench.MechAuto, "SASL mechanism: auto (PLAIN if offered), PLAIN or SCRAM-SHA-256")
+	fl.BoolVar(&o.TLS, "tls", false, "STARTTLS before logging in (certificate not checked)")
 	fl.IntVar(&o.Sources, "sources", 0, "spread connections over this many loopback source addresses (127.0.0.2, ...)")
 	fl.IntVar(&o.Concurrency, "concurrency", 50, "logins in flight at once")
 	fl.IntVar(&o.Rate, "rate", 1000, "chat, presence: stanzas per second in total")
@@ -126,7 +127,7 @@ func childSpawn(o bench.Options) bench.Spawn {
 		return []string{exe, "bench", "hold", "--addr", o.Addr, "--domain", o.Domain,
 			"--user-prefix", o.UserPrefix, "--password", o.Password, "--mechanism", o.Mechanism,
 			"--sources", strconv.Itoa(o.Sources), "--concurrency", strconv.Itoa(o.Concurrency),
-			"--offset", strconv.Itoa(offset), "--users", strconv.Itoa(n)}
+			"--offset", strconv.Itoa(offset), "--users", strconv.Itoa(n), "--tls=" + strconv.FormatBool(o.TLS)}
 	})
 }
 
