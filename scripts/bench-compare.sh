@@ -70,7 +70,7 @@ stop_server() {
 }
 cleanup() {
 	stop_server
-	rm -rf "$DIR"
+	if [ -n "${KEEP:-}" ]; then echo "kept $DIR"; else rm -rf "$DIR"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
