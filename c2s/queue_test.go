@@ -71,3 +71,27 @@ func TestTCPWriteIsOneWrite(t *testing.T) {
 		t.Fatalf("first read %q", b)
 	}
 }
+
+// During negotiation the reader writes itself: a held queue starts no
+// writer until it is released, then starts one for what waits.
+func TestQueueHeldUntilRelease(t *testing.T) {
+	starts := 0
+	q := newOutQueue(0, 0, func() { starts++ })
+	q.push([]byte("<a/>"))
+	q.pushFinal([]byte("</stream:stream>"))
+	if starts != 0 {
+		t.Fatalf("held queue started %d writers", starts)
+	}
+	q.release()
+	if starts != 1 {
+		t.Fatalf("release started %d writers, want 1", starts)
+	}
+	items, closing, ok := q.next(nil)
+	if len(items) != 2 || !closing || !ok {
+		t.Fatalf("next after release: %q closing %v ok %v", items, closing, ok)
+	}
+	q.fail()
+	if q.push([]byte("x")) != refused || starts != 1 {
+		t.Fatal("a failed queue accepted a stanza or started a writer")
+	}
+}
