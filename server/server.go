@@ -272,6 +272,9 @@ func (s *Server) stop(ctx context.Context) error {
 	if s.c2s != nil {
 		errs = append(errs, s.c2s.Stop(ctx))
 	}
+	if s.web != nil {
+		s.web.Stop() // BOSH sessions still holding a terminate for their client
+	}
 	if s.http != nil {
 		errs = append(errs, s.http.Shutdown(ctx))
 	}
