@@ -90,7 +90,7 @@ func (s *Store) AppendArchiveBatch(ctx context.Context, batch []store.ArchiveApp
 // greatest id ever used in sqlite_sequence, also after deletions.
 func (s *Store) LastArchiveID(ctx context.Context) (string, error) {
 	var n sql.NullInt64
-	err := s.r.QueryRowContext(ctx, `SELECT seq FROM sqlite_sequence WHERE name = 'archive'`).Scan(&n)
+	err := s.rq.QueryRowContext(ctx, `SELECT seq FROM sqlite_sequence WHERE name = 'archive'`).Scan(&n)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "0", nil
 	}
@@ -245,7 +245,7 @@ func archiveSelection(owner string, q store.ArchiveQuery, at string) (string, []
 func (s *Store) ArchivePrefs(ctx context.Context, owner string) (store.ArchivePrefs, error) {
 	var p store.ArchivePrefs
 	var always, never string
-	err := s.r.QueryRowContext(ctx, `SELECT default_mode, always_json, never_json FROM archive_prefs WHERE owner = ?`, owner).
+	err := s.rq.QueryRowContext(ctx, `SELECT default_mode, always_json, never_json FROM archive_prefs WHERE owner = ?`, owner).
 		Scan(&p.Default, &always, &never)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.ArchivePrefs{}, nil

@@ -33,7 +33,7 @@ func (s *Store) StoreOffline(ctx context.Context, owner string, stanza []byte, m
 // and are never reused, so they give the order of arrival, and deleting
 // by an id read earlier can never hit a newer message.
 func (s *Store) OfflineMessages(ctx context.Context, owner string) ([]store.OfflineMessage, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, stanza, stored_at FROM offline_messages WHERE owner = ? ORDER BY id`, owner)
+	rows, err := s.rq.QueryContext(ctx, `SELECT id, stanza, stored_at FROM offline_messages WHERE owner = ? ORDER BY id`, owner)
 	if err != nil {
 		return nil, wrap(err, "offline messages of %s", owner)
 	}
@@ -75,6 +75,6 @@ func (s *Store) DeleteOffline(ctx context.Context, owner string, ids []int64) er
 // CountOffline implements store.Offline.
 func (s *Store) CountOffline(ctx context.Context, owner string) (int, error) {
 	var n int
-	err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM offline_messages WHERE owner = ?`, owner).Scan(&n)
+	err := s.rq.QueryRowContext(ctx, `SELECT COUNT(*) FROM offline_messages WHERE owner = ?`, owner).Scan(&n)
 	return n, wrap(err, "count offline messages of %s", owner)
 }

@@ -26,7 +26,7 @@ func (s *Store) DeleteSubscriptionRequest(ctx context.Context, owner, from strin
 // the same millisecond keep their insertion order through the rowid
 // (SQLite-specific: it grows with each insert and an upsert keeps it).
 func (s *Store) SubscriptionRequests(ctx context.Context, owner string) ([]store.SubscriptionRequest, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT from_jid, stanza FROM subscription_requests WHERE owner = ?
+	rows, err := s.rq.QueryContext(ctx, `SELECT from_jid, stanza FROM subscription_requests WHERE owner = ?
 		ORDER BY created_at, rowid`, owner)
 	if err != nil {
 		return nil, wrap(err, "subscription requests to %s", owner)
@@ -55,7 +55,7 @@ func (s *Store) SetLastPresence(ctx context.Context, owner string, stanza []byte
 func (s *Store) LastPresence(ctx context.Context, owner string) ([]byte, time.Time, error) {
 	var b []byte
 	var at int64
-	err := s.r.QueryRowContext(ctx, `SELECT stanza, at FROM last_presence WHERE owner = ?`, owner).Scan(&b, &at)
+	err := s.rq.QueryRowContext(ctx, `SELECT stanza, at FROM last_presence WHERE owner = ?`, owner).Scan(&b, &at)
 	if err != nil {
 		return nil, time.Time{}, wrap(err, "last presence of %s", owner)
 	}

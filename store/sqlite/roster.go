@@ -71,7 +71,7 @@ func (s *Store) Roster(ctx context.Context, owner string) ([]store.RosterItem, i
 
 // RosterItem implements store.Rosters.
 func (s *Store) RosterItem(ctx context.Context, owner, contact string) (store.RosterItem, error) {
-	it, err := scanItem(s.r.QueryRowContext(ctx, `SELECT `+itemColumns+` FROM roster_items WHERE owner = ? AND contact = ?`, owner, contact))
+	it, err := scanItem(s.rq.QueryRowContext(ctx, `SELECT `+itemColumns+` FROM roster_items WHERE owner = ? AND contact = ?`, owner, contact))
 	if err != nil {
 		return store.RosterItem{}, wrap(err, "roster item %s of %s", contact, owner)
 	}

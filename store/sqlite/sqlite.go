@@ -60,8 +60,9 @@ const (
 
 // Store is a SQLite-backed store.Store.
 type Store struct {
-	w *sql.DB // exactly one connection, BEGIN IMMEDIATE: all writes
-	r *sql.DB // query_only connections: reads
+	w  *sql.DB // exactly one connection, BEGIN IMMEDIATE: all writes
+	r  *sql.DB // query_only connections: reads (transactions)
+	rq *stmts  // single read queries, prepared once
 }
 
 var _ store.Store = (*Store)(nil)
@@ -99,7 +100,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	r.SetMaxOpenConns(readConns)
 	r.SetMaxIdleConns(readConns)
-	s := &Store{w: w, r: r}
+	s := &Store{w: w, r: r, rq: newStmts(r)}
 	if err := errors.Join(w.PingContext(ctx), r.PingContext(ctx)); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -147,7 +148,7 @@ func uriPath(path string) string {
 // Close closes both pools. When the last connection to the file closes,
 // SQLite checkpoints the WAL into the database and removes it.
 func (s *Store) Close() error {
-	if err := errors.Join(s.r.Close(), s.w.Close()); err != nil {
+	if err := errors.Join(s.rq.Close(), s.r.Close(), s.w.Close()); err != nil {
 		return fmt.Errorf("sqlite: close: %w", err)
 	}
 	return nil

@@ -21,7 +21,7 @@ func (s *Store) CreateUser(ctx context.Context, u store.User) error {
 func (s *Store) User(ctx context.Context, jid string) (store.User, error) {
 	u := store.User{JID: jid}
 	var created int64
-	err := s.r.QueryRowContext(ctx, `SELECT sha1_salt, sha1_iter, sha1_stored, sha1_server,
+	err := s.rq.QueryRowContext(ctx, `SELECT sha1_salt, sha1_iter, sha1_stored, sha1_server,
 		sha256_salt, sha256_iter, sha256_stored, sha256_server, created_at FROM users WHERE jid = ?`, jid).
 		Scan(&u.SHA1.Salt, &u.SHA1.Iterations, &u.SHA1.StoredKey, &u.SHA1.ServerKey,
 			&u.SHA256.Salt, &u.SHA256.Iterations, &u.SHA256.StoredKey, &u.SHA256.ServerKey, &created)
@@ -71,7 +71,7 @@ func (s *Store) ListUsers(ctx context.Context, domain string) ([]string, error) 
 	if domain != "" {
 		query, args = `SELECT jid FROM users WHERE jid LIKE ? ESCAPE '\' ORDER BY jid`, []any{"%@" + escapeLike(domain)}
 	}
-	rows, err := s.r.QueryContext(ctx, query, args...)
+	rows, err := s.rq.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, wrap(err, "list users of %q", domain)
 	}

@@ -8,7 +8,7 @@ import (
 // VCard implements store.VCards.
 func (s *Store) VCard(ctx context.Context, owner string) ([]byte, error) {
 	var v []byte
-	err := s.r.QueryRowContext(ctx, `SELECT vcard FROM vcards WHERE owner = ?`, owner).Scan(&v)
+	err := s.rq.QueryRowContext(ctx, `SELECT vcard FROM vcards WHERE owner = ?`, owner).Scan(&v)
 	if err != nil {
 		return nil, wrap(err, "vcard of %s", owner)
 	}
