@@ -223,11 +223,7 @@ func (s *Session) newQueue() *outQueue {
 // writeDirect writes negotiation data synchronously, before the writer
 // goroutine exists.
 func (s *Session) writeDirect(chunks ...[]byte) error {
-	return s.write(chunks, s.srv.cfg.WriteTimeout)
-}
-
-func (s *Session) write(chunks [][]byte, timeout time.Duration) error {
-	return writeTo(s.tr, chunks, timeout)
+	return writeTo(s.tr, chunks, s.srv.cfg.WriteTimeout)
 }
 
 func writeTo(tr Transport, chunks [][]byte, timeout time.Duration) error {

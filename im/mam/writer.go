@@ -112,46 +112,32 @@ func (w *writer) run(ctx context.Context) {
 	for {
 		select {
 		case a := <-w.queue:
-			batch = append(batch[:0], a)
+			w.write(context.WithoutCancel(ctx), w.fill(append(batch[:0], a)))
 		case <-ctx.Done():
 			w.mu.Lock()
 			w.stopped = true
 			w.mu.Unlock()
-			w.finish()
-			return
-		}
-	fill:
-		for len(batch) < maxBatch {
-			select {
-			case a := <-w.queue:
-				batch = append(batch, a)
-			default:
-				break fill
+			// Appends have stopped: write what is still queued.
+			for batch = w.fill(batch[:0]); len(batch) > 0; batch = w.fill(batch[:0]) {
+				w.write(context.Background(), batch)
 			}
-		}
-		w.write(context.WithoutCancel(ctx), batch)
-	}
-}
-
-// finish writes what is still queued once appends have stopped.
-func (w *writer) finish() {
-	for {
-		batch := make([]store.ArchiveAppend, 0, maxBatch)
-	fill:
-		for len(batch) < maxBatch {
-			select {
-			case a := <-w.queue:
-				batch = append(batch, a)
-			default:
-				break fill
-			}
-		}
-		if len(batch) == 0 {
 			w.cond.Broadcast()
 			return
 		}
-		w.write(context.Background(), batch)
 	}
+}
+
+// fill adds to batch whatever is queued, without waiting, up to maxBatch.
+func (w *writer) fill(batch []store.ArchiveAppend) []store.ArchiveAppend {
+	for len(batch) < maxBatch {
+		select {
+		case a := <-w.queue:
+			batch = append(batch, a)
+		default:
+			return batch
+		}
+	}
+	return batch
 }
 
 func (w *writer) write(ctx context.Context, batch []store.ArchiveAppend) {
