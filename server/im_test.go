@@ -342,7 +342,7 @@ func TestUnsubscribeAndRemoveCancel(t *testing.T) {
 	if it := rosterItem(t, b, "alice@localhost"); it != nil {
 		t.Fatalf("bob still has alice: %s", it.String())
 	}
-	waitFor(t, "alice's item to become none", func() bool {
+	xmpptest.WaitFor(t, "alice's item to become none", func() bool {
 		it := rosterItem(t, a, "bob@localhost")
 		return it != nil && it.Attr("subscription") == "none"
 	})
@@ -368,7 +368,7 @@ func TestOfflineMessages(t *testing.T) {
 	a.Send("<message to='bob@localhost' type='chat' id='o1'><body>while you were out</body></message>")
 	a.Send("<message to='bob@localhost' type='chat'><composing xmlns='%s'/></message>", ns.ChatStates)
 	a.Send("<message to='bob@localhost' type='normal' id='o2'><body>second</body></message>")
-	waitFor(t, "two stored messages", func() bool {
+	xmpptest.WaitFor(t, "two stored messages", func() bool {
 		n, _ := srv.Store().CountOffline(t.Context(), "bob@localhost")
 		return n == 2
 	})
@@ -385,7 +385,7 @@ func TestOfflineMessages(t *testing.T) {
 	if got[0].Attr("from") != a.JID || got[0].Attr("to") != b.JID {
 		t.Fatalf("addresses: %s", got[0].String())
 	}
-	waitFor(t, "store emptied", func() bool {
+	xmpptest.WaitFor(t, "store emptied", func() bool {
 		n, _ := srv.Store().CountOffline(t.Context(), "bob@localhost")
 		return n == 0
 	})
@@ -436,7 +436,7 @@ func TestOfflineDeliveredWhenPriorityBecomesNonNegative(t *testing.T) {
 	a := online(t, srv, "alice", "a")
 	b := online(t, srv, "bob", "phone", "<priority>-1</priority>")
 	a.Send("<message to='bob@localhost' type='chat'><body>kept for later</body></message>")
-	waitFor(t, "message stored", func() bool {
+	xmpptest.WaitFor(t, "message stored", func() bool {
 		n, _ := srv.Store().CountOffline(t.Context(), "bob@localhost")
 		return n == 1
 	})

@@ -27,7 +27,7 @@ func TestSlowConsumerIsDisconnected(t *testing.T) {
 	for i := 0; i < 400 && srv.Router().Count() == 2; i++ {
 		a.Send("<message to='bob@localhost/b' type='chat'><body>%s</body></message>", body)
 	}
-	waitFor(t, "bob to be disconnected", func() bool { return srv.Router().Count() == 1 })
+	xmpptest.WaitFor(t, "bob to be disconnected", func() bool { return srv.Router().Count() == 1 })
 	// Alice still works.
 	a.Send("<iq type='get' id='alive' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>")
 	a.ExpectMatch("ping result", func(el *xml.Element) bool { return el.Attr("id") == "alive" }, isAny)
@@ -45,7 +45,7 @@ func TestConnectionLimitPerIP(t *testing.T) {
 	}
 	// Closing one makes room again.
 	c1.Close()
-	waitFor(t, "a free slot", func() bool {
+	xmpptest.WaitFor(t, "a free slot", func() bool {
 		c := srv.Dial()
 		defer c.Net().Close()
 		c.Send("<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>")

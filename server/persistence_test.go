@@ -28,7 +28,7 @@ func TestStateSurvivesRestart(t *testing.T) {
 	a.ExpectMatch("bob offline", func(el *xml.Element) bool { return el.Attr("type") == "unavailable" }, isAny)
 	a.Send("<message to='bob@localhost' type='chat' id='kept'><body>see you after the restart</body></message>")
 	a.Send("<presence to='carol@localhost' type='subscribe'/>")
-	waitFor(t, "offline message stored", func() bool {
+	xmpptest.WaitFor(t, "offline message stored", func() bool {
 		n, _ := srv.Store().CountOffline(context.Background(), "bob@localhost")
 		return n == 1
 	})

@@ -163,7 +163,7 @@ func TestSMTimeoutStoresUnackedOffline(t *testing.T) {
 	bob.Send("<message to='alice@localhost' type='chat'><body>unacked</body></message>")
 	expectBody(t, alice, "unacked")
 	alice.Net().Close()
-	waitFor(t, "alice's session to end", func() bool { return !srv.Router().Online("alice@localhost") })
+	xmpptest.WaitFor(t, "alice's session to end", func() bool { return !srv.Router().Online("alice@localhost") })
 	bob.Send("<message to='alice@localhost' type='chat'><body>while away</body></message>")
 
 	again := online(t, srv, "alice", "laptop")
@@ -173,7 +173,7 @@ func TestSMTimeoutStoresUnackedOffline(t *testing.T) {
 
 func waitHibernating(t *testing.T, srv *xmpptest.Server, n float64) {
 	t.Helper()
-	waitFor(t, "a hibernating session", func() bool {
+	xmpptest.WaitFor(t, "a hibernating session", func() bool {
 		return gaugeValue(srv, "parley_c2s_hibernating_sessions") == n
 	})
 }

@@ -238,7 +238,7 @@ func TestServerPingsIdleClientAndDropsDeadOne(t *testing.T) {
 	}
 	// A dead client (no answer) is disconnected.
 	c.ExpectStreamError("connection-timeout")
-	waitFor(t, "session removed", func() bool { return srv.Router().Count() == 0 })
+	xmpptest.WaitFor(t, "session removed", func() bool { return srv.Router().Count() == 0 })
 }
 
 func TestGracefulShutdownSendsSystemShutdown(t *testing.T) {
@@ -248,16 +248,4 @@ func TestGracefulShutdownSendsSystemShutdown(t *testing.T) {
 	c.Login("alice", "secret", "r")
 	go srv.Stop(context.Background())
 	c.ExpectStreamError("system-shutdown")
-}
-
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(xmpptest.Timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }

@@ -138,7 +138,7 @@ func TestBOSHChatWithTCPClient(t *testing.T) {
 	for end.Attr("type") != "terminate" {
 		end = b.request("", "")
 	}
-	waitFor(t, "alice offline", func() bool { return !s.Router().Online(jid.MustParse("alice@localhost").String()) })
+	xmpptest.WaitFor(t, "alice offline", func() bool { return !s.Router().Online(jid.MustParse("alice@localhost").String()) })
 	if _, el := b.post(b.body(b.rid+1, "", "")); el.Attr("type") != "terminate" || el.Attr("condition") != "item-not-found" {
 		t.Fatalf("request after terminate: %s", el)
 	}
@@ -171,7 +171,7 @@ func TestBOSHReplayAndErrors(t *testing.T) {
 	if _, el := b.post(b.body(b.rid+5, "", "")); el.Attr("type") != "terminate" || el.Attr("condition") != "item-not-found" {
 		t.Fatalf("rid beyond the window: %s", el)
 	}
-	waitFor(t, "alice offline", func() bool { return !s.Router().Online("alice@localhost") })
+	xmpptest.WaitFor(t, "alice offline", func() bool { return !s.Router().Online("alice@localhost") })
 }
 
 func TestBOSHInactivityEndsSession(t *testing.T) {
@@ -179,7 +179,7 @@ func TestBOSHInactivityEndsSession(t *testing.T) {
 	s.AddUser("alice@localhost", "pw")
 	b := newBOSH(t, s)
 	b.login("alice", "pw", "web")
-	waitFor(t, "alice offline after inactivity", func() bool { return !s.Router().Online("alice@localhost") })
+	xmpptest.WaitFor(t, "alice offline after inactivity", func() bool { return !s.Router().Online("alice@localhost") })
 	if el := b.request("", ""); el.Attr("type") != "terminate" {
 		t.Fatalf("request after inactivity: %s", el)
 	}
@@ -211,17 +211,5 @@ func TestBOSHCORS(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("empty POST without Origin: %d, want 400", resp.StatusCode)
-	}
-}
-
-// waitFor polls cond until it holds or the test deadline passes.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(xmpptest.Timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }

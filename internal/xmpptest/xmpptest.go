@@ -101,6 +101,19 @@ func (s *Server) waitHealthy() {
 	s.t.Fatalf("server not healthy within %v", Timeout)
 }
 
+// WaitFor polls cond until it holds, failing the test after Timeout.
+// For state with no event to wait on (a session table, a gauge).
+func WaitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(Timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 // AddUser creates an account.
 func (s *Server) AddUser(address, password string) {
 	s.t.Helper()
