@@ -9,10 +9,19 @@ import (
 // chatSteps sends chat messages between random users at o.Rate (or at
 // each of o.Rates in turn, stopping after the first saturated step).
 func chatSteps(ctx context.Context, o Options, conns []*conn, base Result) []Result {
-	sc := newScanner(chatMarker, false)
+	return steps(ctx, o, conns, base, newScanner(chatMarker, false), 0, chat)
+}
+
+// steps starts sc's readers on conns, waits settle, then runs one paced
+// step of scenario at each of o.Rates (or at o.Rate), measuring the
+// server's CPU and RSS around each; it stops after the first saturated
+// step.
+func steps(ctx context.Context, o Options, conns []*conn, base Result, sc *scanner, settle time.Duration,
+	scenario func(ctx context.Context, o Options, conns []*conn, rate int, h *histogram, r *Result)) []Result {
 	for _, c := range conns {
 		go sc.read(c, 16<<10)
 	}
+	sleepCtx(ctx, settle)
 	rates := o.Rates
 	if len(rates) == 0 {
 		rates = []int{o.Rate}
@@ -26,7 +35,7 @@ func chatSteps(ctx context.Context, o Options, conns []*conn, base Result) []Res
 		cpu0, _ := serverCPU(o.ServerPID)
 		h := &histogram{}
 		sc.hist.Store(h)
-		chat(ctx, o, conns, rate, h, &r)
+		scenario(ctx, o, conns, rate, h, &r)
 		if cpu1, err := serverCPU(o.ServerPID); err == nil {
 			r.ServerCPUs = cpu1 - cpu0
 		}

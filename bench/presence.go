@@ -12,35 +12,8 @@ import (
 // o.Contacts online contacts. Deliveries are counted at the contacts;
 // the copy a server sends back to the sender's own session is not.
 func presenceSteps(ctx context.Context, o Options, conns []*conn, base Result) []Result {
-	sc := newScanner(presenceMarker, true)
-	for _, c := range conns {
-		go sc.read(c, 16<<10)
-	}
-	// Let the initial presence exchange of the login phase settle.
-	sleepCtx(ctx, time.Second)
-	rates := o.Rates
-	if len(rates) == 0 {
-		rates = []int{o.Rate}
-	}
-	var out []Result
-	for _, rate := range rates {
-		if ctx.Err() != nil {
-			break
-		}
-		r := base
-		cpu0, _ := serverCPU(o.ServerPID)
-		h := &histogram{}
-		sc.hist.Store(h)
-		presence(ctx, o, conns, rate, h, &r)
-		if cpu1, err := serverCPU(o.ServerPID); err == nil {
-			r.ServerCPUs = cpu1 - cpu0
-		}
-		out = append(out, r)
-		if len(rates) > 1 && Saturated(r) {
-			break
-		}
-	}
-	return out
+	// Let the initial presence exchange of the login phase settle first.
+	return steps(ctx, o, conns, base, newScanner(presenceMarker, true), time.Second, presence)
 }
 
 func presence(ctx context.Context, o Options, conns []*conn, rate int, h *histogram, r *Result) {
