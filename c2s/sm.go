@@ -70,12 +70,16 @@ func parseH(el *xml.Element) (uint32, bool) {
 	return uint32(h), err == nil
 }
 
-// handled counts a stanza from the client.
+// handled counts a stanza from the client. Called by the reading
+// goroutine, which is also the only one that sets s.sm (handleSM): the
+// unlocked nil check keeps the lock off the hot path without stream
+// management.
 func (s *Session) handled() {
-	s.mu.Lock()
-	if s.sm != nil {
-		s.sm.inbound++
+	if s.sm == nil {
+		return
 	}
+	s.mu.Lock()
+	s.sm.inbound++
 	s.mu.Unlock()
 }
 
