@@ -61,6 +61,17 @@ func TestChatMessageAndChatStates(t *testing.T) {
 	need(t, ev, "message", "client", "alice", "frm", "bob@localhost/phone", "body", "hi alice")
 }
 
+// XEP-0280 and XEP-0313 as slixmpp's plugins speak them: carbons to a
+// second resource, archive pages of 3 read both ways.
+func TestCarbonsAndArchive(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	ev := runScript(t, s, startTLS, "carbons_mam.py")
+
+	need(t, ev, "mam", "client", "laptop", "order", "forward", "bodies", "m1,m2,m3,m4,m5,m6,m7,reply")
+	need(t, ev, "mam", "client", "laptop", "order", "backward", "bodies", "reply,m7,m6,m5,m4,m3,m2,m1")
+}
+
 func TestOfflineDelivery(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
