@@ -14,7 +14,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/parley-im/parley/bench"
-	"github.com/parley-im/parley/server"
 )
 
 func benchCmd() *cobra.Command {
@@ -157,11 +156,7 @@ func provisionAll(ctx context.Context, cf configFlags, p bench.Population, proso
 		}
 	}
 	if cf.dataDir != "" || cf.configFile != "" {
-		cfg, err := cf.load(nil)
-		if err != nil {
-			return err
-		}
-		st, err := server.OpenStore(ctx, cfg)
+		st, _, err := cf.openStore(ctx)
 		if err != nil {
 			return err
 		}

@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/parley-im/parley/portable"
-	"github.com/parley-im/parley/server"
 )
 
 // maxWarnings is how many import warnings are printed; the rest are
@@ -38,12 +37,8 @@ SCRAM-SHA-256 keys derived on import; exported SCRAM keys are kept as they are.
 Works while the server runs on the same data. See docs/import-export.md.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, files []string) error {
-			cfg, err := cf.load(nil)
-			if err != nil {
-				return err
-			}
 			ctx := cmdContext(cmd)
-			st, err := server.OpenStore(ctx, cfg)
+			st, cfg, err := cf.openStore(ctx)
 			if err != nil {
 				return err
 			}
@@ -91,12 +86,8 @@ requests, offline messages and vCard as one XEP-0227 document. The file is
 created with mode 0600: it holds credentials. Works while the server runs.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := cf.load(nil)
-			if err != nil {
-				return err
-			}
 			ctx := cmdContext(cmd)
-			st, err := server.OpenStore(ctx, cfg)
+			st, _, err := cf.openStore(ctx)
 			if err != nil {
 				return err
 			}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/parley-im/parley/config"
 	"github.com/parley-im/parley/server"
+	"github.com/parley-im/parley/store"
 )
 
 // configFlags are the flags every command that touches the data shares.
@@ -39,6 +40,18 @@ func (f *configFlags) load(apply func(*config.Config)) (config.Config, error) {
 		apply(&cfg)
 	}
 	return cfg, cfg.Validate()
+}
+
+// openStore loads the configuration and opens its store, for the
+// subcommands that work on the server's data (user, import, export,
+// bench --provision); the caller closes the store.
+func (f *configFlags) openStore(ctx context.Context) (store.Store, config.Config, error) {
+	cfg, err := f.load(nil)
+	if err != nil {
+		return nil, cfg, err
+	}
+	st, err := server.OpenStore(ctx, cfg)
+	return st, cfg, err
 }
 
 func serveCmd() *cobra.Command {

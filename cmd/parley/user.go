@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/parley-im/parley/account"
-	"github.com/parley-im/parley/server"
 	"github.com/parley-im/parley/store"
 )
 
@@ -68,15 +67,8 @@ func userSub(use, short string, nargs int, run func(context.Context, *account.Ma
 		Short: short,
 		Args:  args,
 		RunE: func(cmd *cobra.Command, a []string) error {
-			cfg, err := cf.load(nil)
-			if err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			if ctx == nil {
-				ctx = context.Background()
-			}
-			st, err := server.OpenStore(ctx, cfg)
+			ctx := cmdContext(cmd)
+			st, cfg, err := cf.openStore(ctx)
 			if err != nil {
 				return err
 			}
