@@ -37,8 +37,13 @@ type Config struct {
 	Storage Storage `toml:"storage"`
 	Offline Offline `toml:"offline"`
 	MAM     MAM     `toml:"mam"`
-	Limits  Limits  `toml:"limits"`
-	Log     Log     `toml:"log"`
+	MUC     MUC     `toml:"muc"`
+
+	Integration Integration `toml:"integration"`
+	Presence    Presence    `toml:"presence"`
+
+	Limits Limits `toml:"limits"`
+	Log    Log    `toml:"log"`
 }
 
 // C2S configures client-to-server listeners and sessions.
@@ -136,9 +141,12 @@ func Default() Config {
 			BOSHInactivity: Duration{60 * time.Second},
 			BOSHMaxPause:   Duration{120 * time.Second},
 		},
-		Storage: Storage{Driver: "sqlite", Path: ""},
-		Offline: Offline{MaxMessages: 1000},
-		MAM:     MAM{Enabled: true, DefaultMode: "always"},
+		Storage:     Storage{Driver: "sqlite", Path: ""},
+		Offline:     Offline{MaxMessages: 1000},
+		MAM:         MAM{Enabled: true, DefaultMode: "always"},
+		MUC:         defaultMUC(),
+		Integration: defaultIntegration(),
+		Presence:    defaultPresence(),
 		Limits: Limits{
 			MaxStanzaBytes:        256 << 10,
 			MaxDepth:              32,

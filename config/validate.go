@@ -75,6 +75,10 @@ func (c *Config) Validate() error {
 		v.add("mam.retention", "must not be negative (0 keeps messages forever)")
 	}
 
+	c.MUC.validate(&v)
+	c.Integration.validate(&v)
+	c.Presence.validate(&v)
+
 	l := &c.Limits
 	v.atLeast("limits.max_stanza_bytes", l.MaxStanzaBytes, 4096)
 	v.atLeast("limits.max_depth", l.MaxDepth, 8)

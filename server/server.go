@@ -245,6 +245,10 @@ func (s *Server) httpHandler() http.Handler {
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.Registry, promhttp.HandlerOpts{}))
 	s.web.Register(mux)
+	if s.cfg.Integration.Enabled {
+		s.registerIntegration(mux)
+	}
+	s.registerPresence(mux)
 	return mux
 }
 

@@ -240,6 +240,10 @@ type Store interface {
 	VCards
 	Importer
 	Archive
+	Rooms
+	Sites
+	Tokens
+	PresenceSharing
 	// Close flushes and releases the store.
 	Close() error
 }

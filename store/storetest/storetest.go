@@ -34,14 +34,17 @@ import (
 	"github.com/parley-im/parley/store"
 )
 
+// storeTest is one conformance test; each area lists its own (rooms.go, ...).
+type storeTest struct {
+	name string
+	fn   func(*testing.T, store.Store)
+}
+
 // Run runs the suite. newStore must return a new, empty store each time
 // it is called, and may be called from parallel subtests; the suite
 // closes the store at the end of the subtest.
 func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
-	tests := []struct {
-		name string
-		fn   func(*testing.T, store.Store)
-	}{
+	tests := []storeTest{
 		{"UserRoundTrip", testUserRoundTrip},
 		{"UserCopies", testUserCopies},
 		{"SetCredentials", testSetCredentials},
@@ -73,6 +76,10 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ArchivePrune", testArchivePrune},
 		{"ArchiveDeleteUser", testArchiveDeleteUser},
 	}
+	tests = append(tests, roomTests...)
+	tests = append(tests, siteTests...)
+	tests = append(tests, tokenTests...)
+	tests = append(tests, sharingTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -1,0 +1,4 @@
+package storetest
+
+// roomTests are the conformance tests of store.rooms.
+var roomTests = []storeTest{}

@@ -1,0 +1,4 @@
+package storetest
+
+// tokenTests are the conformance tests of store.tokens.
+var tokenTests = []storeTest{}
