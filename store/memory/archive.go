@@ -118,7 +118,12 @@ func (s *Store) QueryArchive(_ context.Context, owner string, q store.ArchiveQue
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	all := s.archive[owner]
+	return queryArchived(s.archive[owner], owner, q)
+}
+
+// queryArchived selects a page of one archive (kept in id order), for
+// users' and rooms' archives alike.
+func queryArchived(all []archived, owner string, q store.ArchiveQuery) (store.ArchivePage, error) {
 	// position returns the id of the message of owner's archive id names.
 	position := func(id string) (int64, error) {
 		n, ok := archiveID(id)
@@ -212,15 +217,17 @@ func (s *Store) SetArchivePrefs(_ context.Context, owner string, p store.Archive
 	return nil
 }
 
-// PruneArchive implements store.Archive.
+// PruneArchive implements store.Archive, for users' and rooms' archives.
 func (s *Store) PruneArchive(_ context.Context, before time.Time) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var n int64
-	for owner, msgs := range s.archive {
-		kept := slices.DeleteFunc(msgs, func(a archived) bool { return a.m.At.Before(before) })
-		n += int64(len(msgs) - len(kept))
-		s.archive[owner] = kept
+	for _, archives := range []map[string][]archived{s.archive, s.roomArchive} {
+		for owner, msgs := range archives {
+			kept := slices.DeleteFunc(msgs, func(a archived) bool { return a.m.At.Before(before) })
+			n += int64(len(msgs) - len(kept))
+			archives[owner] = kept
+		}
 	}
 	return n, nil
 }

@@ -42,6 +42,10 @@ type Store struct {
 	archive   map[string][]archived // oldest first
 	archiveID int64                 // last archive id, all owners
 	prefs     map[string]store.ArchivePrefs
+
+	rooms         map[string]store.Room
+	roomArchive   map[string][]archived // room → messages, oldest first
+	roomArchiveID int64                 // last room archive id, all rooms
 }
 
 // New returns an empty store.
@@ -56,6 +60,9 @@ func New() *Store {
 		vcards:   make(map[string][]byte),
 		archive:  make(map[string][]archived),
 		prefs:    make(map[string]store.ArchivePrefs),
+
+		rooms:       make(map[string]store.Room),
+		roomArchive: make(map[string][]archived),
 	}
 }
 

@@ -108,6 +108,19 @@ func (s *Store) LastArchiveID(ctx context.Context) (string, error) {
 // the page, so that it starts right at the selection even when the time
 // bound leaves out most of the archive.
 func (s *Store) QueryArchive(ctx context.Context, owner string, q store.ArchiveQuery) (store.ArchivePage, error) {
+	return s.queryArchive(ctx, userArchive, owner, q)
+}
+
+// archiveTable names a table with the archive's columns and indexes:
+// users' archives, or rooms' (00004_rooms.sql). A constant, never input.
+type archiveTable string
+
+const (
+	userArchive archiveTable = "archive"
+	roomArchive archiveTable = "room_archive"
+)
+
+func (s *Store) queryArchive(ctx context.Context, table archiveTable, owner string, q store.ArchiveQuery) (store.ArchivePage, error) {
 	if q.Max < 1 {
 		return store.ArchivePage{}, fmt.Errorf("sqlite: query archive of %s: max %d: %w", owner, q.Max, store.ErrInvalid)
 	}
@@ -129,7 +142,7 @@ func (s *Store) QueryArchive(ctx context.Context, owner string, q store.ArchiveQ
 		n, ok := archiveID(b.id)
 		if ok {
 			var one int
-			err := tx.QueryRowContext(ctx, `SELECT 1 FROM archive WHERE id = ? AND owner = ?`, n, owner).Scan(&one)
+			err := tx.QueryRowContext(ctx, `SELECT 1 FROM `+string(table)+` WHERE id = ? AND owner = ?`, n, owner).Scan(&one)
 			if errors.Is(err, sql.ErrNoRows) {
 				ok = false
 			} else if err != nil {
@@ -151,9 +164,9 @@ func (s *Store) QueryArchive(ctx context.Context, owner string, q store.ArchiveQ
 	timed := !q.Start.IsZero() || !q.End.IsZero()
 	var lo, hi sql.NullInt64
 	if timed {
-		err = tx.QueryRowContext(ctx, `SELECT COUNT(*), MIN(id), MAX(id) FROM archive WHERE `+where, args...).Scan(&page.Count, &lo, &hi)
+		err = tx.QueryRowContext(ctx, `SELECT COUNT(*), MIN(id), MAX(id) FROM `+string(table)+` WHERE `+where, args...).Scan(&page.Count, &lo, &hi)
 	} else {
-		err = tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM archive WHERE `+where, args...).Scan(&page.Count)
+		err = tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+string(table)+` WHERE `+where, args...).Scan(&page.Count)
 	}
 	if err != nil {
 		return store.ArchivePage{}, wrap(err, "count archive of %s", owner)
@@ -174,7 +187,7 @@ func (s *Store) QueryArchive(ctx context.Context, owner string, q store.ArchiveQ
 	// last) id, filtering on time: "+at" keeps SQLite from choosing the
 	// (owner, at) index, which would sort the whole time range instead.
 	pageWhere, _ := archiveSelection(owner, q, "+at")
-	rows, err := tx.QueryContext(ctx, `SELECT id, with_jid, at, stanza FROM archive WHERE `+pageWhere+bounds+
+	rows, err := tx.QueryContext(ctx, `SELECT id, with_jid, at, stanza FROM `+string(table)+` WHERE `+pageWhere+bounds+
 		` ORDER BY id `+order+` LIMIT ?`, append(append(args, boundArgs...), int64(q.Max)+1)...)
 	if err != nil {
 		return store.ArchivePage{}, wrap(err, "query archive of %s", owner)
@@ -286,15 +299,26 @@ func jidSet(l []string) string {
 	return encodeGroups(slices.Compact(l))
 }
 
-// PruneArchive implements store.Archive. It deletes archive by archive,
+// PruneArchive implements store.Archive, for users' and rooms'
+// archives. It deletes archive by archive,
 // each through the (owner, at) index, rather than with one "at < ?"
 // that would have to scan the whole table; every archive has an owner in
 // users (DeleteUser and ImportAccounts delete the others' rows).
 func (s *Store) PruneArchive(ctx context.Context, before time.Time) (int64, error) {
-	res, err := s.w.ExecContext(ctx, `DELETE FROM archive WHERE owner IN (SELECT jid FROM users) AND at < ?`, usCeil(before))
-	if err != nil {
-		return 0, wrap(err, "prune archives")
+	var total int64
+	for _, q := range []string{
+		`DELETE FROM archive WHERE owner IN (SELECT jid FROM users) AND at < ?`,
+		`DELETE FROM room_archive WHERE owner IN (SELECT jid FROM rooms) AND at < ?`,
+	} {
+		res, err := s.w.ExecContext(ctx, q, usCeil(before))
+		if err != nil {
+			return total, wrap(err, "prune archives")
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return total, wrap(err, "prune archives")
+		}
+		total += n
 	}
-	n, err := res.RowsAffected()
-	return n, wrap(err, "prune archives")
+	return total, nil
 }
