@@ -177,7 +177,14 @@ func port(addr string) string {
 // against the data directory, whether or not a server runs on it).
 func userCmd(t *testing.T, dataDir string, args ...string) (string, error) {
 	t.Helper()
-	cmd := exec.Command(parleyBin, append(append([]string{"user"}, args...), "--data-dir", dataDir)...)
+	return parleyCmd(t, dataDir, "user", args...)
+}
+
+// parleyCmd runs `parley SUB ARGS... --data-dir dataDir` (an admin
+// subcommand: user, room, site...) and returns its combined output.
+func parleyCmd(t *testing.T, dataDir, sub string, args ...string) (string, error) {
+	t.Helper()
+	cmd := exec.Command(parleyBin, append(append([]string{sub}, args...), "--data-dir", dataDir)...)
 	cmd.Env = hermeticEnv()
 	cmd.Dir = t.TempDir()
 	out, err := cmd.CombinedOutput()
