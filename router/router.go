@@ -11,6 +11,7 @@ package router
 
 import (
 	"sync"
+	"time"
 
 	"github.com/parley-im/parley/xmpp/jid"
 	"github.com/parley-im/parley/xmpp/stream"
@@ -34,6 +35,7 @@ type Resource struct {
 	Available  bool         // has sent available presence
 	Priority   int          // from its last available presence
 	Presence   *xml.Element // last available presence it broadcast (nil if none)
+	Changed    time.Time    // when its presence was last set (zero before the first)
 	Interested bool         // requested the roster (gets roster pushes)
 	Carbons    bool         // enabled message carbons (XEP-0280)
 }
@@ -105,6 +107,7 @@ func (r *Router) SetPresence(s Session, available bool, priority int, presence *
 		if res.Session == s {
 			wasAvailable, wasPriority = res.Available, res.Priority
 			res.Available, res.Priority, res.Presence = available, priority, presence
+			res.Changed = time.Now()
 			if !available {
 				res.Presence = nil
 			}
