@@ -53,6 +53,7 @@ func (s *Store) ImportAccounts(_ context.Context, accts []store.Account, replace
 			delete(s.vcards, j)
 			delete(s.archive, j)
 			delete(s.prefs, j)
+			delete(s.sharing, j)
 		}
 		u := cloneUser(a.User)
 		u.CreatedAt = msUTC(u.CreatedAt)

@@ -42,6 +42,7 @@ type Store struct {
 	archive   map[string][]archived // oldest first
 	archiveID int64                 // last archive id, all owners
 	prefs     map[string]store.ArchivePrefs
+	sharing   map[string]bool // users who publish presence over HTTP (sharing.go)
 
 	rooms         map[string]store.Room
 	roomArchive   map[string][]archived // room → messages, oldest first
@@ -142,6 +143,7 @@ func (s *Store) DeleteUser(_ context.Context, jid string) error {
 	delete(s.vcards, jid)
 	delete(s.archive, jid)
 	delete(s.prefs, jid)
+	delete(s.sharing, jid)
 	return nil
 }
 
