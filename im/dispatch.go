@@ -182,6 +182,12 @@ func (d *Dispatcher) iq(ctx context.Context, s router.Session, el *xml.Element, 
 		s.Deliver(stanza.Error(el, stanza.BadRequest, "an iq get or set carries exactly one payload"))
 		return
 	}
+	if !to.IsZero() {
+		if c, ok := d.router.Component(to.Domain()); ok {
+			c.Receive(ctx, el)
+			return
+		}
+	}
 	self := s.JID().Bare()
 	switch {
 	case to.IsZero() || to == self:
@@ -244,6 +250,10 @@ func (d *Dispatcher) archived(ctx context.Context, el *xml.Element, to jid.JID, 
 func (d *Dispatcher) route(ctx context.Context, el *xml.Element, to jid.JID, archive bool) {
 	typ := stanza.Type(el)
 	if !d.isLocal(to.Domain()) {
+		if c, ok := d.router.Component(to.Domain()); ok {
+			c.Receive(ctx, el)
+			return
+		}
 		d.bounce(ctx, el, stanza.RemoteServerNotFound)
 		return
 	}
@@ -363,6 +373,12 @@ func (d *Dispatcher) bounce(ctx context.Context, el *xml.Element, cond stanza.Co
 	if err != nil {
 		return
 	}
+	if _, ok := d.router.Component(from.Domain()); ok {
+		// A component's stanza that cannot be delivered is dropped: a
+		// bounce would re-enter the component while it sends (it holds
+		// its room's lock), and components do not need them.
+		return
+	}
 	switch reply.Name {
 	case stanza.Presence:
 		d.roster.DeliverPresence(ctx, reply)
@@ -378,5 +394,29 @@ func (d *Dispatcher) bounce(ctx context.Context, el *xml.Element, cond stanza.Co
 func (d *Dispatcher) count(kind string) {
 	if d.metrics.Routed != nil {
 		d.metrics.Routed(kind)
+	}
+}
+
+// FromComponent delivers a stanza that a component (such as the MUC
+// service) sends to a local user, by the rules for stanzas from any
+// other entity: messages to a full JID go to that resource (or, but for
+// groupchat, the user's best one or offline storage), presence to the
+// resource or the available ones, iq to the resource. Stanzas to other
+// domains are dropped: there is no server-to-server routing yet, and a
+// component never addresses another synchronously.
+func (d *Dispatcher) FromComponent(ctx context.Context, el *xml.Element) {
+	to, err := jid.Parse(el.Attr("to"))
+	if err != nil || !d.isLocal(to.Domain()) {
+		return
+	}
+	switch el.Name {
+	case stanza.Message:
+		d.route(ctx, el, to, true)
+	case stanza.Presence:
+		d.roster.DeliverPresence(ctx, el)
+	case stanza.IQ:
+		if res, ok := d.router.Resource(to); ok {
+			res.Session.Deliver(el)
+		}
 	}
 }

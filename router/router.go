@@ -10,7 +10,9 @@
 package router
 
 import (
+	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/parley-im/parley/xmpp/jid"
@@ -40,11 +42,25 @@ type Resource struct {
 	Carbons    bool         // enabled message carbons (XEP-0280)
 }
 
+// Component serves every address of a domain that is not a user host,
+// such as a multi-user chat service on conference.<host>.
+type Component interface {
+	// Receive handles a stanza addressed to the component's domain,
+	// stamped with its sender's full JID in from. It must not block on
+	// the sender and must never route a stanza back into itself
+	// synchronously.
+	Receive(ctx context.Context, el *xml.Element)
+}
+
 // Router is the local session table.
 type Router struct {
 	mu    sync.RWMutex
 	users map[string][]*Resource // bare JID -> bound resources
 	count int
+
+	// components is replaced, never modified (copy on write), so the
+	// lookup on every routed stanza is one atomic load and a map read.
+	components atomic.Pointer[map[string]Component]
 }
 
 // New returns an empty router.
@@ -191,4 +207,29 @@ func (r *Router) All() []Session {
 		}
 	}
 	return out
+}
+
+// RegisterComponent routes every stanza addressed to domain (and its
+// users and resources) to c. Registered at start, before sessions bind.
+func (r *Router) RegisterComponent(domain string, c Component) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	next := make(map[string]Component)
+	if cur := r.components.Load(); cur != nil {
+		for k, v := range *cur {
+			next[k] = v
+		}
+	}
+	next[domain] = c
+	r.components.Store(&next)
+}
+
+// Component returns the component serving domain, if any.
+func (r *Router) Component(domain string) (Component, bool) {
+	m := r.components.Load()
+	if m == nil {
+		return nil, false
+	}
+	c, ok := (*m)[domain]
+	return c, ok
 }

@@ -256,6 +256,10 @@ func (e *Engine) deliverPresence(ctx context.Context, el *xml.Element, to string
 		return
 	}
 	if !e.isLocal(j.Domain()) {
+		if c, ok := e.router.Component(j.Domain()); ok {
+			c.Receive(ctx, stanza.WithAddress(el, el.Attr("from"), to))
+			return
+		}
 		return // no server-to-server yet: presence to remote domains is dropped
 	}
 	el = stanza.WithAddress(el, el.Attr("from"), to)

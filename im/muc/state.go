@@ -1,0 +1,178 @@
+package muc
+
+import (
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/parley-im/parley/store"
+	"github.com/parley-im/parley/xmpp/jid"
+)
+
+// RoomConfig is a room's configuration (the muc#roomconfig form).
+type RoomConfig struct {
+	Name        string `json:"name,omitempty"`
+	Description string `json:"description,omitempty"`
+	Persistent  bool   `json:"persistent,omitempty"`
+	Public      bool   `json:"public,omitempty"`
+	MembersOnly bool   `json:"members_only,omitempty"`
+	Moderated   bool   `json:"moderated,omitempty"`
+	Password    string `json:"password,omitempty"` // "" = not password-protected
+	MaxUsers    int    `json:"max_users,omitempty"` // 0 = the service's limit
+	// WhoIs says who sees occupants' real JIDs: "moderators"
+	// (semi-anonymous) or "anyone" (non-anonymous).
+	WhoIs         string `json:"whois,omitempty"`
+	HistoryLength int    `json:"history_length"`
+	// AllowPM says who may send private messages: "anyone",
+	// "participants", "moderators" or "none".
+	AllowPM       string `json:"allow_pm,omitempty"`
+	ChangeSubject bool   `json:"change_subject,omitempty"` // participants may change the subject
+	AllowInvites  bool   `json:"allow_invites,omitempty"`  // members may invite to a members-only room
+	Archive       bool   `json:"archive,omitempty"`        // logging: history kept in the room archive (XEP-0313)
+}
+
+func (c RoomConfig) nonAnonymous() bool { return c.WhoIs == "anyone" }
+
+// defaultConfig is an instant room's configuration.
+func defaultConfig(history int) RoomConfig {
+	return RoomConfig{WhoIs: "moderators", HistoryLength: history, AllowPM: "anyone", AllowInvites: true, Public: true}
+}
+
+// state is what a persistent room stores (store.Room.State), as JSON.
+type state struct {
+	Version      int                    `json:"version"`
+	Config       RoomConfig             `json:"config"`
+	Affiliations map[string]Affiliation `json:"affiliations,omitempty"` // bare JID -> affiliation (none is absent)
+	Subject      string                 `json:"subject,omitempty"`
+	SubjectBy    string                 `json:"subject_by,omitempty"` // nick
+	Creator      string                 `json:"creator,omitempty"`    // bare JID of who created it
+	// OccupantKey keys the occupant-id hash (XEP-0421), so ids stay
+	// stable across restarts.
+	OccupantKey []byte `json:"occupant_key"`
+}
+
+const stateVersion = 1
+
+func newState(cfg RoomConfig, creator string) *state {
+	key := make([]byte, 32)
+	rand.Read(key)
+	return &state{Version: stateVersion, Config: cfg, Affiliations: map[string]Affiliation{}, Creator: creator, OccupantKey: key}
+}
+
+func (s *state) encode() []byte {
+	b, _ := json.Marshal(s)
+	return b
+}
+
+func decodeState(b []byte) (*state, error) {
+	var s state
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadState, err)
+	}
+	if s.Affiliations == nil {
+		s.Affiliations = map[string]Affiliation{}
+	}
+	if len(s.OccupantKey) == 0 {
+		s.OccupantKey = make([]byte, 32)
+		rand.Read(s.OccupantKey)
+	}
+	if s.Config.WhoIs == "" {
+		s.Config.WhoIs = "moderators"
+	}
+	if s.Config.AllowPM == "" {
+		s.Config.AllowPM = "anyone"
+	}
+	return &s, nil
+}
+
+// RoomOptions describe a room created outside the service (the CLI).
+type RoomOptions struct {
+	Name          string
+	Description   string
+	Public        bool
+	MembersOnly   bool
+	Moderated     bool
+	NonAnonymous  bool // everyone sees real JIDs
+	Password      string
+	MaxUsers      int
+	HistoryLength int // messages sent to people who join
+	Archive       bool
+	Owners        []string // bare JIDs
+	Admins        []string
+	Members       []string
+}
+
+// NewPersistentRoom builds the stored form of a new, configured
+// (unlocked) persistent room. The service loads it when a stanza names
+// it, so a room created while the server runs works at once.
+func NewPersistentRoom(room jid.JID, o RoomOptions) (store.Room, error) {
+	if room.Local() == "" || !room.IsBare() {
+		return store.Room{}, ErrBadRoom
+	}
+	cfg := RoomConfig{Name: o.Name, Description: o.Description, Persistent: true, Public: o.Public,
+		MembersOnly: o.MembersOnly, Moderated: o.Moderated, Password: o.Password, MaxUsers: o.MaxUsers,
+		WhoIs: "moderators", HistoryLength: o.HistoryLength, AllowPM: "anyone", AllowInvites: true, Archive: o.Archive}
+	if o.NonAnonymous {
+		cfg.WhoIs = "anyone"
+	}
+	creator := ""
+	if len(o.Owners) > 0 {
+		creator = o.Owners[0]
+	}
+	st := newState(cfg, creator)
+	for _, list := range []struct {
+		jids []string
+		a    Affiliation
+	}{{o.Members, Member}, {o.Admins, Admin}, {o.Owners, Owner}} {
+		for _, s := range list.jids {
+			j, err := jid.Parse(s)
+			if err != nil {
+				return store.Room{}, fmt.Errorf("%q: %w", s, err)
+			}
+			st.Affiliations[j.Bare().String()] = list.a
+		}
+	}
+	return store.Room{JID: room.String(), State: st.encode(), CreatedAt: time.Now().UTC()}, nil
+}
+
+// RoomInfo is a stored room as `parley room list` shows it.
+type RoomInfo struct {
+	JID          string
+	Config       RoomConfig
+	Subject      string
+	Creator      string
+	Affiliations map[string]string // bare JID -> owner, admin, member or outcast
+	CreatedAt    time.Time
+}
+
+// Owners returns the room's owners, sorted.
+func (i RoomInfo) Owners() []string {
+	var out []string
+	for j, a := range i.Affiliations {
+		if a == "owner" {
+			out = append(out, j)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// DecodeRoom reads a stored room.
+func DecodeRoom(r store.Room) (RoomInfo, error) {
+	st, err := decodeState(r.State)
+	if err != nil {
+		return RoomInfo{}, err
+	}
+	info := RoomInfo{JID: r.JID, Config: st.Config, Subject: st.Subject, Creator: st.Creator,
+		Affiliations: make(map[string]string, len(st.Affiliations)), CreatedAt: r.CreatedAt}
+	info.Config.Password = ""
+	if st.Config.Password != "" {
+		info.Config.Password = "********" // listings never show secrets
+	}
+	for j, a := range st.Affiliations {
+		info.Affiliations[j] = a.String()
+	}
+	return info, nil
+}
