@@ -42,6 +42,7 @@ type Store struct {
 	archive   map[string][]archived // oldest first
 	archiveID int64                 // last archive id, all owners
 	prefs     map[string]store.ArchivePrefs
+	integ     integ           // sites and tokens (sites.go, tokens.go)
 	sharing   map[string]bool // users who publish presence over HTTP (sharing.go)
 
 	rooms         map[string]store.Room
@@ -143,6 +144,7 @@ func (s *Store) DeleteUser(_ context.Context, jid string) error {
 	delete(s.vcards, jid)
 	delete(s.archive, jid)
 	delete(s.prefs, jid)
+	s.deleteEntityTokens(store.EntityUser, jid)
 	delete(s.sharing, jid)
 	return nil
 }

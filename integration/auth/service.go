@@ -1,0 +1,617 @@
+// Package auth is the Authentication service of the integration
+// services (seed 001 chapter 3): integrating sites with their secret
+// keys, users authenticated with their XMPP account credentials, and the
+// tokens both obtain (createSession, requestToken, requestMultipleTokens,
+// requestTokenForCredentials, endSession, getTokenStatus). The other
+// services resolve the token a caller passes with Resolve (or ByID for
+// the presence URL, which names a token by its ID).
+//
+// A token string is "<TOKENID>_<random>" (random: 40 characters from
+// crypto/rand). Tokens are stored, so they survive a restart; a token
+// derived from another (a child, obtained with a SESSION token) expires
+// no later than its parent and is ended with it, transitively. Expired
+// tokens are refused at once and purged by Run.
+//
+// A site may obtain a policy when its setting for it is on (PRESENCE:
+// auth_presence_enabled, GUESTCHAT: auth_chat_enabled, PROXY:
+// auth_proxy_enabled, SESSION: auth_session_enabled, PRECONFERENCE,
+// POSTCONFERENCE and REPORTING: scheduling_access_enabled); a user may
+// obtain the policies of Options.UserPolicies, never a PROXY token for
+// someone else, and other services limit a user's token to the user's
+// own data (Token.MayActFor).
+//
+// Site keys are high-entropy random strings shown once; the store keeps
+// a salted HMAC-SHA-256 of each, compared in constant time. Passwords
+// are checked against the account's stored SCRAM credential, never
+// stored. Error messages never contain a secret.
+//
+// Concurrency: a Service is safe for concurrent use; its only mutable
+// state is the failure limiter (one mutex, no calls out while held) and
+// the purge loop's handle (runMu).
+package auth
+
+import (
+	"context"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"hash"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/parley-im/parley/store"
+	"github.com/parley-im/parley/xmpp/jid"
+	"github.com/parley-im/parley/xmpp/sasl"
+)
+
+// Store is what the service persists: sites and tokens, and the
+// accounts whose credentials users authenticate with.
+type Store interface {
+	store.Users
+	store.Sites
+	store.Tokens
+}
+
+// DefaultUserPolicies are the policies a user may obtain unless
+// Options.UserPolicies says otherwise: their own sessions, presence and
+// conferences, not PROXY nor GUESTCHAT (which are for sites).
+var DefaultUserPolicies = []string{PolicySession, PolicyPresence, PolicyPreconference, PolicyPostconference, PolicyReporting}
+
+// Options configure a Service.
+type Options struct {
+	Store Store
+	// TokenLife is how long a token lives (rtc.application.token_life);
+	// 0 means one hour.
+	TokenLife time.Duration
+	// MaxRequestSize bounds the tokens of one requestMultipleTokens
+	// (rtc.application.max_request_size); 0 means 100.
+	MaxRequestSize int
+	// UserPolicies are the policies a USER entity may obtain; nil means
+	// DefaultUserPolicies.
+	UserPolicies []string
+	// DefaultDomain completes a user ID given without '@' ("alice" →
+	// "alice@<DefaultDomain>") where the entity type says USER; "" leaves
+	// such IDs invalid.
+	DefaultDomain string
+	// FailuresPerMinute limits failed authentications per entity ID
+	// (beyond a burst of as many); over it, every attempt for that ID
+	// fails without being checked. 0 means no limit.
+	FailuresPerMinute float64
+	// Now is the clock; nil means time.Now. Tests inject their own.
+	Now func() time.Time
+	// PurgeInterval is how often Run purges expired tokens; 0 means one
+	// minute.
+	PurgeInterval time.Duration
+	Logger        *slog.Logger
+}
+
+// Service is the Authentication service. Create it with New.
+type Service struct {
+	st            Store
+	life          time.Duration
+	maxRequest    int
+	userSettings  Settings
+	defaultDomain string
+	now           func() time.Time
+	purgeEvery    time.Duration
+	log           *slog.Logger
+	limit         *limiter
+
+	runMu  sync.Mutex
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// New returns a Service. Unknown names in o.UserPolicies are
+// ErrInvalidInput.
+func New(o Options) (*Service, error) {
+	s := &Service{st: o.Store, life: o.TokenLife, maxRequest: o.MaxRequestSize,
+		defaultDomain: o.DefaultDomain, now: o.Now, purgeEvery: o.PurgeInterval, log: o.Logger}
+	if s.life <= 0 {
+		s.life = time.Hour
+	}
+	if s.maxRequest <= 0 {
+		s.maxRequest = 100
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.purgeEvery <= 0 {
+		s.purgeEvery = time.Minute
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	policies := o.UserPolicies
+	if policies == nil {
+		policies = DefaultUserPolicies
+	}
+	s.userSettings = Settings{}
+	for _, n := range SettingNames {
+		s.userSettings[n] = false
+	}
+	for _, p := range policies {
+		ps, err := ParsePolicy(p)
+		if err != nil {
+			return nil, err
+		}
+		s.userSettings[policySetting[ps[0]]] = true
+	}
+	if o.FailuresPerMinute > 0 {
+		s.limit = newLimiter(o.FailuresPerMinute, s.now)
+	}
+	return s, nil
+}
+
+// TokenLife is the life of a new token.
+func (s *Service) TokenLife() time.Duration { return s.life }
+
+// UserSettings are the settings every USER entity has.
+func (s *Service) UserSettings() Settings {
+	out := Settings{}
+	for k, v := range s.userSettings {
+		out[k] = v
+	}
+	return out
+}
+
+// EntitySettings returns the current settings of the entity a token was
+// issued to: the site's own, or UserSettings for a user.
+func (s *Service) EntitySettings(ctx context.Context, t Token) (Settings, error) {
+	if t.EntityType == EntityUser {
+		return s.UserSettings(), nil
+	}
+	st, err := s.st.Site(ctx, t.EntityID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrInvalidToken // the site went after the token was resolved
+	}
+	if err != nil {
+		return nil, err
+	}
+	return siteFromStore(st).Settings, nil
+}
+
+// principal is an authenticated entity.
+type principal struct {
+	entityType string
+	entityID   string
+	settings   Settings
+	parent     *Token // the SESSION token it authenticated with; nil for a password or key
+}
+
+// normalizeUser turns a user ID into a bare JID.
+func (s *Service) normalizeUser(id string) (string, error) {
+	id = strings.TrimSpace(id)
+	if !strings.Contains(id, "@") && s.defaultDomain != "" && id != "" {
+		id += "@" + s.defaultDomain
+	}
+	j, err := jid.Parse(id)
+	if err != nil || j.Local() == "" || !j.IsBare() {
+		return "", fmt.Errorf("%w: user ID %q is not a bare JID (user@domain)", ErrInvalidInput, id)
+	}
+	return j.String(), nil
+}
+
+func parseEntityType(t string) (string, error) {
+	switch strings.ToUpper(strings.TrimSpace(t)) {
+	case EntityUser:
+		return EntityUser, nil
+	case EntitySite:
+		return EntitySite, nil
+	}
+	return "", fmt.Errorf("%w: entity type %q (want USER or SITE)", ErrInvalidInput, t)
+}
+
+// inferEntityType: the operations that take only an ID tell users
+// (bare JIDs, with '@') from sites (whose IDs never have one).
+func inferEntityType(id string) string {
+	if strings.Contains(id, "@") {
+		return EntityUser
+	}
+	return EntitySite
+}
+
+// sameEntity reports whether id names the entity a token was issued to.
+func (s *Service) sameEntity(t Token, id string) bool {
+	if t.EntityType == EntityUser {
+		j, err := s.normalizeUser(id)
+		return err == nil && j == t.EntityID
+	}
+	return strings.TrimSpace(id) == t.EntityID
+}
+
+// authPassword authenticates an entity by password (user) or key (site).
+func (s *Service) authPassword(ctx context.Context, entityType, id, secret string) (principal, error) {
+	if entityType == EntityUser {
+		j, err := s.normalizeUser(id)
+		if err != nil {
+			return principal{}, err
+		}
+		if !s.limit.allow(EntityUser + " " + j) {
+			return principal{}, ErrAuthFailed
+		}
+		if err := s.verifyUser(ctx, j, secret); err != nil {
+			s.limit.fail(EntityUser + " " + j)
+			return principal{}, err
+		}
+		return principal{entityType: EntityUser, entityID: j, settings: s.UserSettings()}, nil
+	}
+	id = strings.TrimSpace(id)
+	if id == "" {
+		return principal{}, fmt.Errorf("%w: empty site ID", ErrInvalidInput)
+	}
+	if !s.limit.allow(EntitySite + " " + id) {
+		return principal{}, ErrAuthFailed
+	}
+	st, err := s.verifySite(ctx, id, secret)
+	if err != nil {
+		if errors.Is(err, ErrAuthFailed) {
+			s.limit.fail(EntitySite + " " + id)
+		}
+		return principal{}, err
+	}
+	return principal{entityType: EntitySite, entityID: id, settings: siteFromStore(st).Settings}, nil
+}
+
+// verifyUser checks a password against the account's stored SCRAM
+// credential (SHA-256, or SHA-1 for an account that only has that).
+func (s *Service) verifyUser(ctx context.Context, j, password string) error {
+	u, err := s.st.User(ctx, j)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	found := err == nil
+	cred, h := u.SHA256, sha256.New
+	if found && len(cred.StoredKey) == 0 {
+		cred, h = u.SHA1, func() hash.Hash { return sha1.New() }
+	}
+	if !found || cred.Iterations < 1 {
+		// Spend the same work as for a real account.
+		cred = store.SCRAMCredential{Salt: make([]byte, sasl.SaltLen), Iterations: sasl.DefaultIterations, StoredKey: make([]byte, sha256.Size)}
+		found = false
+	}
+	prepared, perr := sasl.PreparePassword(password)
+	if perr != nil {
+		prepared = ""
+	}
+	d := sasl.DeriveCredential(h, prepared, cred.Salt, cred.Iterations)
+	if subtle.ConstantTimeCompare(d.StoredKey, cred.StoredKey) != 1 || !found || perr != nil || password == "" {
+		return ErrAuthFailed
+	}
+	return nil
+}
+
+// authToken authenticates an entity by a SESSION token issued to it.
+func (s *Service) authToken(ctx context.Context, entityType, id, token string) (principal, error) {
+	t, err := s.Resolve(ctx, token)
+	if err != nil {
+		return principal{}, err
+	}
+	if (entityType != "" && entityType != t.EntityType) || !s.sameEntity(t, id) {
+		return principal{}, fmt.Errorf("%w: the token was not issued to %s", ErrNotAuthorized, strings.TrimSpace(id))
+	}
+	if !t.HasPolicy(PolicySession) {
+		return principal{}, fmt.Errorf("%w: only a SESSION token can obtain tokens", ErrNotAuthorized)
+	}
+	settings, err := s.EntitySettings(ctx, t)
+	if err != nil {
+		return principal{}, err
+	}
+	return principal{entityType: t.EntityType, entityID: t.EntityID, settings: settings, parent: &t}, nil
+}
+
+// authenticate accepts a password/key or a SESSION token. credType ""
+// tries a credential of token form as a token first, then as a
+// password; entityType "" infers it from the ID.
+func (s *Service) authenticate(ctx context.Context, credType, entityType, id, credential string) (principal, error) {
+	switch credType {
+	case CredentialToken:
+		return s.authToken(ctx, entityType, id, credential)
+	case CredentialPassword:
+	case "":
+		if looksLikeToken(credential) {
+			p, err := s.authToken(ctx, entityType, id, credential)
+			if !errors.Is(err, ErrInvalidToken) {
+				return p, err
+			}
+			if p, perr := s.authPassword(ctx, orInfer(entityType, id), id, credential); perr == nil {
+				return p, nil
+			}
+			return principal{}, err
+		}
+	default:
+		return principal{}, fmt.Errorf("%w: credential type %q (want TOKEN or PASSWORD)", ErrInvalidInput, credType)
+	}
+	return s.authPassword(ctx, orInfer(entityType, id), id, credential)
+}
+
+func orInfer(entityType, id string) string {
+	if entityType != "" {
+		return entityType
+	}
+	return inferEntityType(id)
+}
+
+// request is one token to grant.
+type request struct {
+	policies  []string
+	proxyUser string
+}
+
+// parseRequest reads a token request from the properties and an
+// optional PolicyObject, and checks it against the principal's rights.
+func (s *Service) parseRequest(p principal, props TokenProperties, pol *PolicyObject) (request, error) {
+	policy := props.TokenPolicy
+	proxy, hasProxy := "", false
+	for _, a := range props.TokenAttributes {
+		if !strings.EqualFold(strings.TrimSpace(a.Name), AttrProxyUser) {
+			return request{}, fmt.Errorf("%w: unknown token attribute %q (only PROXY_USER)", ErrInvalidInput, a.Name)
+		}
+	}
+	if v, ok := lookup(props.TokenAttributes, AttrProxyUser); ok {
+		proxy, hasProxy = v, true
+	}
+	if pol != nil {
+		for _, a := range pol.PolicyArray {
+			n := strings.TrimSpace(a.Name)
+			if !strings.EqualFold(n, AttrProxyUser) && !strings.EqualFold(n, AttrPolicy) {
+				return request{}, fmt.Errorf("%w: unknown policy attribute %q (only TOKEN_POLICY, PROXY_USER)", ErrInvalidInput, a.Name)
+			}
+		}
+		if v, ok := lookup(pol.PolicyArray, AttrPolicy); ok {
+			policy = v
+		}
+		if v, ok := lookup(pol.PolicyArray, AttrProxyUser); ok {
+			proxy, hasProxy = v, true
+		}
+	}
+	policies, err := ParsePolicy(policy)
+	if err != nil {
+		return request{}, err
+	}
+	proxy = strings.TrimSpace(proxy)
+	isProxy := false
+	for _, pl := range policies {
+		isProxy = isProxy || pl == PolicyProxy
+	}
+	switch {
+	case isProxy && proxy == "":
+		return request{}, fmt.Errorf("%w: a PROXY policy needs the PROXY_USER attribute", ErrInvalidInput)
+	case !isProxy && hasProxy:
+		return request{}, fmt.Errorf("%w: PROXY_USER is only for a PROXY policy", ErrInvalidInput)
+	case len(proxy) > 1023:
+		return request{}, fmt.Errorf("%w: PROXY_USER longer than 1023 bytes", ErrInvalidInput)
+	}
+	for _, pl := range policies {
+		if !p.settings.Authorizes(pl) {
+			return request{}, fmt.Errorf("%w: %s %s may not obtain %s tokens (%s is off)", ErrNotAuthorized,
+				strings.ToLower(p.entityType), p.entityID, pl, policySetting[pl])
+		}
+	}
+	if isProxy && p.entityType == EntityUser {
+		if j, err := s.normalizeUser(proxy); err != nil || j != p.entityID {
+			return request{}, fmt.Errorf("%w: a user may only obtain PROXY tokens for themselves", ErrNotAuthorized)
+		}
+	}
+	return request{policies: policies, proxyUser: proxy}, nil
+}
+
+// CreateSession authenticates a user by password or a site by its key
+// and returns a SESSION token (seed: createSession(param0 ID, param1
+// password or key, param2 "USER" or "SITE")).
+func (s *Service) CreateSession(ctx context.Context, entityID, credential, entityType string) (TokenObject, error) {
+	et, err := parseEntityType(entityType)
+	if err != nil {
+		return TokenObject{}, err
+	}
+	p, err := s.authPassword(ctx, et, entityID, credential)
+	if err != nil {
+		return TokenObject{}, err
+	}
+	if !p.settings.Authorizes(PolicySession) {
+		return TokenObject{}, fmt.Errorf("%w: %s %s may not open sessions (%s is off)", ErrNotAuthorized, strings.ToLower(p.entityType), p.entityID, SettingSession)
+	}
+	t, err := s.issue(ctx, p.entityType, p.entityID, []string{PolicySession}, "", nil)
+	if err != nil {
+		return TokenObject{}, err
+	}
+	return t.Object(), nil
+}
+
+// RequestToken returns a token for props' policy (seed: requestToken(
+// param0 ID, param1 password, key or SESSION token, param2
+// TokenProperties, param3 PolicyObject)). Obtained with a SESSION token,
+// it is that token's child.
+func (s *Service) RequestToken(ctx context.Context, entityID, credential string, props TokenProperties, policy *PolicyObject) (TokenObject, error) {
+	p, err := s.authenticate(ctx, "", "", entityID, credential)
+	if err != nil {
+		return TokenObject{}, err
+	}
+	return s.grant(ctx, p, props, policy)
+}
+
+func (s *Service) grant(ctx context.Context, p principal, props TokenProperties, policy *PolicyObject) (TokenObject, error) {
+	r, err := s.parseRequest(p, props, policy)
+	if err != nil {
+		return TokenObject{}, err
+	}
+	t, err := s.issue(ctx, p.entityType, p.entityID, r.policies, r.proxyUser, p.parent)
+	if err != nil {
+		return TokenObject{}, err
+	}
+	return t.Object(), nil
+}
+
+// RequestMultipleTokens returns one token per PolicyObject, in order,
+// each with TokenIndex set (seed: requestMultipleTokens(param0 ID,
+// param1 password, key or SESSION token, param2 TokenProperties, param3
+// PolicyObject[])). Either every token is issued or none is. More than
+// MaxRequestSize objects is ErrRequestSizeExceeded.
+func (s *Service) RequestMultipleTokens(ctx context.Context, entityID, credential string, props TokenProperties, policies []PolicyObject) ([]TokenObject, error) {
+	if len(policies) == 0 {
+		return nil, fmt.Errorf("%w: no PolicyObject: one per token requested", ErrInvalidInput)
+	}
+	if len(policies) > s.maxRequest {
+		return nil, fmt.Errorf("%w: %d tokens requested, at most %d", ErrRequestSizeExceeded, len(policies), s.maxRequest)
+	}
+	p, err := s.authenticate(ctx, "", "", entityID, credential)
+	if err != nil {
+		return nil, err
+	}
+	reqs := make([]request, len(policies))
+	for i := range policies {
+		if reqs[i], err = s.parseRequest(p, props, &policies[i]); err != nil {
+			return nil, fmt.Errorf("PolicyObject %d: %w", i, err)
+		}
+	}
+	out := make([]TokenObject, 0, len(reqs))
+	var issued []int64
+	for i, r := range reqs {
+		t, err := s.issue(ctx, p.entityType, p.entityID, r.policies, r.proxyUser, p.parent)
+		if err != nil {
+			for _, id := range issued {
+				s.st.DeleteToken(context.WithoutCancel(ctx), id)
+			}
+			return nil, err
+		}
+		issued = append(issued, t.ID)
+		obj := t.Object()
+		obj.TokenIndex = strconv.Itoa(i)
+		out = append(out, obj)
+	}
+	return out, nil
+}
+
+// RequestTokenForCredentials returns a token for props' policy to the
+// entity a CredentialObject names and proves (seed:
+// requestTokenForCredentials(param0 CredentialObject, param1
+// TokenProperties, param2 PolicyObject)).
+func (s *Service) RequestTokenForCredentials(ctx context.Context, cred CredentialObject, props TokenProperties, policy *PolicyObject) (TokenObject, error) {
+	et, err := parseEntityType(cred.EntityType)
+	if err != nil {
+		return TokenObject{}, err
+	}
+	ct := strings.ToUpper(strings.TrimSpace(cred.CredentialType))
+	if ct != CredentialToken && ct != CredentialPassword {
+		return TokenObject{}, fmt.Errorf("%w: credential type %q (want TOKEN or PASSWORD)", ErrInvalidInput, cred.CredentialType)
+	}
+	p, err := s.authenticate(ctx, ct, et, cred.EntityID, cred.EntityCredential)
+	if err != nil {
+		return TokenObject{}, err
+	}
+	return s.grant(ctx, p, props, policy)
+}
+
+// EndSession ends a token issued to the entity, and every token derived
+// from it, transitively, and returns the ended token (seed:
+// endSession(param0 ID, param1 token)).
+func (s *Service) EndSession(ctx context.Context, entityID, token string) (TokenObject, error) {
+	t, err := s.Resolve(ctx, token)
+	if err != nil {
+		return TokenObject{}, err
+	}
+	if !s.sameEntity(t, entityID) {
+		return TokenObject{}, fmt.Errorf("%w: the token was not issued to %s", ErrNotAuthorized, strings.TrimSpace(entityID))
+	}
+	if _, err := s.st.DeleteToken(ctx, t.ID); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return TokenObject{}, ErrInvalidToken // ended meanwhile
+		}
+		return TokenObject{}, err
+	}
+	return t.Object(), nil
+}
+
+// GetTokenStatus reports on a token issued to the entity (seed:
+// getTokenStatus(param0 ID, param1 token)): a live token comes back with
+// TOKENID, EXPIRY_TIME, STATUS=VALID and TOKEN_POLICY; a malformed,
+// unknown, ended or expired one with STATUS=INVALID (and its TOKENID if
+// the string has one). A live token of another entity is
+// ErrNotAuthorized.
+func (s *Service) GetTokenStatus(ctx context.Context, entityID, token string) (TokenObject, error) {
+	t, err := s.Resolve(ctx, token)
+	if errors.Is(err, ErrInvalidToken) {
+		obj := TokenObject{Token: token}
+		if id, _, ok := splitToken(strings.TrimSpace(token)); ok {
+			obj.TokenAttributes = append(obj.TokenAttributes, Attr(AttrTokenID, formatID(id)))
+		}
+		obj.TokenAttributes = append(obj.TokenAttributes, Attr(AttrStatus, StatusInvalid))
+		return obj, nil
+	}
+	if err != nil {
+		return TokenObject{}, err
+	}
+	if !s.sameEntity(t, entityID) {
+		return TokenObject{}, fmt.Errorf("%w: the token was not issued to %s", ErrNotAuthorized, strings.TrimSpace(entityID))
+	}
+	obj := t.Object()
+	obj.TokenAttributes = append(obj.TokenAttributes, Attr(AttrStatus, StatusValid), Attr(AttrPolicy, t.Policy()))
+	return obj, nil
+}
+
+// endEntityTokens ends every token of an entity.
+func (s *Service) endEntityTokens(ctx context.Context, entityType, id string) error {
+	_, err := s.st.DeleteEntityTokens(ctx, entityType, id)
+	return err
+}
+
+// limiter counts failed authentications per entity ID. A nil *limiter
+// allows everything.
+type limiter struct {
+	mu    sync.Mutex
+	per   rate.Limit
+	burst int
+	now   func() time.Time
+	m     map[string]*rate.Limiter
+}
+
+const maxLimited = 10000 // IDs tracked before the table starts over
+
+func newLimiter(perMinute float64, now func() time.Time) *limiter {
+	b := int(perMinute)
+	if b < 1 {
+		b = 1
+	}
+	return &limiter{per: rate.Limit(perMinute / 60), burst: b, now: now, m: map[string]*rate.Limiter{}}
+}
+
+// allow reports whether an attempt for key may be checked.
+func (l *limiter) allow(key string) bool {
+	if l == nil {
+		return true
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	r, ok := l.m[key]
+	return !ok || r.TokensAt(l.now()) >= 1
+}
+
+// fail records a failed attempt for key.
+func (l *limiter) fail(key string) {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	r, ok := l.m[key]
+	if !ok {
+		if len(l.m) >= maxLimited {
+			l.m = map[string]*rate.Limiter{}
+		}
+		r = rate.NewLimiter(l.per, l.burst)
+		l.m[key] = r
+	}
+	r.AllowN(l.now(), 1)
+}
+
+// IssuedTo reports whether entityID (a site ID, or a user ID as the
+// operations accept it) names the entity token t was issued to. The
+// services whose requests carry entityID and entityToken check it.
+func (s *Service) IssuedTo(t Token, entityID string) bool { return s.sameEntity(t, entityID) }
