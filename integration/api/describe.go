@@ -146,16 +146,25 @@ func typeName(t *Type) string {
 
 // ComplexTypes returns every Struct and Array type reachable from the
 // services' parameters and results, each once, in first-seen order (the
-// WSDL's schema and the OpenAPI components).
+// WSDL's schema and the OpenAPI components). It panics if two Go types
+// have the same name.
 func ComplexTypes(services ...*Service) []*Type {
 	var out []*Type
-	done := map[string]bool{}
+	done := map[string]*Type{}
 	var walk func(t *Type)
 	walk = func(t *Type) {
-		if (t.Kind != Struct && t.Kind != Array) || done[t.Name] {
+		if t.Kind != Struct && t.Kind != Array {
 			return
 		}
-		done[t.Name] = true
+		if prev, ok := done[t.Name]; ok {
+			if !sameShape(prev, t) {
+				// Two Go types would publish one XSD type: the table is
+				// wrong, and a client would decode one of them wrongly.
+				panic(fmt.Sprintf("api: complex type %s is both %v and %v, which differ", t.Name, prev.Go, t.Go))
+			}
+			return
+		}
+		done[t.Name] = t
 		out = append(out, t)
 		if t.Elem != nil {
 			walk(t.Elem)
@@ -175,4 +184,28 @@ func ComplexTypes(services ...*Service) []*Type {
 		}
 	}
 	return out
+}
+
+// sameShape reports whether a and b describe the same wire type: kinds,
+// names, and fields alike, recursively.
+func sameShape(a, b *Type) bool {
+	if a.Go == b.Go {
+		return true
+	}
+	if a.Kind != Struct && a.Kind != Array {
+		return a.Kind == b.Kind
+	}
+	if a.Kind != b.Kind || a.Name != b.Name || len(a.Fields) != len(b.Fields) || (a.Elem == nil) != (b.Elem == nil) {
+		return false
+	}
+	if a.Elem != nil && !sameShape(a.Elem, b.Elem) {
+		return false
+	}
+	for i, f := range a.Fields {
+		g := b.Fields[i]
+		if f.Name != g.Name || f.Optional != g.Optional || f.Repeated != g.Repeated || !sameShape(f.Type, g.Type) {
+			return false
+		}
+	}
+	return true
 }
