@@ -74,7 +74,7 @@ func (s *Store) DeleteSite(ctx context.Context, id string) error {
 		if err := affected(res, err, "delete site %s", id); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, deleteTokenTrees+`SELECT id FROM tokens WHERE entity_type = 'SITE' AND entity_id = ?`+deleteTokenTreesEnd, id)
+		_, err = deleteTrees(ctx, tx, `SELECT id FROM tokens WHERE entity_type = 'SITE' AND entity_id = ?`, id)
 		return wrap(err, "delete site %s: tokens", id)
 	})
 }

@@ -10,15 +10,34 @@ import (
 	"github.com/parley-im/parley/store"
 )
 
-// deleteTokenTrees + <a SELECT of root token ids> + deleteTokenTreesEnd
-// deletes those tokens and everything derived from them, transitively
-// (a recursive CTE, so that it does not rely on the parent_id foreign
-// key's cascade being on).
-const (
-	deleteTokenTrees    = `WITH RECURSIVE tree(id) AS (`
-	deleteTokenTreesEnd = ` UNION SELECT t.id FROM tokens t JOIN tree ON t.parent_id = tree.id)
-		DELETE FROM tokens WHERE id IN (SELECT id FROM tree)`
-)
+// deleteTrees deletes the tokens that roots (a SELECT of ids) selects
+// and everything derived from them, and returns how many went. The
+// descendants are deleted explicitly rather than left to the parent_id
+// cascade (so that it does not depend on foreign_keys), and counted
+// before: the cascade would delete some before the count reaches them.
+func deleteTrees(ctx context.Context, tx *sql.Tx, roots string, args ...any) (int64, error) {
+	with := `WITH RECURSIVE tree(id) AS (` + roots + ` UNION SELECT t.id FROM tokens t JOIN tree ON t.parent_id = tree.id) `
+	var n int64
+	if err := tx.QueryRowContext(ctx, with+`SELECT count(*) FROM tree`, args...).Scan(&n); err != nil {
+		return 0, err
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	_, err := tx.ExecContext(ctx, with+`DELETE FROM tokens WHERE id IN (SELECT id FROM tree)`, args...)
+	return n, err
+}
+
+// deleteTreesTx runs deleteTrees in its own write transaction.
+func (s *Store) deleteTreesTx(ctx context.Context, what string, roots string, args ...any) (int64, error) {
+	var n int64
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		n, err = deleteTrees(ctx, tx, roots, args...)
+		return wrap(err, "%s", what)
+	})
+	return n, err
+}
 
 // CreateToken implements store.Tokens. The entity and parent checks run
 // in the write transaction, so a token cannot be derived from one that a
@@ -83,38 +102,22 @@ func (s *Store) Token(ctx context.Context, id int64) (store.Token, error) {
 
 // DeleteToken implements store.Tokens.
 func (s *Store) DeleteToken(ctx context.Context, id int64) (int64, error) {
-	res, err := s.w.ExecContext(ctx, deleteTokenTrees+`SELECT id FROM tokens WHERE id = ?`+deleteTokenTreesEnd, id)
-	if err != nil {
-		return 0, wrap(err, "delete token %d", id)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, wrap(err, "delete token %d", id)
-	}
-	if n == 0 {
+	n, err := s.deleteTreesTx(ctx, fmt.Sprintf("delete token %d", id), `SELECT id FROM tokens WHERE id = ?`, id)
+	if err == nil && n == 0 {
 		return 0, store.ErrNotFound
 	}
-	return n, nil
+	return n, err
 }
 
 // DeleteExpiredTokens implements store.Tokens.
 func (s *Store) DeleteExpiredTokens(ctx context.Context, at time.Time) (int64, error) {
-	res, err := s.w.ExecContext(ctx, deleteTokenTrees+`SELECT id FROM tokens WHERE expires_at <= ?`+deleteTokenTreesEnd, ms(at))
-	if err != nil {
-		return 0, wrap(err, "delete expired tokens")
-	}
-	n, err := res.RowsAffected()
-	return n, wrap(err, "delete expired tokens")
+	return s.deleteTreesTx(ctx, "delete expired tokens", `SELECT id FROM tokens WHERE expires_at <= ?`, ms(at))
 }
 
 // DeleteEntityTokens implements store.Tokens.
 func (s *Store) DeleteEntityTokens(ctx context.Context, entityType, entityID string) (int64, error) {
-	res, err := s.w.ExecContext(ctx, deleteTokenTrees+`SELECT id FROM tokens WHERE entity_type = ? AND entity_id = ?`+deleteTokenTreesEnd, entityType, entityID)
-	if err != nil {
-		return 0, wrap(err, "delete tokens of %s %s", entityType, entityID)
-	}
-	n, err := res.RowsAffected()
-	return n, wrap(err, "delete tokens of %s %s", entityType, entityID)
+	return s.deleteTreesTx(ctx, fmt.Sprintf("delete tokens of %s %s", entityType, entityID),
+		`SELECT id FROM tokens WHERE entity_type = ? AND entity_id = ?`, entityType, entityID)
 }
 
 // CountTokens implements store.Tokens.
