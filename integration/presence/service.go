@@ -1,0 +1,313 @@
+package presence
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/parley-im/parley/integration"
+	"github.com/parley-im/parley/xmpp/jid"
+)
+
+// Entity types of a token (the seed's entityType).
+const (
+	EntityUser = "USER"
+	EntitySite = "SITE"
+)
+
+// Token is what the presence services need to know of a live
+// authentication token.
+type Token struct {
+	ID         string   // decimal token ID (the presence URL's TID)
+	Value      string   // the whole token string ("<ID>_<random>"), K1's key
+	EntityType string   // EntityUser or EntitySite
+	EntityID   string   // the user's bare JID or the site ID
+	Policies   []string // e.g. SESSION, PRESENCE
+}
+
+// Has reports whether the token carries a policy.
+func (t Token) Has(policy string) bool {
+	for _, p := range t.Policies {
+		if p == policy {
+			return true
+		}
+	}
+	return false
+}
+
+// Tokens resolves authentication tokens; the server adapts the
+// Authentication service (integration/auth) to it.
+type Tokens interface {
+	// TokenByID returns the live token with this decimal token ID; an
+	// error if there is none or it expired.
+	TokenByID(ctx context.Context, id string) (Token, error)
+	// Token returns the live token whose string is value; an error if
+	// there is none or it expired.
+	Token(ctx context.Context, value string) (Token, error)
+	// PresenceAllowed reports whether the token's entity may read
+	// presence: for a site its auth_presence_enabled setting.
+	PresenceAllowed(ctx context.Context, t Token) bool
+}
+
+// Store is what the presence services read from storage.
+type Store interface {
+	// PresenceShared reports whether a user opted in to HTTP presence.
+	PresenceShared(ctx context.Context, owner string) (bool, error)
+	// Subscribed reports whether viewer receives owner's presence (a
+	// subscription "from" or "both" in owner's roster).
+	Subscribed(ctx context.Context, owner, viewer string) bool
+}
+
+// Config configures a Service.
+type Config struct {
+	Sessions Sessions // the live session table
+	Tokens   Tokens
+	Store    Store
+	// IsLocal reports whether a domain is served here.
+	IsLocal func(domain string) bool
+	// PublicDomains are served domains whose users' presence anyone may
+	// read on the seed-004 endpoint.
+	PublicDomains []string
+	// ImageHosts are the hosts custom images may redirect to.
+	ImageHosts []string
+	// MaxRequestSize and MaxResponseSize bound getBulkPresence
+	// (rtc.application.max_request_size / max_response_size).
+	MaxRequestSize  int
+	MaxResponseSize int
+	Logger          *slog.Logger
+}
+
+// Service is the presence service layer, shared by the SOAP and JSON
+// bindings and the HTTP endpoints.
+type Service struct {
+	cfg    Config
+	public map[string]bool
+	hosts  map[string]bool
+	log    *slog.Logger
+}
+
+// New returns a Service.
+func New(cfg Config) *Service {
+	s := &Service{cfg: cfg, public: make(map[string]bool), hosts: make(map[string]bool), log: cfg.Logger}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	for _, d := range cfg.PublicDomains {
+		s.public[strings.ToLower(d)] = true
+	}
+	for _, h := range cfg.ImageHosts {
+		s.hosts[strings.ToLower(h)] = true
+	}
+	if s.cfg.IsLocal == nil {
+		s.cfg.IsLocal = func(string) bool { return true }
+	}
+	return s
+}
+
+// PresentityResource is one online resource of a presentity (seed Table
+// 3-45).
+type PresentityResource struct {
+	LastModifiedDate time.Time
+	Priority         int64
+	ResourceName     string
+	Show             string // AVAILABLE, AWAY, DND (OFFLINE never appears: offline resources are not listed)
+	Status           string // the status message; "" if none
+}
+
+// PresentityStatus is the presence of one JID (seed Table 3-44): its
+// online resources as asked for; none means offline (or, for a named
+// resource, that resource is not online).
+type PresentityStatus struct {
+	AllResources []PresentityResource
+	UserJID      string
+}
+
+// GetPresenceRequest is getPresence's parameters (seed Table 3-43).
+type GetPresenceRequest struct {
+	EntityID     string // param0: the calling site ID or user ID
+	EntityToken  string // param1: the caller's token
+	JID          string // param2: the presentity
+	Resource     string // param3: optional resource; "" for the default
+	AllResources bool   // param4: all resources (only when Resource is "")
+}
+
+// BulkPresenceRequest is getBulkPresence's param0 (seed Table 3-47).
+type BulkPresenceRequest struct {
+	EntityID    string
+	EntityToken string
+	EntityJIDs  []string
+	// Resources, when not nil, names a resource per JID (same length as
+	// EntityJIDs); "" asks for that JID's default resource.
+	Resources []string
+	// AllResources, when set and true, asks for all resources of the
+	// JIDs without a named resource.
+	AllResources *bool
+}
+
+// BulkPresenceResponse is getBulkPresence's result (seed Table 3-48).
+type BulkPresenceResponse struct {
+	Status               integration.Status
+	StatusDetails        string
+	PresentityStatusList []PresentityStatus
+}
+
+// authorize checks the caller's token: live, the caller's own, with the
+// SESSION or PRESENCE policy; ErrNotAuthorized if the entity may not
+// read presence at all.
+func (s *Service) authorize(ctx context.Context, entityID, value string) (Token, error) {
+	if value == "" {
+		return Token{}, ErrInvalidToken
+	}
+	tok, err := s.cfg.Tokens.Token(ctx, value)
+	if err != nil {
+		return Token{}, ErrInvalidToken
+	}
+	if entityID != "" && !sameEntity(tok, entityID) {
+		return Token{}, ErrInvalidToken
+	}
+	if !tok.Has("SESSION") && !tok.Has("PRESENCE") {
+		return Token{}, ErrNotAuthorized
+	}
+	if !s.cfg.Tokens.PresenceAllowed(ctx, tok) {
+		return Token{}, ErrNotAuthorized
+	}
+	return tok, nil
+}
+
+func sameEntity(tok Token, id string) bool {
+	if tok.EntityType == EntityUser {
+		j, err := jid.Parse(id)
+		return err == nil && j.Bare().String() == tok.EntityID
+	}
+	return tok.EntityID == id
+}
+
+// mayRead reports whether an authorized token may read bare's presence:
+// a site (with presence enabled) any local user's, a user only their own.
+func mayRead(tok Token, bare string) bool {
+	return tok.EntityType != EntityUser || tok.EntityID == bare
+}
+
+// parseTarget normalizes a presentity JID to its bare form.
+func parseTarget(s string) (string, error) {
+	j, err := jid.Parse(strings.TrimSpace(s))
+	if err != nil || j.Local() == "" {
+		return "", fmt.Errorf("%w: %q is not a user JID", ErrInvalidInput, s)
+	}
+	return j.Bare().String(), nil
+}
+
+// GetPresence returns the presence of one presentity (seed "Get Presence
+// SOAP Service"): the named resource, all resources, or the default
+// resource.
+func (s *Service) GetPresence(ctx context.Context, req GetPresenceRequest) (PresentityStatus, error) {
+	tok, err := s.authorize(ctx, req.EntityID, req.EntityToken)
+	if err != nil {
+		return PresentityStatus{}, err
+	}
+	bare, err := parseTarget(req.JID)
+	if err != nil {
+		return PresentityStatus{}, err
+	}
+	if !mayRead(tok, bare) {
+		return PresentityStatus{}, ErrNotAuthorized
+	}
+	return s.presentity(bare, req.Resource, req.AllResources), nil
+}
+
+func (s *Service) presentity(bare, resource string, all bool) PresentityStatus {
+	out := PresentityStatus{UserJID: bare, AllResources: []PresentityResource{}}
+	if !s.cfg.IsLocal(domainOf(bare)) {
+		return out
+	}
+	snap := Lookup(s.cfg.Sessions, bare)
+	conv := func(r ResourcePresence) PresentityResource {
+		return PresentityResource{LastModifiedDate: r.Changed.UTC(), Priority: int64(r.Priority),
+			ResourceName: r.Resource, Show: r.State.Show(), Status: r.Status}
+	}
+	switch {
+	case resource != "":
+		if r, ok := snap.Resource(resource); ok {
+			out.AllResources = append(out.AllResources, conv(r))
+		}
+	case all:
+		for _, r := range snap.Resources {
+			out.AllResources = append(out.AllResources, conv(r))
+		}
+	default:
+		if r, ok := snap.Default(); ok {
+			out.AllResources = append(out.AllResources, conv(r))
+		}
+	}
+	return out
+}
+
+func domainOf(bare string) string {
+	if i := strings.LastIndexByte(bare, '@'); i >= 0 {
+		return bare[i+1:]
+	}
+	return bare
+}
+
+// GetBulkPresence returns the presence of several presentities (seed
+// "Bulk Presence SOAP Service", status codes of Table 3-49):
+//
+//   - an invalid token is ErrInvalidToken (a fault, like every service);
+//   - no JIDs, a malformed JID, or a Resources array whose length is not
+//     that of EntityJIDs: SERVICE_INPUT_ERROR, no data;
+//   - more JIDs than MaxRequestSize: REQUEST_SIZE_EXCEEDED, no data;
+//   - an entity that may not read presence, or a user asking for anyone
+//     but themself: NOT_AUTHORIZED, no data;
+//   - more JIDs than MaxResponseSize: the first MaxResponseSize, in
+//     request order, and ADDITIONAL_DATA_AVAILABLE.
+func (s *Service) GetBulkPresence(ctx context.Context, req BulkPresenceRequest) (BulkPresenceResponse, error) {
+	tok, err := s.authorize(ctx, req.EntityID, req.EntityToken)
+	notAuthorized := errors.Is(err, ErrNotAuthorized)
+	if err != nil && !notAuthorized {
+		return BulkPresenceResponse{}, err
+	}
+	fail := func(st integration.Status, details string) (BulkPresenceResponse, error) {
+		return BulkPresenceResponse{Status: st, StatusDetails: details, PresentityStatusList: []PresentityStatus{}}, nil
+	}
+	if len(req.EntityJIDs) == 0 {
+		return fail(integration.ServiceInputError, "entityJIDs is empty")
+	}
+	if req.Resources != nil && len(req.Resources) != len(req.EntityJIDs) {
+		return fail(integration.ServiceInputError, fmt.Sprintf("resources has %d entries for %d entityJIDs", len(req.Resources), len(req.EntityJIDs)))
+	}
+	if len(req.EntityJIDs) > s.cfg.MaxRequestSize {
+		return fail(integration.RequestSizeExceeded, fmt.Sprintf("%d entityJIDs; at most %d per request", len(req.EntityJIDs), s.cfg.MaxRequestSize))
+	}
+	bares := make([]string, len(req.EntityJIDs))
+	for i, j := range req.EntityJIDs {
+		if bares[i], err = parseTarget(j); err != nil {
+			return fail(integration.ServiceInputError, fmt.Sprintf("entityJIDs[%d]: %q is not a user JID", i, j))
+		}
+	}
+	if notAuthorized {
+		return fail(integration.NotAuthorized, "the entity may not obtain presence")
+	}
+	for i, b := range bares {
+		if !mayRead(tok, b) {
+			return fail(integration.NotAuthorized, fmt.Sprintf("entityJIDs[%d]: a user may obtain only their own presence", i))
+		}
+	}
+	all := req.AllResources != nil && *req.AllResources
+	resp := BulkPresenceResponse{Status: integration.NoError, PresentityStatusList: make([]PresentityStatus, 0, min(len(bares), s.cfg.MaxResponseSize))}
+	for i, b := range bares {
+		if i == s.cfg.MaxResponseSize {
+			resp.Status = integration.AdditionalDataAvailable
+			resp.StatusDetails = fmt.Sprintf("answered the first %d of %d entityJIDs", i, len(bares))
+			break
+		}
+		res := ""
+		if req.Resources != nil {
+			res = req.Resources[i]
+		}
+		resp.PresentityStatusList = append(resp.PresentityStatusList, s.presentity(b, res, all))
+	}
+	return resp, nil
+}

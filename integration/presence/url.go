@@ -1,0 +1,139 @@
+package presence
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// The presence URL (seed 001 chapters 3 and 4):
+//
+//	GET /imtapp/Presence?TID=..&R_UID=..&R_MODE=IMG|JS&R_OP=1..5&R_RES=..&K1=..
+//
+// R_MODE defaults to IMG (chapter 4). The unprefixed aliases UID, MODE,
+// OP and RES, and R_TID and R_K1, are accepted. R_SIZE (or SIZE) 32 asks
+// for the large icons. Every failure (no or dead token, a token without
+// PRESENCE, a site without presence enabled, a bad K1, a bad or foreign
+// JID, a user token asking for someone else) gives the same answer: the
+// error image in IMG mode, show OFFLINE and status Offline in JS mode,
+// with status 200 and the same headers as a success, so a page cannot
+// tell which check failed.
+
+// urlParams are the parsed presence URL parameters.
+type urlParams struct {
+	values url.Values
+	tid    string
+	k1     string
+	uid    string
+	js     bool
+	set    int
+	res    string
+	size   int
+}
+
+// param returns the first non-empty value of any of names.
+func param(v url.Values, names ...string) string {
+	for _, n := range names {
+		if s := v.Get(n); s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+func parseURLParams(raw string) (urlParams, bool) {
+	v, err := url.ParseQuery(raw)
+	p := urlParams{values: v, size: Small}
+	mode := strings.ToUpper(param(v, "R_MODE", "MODE"))
+	p.js = mode == "JS"
+	if err != nil {
+		return p, false
+	}
+	p.tid = param(v, "TID", "R_TID")
+	p.k1 = param(v, "K1", "R_K1")
+	p.uid = param(v, "R_UID", "UID")
+	p.res = param(v, "R_RES", "RES")
+	if op, err := strconv.Atoi(param(v, "R_OP", "OP")); err == nil && op >= 1 && op <= MaxIconSet {
+		p.set = op
+	}
+	if param(v, "R_SIZE", "SIZE") == strconv.Itoa(Large) {
+		p.size = Large
+	}
+	return p, mode == "" || mode == "IMG" || mode == "JS"
+}
+
+// PresenceURL serves /imtapp/Presence.
+func (s *Service) PresenceURL(w http.ResponseWriter, r *http.Request) {
+	p, ok := parseURLParams(r.URL.RawQuery)
+	st, status := Error, ""
+	if ok {
+		var reason string
+		st, status, reason = s.presenceURL(r.Context(), p)
+		if reason != "" {
+			// Debug only: the client learns nothing, the operator may.
+			s.log.Debug("presence URL refused", "reason", reason, "tid", p.tid)
+		}
+	}
+	if p.js {
+		show, text := st.Show(), status
+		if st == Error {
+			show, text = "OFFLINE", "Offline"
+		} else if text == "" {
+			text = st.Label()
+		}
+		writeBody(w, r, http.StatusOK, "application/javascript; charset=utf-8", cachePrivate, jsBody(text, show))
+		return
+	}
+	writeBody(w, r, http.StatusOK, "image/png", cachePrivate, Icon(p.set, st, p.size))
+}
+
+// presenceURL checks a presence URL request; on failure it returns
+// Error and why (for the log).
+func (s *Service) presenceURL(ctx context.Context, p urlParams) (st State, status, reason string) {
+	if p.tid == "" || p.k1 == "" || p.uid == "" {
+		return Error, "", "missing TID, K1 or R_UID"
+	}
+	tok, err := s.cfg.Tokens.TokenByID(ctx, p.tid)
+	if err != nil {
+		return Error, "", "no live token with this TID"
+	}
+	if !VerifyK1(tok.Value, p.values, p.k1) {
+		return Error, "", "K1 does not match"
+	}
+	if !tok.Has("PRESENCE") {
+		return Error, "", "token lacks the PRESENCE policy"
+	}
+	if !s.cfg.Tokens.PresenceAllowed(ctx, tok) {
+		return Error, "", "entity may not obtain presence"
+	}
+	bare, err := parseTarget(p.uid)
+	if err != nil || !s.cfg.IsLocal(domainOf(bare)) {
+		return Error, "", "R_UID is not a local user JID"
+	}
+	if !mayRead(tok, bare) {
+		return Error, "", "a user token asked for another user"
+	}
+	snap := Lookup(s.cfg.Sessions, bare)
+	if p.res != "" {
+		if rp, ok := snap.Resource(p.res); ok {
+			return rp.State, rp.Status, ""
+		}
+		return Offline, "", ""
+	}
+	if rp, ok := snap.Default(); ok {
+		return rp.State, rp.Status, ""
+	}
+	return Offline, "", ""
+}
+
+// jsBody is the JS mode's script: it assigns the seed's standard
+// variables status and show. json.Marshal escapes <, >, & and U+2028/9,
+// so a status message cannot end the script or inject into it.
+func jsBody(status, show string) []byte {
+	st, _ := json.Marshal(status)
+	sh, _ := json.Marshal(show)
+	return []byte("var status = " + string(st) + ";\nvar show = " + string(sh) + ";\n")
+}
