@@ -23,6 +23,7 @@ import (
 	"github.com/parley-im/parley/im/carbons"
 	"github.com/parley-im/parley/im/disco"
 	"github.com/parley-im/parley/im/mam"
+	"github.com/parley-im/parley/im/muc"
 	"github.com/parley-im/parley/im/offline"
 	"github.com/parley-im/parley/im/ping"
 	"github.com/parley-im/parley/im/roster"
@@ -48,6 +49,7 @@ type Server struct {
 	store  store.Store
 	router *router.Router
 	c2s    *c2s.Server
+	muc    *muc.Service
 	web    *web.Web
 	http   *http.Server
 
@@ -128,11 +130,13 @@ func (s *Server) Start(ctx context.Context) error {
 		}()
 	}
 	version.Register(mux, "Parley", Version, false)
-	disco.Register(mux, "Parley", nil)
+	var dispatcher *im.Dispatcher
+	s.startMUC(func(ctx context.Context, el *xml.Element) { dispatcher.FromComponent(ctx, el) })
+	disco.Register(mux, "Parley", s.discoItems)
 	mux.AddFeature(im.ToServer, ns.Offline)
 	mux.AddFeature(im.ToServer, ns.ChatStates)
 	mux.AddFeature(im.ToAccount, ns.ChatStates)
-	dispatcher := im.New(im.Config{
+	dispatcher = im.New(im.Config{
 		Router: s.router, Roster: engine, Mux: mux, IsLocal: isLocal, UserExists: exists, Logger: s.log,
 		Offline: offline.New(st, s.cfg.Offline.MaxMessages, s.log),
 		Carbons: cc,
@@ -273,6 +277,7 @@ func (s *Server) Stop(ctx context.Context) error {
 func (s *Server) stop(ctx context.Context) error {
 	s.ready.Store(false)
 	var errs []error
+	s.stopMUC(ctx)
 	if s.c2s != nil {
 		errs = append(errs, s.c2s.Stop(ctx))
 	}

@@ -14,6 +14,9 @@ var (
 	ErrBadRoom = errors.New("muc: not a room address")
 )
 
+// condition is a stanza error condition.
+type condition = stanza.Condition
+
 // Stanza error conditions with the types XEP-0045 gives them.
 var (
 	errConflict      = stanza.Conflict

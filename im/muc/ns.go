@@ -11,7 +11,7 @@ const (
 	NSRoomInfo = "http://jabber.org/protocol/muc#roominfo"
 	NSSelfPing = "http://jabber.org/protocol/muc#self-ping-optimization" // XEP-0410
 	NSStableID = "http://jabber.org/protocol/muc#stable_id"
-	NSOccupant = "urn:xmpp:occupant-id:0"  // XEP-0421
-	NSDirect   = "jabber:x:conference"     // XEP-0249 direct invitations
+	NSOccupant = "urn:xmpp:occupant-id:0" // XEP-0421
+	NSDirect   = "jabber:x:conference"    // XEP-0249 direct invitations
 	NSRegister = "jabber:iq:register"
 )

@@ -19,7 +19,7 @@ type RoomConfig struct {
 	Public      bool   `json:"public,omitempty"`
 	MembersOnly bool   `json:"members_only,omitempty"`
 	Moderated   bool   `json:"moderated,omitempty"`
-	Password    string `json:"password,omitempty"` // "" = not password-protected
+	Password    string `json:"password,omitempty"`  // "" = not password-protected
 	MaxUsers    int    `json:"max_users,omitempty"` // 0 = the service's limit
 	// WhoIs says who sees occupants' real JIDs: "moderators"
 	// (semi-anonymous) or "anyone" (non-anonymous).

@@ -1,0 +1,332 @@
+package muc
+
+import (
+	"context"
+	"crypto/subtle"
+	"slices"
+	"strings"
+	"unicode"
+
+	"golang.org/x/time/rate"
+
+	"github.com/parley-im/parley/xmpp/jid"
+	"github.com/parley-im/parley/xmpp/stanza"
+	"github.com/parley-im/parley/xmpp/xml"
+)
+
+// presence handles presence to the room or an occupant JID (§7.2-7.14).
+func (r *Room) presence(ctx context.Context, el *xml.Element, from, to jid.JID) {
+	typ := el.Attr("type")
+	o := r.sessions[from]
+	switch typ {
+	case "unavailable":
+		if o != nil {
+			r.leave(ctx, el, from, o)
+		}
+		return
+	case "error":
+		// An occupant's client bounced something: it is gone (§7.14 allows
+		// removing it); a non-occupant's error means nothing here.
+		if o != nil {
+			r.leave(ctx, nil, from, o)
+		}
+		return
+	case "":
+	default:
+		return // subscriptions and probes to rooms are not served
+	}
+	nick, modified := normalizeNick(to.Resource())
+	if nick == "" {
+		r.errorReply(ctx, el, errNoNick, "a nickname is required to enter a room")
+		if r.st == nil {
+			r.abandon()
+		}
+		return
+	}
+	mucX := el.Child(NS, "x")
+	switch {
+	case o == nil:
+		r.join(ctx, el, from, nick, modified, mucX)
+	case o.nick != nick:
+		r.changeNick(ctx, el, from, o, nick, modified)
+	case mucX != nil:
+		// The client thinks it is not in the room (it lost track, e.g.
+		// after a reconnection we did not notice): send it everything a
+		// join gets.
+		o.presence = sanitizePresence(el)
+		r.joinSequence(ctx, from, o, mucX, nil)
+	default:
+		o.presence = sanitizePresence(el)
+		r.broadcastPresence(ctx, o, "", nil, nil)
+	}
+}
+
+// normalizeNick trims white space and control characters, which the
+// service does not allow at either end of a nick (status 210 tells the
+// occupant the service changed it).
+func normalizeNick(n string) (string, bool) {
+	t := strings.TrimFunc(n, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) })
+	return t, t != n
+}
+
+// abandon forgets a room that was being created when its creation fails.
+func (r *Room) abandon() {
+	r.gone = true
+	r.svc.forget(r)
+}
+
+// join admits a new session (§7.2), creating the room first if needed
+// (§10.1).
+func (r *Room) join(ctx context.Context, el *xml.Element, from jid.JID, nick string, modified bool, mucX *xml.Element) {
+	bare := from.Bare().String()
+	var codes []string
+	if r.st == nil {
+		if max := r.svc.cfg.MaxRoomsPerUser; max > 0 && r.svc.createdBy(bare, r) >= max {
+			r.errorReply(ctx, el, errNotAllowed, "you have created as many rooms as you may")
+			r.abandon()
+			return
+		}
+		r.st = newState(defaultConfig(r.svc.cfg.HistoryMessages), bare)
+		r.st.Affiliations[bare] = Owner
+		// A client speaking XEP-0045 gets a locked room to configure; an
+		// old groupchat 1.0 client (no <x/>) an instant room.
+		r.locked = mucX != nil
+		codes = append(codes, "201")
+	}
+	aff := r.affiliation(bare)
+	cfg := r.st.Config
+	existing := r.occupants[nick]
+	switch {
+	case r.locked && aff != Owner:
+		r.errorReply(ctx, el, errNotFound, "the room is locked until its owner configures it")
+		return
+	case aff == Outcast:
+		r.errorReply(ctx, el, errForbidden, "you are banned from this room")
+		return
+	case cfg.MembersOnly && aff < Member:
+		r.errorReply(ctx, el, errRegistration, "the room is members-only")
+		return
+	case cfg.Password != "" && !passwordOK(mucX, cfg.Password):
+		r.errorReply(ctx, el, errNotAuthorized, "a password is required")
+		return
+	case existing != nil && existing.bare != bare:
+		r.errorReply(ctx, el, errConflict, "that nickname is in use")
+		return
+	case existing == nil && r.maxUsers() > 0 && len(r.occupants) >= r.maxUsers() && aff < Admin:
+		r.errorReply(ctx, el, errFull, "the room is full")
+		return
+	}
+	o := existing
+	if o == nil {
+		o = &occupant{nick: nick, bare: bare, role: defaultRole(aff, cfg.Moderated)}
+		if mps := r.svc.cfg.MessagesPerSecond; mps > 0 {
+			o.limiter = rate.NewLimiter(rate.Limit(mps), max(1, int(mps*2)))
+		}
+		r.occupants[nick] = o
+	}
+	o.sessions = append(o.sessions, from)
+	o.presence = sanitizePresence(el)
+	r.sessions[from] = o
+	if modified {
+		codes = append(codes, "210")
+	}
+	if existing == nil {
+		r.broadcastPresence(ctx, o, "", nil, nil, from)
+	}
+	r.joinSequence(ctx, from, o, mucX, codes)
+}
+
+// passwordOK compares the offered password in constant time.
+func passwordOK(mucX *xml.Element, want string) bool {
+	if mucX == nil {
+		return false
+	}
+	p := mucX.Child(NS, "password")
+	if p == nil {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(p.Text), []byte(want)) == 1
+}
+
+// occupantOf returns an occupant of the bare JID, if any.
+func (r *Room) occupantOf(bare string) *occupant {
+	for _, o := range r.occupants {
+		if o.bare == bare {
+			return o
+		}
+	}
+	return nil
+}
+
+// joinSequence sends a joining session the other occupants' presence,
+// its own presence (110 and the room's codes), the history and the
+// subject, in the order of §7.2.3.
+func (r *Room) joinSequence(ctx context.Context, session jid.JID, o *occupant, mucX *xml.Element, codes []string) {
+	seeJIDs := r.canSeeJIDs(o)
+	for _, q := range r.sortedOccupants() {
+		if q == o {
+			continue
+		}
+		r.svc.send(ctx, r.presenceOf(q, "", seeJIDs, nil, nil, r.occupantJID(q.nick), session.String()))
+	}
+	self := []string{"110"}
+	if r.st.Config.nonAnonymous() {
+		self = append(self, "100")
+	}
+	if r.st.Config.Archive {
+		self = append(self, "170")
+	}
+	self = append(self, codes...)
+	r.svc.send(ctx, r.presenceOf(o, "", true, self, nil, r.occupantJID(o.nick), session.String()))
+	var h *xml.Element
+	if mucX != nil {
+		h = mucX.Child(NS, "history")
+	}
+	r.sendHistory(ctx, session, h)
+	r.sendSubject(ctx, session)
+}
+
+// broadcastPresence sends o's current presence (typ "" or
+// "unavailable") to every occupant: self gets 110 and selfCodes, all get
+// codes. skip names a session that gets its self-presence elsewhere.
+func (r *Room) broadcastPresence(ctx context.Context, o *occupant, typ string, codes []string, item func(*xml.Element), skip ...jid.JID) {
+	for _, q := range r.sortedOccupants() {
+		c := codes
+		if q == o {
+			c = append([]string{"110"}, codes...)
+		}
+		p := r.presenceOf(o, typ, q == o || r.canSeeJIDs(q), c, item, r.occupantJID(o.nick), "")
+		for _, s := range q.sessions {
+			if slices.Contains(skip, s) {
+				continue
+			}
+			r.svc.send(ctx, stanza.WithAddress(p, p.Attr("from"), s.String()))
+		}
+	}
+}
+
+// presenceOf builds o's presence as others see it: the client's
+// presence (for available), a muc#user <x/> with the item and status
+// codes, and the occupant id.
+func (r *Room) presenceOf(o *occupant, typ string, withJID bool, codes []string, item func(*xml.Element), from, to string) *xml.Element {
+	var p *xml.Element
+	if o.presence != nil && (typ == "" || o.presence.Attr("type") == typ) {
+		p = stanza.WithAddress(o.presence, from, to)
+		p.Children = slices.Clip(p.Children)
+		p.Inner = nil
+	} else {
+		p = stanza.NewPresence(typ, from, to)
+	}
+	if typ == "unavailable" {
+		p.SetAttr("type", "unavailable")
+	}
+	it := r.item(o, withJID, "", "")
+	if item != nil {
+		item(it)
+	}
+	x := xml.NewElement(NSUser, "x").AddChild(it)
+	for _, c := range codes {
+		x.AddChild(status(c))
+	}
+	p.Children = append(p.Children, x, xml.NewElement(NSOccupant, "occupant-id", xml.Attr{Name: "id", Value: r.occupantID(o.bare)}))
+	return p
+}
+
+// item builds the muc#user <item/> describing o.
+func (r *Room) item(o *occupant, withJID bool, actor, reason string) *xml.Element {
+	it := xml.NewElement(NSUser, "item",
+		xml.Attr{Name: "affiliation", Value: r.affiliation(o.bare).String()},
+		xml.Attr{Name: "role", Value: o.role.String()})
+	if withJID && len(o.sessions) > 0 {
+		it.SetAttr("jid", o.sessions[len(o.sessions)-1].String())
+	}
+	if actor != "" {
+		it.AddChild(xml.NewElement(NSUser, "actor", xml.Attr{Name: "nick", Value: actor}))
+	}
+	if reason != "" {
+		it.AddChild(xml.NewElement(NSUser, "reason").SetText(reason))
+	}
+	return it
+}
+
+// sanitizePresence keeps what a client put in its presence for others
+// to see, without addresses and without the MUC elements the service
+// writes itself (no forged items, status codes or occupant ids).
+func sanitizePresence(el *xml.Element) *xml.Element {
+	p := stanza.WithAddress(el, "", "")
+	p.Inner = nil
+	p.Children = slices.DeleteFunc(slices.Clone(el.Children), func(c *xml.Element) bool {
+		return (c.Name == "x" && (c.Space == NS || c.Space == NSUser)) || c.Space == NSOccupant
+	})
+	p.RemoveAttr("type")
+	p.RemoveAttr("id")
+	return p
+}
+
+// leave removes a session (§7.14). el is its unavailable presence, or
+// nil when the session is gone for another reason.
+func (r *Room) leave(ctx context.Context, el *xml.Element, from jid.JID, o *occupant) {
+	delete(r.sessions, from)
+	o.sessions = slices.DeleteFunc(o.sessions, func(s jid.JID) bool { return s == from })
+	if el != nil {
+		o.presence = sanitizePresence(el)
+	}
+	if len(o.sessions) > 0 {
+		// Another session keeps the nick: only this one is told it left.
+		p := r.presenceOf(o, "unavailable", true, []string{"110"}, func(it *xml.Element) { it.SetAttr("role", "none") }, r.occupantJID(o.nick), from.String())
+		r.svc.send(ctx, p)
+		return
+	}
+	o.role = NoRole
+	p := r.presenceOf(o, "unavailable", true, []string{"110"}, nil, r.occupantJID(o.nick), from.String())
+	r.svc.send(ctx, p)
+	delete(r.occupants, o.nick)
+	r.broadcastPresence(ctx, o, "unavailable", nil, nil)
+	r.maybeEmpty()
+}
+
+// remove takes every session of o out of the room (kick, ban, §9.1),
+// telling everyone with the given codes.
+func (r *Room) remove(ctx context.Context, o *occupant, codes []string, actor, reason string) {
+	o.role = NoRole
+	withActor := func(it *xml.Element) {
+		if actor != "" {
+			it.AddChild(xml.NewElement(NSUser, "actor", xml.Attr{Name: "nick", Value: actor}))
+		}
+		if reason != "" {
+			it.AddChild(xml.NewElement(NSUser, "reason").SetText(reason))
+		}
+	}
+	r.broadcastPresence(ctx, o, "unavailable", codes, withActor)
+	for _, s := range o.sessions {
+		delete(r.sessions, s)
+	}
+	delete(r.occupants, o.nick)
+	r.maybeEmpty()
+}
+
+// maybeEmpty forgets a temporary room when its last occupant left.
+func (r *Room) maybeEmpty() {
+	if len(r.occupants) == 0 && (r.st == nil || !r.st.Config.Persistent) {
+		r.abandon()
+	}
+}
+
+// changeNick renames an occupant (§7.6): unavailable with 303 and the
+// new nick from the old one, then available from the new.
+func (r *Room) changeNick(ctx context.Context, el *xml.Element, from jid.JID, o *occupant, nick string, modified bool) {
+	if other := r.occupants[nick]; other != nil {
+		r.errorReply(ctx, el, errConflict, "that nickname is in use")
+		return
+	}
+	r.broadcastPresence(ctx, o, "unavailable", []string{"303"}, func(it *xml.Element) { it.SetAttr("nick", nick) })
+	delete(r.occupants, o.nick)
+	o.nick = nick
+	o.presence = sanitizePresence(el)
+	r.occupants[nick] = o
+	var codes []string
+	if modified {
+		codes = []string{"210"}
+	}
+	r.broadcastPresence(ctx, o, "", codes, nil)
+}

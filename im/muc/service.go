@@ -1,0 +1,245 @@
+package muc
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/parley-im/parley/store"
+	"github.com/parley-im/parley/xmpp/jid"
+	"github.com/parley-im/parley/xmpp/stanza"
+	"github.com/parley-im/parley/xmpp/xml"
+)
+
+// Config wires a Service.
+type Config struct {
+	Domains []string    // the service's domains, e.g. conference.example.com
+	Store   store.Rooms // persistent rooms and room archives
+	// Send delivers a stanza from the service to a local user. It must
+	// not call back into the service.
+	Send              func(ctx context.Context, el *xml.Element)
+	MaxOccupants      int     // per room; 0 = no limit
+	MaxRoomsPerUser   int     // rooms one user may create; 0 = no limit
+	MessagesPerSecond float64 // per occupant; 0 = no limit
+	HistoryMessages   int     // a new room's history length
+	Name              string  // the service's disco name
+	Logger            *slog.Logger
+}
+
+// Service is the multi-user chat service of one or more domains.
+type Service struct {
+	cfg     Config
+	log     *slog.Logger
+	domains map[string]bool
+
+	mu      sync.Mutex
+	rooms   map[string]*Room // bare room JID -> live room
+	stopped bool
+}
+
+// New returns a service; it registers nothing by itself.
+func New(cfg Config) *Service {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Name == "" {
+		cfg.Name = "Chatrooms"
+	}
+	s := &Service{cfg: cfg, log: cfg.Logger, domains: map[string]bool{}, rooms: map[string]*Room{}}
+	for _, d := range cfg.Domains {
+		s.domains[d] = true
+	}
+	return s
+}
+
+// Domains lists the service's domains.
+func (s *Service) Domains() []string { return slices.Clone(s.cfg.Domains) }
+
+func (s *Service) send(ctx context.Context, el *xml.Element) { s.cfg.Send(ctx, el) }
+
+// Receive handles a stanza addressed to one of the service's domains
+// (router.Component). The stanza's from is its sender's full JID.
+func (s *Service) Receive(ctx context.Context, el *xml.Element) {
+	from, err := jid.Parse(el.Attr("from"))
+	if err != nil || from.IsZero() {
+		return
+	}
+	to, err := jid.Parse(el.Attr("to"))
+	if err != nil || !s.domains[to.Domain()] {
+		s.reply(ctx, el, errBadRequest, "")
+		return
+	}
+	if to.Local() == "" {
+		s.serviceStanza(ctx, el, from, to)
+		return
+	}
+	create := el.Name == stanza.Presence && el.Attr("type") == "" && !to.IsBare()
+	for {
+		r, err := s.room(ctx, to.Bare(), create)
+		if err != nil {
+			s.log.Error("load room", "room", to.Bare().String(), "err", err)
+			s.reply(ctx, el, errInternal, "")
+			return
+		}
+		if r == nil {
+			s.noRoom(ctx, el, to)
+			return
+		}
+		if r.handle(ctx, el, from, to) {
+			return
+		}
+		// The room went away between lookup and lock: look again.
+	}
+}
+
+// noRoom answers a stanza for a room that does not exist.
+func (s *Service) noRoom(ctx context.Context, el *xml.Element, to jid.JID) {
+	switch el.Name {
+	case stanza.Presence:
+		// unavailable or error presence for a room that is gone: nothing to do
+	case stanza.IQ:
+		if to.IsBare() && el.Attr("type") == "get" {
+			if q := el.Children; len(q) == 1 && q[0].Space == NSOwner {
+				s.reply(ctx, el, errNotFound, "")
+				return
+			}
+		}
+		if to.IsBare() || !isPing(el) {
+			s.reply(ctx, el, errNotFound, "no such room")
+			return
+		}
+		s.reply(ctx, el, errNotAcceptable, "not an occupant")
+	default:
+		s.reply(ctx, el, errNotFound, "no such room")
+	}
+}
+
+// room returns the live room, loading a stored one, or creating it
+// (locked, not yet initialized) when create is set. nil: no such room.
+func (s *Service) room(ctx context.Context, j jid.JID, create bool) (*Room, error) {
+	key := j.String()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r, ok := s.rooms[key]; ok {
+		return r, nil
+	}
+	if s.stopped {
+		return nil, nil
+	}
+	stored, err := s.cfg.Store.Room(ctx, key)
+	switch {
+	case err == nil:
+		st, err := decodeState(stored.State)
+		if err != nil {
+			return nil, err
+		}
+		r := newRoom(s, j, st)
+		r.loadHistory(ctx)
+		s.rooms[key] = r
+		return r, nil
+	case !errors.Is(err, store.ErrNotFound):
+		return nil, err
+	}
+	if !create {
+		return nil, nil
+	}
+	r := newRoom(s, j, nil) // filled by the creator's join
+	s.rooms[key] = r
+	return r, nil
+}
+
+// createdBy counts the live rooms that creator created.
+func (s *Service) createdBy(creator string, except *Room) int {
+	s.mu.Lock()
+	rooms := make([]*Room, 0, len(s.rooms))
+	for _, r := range s.rooms {
+		if r != except {
+			rooms = append(rooms, r)
+		}
+	}
+	s.mu.Unlock()
+	n := 0
+	for _, r := range rooms {
+		if r.creator() == creator {
+			n++
+		}
+	}
+	return n
+}
+
+// forget removes a room from the table (called with r.mu held).
+func (s *Service) forget(r *Room) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.rooms[r.jid.String()] == r {
+		delete(s.rooms, r.jid.String())
+	}
+}
+
+// liveRooms returns the rooms in memory.
+func (s *Service) liveRooms() []*Room {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]*Room, 0, len(s.rooms))
+	for _, r := range s.rooms {
+		out = append(out, r)
+	}
+	return out
+}
+
+// RoomCount is the number of rooms in memory.
+func (s *Service) RoomCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.rooms)
+}
+
+// Stop tells every occupant that the service shuts down (status 332)
+// and stops creating or loading rooms. Persistent rooms are already
+// stored: every change is written when made.
+func (s *Service) Stop(ctx context.Context) {
+	s.mu.Lock()
+	s.stopped = true
+	s.mu.Unlock()
+	for _, r := range s.liveRooms() {
+		r.shutdown(ctx)
+	}
+}
+
+// Destroy destroys a room (the CLI's `room destroy` against a running
+// server would use the store; this is for in-process callers): its
+// occupants are told, it is removed from the store.
+func (s *Service) Destroy(ctx context.Context, room jid.JID, reason, alternate string) error {
+	r, err := s.room(ctx, room.Bare(), false)
+	if err != nil {
+		return err
+	}
+	if r == nil {
+		return store.ErrNotFound
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.gone || r.st == nil {
+		return store.ErrNotFound
+	}
+	r.destroy(ctx, reason, alternate, "")
+	return nil
+}
+
+// reply answers el with an error from its 'to'.
+func (s *Service) reply(ctx context.Context, el *xml.Element, cond stanza.Condition, text string) {
+	if !stanza.CanReplyWithError(el) {
+		return
+	}
+	e := stanza.Error(el, cond, text)
+	if el.Name == stanza.Presence {
+		e.Children = append([]*xml.Element{xml.NewElement(NS, "x")}, e.Children...)
+	}
+	s.send(ctx, e)
+}
+
+// now is the service's clock.
+func now() time.Time { return time.Now().UTC() }

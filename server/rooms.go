@@ -1,0 +1,56 @@
+package server
+
+import (
+	"context"
+
+	"github.com/parley-im/parley/im/disco"
+	"github.com/parley-im/parley/im/muc"
+	"github.com/parley-im/parley/xmpp/xml"
+)
+
+// startMUC creates the multi-user chat service on <subdomain>.<host>
+// for every host and registers it with the router. send is called for
+// every stanza the service sends to a local user.
+func (s *Server) startMUC(send func(ctx context.Context, el *xml.Element)) {
+	if !s.cfg.MUC.Enabled {
+		return
+	}
+	c := s.cfg.MUC
+	domains := make([]string, 0, len(s.cfg.Hosts))
+	for _, h := range s.cfg.Hosts {
+		domains = append(domains, c.Subdomain+"."+h)
+	}
+	s.muc = muc.New(muc.Config{
+		Domains:           domains,
+		Store:             s.store,
+		Send:              send,
+		MaxOccupants:      c.MaxOccupants,
+		MaxRoomsPerUser:   c.MaxRoomsPerUser,
+		MessagesPerSecond: c.MessagesPerSecond,
+		HistoryMessages:   c.HistoryMessages,
+		Logger:            s.log.With("module", "muc"),
+	})
+	for _, d := range domains {
+		s.router.RegisterComponent(d, s.muc)
+	}
+}
+
+// discoItems lists the server's services for disco#items on a host.
+func (s *Server) discoItems(domain string) []disco.Item {
+	if s.muc == nil {
+		return nil
+	}
+	return []disco.Item{{JID: s.cfg.MUC.Subdomain + "." + domain, Name: "Chatrooms"}}
+}
+
+// stopMUC tells room occupants the service shuts down (status 332),
+// before the client streams close.
+func (s *Server) stopMUC(ctx context.Context) {
+	if s.muc != nil {
+		s.muc.Stop(ctx)
+	}
+}
+
+// MUC returns the multi-user chat service, nil when disabled.
+func (s *Server) MUC() *muc.Service { return s.muc }
+
