@@ -53,4 +53,3 @@ func (s *Server) stopMUC(ctx context.Context) {
 
 // MUC returns the multi-user chat service, nil when disabled.
 func (s *Server) MUC() *muc.Service { return s.muc }
-

@@ -24,9 +24,9 @@ type Room struct {
 	svc *Service
 
 	mu        sync.Mutex
-	st        *state // nil until the creator's join fills it
-	locked    bool   // created, not yet configured (§10.1)
-	gone      bool   // destroyed or emptied and forgotten
+	st        *state                // nil until the creator's join fills it
+	locked    bool                  // created, not yet configured (§10.1)
+	gone      bool                  // destroyed or emptied and forgotten
 	occupants map[string]*occupant  // nick -> occupant
 	sessions  map[jid.JID]*occupant // real full JID -> occupant
 	history   []histItem
@@ -38,7 +38,7 @@ type occupant struct {
 	nick     string
 	bare     string
 	role     Role
-	sessions []jid.JID   // real full JIDs, in joining order
+	sessions []jid.JID    // real full JIDs, in joining order
 	presence *xml.Element // last presence, sanitized, without addresses
 	limiter  *rate.Limiter
 }
