@@ -191,3 +191,18 @@ func Classify(err error, mapper ErrorMapper) *Error {
 	}
 	return &Error{Code: Internal, Status: integration.UnexpectedError, Message: "internal error"}
 }
+
+type baseURLKey struct{}
+
+// WithBaseURL records in ctx the scheme://host[:port] the client reached
+// the server at; the bindings set it for every call, for operations whose
+// answers contain the server's URLs (getConfiguration's service home).
+func WithBaseURL(ctx context.Context, base string) context.Context {
+	return context.WithValue(ctx, baseURLKey{}, base)
+}
+
+// BaseURL is what WithBaseURL recorded, or "".
+func BaseURL(ctx context.Context) string {
+	s, _ := ctx.Value(baseURLKey{}).(string)
+	return s
+}

@@ -179,7 +179,7 @@ func (h *Handler) call(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, e)
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.Timeout)
+	ctx, cancel := context.WithTimeout(api.WithBaseURL(r.Context(), h.cfg.BaseURL(r)), h.cfg.Timeout)
 	defer cancel()
 	res, err := op.Call(ctx, args)
 	if err != nil {

@@ -161,7 +161,7 @@ func (h *Handler) call(w http.ResponseWriter, r *http.Request, svc *api.Service)
 		h.fault(w, f)
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.Timeout)
+	ctx, cancel := context.WithTimeout(api.WithBaseURL(r.Context(), h.cfg.BaseURL(r)), h.cfg.Timeout)
 	defer cancel()
 	res, err := req.op.Call(ctx, req.args)
 	if err != nil {
