@@ -1,0 +1,172 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/parley-im/parley/config"
+	"github.com/parley-im/parley/integration/auth"
+	"github.com/parley-im/parley/integration/presence"
+	"github.com/parley-im/parley/internal/xmpptest"
+	"github.com/parley-im/parley/xmpp/xml"
+)
+
+// presenceSite provisions a site for PRESENCE through the server's own
+// store (a second Authentication service over the same store: tokens are
+// stored, so the server resolves them) and returns a PRESENCE token.
+func presenceSite(t *testing.T, srv *xmpptest.Server) (*auth.Service, auth.Site, auth.Token) {
+	t.Helper()
+	ctx := context.Background()
+	a, err := auth.New(auth.Options{Store: srv.Store()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	site, key, err := a.CreateSite(ctx, "", "shop", auth.SettingsForPolicies([]string{auth.PolicyPresence}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, err := a.CreateSession(ctx, site.ID, key, auth.EntitySite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj, err := a.RequestToken(ctx, site.ID, sess.Token, auth.TokenProperties{TokenPolicy: auth.PolicyPresence}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := a.Resolve(ctx, obj.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a, site, tok
+}
+
+func httpGet(t *testing.T, srv *xmpptest.Server, path string) (int, http.Header, []byte) {
+	t.Helper()
+	resp, err := http.Get("http://" + srv.Addr("http").String() + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, resp.Header, body
+}
+
+// presenceURL signs a presence URL with the token, as a site would.
+func presenceURL(tok auth.Token, query string) string {
+	v, _ := url.ParseQuery(query)
+	return "/imtapp/Presence?" + query + "&TID=" + strconv.FormatInt(tok.ID, 10) + "&K1=" + presence.K1(tok.Value, v)
+}
+
+func TestPresenceOverHTTP(t *testing.T) {
+	srv := xmpptest.RunServer(t, func(c *config.Config) { c.Presence.ImageHosts = []string{"img.example.net"} })
+	srv.AddUser("bob@localhost", "secret")
+	a, site, tok := presenceSite(t, srv)
+	js := presenceURL(tok, "R_UID=bob@localhost&R_MODE=JS")
+	img := presenceURL(tok, "R_UID=bob@localhost&R_MODE=IMG")
+	text := "/plugins/presence/status?jid=bob@localhost&type=text"
+
+	if _, h, body := httpGet(t, srv, js); string(body) != "var status = \"Offline\";\nvar show = \"OFFLINE\";\n" || h.Get("Cache-Control") != "private, max-age=60" {
+		t.Fatalf("offline JS: %q %v", body, h)
+	}
+	if code, _, body := httpGet(t, srv, text); code != http.StatusForbidden || string(body) != "forbidden\n" {
+		t.Fatalf("seed 004 before opting in: %d %q", code, body)
+	}
+
+	// bob comes online over XMPP: every HTTP form shows it as soon as
+	// the server has echoed his presence (no cache in between).
+	bob := srv.Dial()
+	bob.Login("bob", "secret", "desk")
+	setPresence := func(inner string) time.Time {
+		sent := time.Now()
+		bob.Send("<presence>%s</presence>", inner)
+		bob.ExpectMatch("own presence", func(el *xml.Element) bool {
+			return el.Name == "presence" && el.Attr("from") == bob.JID
+		}, isPresence)
+		return sent
+	}
+	sent := setPresence("<show>dnd</show><status>in a meeting</status>")
+	if _, _, body := httpGet(t, srv, js); string(body) != "var status = \"in a meeting\";\nvar show = \"DND\";\n" {
+		t.Fatalf("JS after dnd: %q", body)
+	}
+	if lag := time.Since(sent); lag > time.Second {
+		t.Errorf("presence took %v to reach HTTP", lag)
+	}
+	_, h, body := httpGet(t, srv, img)
+	if !bytes.Equal(body, presence.Icon(0, presence.DND, presence.Small)) || h.Get("Content-Type") != "image/png" {
+		t.Fatalf("IMG after dnd: %s, not the dnd icon", h.Get("Content-Type"))
+	}
+	etag := h.Get("ETag")
+
+	// Revalidation: 304 while unchanged, the new icon after a change.
+	req, _ := http.NewRequest("GET", "http://"+srv.Addr("http").String()+img, nil)
+	req.Header.Set("If-None-Match", etag)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotModified {
+		t.Fatalf("If-None-Match: %d", resp.StatusCode)
+	}
+	setPresence("<show>away</show>")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !bytes.Equal(body, presence.Icon(0, presence.Away, presence.Small)) {
+		t.Fatalf("after away: %d, not the away icon", resp.StatusCode)
+	}
+
+	// Seed 004: the site's token proves the request; opting in makes it
+	// public.
+	if _, _, body := httpGet(t, srv, text+"&token="+url.QueryEscape(tok.Value)); string(body) != "away\n" {
+		t.Fatalf("seed 004 with the site's token: %q", body)
+	}
+	if err := srv.Store().SetPresenceSharing(context.Background(), "bob@localhost", true); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, body := httpGet(t, srv, text); code != 200 || string(body) != "away\n" {
+		t.Fatalf("seed 004 after opting in: %d %q", code, body)
+	}
+	if _, _, body := httpGet(t, srv, "/plugins/presence/status?jid=bob@localhost&type=xml"); string(body) != `<presence from="bob@localhost"><show>away</show><priority>0</priority></presence>` {
+		t.Fatalf("seed 004 xml: %s", body)
+	}
+	resp, err = (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).
+		Get("http://" + srv.Addr("http").String() + "/plugins/presence/status?jid=bob@localhost&images=" + url.QueryEscape("https://img.example.net/--IMAGE--.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "https://img.example.net/away.png" {
+		t.Fatalf("redirect: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+
+	// The site loses presence: its token shows nothing any more.
+	if _, err := a.UpdateSite(context.Background(), site.ID, site.Name, auth.SettingsForPolicies(nil)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, body := httpGet(t, srv, js); string(body) != "var status = \"Offline\";\nvar show = \"OFFLINE\";\n" {
+		t.Fatalf("after the site lost presence: %q", body)
+	}
+	if _, _, body := httpGet(t, srv, img); !bytes.Equal(body, presence.Icon(0, presence.Error, presence.Small)) {
+		t.Fatal("after the site lost presence: not the error icon")
+	}
+
+	// bob leaves: offline everywhere.
+	bob.Send("<presence type='unavailable'/>")
+	xmpptest.WaitFor(t, "bob offline over HTTP", func() bool {
+		_, _, body := httpGet(t, srv, text)
+		return string(body) == "offline\n"
+	})
+}
