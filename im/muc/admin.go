@@ -90,16 +90,14 @@ func (r *Room) checkItem(it *xml.Element, actorBare string, actorAff Affiliation
 		}
 		tAff := r.affiliation(t.bare)
 		switch {
+		case role != Moderator && tAff >= Admin:
+			// Admins and owners are moderators by affiliation (§8.2, §9.7).
+			return ch, errNotAllowed, "admins and owners cannot be kicked, silenced or demoted"
 		case role == Moderator || t.role == Moderator:
 			// Granting or revoking moderator is for admins and owners (§9.6, §9.7).
 			if actorAff < Admin {
 				return ch, errForbidden, "only admins and owners may grant or revoke moderator"
 			}
-			if role != Moderator && tAff >= Admin {
-				return ch, errNotAllowed, "an admin or owner stays a moderator"
-			}
-		case tAff >= Admin:
-			return ch, errNotAllowed, "admins and owners cannot be kicked or silenced"
 		}
 		if role < t.role && tAff > actorAff {
 			return ch, errNotAllowed, "the occupant's affiliation is higher than yours"
