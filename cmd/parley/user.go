@@ -51,6 +51,7 @@ func userCmd() *cobra.Command {
 			}
 			return nil
 		}),
+		userSharePresenceCmd(),
 	)
 	return cmd
 }
