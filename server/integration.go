@@ -85,6 +85,7 @@ func (s *Server) registerIntegration(mux *http.ServeMux) {
 	services := []*api.Service{
 		bind.Authentication(is.auth),
 		bind.Configuration(is.config),
+		bind.Presence(s.presenceService()),
 	}
 	base := s.baseURL
 	soap.New(soap.Config{BaseURL: base, Logger: s.log}, services...).Register(mux)

@@ -394,7 +394,7 @@ func TestIntegrationConfiguration(t *testing.T) {
 // every operation.
 func TestIntegrationDocuments(t *testing.T) {
 	it := newITest(t, func(c *config.Config) { c.HTTP.TrustedProxies = []string{"127.0.0.1/32"} })
-	for _, svc := range []string{"AuthenticationService", "ConfigurationService"} {
+	for _, svc := range []string{"AuthenticationService", "ConfigurationService", "PresenceService"} {
 		req, _ := http.NewRequest("GET", it.base+"/imtapp/ws/"+svc+"?WSDL", nil)
 		req.Header.Set("X-Forwarded-Proto", "https")
 		req.Header.Set("X-Forwarded-Host", "rtc.example.com")
@@ -429,7 +429,8 @@ func TestIntegrationDocuments(t *testing.T) {
 	json.NewDecoder(resp.Body).Decode(&doc)
 	resp.Body.Close()
 	for _, p := range []string{"/AuthenticationService/createSession", "/AuthenticationService/requestToken", "/AuthenticationService/requestMultipleTokens",
-		"/AuthenticationService/requestTokenForCredentials", "/AuthenticationService/endSession", "/AuthenticationService/getTokenStatus", "/ConfigurationService/getConfiguration"} {
+		"/AuthenticationService/requestTokenForCredentials", "/AuthenticationService/endSession", "/AuthenticationService/getTokenStatus", "/ConfigurationService/getConfiguration",
+		"/PresenceService/getPresence", "/PresenceService/getBulkPresence"} {
 		if _, ok := doc.Paths[p]; !ok {
 			t.Errorf("OpenAPI lacks %s", p)
 		}
@@ -448,5 +449,138 @@ func TestIntegrationDisabled(t *testing.T) {
 		if resp.StatusCode != 404 {
 			t.Errorf("%s: %d with the services disabled", path, resp.StatusCode)
 		}
+	}
+}
+
+// TestIntegrationPresence: getPresence and getBulkPresence over both
+// bindings for a user whose presence a raw XMPP client sets: default
+// resource, a named one, all of them; Table 3-49's limits; a user's
+// token limited to its own presence; invalid tokens.
+func TestIntegrationPresence(t *testing.T) {
+	it := newITest(t, func(c *config.Config) {
+		c.Integration.MaxRequestSize = 3
+		c.Integration.MaxResponseSize = 2
+	})
+	it.srv.AddUser("alice@localhost", "secret")
+	it.srv.AddUser("bob@localhost", "secret")
+	siteID, key := it.site("pres", "PRESENCE")
+	plainID, plainKey := it.site("nopres")
+	desk := it.srv.Dial()
+	desk.Login("alice", "secret", "desk")
+	desk.Send("<presence><show>dnd</show><status>in a meeting</status><priority>5</priority></presence>")
+	phone := it.srv.Dial()
+	phone.Login("alice", "secret", "phone")
+	phone.Send("<presence><show>away</show><priority>1</priority></presence>")
+
+	const svc = "PresenceService"
+	for _, b := range []binding{soapB, jsonB} {
+		t.Run(string(b), func(t *testing.T) {
+			var session, pres, plain, user auth.TokenObject
+			if e := it.call(b, "AuthenticationService", "createSession", &session, siteID, key, "SITE"); e != nil {
+				t.Fatal(e)
+			}
+			if e := it.call(b, "AuthenticationService", "requestToken", &pres, siteID, session.Token, auth.TokenProperties{TokenPolicy: "PRESENCE"}, nil); e != nil {
+				t.Fatal(e)
+			}
+			if e := it.call(b, "AuthenticationService", "createSession", &plain, plainID, plainKey, "SITE"); e != nil {
+				t.Fatal(e)
+			}
+			if e := it.call(b, "AuthenticationService", "createSession", &user, "bob@localhost", "secret", "USER"); e != nil {
+				t.Fatal(e)
+			}
+			type resource struct {
+				ResourceName     string `xml:"resourceName" json:"resourceName"`
+				Show             string `xml:"show" json:"show"`
+				Status           string `xml:"status" json:"status"`
+				Priority         int64  `xml:"priority" json:"priority"`
+				LastModifiedDate string `xml:"lastModifiedDate" json:"lastModifiedDate"`
+			}
+			type presentity struct {
+				UserJID      string     `xml:"userJID" json:"userJID"`
+				AllResources []resource `xml:"allResources" json:"allResources"`
+			}
+			get := func(tok string, res, all any) presentity {
+				t.Helper()
+				var p presentity
+				if e := it.call(b, svc, "getPresence", &p, siteID, tok, "alice@localhost", res, all); e != nil {
+					t.Fatalf("getPresence: %s", e)
+				}
+				return p
+			}
+			xmpptest.WaitFor(t, "both of alice's resources online", func() bool {
+				return len(get(pres.Token, nil, true).AllResources) == 2
+			})
+			// The default resource: the highest priority (desk, dnd).
+			p := get(pres.Token, nil, nil)
+			if p.UserJID != "alice@localhost" || len(p.AllResources) != 1 || p.AllResources[0].ResourceName != "desk" ||
+				p.AllResources[0].Show != "DND" || p.AllResources[0].Status != "in a meeting" || p.AllResources[0].Priority != 5 || p.AllResources[0].LastModifiedDate == "" {
+				t.Fatalf("default resource: %+v", p)
+			}
+			if p := get(session.Token, "phone", nil); len(p.AllResources) != 1 || p.AllResources[0].Show != "AWAY" {
+				t.Fatalf("named resource with the SESSION token: %+v", p)
+			}
+			if p := get(pres.Token, "tablet", true); len(p.AllResources) != 0 {
+				t.Fatalf("a resource that is not online: %+v", p)
+			}
+			var pp presentity
+			expectErr(t, b, "invalid token", it.call(b, svc, "getPresence", &pp, siteID, "99_nope", "alice@localhost", nil, nil), 401, 1032)
+			expectErr(t, b, "site without presence", it.call(b, svc, "getPresence", &pp, plainID, plain.Token, "alice@localhost", nil, nil), 403, 1032)
+			expectErr(t, b, "a user asking for another", it.call(b, svc, "getPresence", &pp, "bob@localhost", user.Token, "alice@localhost", nil, nil), 403, 1032)
+			expectErr(t, b, "not a JID", it.call(b, svc, "getPresence", &pp, siteID, pres.Token, "@@", nil, nil), 400, 1010)
+			if e := it.call(b, svc, "getPresence", &pp, "bob@localhost", user.Token, "bob@localhost", nil, nil); e != nil || len(pp.AllResources) != 0 {
+				t.Fatalf("a user's own (offline) presence: %s %+v", e, pp)
+			}
+
+			type bulkResp struct {
+				StatusCode           int          `xml:"statusCode" json:"statusCode"`
+				StatusMessage        string       `xml:"statusMessage" json:"statusMessage"`
+				PresentityStatusList []presentity `xml:"presentityStatusList" json:"presentityStatusList"`
+			}
+			type bulkReq struct {
+				EntityID     string   `xml:"entityID" json:"entityID"`
+				EntityToken  string   `xml:"entityToken" json:"entityToken"`
+				EntityJIDs   []string `xml:"entityJIDs" json:"entityJIDs"`
+				Resources    []string `xml:"resources" json:"resources,omitempty"`
+				AllResources *bool    `xml:"allResources" json:"allResources,omitempty"`
+			}
+			bulk := func(req bulkReq) bulkResp {
+				t.Helper()
+				var r bulkResp
+				if e := it.call(b, svc, "getBulkPresence", &r, req); e != nil {
+					t.Fatalf("getBulkPresence: %s", e)
+				}
+				return r
+			}
+			r := bulk(bulkReq{EntityID: siteID, EntityToken: pres.Token, EntityJIDs: []string{"alice@localhost", "bob@localhost"}, Resources: []string{"phone", ""}})
+			if r.StatusCode != 0 || r.StatusMessage != "NO_ERROR" || len(r.PresentityStatusList) != 2 || r.PresentityStatusList[0].AllResources[0].ResourceName != "phone" || len(r.PresentityStatusList[1].AllResources) != 0 {
+				t.Fatalf("bulk: %+v", r)
+			}
+			yes := true
+			if r := bulk(bulkReq{EntityID: siteID, EntityToken: pres.Token, EntityJIDs: []string{"alice@localhost"}, AllResources: &yes}); len(r.PresentityStatusList) != 1 || len(r.PresentityStatusList[0].AllResources) != 2 {
+				t.Fatalf("bulk, all resources: %+v", r)
+			}
+			if r := bulk(bulkReq{EntityID: siteID, EntityToken: pres.Token, EntityJIDs: []string{"a@localhost", "b@localhost", "c@localhost", "d@localhost"}}); r.StatusCode != 1011 || len(r.PresentityStatusList) != 0 {
+				t.Fatalf("over max_request_size: %+v", r)
+			}
+			r = bulk(bulkReq{EntityID: siteID, EntityToken: pres.Token, EntityJIDs: []string{"alice@localhost", "bob@localhost", "carol@localhost"}})
+			if r.StatusCode != 1012 || len(r.PresentityStatusList) != 2 || r.PresentityStatusList[1].UserJID != "bob@localhost" {
+				t.Fatalf("over max_response_size: %+v", r)
+			}
+			if r := bulk(bulkReq{EntityID: siteID, EntityToken: pres.Token, EntityJIDs: []string{"not a jid"}}); r.StatusCode != 1010 {
+				t.Fatalf("bad JID: %+v", r)
+			}
+			if r := bulk(bulkReq{EntityID: siteID, EntityToken: pres.Token}); r.StatusCode != 1010 {
+				t.Fatalf("no JIDs: %+v", r)
+			}
+			if r := bulk(bulkReq{EntityID: "bob@localhost", EntityToken: user.Token, EntityJIDs: []string{"alice@localhost"}}); r.StatusCode != 1032 {
+				t.Fatalf("a user asking for another: %+v", r)
+			}
+			if r := bulk(bulkReq{EntityID: plainID, EntityToken: plain.Token, EntityJIDs: []string{"alice@localhost"}}); r.StatusCode != 1032 {
+				t.Fatalf("site without presence: %+v", r)
+			}
+			if r := bulk(bulkReq{EntityID: siteID, EntityToken: "1_bogus", EntityJIDs: []string{"alice@localhost"}}); r.StatusCode != 1032 {
+				t.Fatalf("invalid token: %+v", r)
+			}
+		})
 	}
 }
