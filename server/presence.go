@@ -41,6 +41,7 @@ func (s *Server) presenceService() *presence.Service {
 			IsLocal:         s.cfg.HasHost,
 			PublicDomains:   s.cfg.Presence.PublicDomains,
 			ImageHosts:      s.cfg.Presence.ImageHosts,
+			ErrorAsOffline:  s.cfg.Presence.ErrorAsOffline,
 			MaxRequestSize:  s.cfg.Integration.MaxRequestSize,
 			MaxResponseSize: s.cfg.Integration.MaxResponseSize,
 			Logger:          s.log,

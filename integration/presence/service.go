@@ -73,6 +73,9 @@ type Config struct {
 	PublicDomains []string
 	// ImageHosts are the hosts custom images may redirect to.
 	ImageHosts []string
+	// ErrorAsOffline draws the presence URL's failures with the offline
+	// icon instead of the error icon.
+	ErrorAsOffline bool
 	// MaxRequestSize and MaxResponseSize bound getBulkPresence
 	// (rtc.application.max_request_size / max_response_size).
 	MaxRequestSize  int

@@ -87,6 +87,9 @@ func (s *Service) PresenceURL(w http.ResponseWriter, r *http.Request) {
 		writeBody(w, r, http.StatusOK, "application/javascript; charset=utf-8", cachePrivate, jsBody(text, show))
 		return
 	}
+	if st == Error && s.cfg.ErrorAsOffline {
+		st = Offline
+	}
 	writeBody(w, r, http.StatusOK, "image/png", cachePrivate, Icon(p.set, st, p.size))
 }
 

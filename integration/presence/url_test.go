@@ -176,6 +176,11 @@ func TestPresenceURLFailuresRevealNothing(t *testing.T) {
 		t.Error("unknown mode: not the error icon")
 	}
 	good := signedURL(tok, "R_UID=bob@example.com")
+	f.svc.cfg.ErrorAsOffline = true
+	if r := get(f.svc.PresenceURL, strings.Replace(good, "TID=10", "TID=99", 1)); !bytes.Equal(r.Body.Bytes(), Icon(0, Offline, Small)) {
+		t.Error("error_as_offline: not the offline icon")
+	}
+	f.svc.cfg.ErrorAsOffline = false
 	// The good URL works (the failures are the checks, not the fixture).
 	if r := get(f.svc.PresenceURL, good); !bytes.Equal(r.Body.Bytes(), Icon(0, Away, Small)) {
 		t.Fatal("the valid URL does not show away")
