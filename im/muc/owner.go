@@ -83,8 +83,10 @@ func (r *Room) owner(ctx context.Context, iq *xml.Element, from jid.JID) {
 			}
 		}
 	}
-	r.svc.send(ctx, stanza.Result(iq))
+	// Applied (and stored) before the result, so that the owner who sees
+	// the result sees the new configuration everywhere.
 	r.applyConfig(ctx, ch, from)
+	r.svc.send(ctx, stanza.Result(iq))
 }
 
 // applyConfig changes the configuration and tells the occupants (§10.2.1).
