@@ -4,7 +4,7 @@ third occupant on aioxmpp (muc_aioxmpp.py, started by the Go test when
 this script prints "ready").
 
 alice creates team@conference.<domain> (a reserved room: status 201),
-makes it persistent and names it with the owner configuration form, bob
+makes it persistent and archived and names it with the owner configuration form, bob
 joins; once carol (aioxmpp) is in and has said hello, alice kicks her
 (bob sees status 307 with alice's reason). alice and bob say m1 and m2;
 bob leaves and rejoins asking for two messages of history (maxstanzas),
@@ -73,6 +73,7 @@ async def scenario(opts):
     submit.add_field(var="muc#roomconfig_roomname", value="Team")
     submit.add_field(var="muc#roomconfig_persistentroom", ftype="boolean", value=True)
     submit.add_field(var="muc#roomconfig_publicroom", ftype="boolean", value=True)
+    submit.add_field(var="muc#roomconfig_enablelogging", ftype="boolean", value=True)
     await muc.set_room_config(slixmpp.JID(room), submit)
     common.emit("configured", client="alice")
 
