@@ -29,8 +29,8 @@ async def scenario(opts):
     common.emit("room_info", client="alice", features=features)
 
     joined = await alice.join(room, "alice", maxstanzas=0)
-    common.emit("joined", client="alice", codes=codes(joined["presence"]),
-                affiliation=joined["presence"]["muc"]["affiliation"])
+    common.emit("joined", client="alice", codes=codes(joined[0]),
+                affiliation=joined[0]["muc"]["affiliation"])
 
     bodies = []
     async for r in alice.plugin["xep_0313"].iterate(jid=slixmpp.JID(room), rsm={"max": 2}):
