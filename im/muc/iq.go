@@ -81,7 +81,14 @@ func (r *Room) occupantIQ(ctx context.Context, iq *xml.Element, from, to jid.JID
 // discoInfo describes the room (§6.4) with its features and the
 // muc#roominfo form.
 func (r *Room) discoInfo(ctx context.Context, iq *xml.Element) {
-	if node := iq.Children[0].Attr("node"); node != "" {
+	switch node := iq.Children[0].Attr("node"); node {
+	case "":
+	case "x-roomuser-item":
+		// Reserved nicknames (§7.12): the service reserves none, so the
+		// answer names no identity and the client picks its own.
+		r.svc.send(ctx, stanza.Result(iq, xml.NewElement(ns.DiscoInfo, "query", xml.Attr{Name: "node", Value: node})))
+		return
+	default:
 		r.errorReply(ctx, iq, errNotFound, "unknown node")
 		return
 	}

@@ -197,3 +197,38 @@ func TestConcurrentOccupants(t *testing.T) {
 }
 
 func r2(state string) store.Room { return store.Room{JID: "x@conference.x", State: []byte(state)} }
+
+// Users creating rooms at once while the per-user limit is counted
+// (each creation holds its room's lock and counts the others).
+func TestConcurrentCreation(t *testing.T) {
+	c := &capture{got: map[string][]*xml.Element{}}
+	s := New(Config{Domains: []string{"conference.x"}, Store: memory.New(), Send: c.send, MaxRoomsPerUser: 3})
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range 4 {
+				s.Receive(ctx, presence(fmt.Sprintf("u%d@x/r", i), fmt.Sprintf("room%d-%d@conference.x/n", i, j), ""))
+			}
+		}()
+	}
+	wg.Wait()
+	if n := s.RoomCount(); n != 8*3 {
+		t.Fatalf("rooms: %d, want 3 per user", n)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i := range 8 {
+		refused := 0
+		for _, el := range c.got[fmt.Sprintf("u%d@x/r", i)] {
+			if el.Attr("type") == "error" && strings.Contains(el.String(), "not-allowed") {
+				refused++
+			}
+		}
+		if refused != 1 {
+			t.Fatalf("u%d: %d refusals, want 1", i, refused)
+		}
+	}
+}

@@ -87,6 +87,7 @@ func (r *Room) join(ctx context.Context, el *xml.Element, from jid.JID, nick str
 			return
 		}
 		r.st = newState(defaultConfig(r.svc.cfg.HistoryMessages), bare)
+		r.createdBy.Store(&bare)
 		r.st.Affiliations[bare] = Owner
 		// A client speaking XEP-0045 gets a locked room to configure; an
 		// old groupchat 1.0 client (no <x/>) an instant room.

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/time/rate"
 
@@ -22,6 +23,10 @@ import (
 type Room struct {
 	jid jid.JID
 	svc *Service
+	// createdBy is the bare JID of who created the room, readable without mu
+	// (counting a user's rooms must not lock other rooms: two creations
+	// at once would each hold one room's lock and wait for the other's).
+	createdBy atomic.Pointer[string]
 
 	mu        sync.Mutex
 	st        *state                // nil until the creator's join fills it
@@ -44,17 +49,20 @@ type occupant struct {
 }
 
 func newRoom(s *Service, j jid.JID, st *state) *Room {
-	return &Room{jid: j, svc: s, st: st,
+	r := &Room{jid: j, svc: s, st: st,
 		occupants: map[string]*occupant{}, sessions: map[jid.JID]*occupant{}}
+	if st != nil {
+		r.createdBy.Store(&st.Creator)
+	}
+	return r
 }
 
+// creator is the bare JID of who created the room ("" if unknown).
 func (r *Room) creator() string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.st == nil || r.gone {
-		return ""
+	if c := r.createdBy.Load(); c != nil {
+		return *c
 	}
-	return r.st.Creator
+	return ""
 }
 
 // handle processes a stanza for the room; false if the room is gone

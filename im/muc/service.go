@@ -163,6 +163,7 @@ func (s *Service) createdBy(creator string, except *Room) int {
 	s.mu.Unlock()
 	n := 0
 	for _, r := range rooms {
+		// creator() reads an atomic: the caller holds its own room's lock.
 		if r.creator() == creator {
 			n++
 		}
