@@ -19,6 +19,7 @@ var tokenTests = []storeTest{
 	{"TokenTreeDelete", testTokenTreeDelete},
 	{"TokenExpiredPurge", testTokenExpiredPurge},
 	{"TokenDeleteUser", testTokenDeleteUser},
+	{"TokenImportReplace", testTokenImportReplace},
 	{"TokenEntityDelete", testTokenEntityDelete},
 	{"TokenIDsNotReused", testTokenIDsNotReused},
 	{"TokenConcurrentCreate", testTokenConcurrentCreate},
@@ -221,6 +222,32 @@ func testTokenDeleteUser(t *testing.T, s store.Store) {
 	must(t, err)
 	if n != 0 {
 		t.Fatalf("re-created user holds %d tokens", n)
+	}
+}
+
+// testTokenImportReplace: an account replaced by ImportAccounts loses
+// its tokens like a deleted one (its credentials may have changed).
+func testTokenImportReplace(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	mustUser(t, s, alice)
+	mustUser(t, s, bob)
+	a := mustToken(t, s, store.Token{EntityType: store.EntityUser, EntityID: alice, Policy: "SESSION"})
+	b := mustToken(t, s, store.Token{EntityType: store.EntityUser, EntityID: bob, Policy: "SESSION"})
+	skipped, err := s.ImportAccounts(ctx, []store.Account{{User: store.User{JID: alice, CreatedAt: tokenBase}}}, false)
+	must(t, err)
+	if len(skipped) != 1 {
+		t.Fatalf("skipped %v", skipped)
+	}
+	if _, err := s.Token(ctx, a.ID); err != nil {
+		t.Fatalf("a skipped import removed a token: %v", err)
+	}
+	_, err = s.ImportAccounts(ctx, []store.Account{{User: store.User{JID: alice, CreatedAt: tokenBase}}}, true)
+	must(t, err)
+	if _, err := s.Token(ctx, a.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("token of a replaced account: %v, want ErrNotFound", err)
+	}
+	if _, err := s.Token(ctx, b.ID); err != nil {
+		t.Fatalf("another user's token: %v", err)
 	}
 }
 
