@@ -244,6 +244,7 @@ type Store interface {
 	Sites
 	Tokens
 	PresenceSharing
+	Pushes
 	// Close flushes and releases the store.
 	Close() error
 }

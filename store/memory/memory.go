@@ -42,8 +42,9 @@ type Store struct {
 	archive   map[string][]archived // oldest first
 	archiveID int64                 // last archive id, all owners
 	prefs     map[string]store.ArchivePrefs
-	integ     integ           // sites and tokens (sites.go, tokens.go)
-	sharing   map[string]bool // users who publish presence over HTTP (sharing.go)
+	integ     integ                               // sites and tokens (sites.go, tokens.go)
+	sharing   map[string]bool                     // users who publish presence over HTTP (sharing.go)
+	pushes    map[string][]store.PushRegistration // owner → XEP-0357 registrations, sorted (push.go)
 
 	rooms         map[string]store.Room
 	roomArchive   map[string][]archived // room → messages, oldest first
@@ -146,6 +147,7 @@ func (s *Store) DeleteUser(_ context.Context, jid string) error {
 	delete(s.prefs, jid)
 	s.deleteEntityTokens(store.EntityUser, jid)
 	delete(s.sharing, jid)
+	delete(s.pushes, jid)
 	return nil
 }
 
