@@ -168,6 +168,12 @@ func TestRequestTokenErrors(t *testing.T) {
 	if tok := f.resolve(obj.Token); tok.ProxyUser != "alice" {
 		t.Fatalf("proxy user %q", tok.ProxyUser)
 	}
+	// Empty attributes (as some SOAP clients send) are ignored.
+	obj, err = f.request("12345", sess.Token, "PRESENCE", auth.AdhocAttribute{}, auth.AdhocAttribute{Name: "PROXY_USER"}, proxy(""))
+	must(t, err)
+	if tok := f.resolve(obj.Token); tok.ProxyUser != "" || tok.Policy() != "PRESENCE" {
+		t.Fatalf("token with empty attributes %+v", tok)
+	}
 	// A site with PROXY on gets PROXY_USER recorded.
 	_, err = f.svc.UpdateSite(f.ctx, "12345", "", auth.Settings{auth.SettingProxy: true})
 	must(t, err)

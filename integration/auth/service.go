@@ -350,25 +350,27 @@ type request struct {
 func (s *Service) parseRequest(p principal, props TokenProperties, pol *PolicyObject) (request, error) {
 	policy := props.TokenPolicy
 	proxy, hasProxy := "", false
+	// Attributes without a name or value (what some SOAP clients send
+	// for an empty array element) are ignored; unknown names are not.
 	for _, a := range props.TokenAttributes {
-		if !strings.EqualFold(strings.TrimSpace(a.Name), AttrProxyUser) {
+		if n := strings.TrimSpace(a.Name); n != "" && !strings.EqualFold(n, AttrProxyUser) {
 			return request{}, fmt.Errorf("%w: unknown token attribute %q (only PROXY_USER)", ErrInvalidInput, a.Name)
 		}
 	}
-	if v, ok := lookup(props.TokenAttributes, AttrProxyUser); ok {
+	if v, _ := lookup(props.TokenAttributes, AttrProxyUser); strings.TrimSpace(v) != "" {
 		proxy, hasProxy = v, true
 	}
 	if pol != nil {
 		for _, a := range pol.PolicyArray {
 			n := strings.TrimSpace(a.Name)
-			if !strings.EqualFold(n, AttrProxyUser) && !strings.EqualFold(n, AttrPolicy) {
+			if n != "" && !strings.EqualFold(n, AttrProxyUser) && !strings.EqualFold(n, AttrPolicy) {
 				return request{}, fmt.Errorf("%w: unknown policy attribute %q (only TOKEN_POLICY, PROXY_USER)", ErrInvalidInput, a.Name)
 			}
 		}
-		if v, ok := lookup(pol.PolicyArray, AttrPolicy); ok {
+		if v, _ := lookup(pol.PolicyArray, AttrPolicy); strings.TrimSpace(v) != "" {
 			policy = v
 		}
-		if v, ok := lookup(pol.PolicyArray, AttrProxyUser); ok {
+		if v, _ := lookup(pol.PolicyArray, AttrProxyUser); strings.TrimSpace(v) != "" {
 			proxy, hasProxy = v, true
 		}
 	}
