@@ -232,3 +232,34 @@ func TestConcurrentCreation(t *testing.T) {
 		}
 	}
 }
+
+func TestDestroyFromProcess(t *testing.T) {
+	c := &capture{got: map[string][]*xml.Element{}}
+	st := memory.New()
+	s := New(Config{Domains: []string{"conference.x"}, Store: st, Send: c.send})
+	ctx := context.Background()
+	room, err := NewPersistentRoom(jid.MustParse("kept@conference.x"), RoomOptions{Owners: []string{"o@x"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.PutRoom(ctx, room); err != nil {
+		t.Fatal(err)
+	}
+	s.Receive(ctx, presence("u@x/r", "kept@conference.x/u", "", xml.NewElement(NS, "x")))
+	if err := s.Destroy(ctx, jid.MustParse("kept@conference.x"), "closing", "other@conference.x"); err != nil {
+		t.Fatal(err)
+	}
+	c.mu.Lock()
+	got := c.got["u@x/r"]
+	last := got[len(got)-1]
+	c.mu.Unlock()
+	if last.Attr("type") != "unavailable" || !strings.Contains(last.String(), "jid='other@conference.x'") || !strings.Contains(last.String(), "closing") {
+		t.Fatalf("destroy presence: %s", last)
+	}
+	if _, err := st.Room(ctx, "kept@conference.x"); err != store.ErrNotFound {
+		t.Fatalf("destroyed room still stored: %v", err)
+	}
+	if err := s.Destroy(ctx, jid.MustParse("kept@conference.x"), "", ""); err != store.ErrNotFound {
+		t.Fatalf("destroying twice: %v", err)
+	}
+}

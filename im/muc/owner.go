@@ -72,8 +72,7 @@ func (r *Room) owner(ctx context.Context, iq *xml.Element, from jid.JID) {
 		return
 	}
 	if ch.owners != nil && len(ch.owners) == 0 {
-		r.errorReply(ctx, iq, errConflict, "a room needs at least one owner")
-		return
+		ch.owners = nil // a room never loses its last owner: an empty list changes nothing
 	}
 	for _, list := range [][]string{ch.owners, ch.admins} {
 		for _, s := range list {

@@ -210,9 +210,10 @@ func (s *Service) Stop(ctx context.Context) {
 	}
 }
 
-// Destroy destroys a room (the CLI's `room destroy` against a running
-// server would use the store; this is for in-process callers): its
-// occupants are told, it is removed from the store.
+// Destroy destroys a room from inside the process (admin tooling): its
+// occupants are told, it is removed from the store. (`parley room
+// destroy` edits the store directly; a running server notices a room
+// deleted that way only when the room is next loaded.)
 func (s *Service) Destroy(ctx context.Context, room jid.JID, reason, alternate string) error {
 	r, err := s.room(ctx, room.Bare(), false)
 	if err != nil {
