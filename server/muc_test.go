@@ -1,13 +1,11 @@
 package server_test
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/parley-im/parley/config"
 	"github.com/parley-im/parley/im/muc"
 	"github.com/parley-im/parley/internal/xmpptest"
 	"github.com/parley-im/parley/xmpp/ns"
@@ -306,6 +304,4 @@ func TestMUCTemporaryRoomVanishes(t *testing.T) {
 	a.Send("<presence type='unavailable' to='%s'/>", occJID("tmp", "alice"))
 	await(t, a, "left", presenceFrom(occJID("tmp", "alice"), "110"))
 	xmpptest.WaitFor(t, "room forgotten", func() bool { return srv.MUC().RoomCount() == 0 })
-	_ = context.Background
-	_ = config.Default
 }
