@@ -22,6 +22,9 @@ import (
 // with status 200 and the same headers as a success, so a page cannot
 // tell which check failed.
 
+// decoyToken stands in for the token when the TID names none.
+const decoyToken = "0_decoydecoydecoydecoydecoydecoydecoydecoy"
+
 // urlParams are the parsed presence URL parameters.
 type urlParams struct {
 	values url.Values
@@ -101,6 +104,8 @@ func (s *Service) presenceURL(ctx context.Context, p urlParams) (st State, statu
 	}
 	tok, err := s.cfg.Tokens.TokenByID(ctx, p.tid)
 	if err != nil {
+		// Check K1 anyway, so an unknown TID costs what a known one does.
+		VerifyK1(decoyToken, p.values, p.k1)
 		return Error, "", "no live token with this TID"
 	}
 	if !VerifyK1(tok.Value, p.values, p.k1) {

@@ -228,3 +228,21 @@ func TestJSEscaping(t *testing.T) {
 		t.Fatalf("status not kept: %q", body)
 	}
 }
+
+// BenchmarkPresenceURL is one IMG request through the handler: parse,
+// token lookup (in memory), K1, session table, icon, ETag.
+func BenchmarkPresenceURL(b *testing.B) {
+	f := newFixture(&testing.T{})
+	tok := f.tokens.add("10", EntitySite, "site1", "PRESENCE")
+	f.bind("bob@example.com/desk").presence(f.router, 0, "<show>away</show>")
+	target := signedURL(tok, "R_UID=bob@example.com&R_MODE=IMG")
+	req := httptest.NewRequest("GET", target, nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		f.svc.PresenceURL(rec, req)
+		if rec.Code != 200 {
+			b.Fatal(rec.Code)
+		}
+	}
+}
