@@ -38,6 +38,9 @@ type Config struct {
 	Offline Offline `toml:"offline"`
 	MAM     MAM     `toml:"mam"`
 	MUC     MUC     `toml:"muc"`
+	Push    Push    `toml:"push"`
+
+	Components Components `toml:"components"`
 
 	Integration Integration `toml:"integration"`
 	Presence    Presence    `toml:"presence"`
@@ -145,6 +148,8 @@ func Default() Config {
 		Offline:     Offline{MaxMessages: 1000},
 		MAM:         MAM{Enabled: true, DefaultMode: "always"},
 		MUC:         defaultMUC(),
+		Push:        defaultPush(),
+		Components:  defaultComponents(),
 		Integration: defaultIntegration(),
 		Presence:    defaultPresence(),
 		Limits: Limits{

@@ -34,6 +34,7 @@ func (c *Config) Validate() error {
 		[2]string{"c2s.tls_listen", c.C2S.TLSListen},
 		[2]string{"http.listen", c.HTTP.Listen},
 		[2]string{"http.tls_listen", c.HTTP.TLSListen},
+		[2]string{"components.listen", c.Components.Listen},
 	)
 	for _, p := range c.HTTP.TrustedProxies {
 		if _, err := ParsePrefix(p); err != nil {
@@ -76,6 +77,7 @@ func (c *Config) Validate() error {
 	}
 
 	c.MUC.validate(&v)
+	c.validateComponents(&v)
 	c.Integration.validate(&v)
 	c.Presence.validate(&v)
 
