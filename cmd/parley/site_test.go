@@ -61,7 +61,7 @@ func TestSiteCLI(t *testing.T) {
 	dir := t.TempDir()
 	out := mustRun(t, dir, "create", "--name", "Vision Corp", "--policies", "PRESENCE,GUESTCHAT", "--json")
 	// Exactly {"site_id": "...", "auth_key": "..."}.
-	if !regexp.MustCompile(`^\{"site_id": "[0-9]{9}", "auth_key": "[A-Za-z0-9_-]{43}"\}\n$`).MatchString(out) {
+	if !regexp.MustCompile(`^\{"site_id": "[0-9]{9}", "auth_key": "[A-Za-z0-9]{43}"\}\n$`).MatchString(out) {
 		t.Fatalf("create --json printed %q", out)
 	}
 	var created struct {

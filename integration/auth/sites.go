@@ -5,7 +5,6 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"math/big"
@@ -97,18 +96,17 @@ func siteFromStore(st store.Site) Site {
 	return Site{ID: st.ID, Name: st.Name, Settings: s, CreatedAt: st.CreatedAt}
 }
 
-// keyLen is the size of a site key's randomness: 32 bytes, shown as 43
-// base64url characters.
-const keyLen = 32
+// keyLen is the length of a site key: 43 characters of 62 carry 256
+// bits. Letters and digits only, so that a key never starts with '-'
+// on a command line nor needs escaping in a URL or a shell.
+const keyLen = 43
 
 // newKey returns a fresh site key and its salt and verifier. The key is
 // high-entropy random, so a salted HMAC-SHA-256 suffices as verifier
 // (a slow hash protects low-entropy passwords; it would only make every
 // createSession slower here).
 func newKey() (key string, salt, hash []byte) {
-	b := make([]byte, keyLen)
-	rand.Read(b)
-	key = base64.RawURLEncoding.EncodeToString(b)
+	key = randomString(keyLen)
 	salt = make([]byte, 16)
 	rand.Read(salt)
 	return key, salt, keyHash(salt, key)
