@@ -3,6 +3,8 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -96,6 +98,25 @@ func TestPresenceOverHTTP(t *testing.T) {
 	sent := setPresence("<show>dnd</show><status>in a meeting</status>")
 	if _, _, body := httpGet(t, srv, js); string(body) != "var status = \"in a meeting\";\nvar show = \"DND\";\n" {
 		t.Fatalf("JS after dnd: %q", body)
+	}
+	// getPresence over the JSON binding sees the same at once.
+	getPresence := func() string {
+		data, _ := json.Marshal(map[string]any{"param0": site.ID, "param1": tok.Value, "param2": "bob@localhost"})
+		resp, err := http.Post("http://"+srv.Addr("http").String()+"/api/v1/PresenceService/getPresence", "application/json", bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var ps struct {
+			AllResources []struct{ ResourceName, Show, Status string }
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&ps); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("getPresence: %d %v", resp.StatusCode, err)
+		}
+		return fmt.Sprint(ps.AllResources)
+	}
+	if got := getPresence(); got != "[{desk DND in a meeting}]" {
+		t.Fatalf("getPresence after dnd: %s", got)
 	}
 	if lag := time.Since(sent); lag > time.Second {
 		t.Errorf("presence took %v to reach HTTP", lag)
