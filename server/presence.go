@@ -108,6 +108,10 @@ func (a presenceTokens) PresenceAllowed(ctx context.Context, t presence.Token) b
 	return err == nil && settings[auth.SettingPresence]
 }
 
+func (a presenceTokens) IssuedTo(t presence.Token, entityID string) bool {
+	return a.auth != nil && a.auth.IssuedTo(auth.Token{EntityType: t.EntityType, EntityID: t.EntityID}, entityID)
+}
+
 // presenceStore adapts the store to presence.Store.
 type presenceStore struct{ st store.Store }
 

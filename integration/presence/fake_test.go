@@ -64,6 +64,14 @@ func (f *fakeTokens) PresenceAllowed(_ context.Context, t Token) bool {
 	return !f.noAccess[t.EntityID]
 }
 
+func (f *fakeTokens) IssuedTo(t Token, id string) bool {
+	if t.EntityType == EntityUser {
+		j, err := jid.Parse(id)
+		return err == nil && j.Bare().String() == t.EntityID
+	}
+	return t.EntityID == id
+}
+
 // fakeStore holds opt-ins and subscriptions.
 type fakeStore struct {
 	shared map[string]bool

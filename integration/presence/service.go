@@ -50,6 +50,9 @@ type Tokens interface {
 	// PresenceAllowed reports whether the token's entity may read
 	// presence: for a site its auth_presence_enabled setting.
 	PresenceAllowed(ctx context.Context, t Token) bool
+	// IssuedTo reports whether entityID (a site ID, or a user ID as the
+	// Authentication service accepts it) names the token's entity.
+	IssuedTo(t Token, entityID string) bool
 }
 
 // Store is what the presence services read from storage.
@@ -168,7 +171,7 @@ func (s *Service) authorize(ctx context.Context, entityID, value string) (Token,
 	if err != nil {
 		return Token{}, ErrInvalidToken
 	}
-	if entityID != "" && !sameEntity(tok, entityID) {
+	if entityID != "" && !s.cfg.Tokens.IssuedTo(tok, entityID) {
 		return Token{}, ErrInvalidToken
 	}
 	if !tok.Has("SESSION") && !tok.Has("PRESENCE") {
@@ -178,14 +181,6 @@ func (s *Service) authorize(ctx context.Context, entityID, value string) (Token,
 		return Token{}, ErrNotAuthorized
 	}
 	return tok, nil
-}
-
-func sameEntity(tok Token, id string) bool {
-	if tok.EntityType == EntityUser {
-		j, err := jid.Parse(id)
-		return err == nil && j.Bare().String() == tok.EntityID
-	}
-	return tok.EntityID == id
 }
 
 // mayRead reports whether an authorized token may read bare's presence:

@@ -165,7 +165,7 @@ func (s *Service) mayView(ctx context.Context, v url.Values, bare string) (allow
 		switch {
 		case tok.EntityType != EntityUser:
 			return true, true // a site with presence enabled sees what the presence URL shows
-		case v.Get("req_jid") != "" && !sameEntity(tok, v.Get("req_jid")):
+		case v.Get("req_jid") != "" && !s.cfg.Tokens.IssuedTo(tok, v.Get("req_jid")):
 			// The proof is another user's: req_jid stays unproven.
 		case tok.EntityID == bare || s.cfg.Store.Subscribed(ctx, bare, tok.EntityID):
 			return true, true
