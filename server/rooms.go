@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/parley-im/parley/im/disco"
 	"github.com/parley-im/parley/im/muc"
@@ -11,9 +12,9 @@ import (
 // startMUC creates the multi-user chat service on <subdomain>.<host>
 // for every host and registers it with the router. send is called for
 // every stanza the service sends to a local user.
-func (s *Server) startMUC(send func(ctx context.Context, el *xml.Element)) {
+func (s *Server) startMUC(ctx context.Context, send func(ctx context.Context, el *xml.Element)) error {
 	if !s.cfg.MUC.Enabled {
-		return
+		return nil
 	}
 	c := s.cfg.MUC
 	domains := make([]string, 0, len(s.cfg.Hosts))
@@ -30,9 +31,13 @@ func (s *Server) startMUC(send func(ctx context.Context, el *xml.Element)) {
 		HistoryMessages:   c.HistoryMessages,
 		Logger:            s.log.With("module", "muc"),
 	})
+	if err := s.muc.Start(ctx); err != nil {
+		return fmt.Errorf("muc: %w", err)
+	}
 	for _, d := range domains {
 		s.router.RegisterComponent(d, s.muc)
 	}
+	return nil
 }
 
 // discoItems lists the server's services for disco#items on a host.

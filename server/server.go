@@ -131,7 +131,10 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	version.Register(mux, "Parley", Version, false)
 	var dispatcher *im.Dispatcher
-	s.startMUC(func(ctx context.Context, el *xml.Element) { dispatcher.FromComponent(ctx, el) })
+	if err := s.startMUC(ctx, func(ctx context.Context, el *xml.Element) { dispatcher.FromComponent(ctx, el) }); err != nil {
+		s.Stop(context.Background())
+		return err
+	}
 	disco.Register(mux, "Parley", s.discoItems)
 	mux.AddFeature(im.ToServer, ns.Offline)
 	mux.AddFeature(im.ToServer, ns.ChatStates)

@@ -69,10 +69,24 @@ func normalizeNick(n string) (string, bool) {
 	return t, t != n
 }
 
-// abandon forgets a room that was being created when its creation fails.
+// abandon forgets a temporary room: empty, or its creation failed.
 func (r *Room) abandon() {
 	r.gone = true
 	r.svc.forget(r)
+	if r.st != nil {
+		r.svc.release(r.st.Creator, r.jid.String())
+	}
+}
+
+// evict unloads an empty persistent room; the next stanza for it loads
+// it again from the store (so a room the CLI changed or deleted
+// meanwhile is seen as stored). A room whose history lives only in
+// memory (no archive) stays loaded.
+func (r *Room) evict() {
+	if r.st.Config.Archive || len(r.history) == 0 {
+		r.gone = true
+		r.svc.forget(r)
+	}
 }
 
 // join admits a new session (§7.2), creating the room first if needed
@@ -81,13 +95,12 @@ func (r *Room) join(ctx context.Context, el *xml.Element, from jid.JID, nick str
 	bare := from.Bare().String()
 	var codes []string
 	if r.st == nil {
-		if max := r.svc.cfg.MaxRoomsPerUser; max > 0 && r.svc.createdBy(bare, r) >= max {
+		if !r.svc.claim(bare, r.jid.String()) {
 			r.errorReply(ctx, el, errNotAllowed, "you have created as many rooms as you may")
 			r.abandon()
 			return
 		}
 		r.st = newState(defaultConfig(r.svc.cfg.HistoryMessages), bare)
-		r.createdBy.Store(&bare)
 		r.st.Affiliations[bare] = Owner
 		// A client speaking XEP-0045 gets a locked room to configure; an
 		// old groupchat 1.0 client (no <x/>) an instant room.
@@ -306,10 +319,15 @@ func (r *Room) remove(ctx context.Context, o *occupant, codes []string, actor, r
 	r.maybeEmpty()
 }
 
-// maybeEmpty forgets a temporary room when its last occupant left.
+// maybeEmpty forgets a temporary room when its last occupant left, and
+// unloads a persistent one.
 func (r *Room) maybeEmpty() {
-	if len(r.occupants) == 0 && (r.st == nil || !r.st.Config.Persistent) {
+	switch {
+	case len(r.occupants) > 0:
+	case r.st == nil || !r.st.Config.Persistent:
 		r.abandon()
+	default:
+		r.evict()
 	}
 }
 

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"sort"
 	"sync"
-	"sync/atomic"
 
 	"golang.org/x/time/rate"
 
@@ -23,10 +22,6 @@ import (
 type Room struct {
 	jid jid.JID
 	svc *Service
-	// createdBy is the bare JID of who created the room, readable without mu
-	// (counting a user's rooms must not lock other rooms: two creations
-	// at once would each hold one room's lock and wait for the other's).
-	createdBy atomic.Pointer[string]
 
 	mu        sync.Mutex
 	st        *state                // nil until the creator's join fills it
@@ -49,20 +44,8 @@ type occupant struct {
 }
 
 func newRoom(s *Service, j jid.JID, st *state) *Room {
-	r := &Room{jid: j, svc: s, st: st,
+	return &Room{jid: j, svc: s, st: st,
 		occupants: map[string]*occupant{}, sessions: map[jid.JID]*occupant{}}
-	if st != nil {
-		r.createdBy.Store(&st.Creator)
-	}
-	return r
-}
-
-// creator is the bare JID of who created the room ("" if unknown).
-func (r *Room) creator() string {
-	if c := r.createdBy.Load(); c != nil {
-		return *c
-	}
-	return ""
 }
 
 // handle processes a stanza for the room; false if the room is gone
@@ -232,6 +215,9 @@ func (r *Room) destroy(ctx context.Context, reason, alternate, password string) 
 	}
 	r.gone = true
 	r.svc.forget(r)
+	if r.st != nil {
+		r.svc.release(r.st.Creator, r.jid.String())
+	}
 }
 
 // shutdown tells the occupants the service is going away (332).

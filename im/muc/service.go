@@ -36,7 +36,8 @@ type Service struct {
 	domains map[string]bool
 
 	mu      sync.Mutex
-	rooms   map[string]*Room // bare room JID -> live room
+	rooms   map[string]*Room           // bare room JID -> live room
+	created map[string]map[string]bool // creator's bare JID -> rooms (live or stored)
 	stopped bool
 }
 
@@ -48,7 +49,8 @@ func New(cfg Config) *Service {
 	if cfg.Name == "" {
 		cfg.Name = "Chatrooms"
 	}
-	s := &Service{cfg: cfg, log: cfg.Logger, domains: map[string]bool{}, rooms: map[string]*Room{}}
+	s := &Service{cfg: cfg, log: cfg.Logger, domains: map[string]bool{}, rooms: map[string]*Room{},
+		created: map[string]map[string]bool{}}
 	for _, d := range cfg.Domains {
 		s.domains[d] = true
 	}
@@ -151,24 +153,66 @@ func (s *Service) room(ctx context.Context, j jid.JID, create bool) (*Room, erro
 	return r, nil
 }
 
-// createdBy counts the live rooms that creator created.
-func (s *Service) createdBy(creator string, except *Room) int {
+// claim records that creator creates room, unless creator already has
+// as many rooms as allowed (live temporary rooms and stored ones).
+func (s *Service) claim(creator, room string) bool {
 	s.mu.Lock()
-	rooms := make([]*Room, 0, len(s.rooms))
-	for _, r := range s.rooms {
-		if r != except {
-			rooms = append(rooms, r)
+	defer s.mu.Unlock()
+	mine := s.created[creator]
+	if max := s.cfg.MaxRoomsPerUser; max > 0 && len(mine) >= max && !mine[room] {
+		return false
+	}
+	if mine == nil {
+		mine = map[string]bool{}
+		s.created[creator] = mine
+	}
+	mine[room] = true
+	return true
+}
+
+// release forgets that creator created room (destroyed or gone).
+func (s *Service) release(creator, room string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if mine := s.created[creator]; mine != nil {
+		delete(mine, room)
+		if len(mine) == 0 {
+			delete(s.created, creator)
 		}
 	}
-	s.mu.Unlock()
-	n := 0
-	for _, r := range rooms {
-		// creator() reads an atomic: the caller holds its own room's lock.
-		if r.creator() == creator {
-			n++
+}
+
+// Start indexes the stored rooms by creator, for the rooms-per-user
+// limit.
+func (s *Service) Start(ctx context.Context) error {
+	stored, err := s.cfg.Store.ListRooms(ctx, "")
+	if err != nil {
+		return err
+	}
+	for _, r := range stored {
+		j, err := jid.Parse(r.JID)
+		if err != nil || !s.domains[j.Domain()] {
+			continue
+		}
+		st, err := decodeState(r.State)
+		if err != nil {
+			s.log.Warn("stored room unreadable", "room", r.JID, "err", err)
+			continue
+		}
+		if st.Creator != "" {
+			s.claimStored(st.Creator, r.JID)
 		}
 	}
-	return n
+	return nil
+}
+
+func (s *Service) claimStored(creator, room string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.created[creator] == nil {
+		s.created[creator] = map[string]bool{}
+	}
+	s.created[creator][room] = true
 }
 
 // forget removes a room from the table (called with r.mu held).
