@@ -68,6 +68,10 @@ func (s *Service) Status(w http.ResponseWriter, r *http.Request) {
 	cache := cachePublic
 	if proven {
 		cache = cachePrivate
+	} else {
+		// What anyone may read, any page may fetch (type=xml or text
+		// from a script on another origin).
+		w.Header().Set("Access-Control-Allow-Origin", "*")
 	}
 	st, status, prio := Forbidden, "", 0
 	if allowed {
