@@ -263,3 +263,45 @@ func TestDestroyFromProcess(t *testing.T) {
 		t.Fatalf("destroying twice: %v", err)
 	}
 }
+
+// Stored rooms count against their creator's limit; an empty
+// persistent room is unloaded and reloaded from the store.
+func TestStoredRoomsCountAndReload(t *testing.T) {
+	c := &capture{got: map[string][]*xml.Element{}}
+	st := memory.New()
+	ctx := context.Background()
+	room, _ := NewPersistentRoom(jid.MustParse("mine@conference.x"), RoomOptions{Owners: []string{"u@x"}, Name: "Mine"})
+	if err := st.PutRoom(ctx, room); err != nil {
+		t.Fatal(err)
+	}
+	s := New(Config{Domains: []string{"conference.x"}, Store: st, Send: c.send, MaxRoomsPerUser: 1})
+	if err := s.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s.Receive(ctx, presence("u@x/r", "other@conference.x/u", "", xml.NewElement(NS, "x")))
+	c.mu.Lock()
+	got := c.got["u@x/r"]
+	c.mu.Unlock()
+	if len(got) != 1 || !strings.Contains(got[0].String(), "not-allowed") {
+		t.Fatalf("creating beyond the limit with a stored room: %v", got)
+	}
+	s.Receive(ctx, presence("u@x/r", "mine@conference.x/u", "", xml.NewElement(NS, "x")))
+	if s.RoomCount() != 1 {
+		t.Fatalf("rooms loaded: %d", s.RoomCount())
+	}
+	s.Receive(ctx, presence("u@x/r", "mine@conference.x/u", "unavailable"))
+	if s.RoomCount() != 0 {
+		t.Fatal("an empty persistent room without history stays loaded")
+	}
+	// Deleted from the store meanwhile (the CLI): the next join creates a new room.
+	if err := st.DeleteRoom(ctx, "mine@conference.x"); err != nil {
+		t.Fatal(err)
+	}
+	s.Receive(ctx, presence("v@x/r", "mine@conference.x/v", "", xml.NewElement(NS, "x")))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	self := c.got["v@x/r"]
+	if len(self) == 0 || !strings.Contains(self[0].String(), "code='201'") {
+		t.Fatalf("joining a deleted room: %v", self)
+	}
+}
