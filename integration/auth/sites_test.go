@@ -51,8 +51,8 @@ func TestSiteManagement(t *testing.T) {
 
 	sites, err := f.svc.ListSites(f.ctx)
 	must(t, err)
-	if len(sites) != 2 || sites[0].ID != "12345" {
-		t.Fatalf("ListSites = %+v", sites)
+	if len(sites) != 2 || sites[0].ID > sites[1].ID || (sites[0].ID != "12345" && sites[1].ID != "12345") {
+		t.Fatalf("ListSites = %+v, want both sites sorted by ID", sites)
 	}
 
 	upd, err := f.svc.UpdateSite(f.ctx, "12345", "Vision", auth.Settings{auth.SettingScheduling: true, auth.SettingChat: false})
