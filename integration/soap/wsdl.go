@@ -32,12 +32,12 @@ func writeWSDL(w *bytes.Buffer, tns string, svc *api.Service, location string) {
 			fmt.Fprintf(w, `<xsd:element name="item" type="%s" minOccurs="0" maxOccurs="unbounded"/>`, t.Elem.XSD())
 		}
 		for _, f := range t.Fields {
+			// Optional (pointer) fields are minOccurs 0 and not nillable:
+			// absence is the null, and JAXB then maps them to plain
+			// String/Boolean properties instead of JAXBElement wrappers.
 			extra := ` minOccurs="0"`
-			switch {
-			case f.Repeated:
+			if f.Repeated {
 				extra += ` maxOccurs="unbounded"`
-			case f.Optional:
-				extra += ` nillable="true"`
 			}
 			fmt.Fprintf(w, `<xsd:element name="%s" type="%s"%s/>`, f.Name, f.Type.XSD(), extra)
 		}
