@@ -160,9 +160,9 @@ type BulkPresenceResponse struct {
 	PresentityStatusList []PresentityStatus
 }
 
-// authorize checks the caller's token: live, the caller's own, with the
-// SESSION or PRESENCE policy; ErrNotAuthorized if the entity may not
-// read presence at all.
+// authorize checks the caller's token: live, issued to entityID (which
+// is required: ErrInvalidInput), with the SESSION or PRESENCE policy;
+// ErrNotAuthorized if the entity may not read presence at all.
 func (s *Service) authorize(ctx context.Context, entityID, value string) (Token, error) {
 	if value == "" {
 		return Token{}, ErrInvalidToken
@@ -171,7 +171,10 @@ func (s *Service) authorize(ctx context.Context, entityID, value string) (Token,
 	if err != nil {
 		return Token{}, ErrInvalidToken
 	}
-	if entityID != "" && !s.cfg.Tokens.IssuedTo(tok, entityID) {
+	if strings.TrimSpace(entityID) == "" {
+		return Token{}, fmt.Errorf("%w: the calling entity's ID is missing", ErrInvalidInput)
+	}
+	if !s.cfg.Tokens.IssuedTo(tok, entityID) {
 		return Token{}, ErrInvalidToken
 	}
 	if !tok.Has("SESSION") && !tok.Has("PRESENCE") {
@@ -254,7 +257,7 @@ func domainOf(bare string) string {
 // "Bulk Presence SOAP Service", status codes of Table 3-49):
 //
 //   - an invalid token is ErrInvalidToken (a fault, like every service);
-//   - no JIDs, a malformed JID, or a Resources array whose length is not
+//   - no entityID, no JIDs, a malformed JID, or a Resources array whose length is not
 //     that of EntityJIDs: SERVICE_INPUT_ERROR, no data;
 //   - more JIDs than MaxRequestSize: REQUEST_SIZE_EXCEEDED, no data;
 //   - an entity that may not read presence, or a user asking for anyone
@@ -264,11 +267,14 @@ func domainOf(bare string) string {
 func (s *Service) GetBulkPresence(ctx context.Context, req BulkPresenceRequest) (BulkPresenceResponse, error) {
 	tok, err := s.authorize(ctx, req.EntityID, req.EntityToken)
 	notAuthorized := errors.Is(err, ErrNotAuthorized)
-	if err != nil && !notAuthorized {
-		return BulkPresenceResponse{}, err
-	}
 	fail := func(st integration.Status, details string) (BulkPresenceResponse, error) {
 		return BulkPresenceResponse{Status: st, StatusDetails: details, PresentityStatusList: []PresentityStatus{}}, nil
+	}
+	if errors.Is(err, ErrInvalidInput) {
+		return fail(integration.ServiceInputError, "entityID is empty")
+	}
+	if err != nil && !notAuthorized {
+		return BulkPresenceResponse{}, err
 	}
 	if len(req.EntityJIDs) == 0 {
 		return fail(integration.ServiceInputError, "entityJIDs is empty")

@@ -138,6 +138,7 @@ func TestGetPresenceErrors(t *testing.T) {
 		{"bad JID", GetPresenceRequest{EntityID: "site1", EntityToken: site.Value, JID: "@@"}, ErrInvalidInput},
 		{"domain only", GetPresenceRequest{EntityID: "site1", EntityToken: site.Value, JID: "example.com"}, ErrInvalidInput},
 		{"empty JID", GetPresenceRequest{EntityID: "site1", EntityToken: site.Value}, ErrInvalidInput},
+		{"no entity ID", GetPresenceRequest{EntityToken: site.Value, JID: "bob@example.com"}, ErrInvalidInput},
 	}
 	for _, c := range cases {
 		if _, err := f.svc.GetPresence(ctx, c.req); !errors.Is(err, c.want) {
@@ -194,6 +195,8 @@ func TestGetBulkPresence(t *testing.T) {
 		{"request limit", BulkPresenceRequest{EntityID: "site1", EntityToken: site.Value, EntityJIDs: []string{"a@example.com", "b@example.com", "c@example.com", "d@example.com", "e@example.com", "f@example.com"}},
 			want{integration.RequestSizeExceeded, "[]"}},
 		{"no JIDs", BulkPresenceRequest{EntityID: "site1", EntityToken: site.Value},
+			want{integration.ServiceInputError, "[]"}},
+		{"no entityID", BulkPresenceRequest{EntityToken: site.Value, EntityJIDs: []string{"bob@example.com"}},
 			want{integration.ServiceInputError, "[]"}},
 		{"bad JID", BulkPresenceRequest{EntityID: "site1", EntityToken: site.Value, EntityJIDs: []string{"bob@example.com", "not a jid@"}},
 			want{integration.ServiceInputError, "[]"}},
