@@ -152,6 +152,10 @@ func TestMUCPermissionTable(t *testing.T) {
 	if r := adminGet(t, b, "hall", "<item affiliation='owner'/>"); !xmpptest.Contains(r, "bob@localhost") || xmpptest.Contains(r, "alice@localhost") {
 		t.Fatalf("owner list: %s", r)
 	}
+	// Older clients manage the lists through muc#owner.
+	if r := iq(t, b, "get", roomJID("hall"), "<query xmlns='%s'><item affiliation='admin'/></query>", muc.NSOwner); !xmpptest.Contains(r, "alice@localhost", muc.NSOwner) {
+		t.Fatalf("admin list through muc#owner: %s", r)
+	}
 }
 
 // Members-only rooms: removal on affiliation loss (321) and when the

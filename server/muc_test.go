@@ -281,11 +281,11 @@ func TestMUCCreateJoinTalk(t *testing.T) {
 	}
 
 	// Leaving: everyone sees unavailable; the leaver gets 110.
-	c.Send("<presence type='unavailable' to='%s'/>", occJID("lobby", "carol"))
+	c.Send("<presence type='unavailable' to='%s'><status>bye all</status></presence>", occJID("lobby", "carol"))
 	if p := await(t, c, "own leave", presenceFrom(occJID("lobby", "carol"), "110")); p.Attr("type") != "unavailable" {
 		t.Fatalf("leave: %s", p)
 	}
-	if p := await(t, a, "carol left", presenceFrom(occJID("lobby", "carol"))); p.Attr("type") != "unavailable" || mucItem(p).Attr("role") != "none" {
+	if p := await(t, a, "carol left", presenceFrom(occJID("lobby", "carol"))); p.Attr("type") != "unavailable" || mucItem(p).Attr("role") != "none" || !xmpptest.Contains(p, "bye all") {
 		t.Fatalf("carol left: %s", p)
 	}
 

@@ -23,7 +23,7 @@ type adminChange struct {
 // XEP's privilege tables.
 func (r *Room) admin(ctx context.Context, iq *xml.Element, from jid.JID) {
 	q := iq.Children[0]
-	items := q.ChildrenNamed(NSAdmin, "item")
+	items := q.ChildrenNamed("", "item") // muc#admin, or muc#owner from older clients
 	if len(items) == 0 {
 		r.errorReply(ctx, iq, errBadRequest, "expected <item/>")
 		return
@@ -73,7 +73,7 @@ func (r *Room) admin(ctx context.Context, iq *xml.Element, from jid.JID) {
 // checkItem validates one item of a set against the actor's privileges.
 func (r *Room) checkItem(it *xml.Element, actorBare string, actorAff Affiliation, actorRole Role) (adminChange, condition, string) {
 	ch := adminChange{}
-	if rs := it.Child(NSAdmin, "reason"); rs != nil {
+	if rs := it.Child("", "reason"); rs != nil {
 		ch.reason = rs.Text
 	}
 	if roleName := it.Attr("role"); roleName != "" {
@@ -208,7 +208,7 @@ func (r *Room) roleForAffiliation(ctx context.Context, o *occupant, actor, reaso
 // owners (and, in a members-only room, the member, admin and owner lists
 // for members), a role list for moderators.
 func (r *Room) adminList(ctx context.Context, iq *xml.Element, item *xml.Element, actorAff Affiliation, actorRole Role) {
-	q := xml.NewElement(NSAdmin, "query")
+	q := xml.NewElement(iq.Children[0].Space, "query")
 	if roleName := item.Attr("role"); roleName != "" {
 		role, ok := parseRole(roleName)
 		if !ok {
@@ -222,7 +222,7 @@ func (r *Room) adminList(ctx context.Context, iq *xml.Element, item *xml.Element
 		for _, o := range r.sortedOccupants() {
 			if o.role == role {
 				it := r.item(o, true, "", "")
-				it.Space = NSAdmin
+				it.Space = q.Space
 				it.SetAttr("nick", o.nick)
 				q.AddChild(it)
 			}
@@ -241,7 +241,7 @@ func (r *Room) adminList(ctx context.Context, iq *xml.Element, item *xml.Element
 		return
 	}
 	for _, j := range r.withAffiliation(aff) {
-		it := xml.NewElement(NSAdmin, "item", xml.Attr{Name: "affiliation", Value: aff.String()}, xml.Attr{Name: "jid", Value: j})
+		it := xml.NewElement(q.Space, "item", xml.Attr{Name: "affiliation", Value: aff.String()}, xml.Attr{Name: "jid", Value: j})
 		if o := r.occupantOf(j); o != nil {
 			it.SetAttr("nick", o.nick)
 		}

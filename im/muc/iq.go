@@ -34,6 +34,9 @@ func (r *Room) iq(ctx context.Context, iq *xml.Element, from, to jid.JID) {
 		return
 	}
 	switch {
+	case p.Space == NSOwner && p.Name == "query" && p.Child(NSOwner, "item") != nil:
+		// Owner and admin lists through muc#owner (XEP-0045 before 1.20).
+		r.admin(ctx, iq, from)
 	case p.Space == NSOwner && p.Name == "query":
 		r.owner(ctx, iq, from)
 	case p.Space == NSAdmin && p.Name == "query":

@@ -223,16 +223,20 @@ func (r *Room) broadcastPresence(ctx context.Context, o *occupant, typ string, c
 // presence (for available), a muc#user <x/> with the item and status
 // codes, and the occupant id.
 func (r *Room) presenceOf(o *occupant, typ string, withJID bool, codes []string, item func(*xml.Element), from, to string) *xml.Element {
+	base := o.presence
+	if typ == "unavailable" {
+		base = o.leaving // the status a leaving occupant gave, if any
+	}
 	var p *xml.Element
-	if o.presence != nil && (typ == "" || o.presence.Attr("type") == typ) {
-		p = stanza.WithAddress(o.presence, from, to)
+	if base != nil {
+		p = stanza.WithAddress(base, from, to)
 		p.Children = slices.Clip(p.Children)
 		p.Inner = nil
 	} else {
-		p = stanza.NewPresence(typ, from, to)
+		p = stanza.NewPresence("", from, to)
 	}
-	if typ == "unavailable" {
-		p.SetAttr("type", "unavailable")
+	if typ != "" {
+		p.SetAttr("type", typ)
 	}
 	it := r.item(o, withJID, "", "")
 	if item != nil {
@@ -282,8 +286,9 @@ func sanitizePresence(el *xml.Element) *xml.Element {
 func (r *Room) leave(ctx context.Context, el *xml.Element, from jid.JID, o *occupant) {
 	delete(r.sessions, from)
 	o.sessions = slices.DeleteFunc(o.sessions, func(s jid.JID) bool { return s == from })
+	o.leaving = nil
 	if el != nil {
-		o.presence = sanitizePresence(el)
+		o.leaving = sanitizePresence(el)
 	}
 	if len(o.sessions) > 0 {
 		// Another session keeps the nick: only this one is told it left.

@@ -40,6 +40,7 @@ type occupant struct {
 	role     Role
 	sessions []jid.JID    // real full JIDs, in joining order
 	presence *xml.Element // last presence, sanitized, without addresses
+	leaving  *xml.Element // the unavailable presence it left with (status text)
 	limiter  *rate.Limiter
 }
 
