@@ -110,24 +110,28 @@ func (r *Room) join(ctx context.Context, el *xml.Element, from jid.JID, nick str
 	aff := r.affiliation(bare)
 	cfg := r.st.Config
 	existing := r.occupants[nick]
+	fail := func(cond condition, text string) {
+		r.errorReply(ctx, el, cond, text)
+		r.maybeEmpty() // a room nobody could enter does not linger
+	}
 	switch {
 	case r.locked && aff != Owner:
-		r.errorReply(ctx, el, errNotFound, "the room is locked until its owner configures it")
+		fail(errNotFound, "the room is locked until its owner configures it")
 		return
 	case aff == Outcast:
-		r.errorReply(ctx, el, errForbidden, "you are banned from this room")
+		fail(errForbidden, "you are banned from this room")
 		return
 	case cfg.MembersOnly && aff < Member:
-		r.errorReply(ctx, el, errRegistration, "the room is members-only")
+		fail(errRegistration, "the room is members-only")
 		return
 	case cfg.Password != "" && !passwordOK(mucX, cfg.Password):
-		r.errorReply(ctx, el, errNotAuthorized, "a password is required")
+		fail(errNotAuthorized, "a password is required")
 		return
 	case existing != nil && existing.bare != bare:
-		r.errorReply(ctx, el, errConflict, "that nickname is in use")
+		fail(errConflict, "that nickname is in use")
 		return
 	case existing == nil && r.maxUsers() > 0 && len(r.occupants) >= r.maxUsers() && aff < Admin:
-		r.errorReply(ctx, el, errFull, "the room is full")
+		fail(errFull, "the room is full")
 		return
 	}
 	o := existing

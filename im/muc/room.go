@@ -69,6 +69,9 @@ func (r *Room) handle(ctx context.Context, el *xml.Element, from, to jid.JID) bo
 	case stanza.IQ:
 		r.iq(ctx, el, from, to)
 	}
+	if !r.gone && len(r.occupants) == 0 && r.st != nil && r.st.Config.Persistent {
+		r.evict() // loaded for a query (disco, archive, admin): not kept
+	}
 	return true
 }
 
