@@ -9,12 +9,17 @@
 // describes (message parts named after the parameters, inside an
 // element named after the operation), and literal use is what the WS-I
 // Basic Profile allows for RPC, so both Python zeep and JAX-WS generate
-// clients from the WSDL (RPC/encoded, the seed era's default, is refused
-// by JAX-WS and poorly supported by zeep; document/literal-wrapped would
-// lose the seed's param0 message parts). Arrays are complex types
-// ArrayOf<T> with <item> children (soapenc arrays are not WS-I), struct
-// fields are unqualified elements, and every field is optional so a
-// client may omit what the seed calls null.
+// clients from the WSDL (both are tested against the running server in
+// test/e2e; RPC/encoded, the seed era's default, is refused by JAX-WS
+// and poorly supported by zeep; document/literal-wrapped would lose the
+// seed's param0 message parts). Arrays are complex types ArrayOf<T> with
+// <item> children (soapenc arrays are not WS-I), struct fields are
+// unqualified elements, and every field is optional (minOccurs 0, not
+// nillable, so JAXB maps it to a plain property) so a client may omit
+// what the seed calls null. A part cannot be null in RPC style (WS-I
+// R2211; zeep and JAX-WS both insist): the decoder takes an absent part
+// or xsi:nil as the seed's null, and the services treat an empty
+// PolicyObject or resource like a null one.
 //
 // Errors are SOAP faults with HTTP status 500 (SOAP 1.1 section 6.2):
 // soap:Client for what the caller must change (malformed or non-1.1
