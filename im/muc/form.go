@@ -101,13 +101,11 @@ func (r *Room) configForm() *xml.Element {
 	x.AddChild(withOptions(field("muc#roomconfig_whois", "list-single", "Who May Discover Real JIDs?", c.WhoIs),
 		[2]string{"moderators", "Moderators Only"}, [2]string{"anyone", "Anyone"}))
 	x.AddChild(field("muc#maxhistoryfetch", "text-single", "Maximum Number of History Messages Returned by Room", strconv.Itoa(c.HistoryLength)))
-	x.AddChild(field("muc#roomconfig_historylength", "text-single", "Maximum Number of History Messages Returned by Room", strconv.Itoa(c.HistoryLength)))
 	x.AddChild(withOptions(field("muc#roomconfig_allowpm", "list-single", "Who May Send Private Messages?", c.AllowPM),
 		[2]string{"anyone", "Anyone"}, [2]string{"participants", "Participants"}, [2]string{"moderators", "Moderators Only"}, [2]string{"none", "Nobody"}))
 	x.AddChild(field("muc#roomconfig_changesubject", "boolean", "Allow Occupants to Change Subject?", boolValue(c.ChangeSubject)))
 	x.AddChild(field("muc#roomconfig_allowinvites", "boolean", "Allow Occupants to Invite Others?", boolValue(c.AllowInvites)))
 	x.AddChild(field("muc#roomconfig_enablelogging", "boolean", "Enable Public Logging (message archive)?", boolValue(c.Archive)))
-	x.AddChild(field("muc#roomconfig_enablearchiving", "boolean", "Archive Messages (XEP-0313)?", boolValue(c.Archive)))
 	x.AddChild(field("muc#roomconfig_roomowners", "jid-multi", "Room Owners", r.withAffiliation(Owner)...))
 	x.AddChild(field("muc#roomconfig_roomadmins", "jid-multi", "Room Admins", r.withAffiliation(Admin)...))
 	return x
@@ -191,7 +189,11 @@ func parseConfig(cur RoomConfig, x *xml.Element, maxHistory int) (configChange, 
 			if err != nil || n < 0 {
 				return ch, name + " must be a number"
 			}
-			c.HistoryLength = min(n, maxHistory)
+			// Two names for one setting: the one that changes it wins,
+			// whatever order the form lists them in.
+			if n = min(n, maxHistory); n != cur.HistoryLength {
+				c.HistoryLength = n
+			}
 		case "muc#roomconfig_allowpm":
 			switch v {
 			case "anyone", "participants", "moderators", "none":
@@ -204,7 +206,9 @@ func parseConfig(cur RoomConfig, x *xml.Element, maxHistory int) (configChange, 
 		case "muc#roomconfig_allowinvites":
 			c.AllowInvites = truthy(v)
 		case "muc#roomconfig_enablelogging", "muc#roomconfig_enablearchiving", "mam":
-			c.Archive = truthy(v)
+			if truthy(v) != cur.Archive { // aliases: the one that changes it wins
+				c.Archive = truthy(v)
+			}
 		case "muc#roomconfig_roomowners":
 			ch.owners = nonEmpty(vs)
 		case "muc#roomconfig_roomadmins":

@@ -305,3 +305,15 @@ func TestStoredRoomsCountAndReload(t *testing.T) {
 		t.Fatalf("joining a deleted room: %v", self)
 	}
 }
+
+// Aliased fields: the value that changes the setting wins.
+func TestParseConfigAliases(t *testing.T) {
+	cur := defaultConfig(20)
+	for range 20 { // map order varies between runs of the loop
+		ch, _ := parseConfig(cur, form(map[string]string{"muc#roomconfig_enablelogging": "0", "muc#roomconfig_enablearchiving": "1",
+			"muc#maxhistoryfetch": "20", "muc#roomconfig_historylength": "7"}), maxHistoryLength)
+		if !ch.cfg.Archive || ch.cfg.HistoryLength != 7 {
+			t.Fatalf("aliases: %+v", ch.cfg)
+		}
+	}
+}
