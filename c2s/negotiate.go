@@ -27,7 +27,7 @@ func (s *Session) negotiate(ctx context.Context) (restart bool, err error) {
 	for {
 		el, err := s.tr.Next()
 		if err != nil {
-			return false, mapReadError(err)
+			return false, stream.ReadError(err)
 		}
 		switch {
 		case el.Space == ns.TLS && el.Name == "starttls":
@@ -68,7 +68,7 @@ func (s *Session) readHeader() error {
 		if errors.As(err, &se) || errors.Is(err, xml.ErrNotWellFormed) || errors.Is(err, xml.ErrRestrictedXML) {
 			s.sendHeaderForError()
 		}
-		return mapReadError(err)
+		return stream.ReadError(err)
 	}
 	to := strings.ToLower(h.Attr("to"))
 	if s.domain == "" {
@@ -200,7 +200,7 @@ func (s *Session) authenticate(ctx context.Context, auth *xml.Element) (bool, er
 		}
 		el, err := s.tr.Next()
 		if err != nil {
-			return false, mapReadError(err)
+			return false, stream.ReadError(err)
 		}
 		switch {
 		case el.Space == ns.SASL && el.Name == "response":

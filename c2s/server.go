@@ -56,6 +56,11 @@ type Config struct {
 	// ResumeTimeout is how long a session whose connection was lost
 	// waits for a stream resumption (XEP-0198); 0 disables resumption.
 	ResumeTimeout time.Duration
+	// OnHeld, if set, is called (on the sender's goroutine; it must not
+	// block) for each message held for a session whose connection was
+	// lost and that waits to be resumed, with the number of messages it
+	// holds: push notifications (XEP-0357) hook in here.
+	OnHeld func(ctx context.Context, to jid.JID, msg *xml.Element, pending int)
 }
 
 // Server accepts client connections on any number of listeners.

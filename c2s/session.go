@@ -115,12 +115,22 @@ func (s *Session) Deliver(el *xml.Element) {
 	}
 	res = worse(res, s.deliverLocked(el))
 	hibernating := s.sm != nil && s.sm.hibernating
+	held := 0
+	if hibernating && res == queued && el.Name == stanza.Message && s.srv.cfg.OnHeld != nil {
+		for _, u := range s.sm.unacked {
+			if u.Name == stanza.Message {
+				held++
+			}
+		}
+	}
 	s.mu.Unlock()
 	switch {
 	case res == overflow && hibernating:
 		go s.expire(context.Background())
 	case res == overflow:
 		s.slowConsumer()
+	case held > 0:
+		s.srv.cfg.OnHeld(context.Background(), s.jid, el, held)
 	}
 }
 
@@ -401,7 +411,7 @@ func (s *Session) stanzaLoop(ctx context.Context) error {
 			continue
 		}
 		if err != nil {
-			return mapReadError(err)
+			return stream.ReadError(err)
 		}
 		pinged = false
 		if el.Space == ns.SM {
@@ -461,25 +471,6 @@ func (s *Session) directTLS(ctx context.Context) error {
 		return errors.New("direct TLS on a transport without TLS")
 	}
 	return st.StartTLS(ctx, s.srv.cfg.TLS, s.srv.cfg.HandshakeTimeout)
-}
-
-// mapReadError turns decoder errors into stream errors (RFC 6120 §4.9.3).
-func mapReadError(err error) error {
-	switch {
-	case errors.Is(err, xml.ErrStreamClosed):
-		return err
-	case errors.Is(err, xml.ErrRestrictedXML):
-		return stream.Errorf(stream.RestrictedXML, "")
-	case errors.Is(err, xml.ErrTooLarge):
-		return stream.Errorf(stream.PolicyViolation, "stanza too large")
-	case errors.Is(err, xml.ErrTooDeep):
-		return stream.Errorf(stream.PolicyViolation, "stanza too deeply nested or too many attributes")
-	case errors.Is(err, xml.ErrNotWellFormed):
-		return stream.Errorf(stream.NotWellFormed, "")
-	case isTimeout(err):
-		return stream.Errorf(stream.ConnectionTimeout, "")
-	}
-	return err
 }
 
 func isTimeout(err error) bool {

@@ -9,9 +9,9 @@ import (
 // services, such as a push app server, that connect to the server and
 // serve a domain of their own.
 type Components struct {
-	// Listen is the component listener (host:port); "" disables it. It
-	// speaks plain TCP, as XEP-0114 does: keep it on loopback or a
-	// private network.
+	// Listen is the component listener (host:port), e.g.
+	// "127.0.0.1:5347"; "" (the default) disables it. It speaks plain
+	// TCP, as XEP-0114 does: keep it on loopback or a private network.
 	Listen string `toml:"listen"`
 	// Secrets lists "domain=secret" for each component allowed to
 	// connect; a component authenticates with its domain's secret.
@@ -19,7 +19,7 @@ type Components struct {
 }
 
 func defaultComponents() Components {
-	return Components{Listen: "127.0.0.1:5347", Secrets: []string{}}
+	return Components{Listen: "", Secrets: []string{}}
 }
 
 // ComponentSecrets returns components.secrets as domain -> secret

@@ -13,6 +13,7 @@ import (
 	"github.com/parley-im/parley/im/carbons"
 	"github.com/parley-im/parley/im/mam"
 	"github.com/parley-im/parley/im/offline"
+	"github.com/parley-im/parley/im/push"
 	"github.com/parley-im/parley/im/roster"
 	"github.com/parley-im/parley/router"
 	"github.com/parley-im/parley/xmpp/jid"
@@ -29,6 +30,7 @@ type Dispatcher struct {
 	offline *offline.Service
 	carbons *carbons.Service
 	archive *mam.Service
+	push    *push.Service
 	mux     *Mux
 	isLocal func(domain string) bool
 	exists  func(ctx context.Context, bare string) bool
@@ -50,6 +52,7 @@ type Config struct {
 	Offline    *offline.Service
 	Carbons    *carbons.Service // nil: no message carbons
 	Archive    *mam.Service     // nil: no message archive
+	Push       *push.Service    // nil: no push notifications
 	Mux        *Mux
 	IsLocal    func(domain string) bool
 	UserExists func(ctx context.Context, bare string) bool
@@ -63,7 +66,7 @@ func New(c Config) *Dispatcher {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Dispatcher{router: c.Router, roster: c.Roster, offline: c.Offline, carbons: c.Carbons, archive: c.Archive, mux: c.Mux,
+	return &Dispatcher{router: c.Router, roster: c.Roster, offline: c.Offline, carbons: c.Carbons, archive: c.Archive, push: c.Push, mux: c.Mux,
 		isLocal: c.IsLocal, exists: c.UserExists, log: log, metrics: c.Metrics}
 }
 
@@ -330,6 +333,9 @@ func (d *Dispatcher) route(ctx context.Context, el *xml.Element, to jid.JID, arc
 	default:
 		if d.metrics.Stored != nil {
 			d.metrics.Stored()
+		}
+		if d.push != nil {
+			d.push.Offline(ctx, bare, el)
 		}
 		// The recipient may have come online between the check above and
 		// the store: its initial presence then found nothing to deliver.

@@ -214,14 +214,7 @@ func (r *Router) All() []Session {
 func (r *Router) RegisterComponent(domain string, c Component) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	next := make(map[string]Component)
-	if cur := r.components.Load(); cur != nil {
-		for k, v := range *cur {
-			next[k] = v
-		}
-	}
-	next[domain] = c
-	r.components.Store(&next)
+	r.storeComponents(r.components.Load(), func(next map[string]Component) { next[domain] = c })
 }
 
 // Component returns the component serving domain, if any.

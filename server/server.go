@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/parley-im/parley/c2s"
+	"github.com/parley-im/parley/component"
 	"github.com/parley-im/parley/config"
 	"github.com/parley-im/parley/im"
 	"github.com/parley-im/parley/im/carbons"
@@ -46,12 +47,13 @@ type Server struct {
 	log     *slog.Logger
 	metrics *metrics.Metrics
 
-	store  store.Store
-	router *router.Router
-	c2s    *c2s.Server
-	muc    *muc.Service
-	web    *web.Web
-	http   *http.Server
+	store      store.Store
+	router     *router.Router
+	c2s        *c2s.Server
+	components *component.Server
+	muc        *muc.Service
+	web        *web.Web
+	http       *http.Server
 
 	runCtx    context.Context // ends when the server stops: background work
 	cancelRun context.CancelFunc
@@ -136,6 +138,7 @@ func (s *Server) Start(ctx context.Context) error {
 		return err
 	}
 	disco.Register(mux, "Parley", s.discoItems)
+	pushes := s.newPush(mux)
 	mux.AddFeature(im.ToServer, ns.Offline)
 	mux.AddFeature(im.ToServer, ns.ChatStates)
 	mux.AddFeature(im.ToAccount, ns.ChatStates)
@@ -144,6 +147,7 @@ func (s *Server) Start(ctx context.Context) error {
 		Offline: offline.New(st, s.cfg.Offline.MaxMessages, s.log),
 		Carbons: cc,
 		Archive: archive,
+		Push:    pushes,
 		Metrics: im.Metrics{
 			Stored:  s.metrics.OfflineStored.Inc,
 			Bounced: func(c string) { s.metrics.Bounced.WithLabelValues(c).Inc() },
@@ -167,7 +171,9 @@ func (s *Server) Start(ctx context.Context) error {
 		MaxPerIP:              lim.MaxConnectionsPerIP,
 		AuthFailuresPerMinute: lim.AuthFailuresPerMinute,
 		ResumeTimeout:         s.cfg.C2S.ResumeTimeout.Duration,
+		OnHeld:                heldHook(pushes),
 	}, st, dispatcher, s.metrics, s.log)
+	s.components = s.newComponents(dispatcher.FromComponent)
 
 	proxies := make([]netip.Prefix, 0, len(s.cfg.HTTP.TrustedProxies))
 	for _, p := range s.cfg.HTTP.TrustedProxies {
@@ -205,6 +211,9 @@ func (s *Server) listen(ctx context.Context, tlsConf *tls.Config) error {
 	}
 	if a := s.cfg.C2S.TLSListen; a != "" {
 		all = append(all, lis{"c2s_tls", a, func(l net.Listener) { s.c2s.Serve(ctx, l, true) }})
+	}
+	if a := s.cfg.Components.Listen; a != "" {
+		all = append(all, lis{"components", a, func(l net.Listener) { s.components.Serve(ctx, l) }})
 	}
 	if s.cfg.HTTP.Listen != "" || s.cfg.HTTP.TLSListen != "" {
 		// HTTP/1.1 only: WebSocket needs its upgrade, BOSH long polls gain
@@ -284,6 +293,9 @@ func (s *Server) stop(ctx context.Context) error {
 	if s.c2s != nil {
 		errs = append(errs, s.c2s.Stop(ctx))
 	}
+	if s.components != nil {
+		errs = append(errs, s.components.Stop(ctx))
+	}
 	if s.web != nil {
 		s.web.Stop() // BOSH sessions still holding a terminate for their client
 	}
@@ -302,7 +314,7 @@ func (s *Server) stop(ctx context.Context) error {
 }
 
 // Addr returns the bound address of a listener ("c2s", "c2s_tls",
-// "http", "https"), or nil. Useful with port 0.
+// "components", "http", "https"), or nil. Useful with port 0.
 func (s *Server) Addr(name string) net.Addr {
 	s.mu.Lock()
 	defer s.mu.Unlock()

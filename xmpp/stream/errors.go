@@ -1,6 +1,10 @@
 package stream
 
 import (
+	"errors"
+	"net"
+	"os"
+
 	"github.com/parley-im/parley/xmpp/ns"
 	"github.com/parley-im/parley/xmpp/xml"
 )
@@ -56,3 +60,26 @@ func (e *Error) Element() *xml.Element {
 
 // Errorf is shorthand for &Error{cond, text}.
 func Errorf(cond Condition, text string) *Error { return &Error{Condition: cond, Text: text} }
+
+// ReadError turns an error of xml.Decoder into the stream error a
+// receiving entity sends for it (RFC 6120 §4.9.3); xml.ErrStreamClosed
+// and I/O errors other than timeouts come back unchanged.
+func ReadError(err error) error {
+	switch {
+	case errors.Is(err, xml.ErrStreamClosed):
+		return err
+	case errors.Is(err, xml.ErrRestrictedXML):
+		return Errorf(RestrictedXML, "")
+	case errors.Is(err, xml.ErrTooLarge):
+		return Errorf(PolicyViolation, "stanza too large")
+	case errors.Is(err, xml.ErrTooDeep):
+		return Errorf(PolicyViolation, "stanza too deeply nested or too many attributes")
+	case errors.Is(err, xml.ErrNotWellFormed):
+		return Errorf(NotWellFormed, "")
+	}
+	var ne net.Error
+	if errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
+		return Errorf(ConnectionTimeout, "")
+	}
+	return err
+}

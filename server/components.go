@@ -1,0 +1,68 @@
+package server
+
+import (
+	"context"
+	"time"
+
+	"github.com/parley-im/parley/component"
+	"github.com/parley-im/parley/im"
+	"github.com/parley-im/parley/im/push"
+	"github.com/parley-im/parley/xmpp/jid"
+	"github.com/parley-im/parley/xmpp/ns"
+	"github.com/parley-im/parley/xmpp/xml"
+)
+
+// newPush registers XEP-0357 enable/disable on mux and returns the push
+// service, or nil when push is off.
+func (s *Server) newPush(mux *im.Mux) *push.Service {
+	if !s.cfg.Push.Enabled {
+		return nil
+	}
+	p := push.New(push.Config{
+		Store:         s.store,
+		Send:          s.routeToComponent,
+		IncludeSender: s.cfg.Push.IncludeSender,
+		IncludeBody:   s.cfg.Push.IncludeBody,
+		Logger:        s.log,
+	})
+	mux.Handle(ns.Push, "enable", im.ToAccount, p.HandleIQ)
+	mux.Handle(ns.Push, "disable", im.ToAccount, p.HandleIQ)
+	return p
+}
+
+// heldHook is what c2s calls for messages held for a session waiting to
+// be resumed: a push notification, if push is on.
+func heldHook(p *push.Service) func(context.Context, jid.JID, *xml.Element, int) {
+	if p == nil {
+		return nil
+	}
+	return p.Held
+}
+
+// routeToComponent hands a stanza to the component serving its 'to'
+// domain (an app server connected over XEP-0114), and reports whether
+// one does.
+func (s *Server) routeToComponent(ctx context.Context, el *xml.Element) bool {
+	to, err := jid.Parse(el.Attr("to"))
+	if err != nil {
+		return false
+	}
+	c, ok := s.router.Component(to.Domain())
+	if ok {
+		c.Receive(ctx, el)
+	}
+	return ok
+}
+
+// newComponents prepares the XEP-0114 listener's server; deliver routes
+// what components send to local users.
+func (s *Server) newComponents(deliver component.Deliver) *component.Server {
+	lim := s.cfg.Limits
+	return component.New(component.Config{
+		Secrets:          s.cfg.Components.ComponentSecrets(),
+		XMLLimits:        xml.Limits{MaxStanzaBytes: lim.MaxStanzaBytes, MaxDepth: lim.MaxDepth, MaxAttrs: xml.DefaultLimits.MaxAttrs},
+		HandshakeTimeout: s.cfg.C2S.HandshakeTimeout.Duration,
+		WriteTimeout:     30 * time.Second,
+		QueueStanzas:     lim.OutboundQueueStanzas,
+	}, s.router, deliver, s.log)
+}
