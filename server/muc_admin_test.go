@@ -5,6 +5,7 @@ import (
 
 	"github.com/parley-im/parley/im/muc"
 	"github.com/parley-im/parley/internal/xmpptest"
+	"github.com/parley-im/parley/xmpp/ns"
 	"github.com/parley-im/parley/xmpp/xml"
 )
 
@@ -183,5 +184,49 @@ func TestMUCMembersOnlyRemovals(t *testing.T) {
 	adminSet(t, a, "club", "<item jid='bob@localhost' affiliation='none'/>")
 	if p := await(t, b, "removed", presenceFrom(occJID("club", "bob"), "110", "321")); p.Attr("type") != "unavailable" {
 		t.Fatalf("321: %s", p)
+	}
+}
+
+// Registering with a room (§7.10): membership and a reserved nickname.
+func TestMUCRegistration(t *testing.T) {
+	srv := mucServer(t)
+	a, b, d := mucLogin(t, srv, "alice"), mucLogin(t, srv, "bob"), mucLogin(t, srv, "dave")
+	createRoom(t, a, "guild", "alice")
+	form := iq(t, b, "get", roomJID("guild"), "<query xmlns='jabber:iq:register'/>")
+	if !xmpptest.Contains(form, "muc#register_roomnick", muc.NSRegisterForm) {
+		t.Fatalf("registration form: %s", form)
+	}
+	reg := func(c *xmpptest.Conn, nick string) *xml.Element {
+		return iq(t, c, "set", roomJID("guild"), "<query xmlns='jabber:iq:register'><x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE'><value>%s</value></field><field var='muc#register_roomnick'><value>%s</value></field></x></query>", muc.NSRegisterForm, nick)
+	}
+	if r := reg(b, "bobby"); r.Attr("type") != "result" {
+		t.Fatalf("register: %s", r)
+	}
+	if r := reg(d, "bobby"); errCond(r) != "conflict" {
+		t.Fatalf("registering a reserved nick: %s", r)
+	}
+	if got := joinError(t, d, "guild", "bobby", ""); got != "conflict" {
+		t.Fatalf("joining with a reserved nick: %s", got)
+	}
+	if r := iq(t, b, "get", roomJID("guild"), "<query xmlns='%s' node='x-roomuser-item'/>", ns.DiscoInfo); !xmpptest.Contains(r, "name='bobby'") {
+		t.Fatalf("reserved nick discovery: %s", r)
+	}
+	if r := iq(t, b, "get", roomJID("guild"), "<query xmlns='jabber:iq:register'/>"); !xmpptest.Contains(r, "<registered", "bobby") {
+		t.Fatalf("registered: %s", r)
+	}
+	if r := adminGet(t, a, "guild", "<item affiliation='member'/>"); !xmpptest.Contains(r, "bob@localhost") {
+		t.Fatalf("member list after registration: %s", r)
+	}
+	if self := join(t, b, "guild", "bobby", ""); mucItem(self).Attr("affiliation") != "member" {
+		t.Fatalf("registered member joins: %s", self)
+	}
+	if r := iq(t, b, "set", roomJID("guild"), "<query xmlns='jabber:iq:register'><remove/></query>"); r.Attr("type") != "result" {
+		t.Fatalf("unregister: %s", r)
+	}
+	await(t, a, "bob joins as a member", func(el *xml.Element) bool {
+		return presenceFrom(occJID("guild", "bobby"))(el) && mucItem(el).Attr("affiliation") == "member"
+	})
+	if p := await(t, a, "bob no longer a member", presenceFrom(occJID("guild", "bobby"))); mucItem(p).Attr("affiliation") != "none" {
+		t.Fatalf("after unregistering: %s", p)
 	}
 }

@@ -61,6 +61,9 @@ func (r *Room) admin(ctx context.Context, iq *xml.Element, from jid.JID) {
 		}
 		persist = true
 		r.setAffiliation(ch.bare, ch.aff)
+		if ch.aff < Member {
+			delete(r.st.Nicks, ch.bare) // a reserved nick belongs to members
+		}
 		if o := r.occupantOf(ch.bare); o != nil {
 			r.roleForAffiliation(ctx, o, actorNick, ch.reason)
 		}

@@ -47,6 +47,8 @@ func (r *Room) iq(ctx context.Context, iq *xml.Element, from, to jid.JID) {
 		r.svc.send(ctx, stanza.Result(iq, xml.NewElement(ns.DiscoItems, "query")))
 	case p.Space == ns.MAM && p.Name == "query":
 		r.queryArchive(ctx, iq, from)
+	case p.Space == NSRegister && p.Name == "query":
+		r.register(ctx, iq, from)
 	case isPing(iq):
 		r.svc.send(ctx, stanza.Result(iq))
 	default:
@@ -87,9 +89,14 @@ func (r *Room) discoInfo(ctx context.Context, iq *xml.Element) {
 	switch node := iq.Children[0].Attr("node"); node {
 	case "":
 	case "x-roomuser-item":
-		// Reserved nicknames (§7.12): the service reserves none, so the
-		// answer names no identity and the client picks its own.
-		r.svc.send(ctx, stanza.Result(iq, xml.NewElement(ns.DiscoInfo, "query", xml.Attr{Name: "node", Value: node})))
+		// The reserved nickname (§7.12): an identity naming it, or none.
+		q := xml.NewElement(ns.DiscoInfo, "query", xml.Attr{Name: "node", Value: node})
+		from, _ := jid.Parse(iq.Attr("from"))
+		if nick := r.st.Nicks[from.Bare().String()]; nick != "" {
+			q.AddChild(xml.NewElement(ns.DiscoInfo, "identity", xml.Attr{Name: "category", Value: "conference"},
+				xml.Attr{Name: "type", Value: "text"}, xml.Attr{Name: "name", Value: nick}))
+		}
+		r.svc.send(ctx, stanza.Result(iq, q))
 		return
 	default:
 		r.errorReply(ctx, iq, errNotFound, "unknown node")
@@ -109,7 +116,7 @@ func (r *Room) discoInfo(ctx context.Context, iq *xml.Element) {
 		}
 		return no
 	}
-	features := []string{NS, NSUser, NSRequest, NSSelfPing, NSStableID, NSOccupant, ns.DiscoInfo, ns.Ping, ns.StanzaID,
+	features := []string{NS, NSUser, NSRequest, NSRegister, NSSelfPing, NSStableID, NSOccupant, ns.DiscoInfo, ns.Ping, ns.StanzaID,
 		pick(c.Public, "muc_public", "muc_hidden"),
 		pick(c.Persistent, "muc_persistent", "muc_temporary"),
 		pick(c.MembersOnly, "muc_membersonly", "muc_open"),

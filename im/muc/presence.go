@@ -127,8 +127,8 @@ func (r *Room) join(ctx context.Context, el *xml.Element, from jid.JID, nick str
 	case cfg.Password != "" && !passwordOK(mucX, cfg.Password):
 		fail(errNotAuthorized, "a password is required")
 		return
-	case existing != nil && existing.bare != bare:
-		fail(errConflict, "that nickname is in use")
+	case (existing != nil && existing.bare != bare) || r.reservedBy(nick, bare):
+		fail(errConflict, "that nickname is in use or reserved")
 		return
 	case existing == nil && r.maxUsers() > 0 && len(r.occupants) >= r.maxUsers() && aff < Admin:
 		fail(errFull, "the room is full")
@@ -343,8 +343,8 @@ func (r *Room) maybeEmpty() {
 // changeNick renames an occupant (§7.6): unavailable with 303 and the
 // new nick from the old one, then available from the new.
 func (r *Room) changeNick(ctx context.Context, el *xml.Element, from jid.JID, o *occupant, nick string, modified bool) {
-	if other := r.occupants[nick]; other != nil {
-		r.errorReply(ctx, el, errConflict, "that nickname is in use")
+	if other := r.occupants[nick]; other != nil || r.reservedBy(nick, o.bare) {
+		r.errorReply(ctx, el, errConflict, "that nickname is in use or reserved")
 		return
 	}
 	r.broadcastPresence(ctx, o, "unavailable", []string{"303"}, func(it *xml.Element) { it.SetAttr("nick", nick) })

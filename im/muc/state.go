@@ -48,6 +48,7 @@ type state struct {
 	Subject      string                 `json:"subject,omitempty"`
 	SubjectBy    string                 `json:"subject_by,omitempty"` // nick
 	Creator      string                 `json:"creator,omitempty"`    // bare JID of who created it
+	Nicks        map[string]string      `json:"nicks,omitempty"`      // bare JID -> reserved nickname (§7.10)
 	// OccupantKey keys the occupant-id hash (XEP-0421), so ids stay
 	// stable across restarts.
 	OccupantKey []byte `json:"occupant_key"`
