@@ -431,3 +431,24 @@ func roomMAM(t *testing.T, c *xmpptest.Conn, room, inner string) []string {
 		bodies = append(bodies, m.Child(ns.Client, "body").Text)
 	}
 }
+
+// IQs between occupants are relayed under ids the room chose: the
+// answer reaches the asker with its own id, a forged answer nobody.
+func TestMUCIQRelay(t *testing.T) {
+	srv := mucServer(t)
+	a, b := mucLogin(t, srv, "alice"), mucLogin(t, srv, "bob")
+	createRoom(t, a, "relay", "alice")
+	join(t, b, "relay", "bob", "")
+	a.Send("<iq type='get' id='v1' to='%s'><query xmlns='jabber:iq:version'/></iq>", occJID("relay", "bob"))
+	req := await(t, b, "relayed request", func(el *xml.Element) bool { return el.Name == "iq" && el.Attr("type") == "get" })
+	if req.Attr("from") != occJID("relay", "alice") || req.Attr("id") == "v1" {
+		t.Fatalf("relayed request: %s", req)
+	}
+	// A forged answer (wrong id) goes nowhere; the real one arrives.
+	b.Send("<iq type='result' id='v1' to='%s'><query xmlns='jabber:iq:version'><name>forged</name></query></iq>", occJID("relay", "alice"))
+	b.Send("<iq type='result' id='%s' to='%s'><query xmlns='jabber:iq:version'><name>bobclient</name></query></iq>", req.Attr("id"), occJID("relay", "alice"))
+	ans := await(t, a, "answer", func(el *xml.Element) bool { return el.Name == "iq" && el.Attr("id") == "v1" })
+	if ans.Attr("from") != occJID("relay", "bob") || !xmpptest.Contains(ans, "bobclient") {
+		t.Fatalf("answer: %s", ans)
+	}
+}

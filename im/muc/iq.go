@@ -57,8 +57,10 @@ func (r *Room) iq(ctx context.Context, iq *xml.Element, from, to jid.JID) {
 }
 
 // occupantIQ answers a self-ping (XEP-0410) and relays other iqs
-// between occupants (§7.7 allows the service to proxy them): requests
-// from an occupant to another's nick, and the answers back.
+// between occupants (§7.7 allows the service to proxy them): a request
+// from an occupant to another's nick goes to that occupant under an id
+// the room chose, and only the answer carrying that id goes back, to
+// the session that asked, with its own id.
 func (r *Room) occupantIQ(ctx context.Context, iq *xml.Element, from, to jid.JID) {
 	o := r.sessions[from]
 	request := iq.Attr("type") == "get" || iq.Attr("type") == "set"
@@ -68,19 +70,48 @@ func (r *Room) occupantIQ(ctx context.Context, iq *xml.Element, from, to jid.JID
 		}
 		return
 	}
+	if !request {
+		p, ok := r.pending[iq.Attr("id")]
+		if !ok || p.target != from {
+			return // not an answer to anything the room relayed
+		}
+		delete(r.pending, iq.Attr("id"))
+		out := stanza.WithAddress(iq, r.occupantJID(o.nick), p.asker.String())
+		out.SetAttr("id", p.id)
+		r.svc.send(ctx, out)
+		return
+	}
 	target := r.occupants[to.Resource()]
-	if request && isPing(iq) && target == o {
+	if isPing(iq) && target == o {
 		r.svc.send(ctx, stanza.Result(iq))
 		return
 	}
 	if target == nil || len(target.sessions) == 0 {
-		if request {
-			r.errorReply(ctx, iq, errNotFound, "no such occupant")
-		}
+		r.errorReply(ctx, iq, errNotFound, "no such occupant")
 		return
 	}
+	for len(r.pendingOrder) >= maxPendingIQs {
+		delete(r.pending, r.pendingOrder[0]) // never answered (or answered already)
+		r.pendingOrder = r.pendingOrder[1:]
+	}
+	r.iqSeq++
+	id := "muc" + strconv.FormatUint(r.iqSeq, 36)
+	r.pending[id] = pendingIQ{asker: from, id: iq.Attr("id"), target: target.sessions[0]}
+	r.pendingOrder = append(r.pendingOrder, id)
 	out := stanza.WithAddress(iq, r.occupantJID(o.nick), target.sessions[0].String())
+	out.SetAttr("id", id)
 	r.svc.send(ctx, out)
+}
+
+// maxPendingIQs bounds the relayed requests awaiting an answer per room;
+// requests nobody answers are dropped oldest-first as new ones come.
+const maxPendingIQs = 256
+
+// pendingIQ is a relayed request awaiting its answer.
+type pendingIQ struct {
+	asker  jid.JID // the session that asked
+	id     string  // its id
+	target jid.JID // the session asked
 }
 
 // discoInfo describes the room (§6.4) with its features and the

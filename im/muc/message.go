@@ -211,6 +211,10 @@ func (r *Room) invite(ctx context.Context, el *xml.Element, from jid.JID, o *occ
 			reason = rs.Text
 			out.AddChild(xml.NewElement(NSUser, "reason").SetText(rs.Text))
 		}
+		if cont := inv.Child(NSUser, "continue"); cont != nil {
+			// Converting a one-to-one chat into a conference (§7.9).
+			out.AddChild(xml.NewElement(NSUser, "continue", cont.Attrs...))
+		}
 		ux := xml.NewElement(NSUser, "x").AddChild(out)
 		if cfg.Password != "" {
 			ux.AddChild(xml.NewElement(NSUser, "password").SetText(cfg.Password))

@@ -23,13 +23,16 @@ type Room struct {
 	jid jid.JID
 	svc *Service
 
-	mu        sync.Mutex
-	st        *state                // nil until the creator's join fills it
-	locked    bool                  // created, not yet configured (§10.1)
-	gone      bool                  // destroyed or emptied and forgotten
-	occupants map[string]*occupant  // nick -> occupant
-	sessions  map[jid.JID]*occupant // real full JID -> occupant
-	history   []histItem
+	mu           sync.Mutex
+	st           *state                // nil until the creator's join fills it
+	locked       bool                  // created, not yet configured (§10.1)
+	gone         bool                  // destroyed or emptied and forgotten
+	occupants    map[string]*occupant  // nick -> occupant
+	sessions     map[jid.JID]*occupant // real full JID -> occupant
+	history      []histItem
+	pending      map[string]pendingIQ // relayed iq id -> who asked (occupantIQ)
+	pendingOrder []string             // relayed ids, oldest first (bounds pending)
+	iqSeq        uint64
 }
 
 // occupant is a nick in the room, used by one or more sessions of the
@@ -45,7 +48,7 @@ type occupant struct {
 }
 
 func newRoom(s *Service, j jid.JID, st *state) *Room {
-	return &Room{jid: j, svc: s, st: st,
+	return &Room{jid: j, svc: s, st: st, pending: map[string]pendingIQ{},
 		occupants: map[string]*occupant{}, sessions: map[jid.JID]*occupant{}}
 }
 
