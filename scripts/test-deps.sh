@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the test suite drives when it is missing:
 #   - Debian packages: real third-party XMPP clients (python3-slixmpp,
-#     python3-aioxmpp, go-sendxmpp), the SOAP client zeep (python3-zeep)
-#     and the browser for test/browser (chromium);
+#     python3-aioxmpp, go-sendxmpp), the SOAP clients zeep (python3-zeep) and
+#     JAX-WS (jaxws, default-jdk-headless), and the browser for test/browser
+#     (chromium);
 #   - test/browser's npm packages (playwright-core, @xmpp/client,
 #     strophe.js), with `npm ci` from its package-lock.json.
 # Needs root (or passwordless sudo) to install Debian packages; otherwise it
@@ -14,6 +15,8 @@ missing=()
 /usr/bin/python3 -c 'import slixmpp' 2>/dev/null || missing+=(python3-slixmpp)
 /usr/bin/python3 -c 'import aioxmpp' 2>/dev/null || missing+=(python3-aioxmpp)
 /usr/bin/python3 -c 'import zeep' 2>/dev/null || missing+=(python3-zeep)
+command -v wsimport >/dev/null 2>&1 || missing+=(jaxws)
+command -v javac >/dev/null 2>&1 || missing+=(default-jdk-headless)
 command -v go-sendxmpp >/dev/null 2>&1 || missing+=(go-sendxmpp)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 
