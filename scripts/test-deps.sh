@@ -18,6 +18,9 @@ missing=()
 command -v wsimport >/dev/null 2>&1 || missing+=(jaxws)
 command -v javac >/dev/null 2>&1 || missing+=(default-jdk-headless)
 command -v go-sendxmpp >/dev/null 2>&1 || missing+=(go-sendxmpp)
+# docs/integration.md's shell walkthrough, run as written by test/e2e.
+command -v curl >/dev/null 2>&1 || missing+=(curl)
+command -v jq >/dev/null 2>&1 || missing+=(jq)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 
 if [ ${#missing[@]} -gt 0 ]; then
