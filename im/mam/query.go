@@ -26,23 +26,23 @@ const (
 // HandleQuery answers an archive query (an im.IQFunc for the account):
 // a get returns the search form, a set pages through the archive.
 func (s *Service) HandleQuery(ctx context.Context, sess router.Session, iq *xml.Element) {
-	query := iq.Children[0]
 	if iq.Attr("type") == "get" {
-		sess.Deliver(stanza.Result(iq).AddChild(xml.NewElement(ns.MAM, "query").AddChild(searchForm())))
+		sess.Deliver(stanza.Result(iq).AddChild(SearchForm()))
 		return
 	}
-	q, flip, err := parseQuery(query)
+	q, err := ParseQuery(iq.Children[0])
 	if err != nil {
 		sess.Deliver(stanza.Error(iq, stanza.BadRequest, err.Error()))
 		return
 	}
-	owner := sess.JID().Bare().String()
-	countOnly := q.Max == 0 // RSM §2.6: <max>0</max> asks for the count alone
-	if countOnly {
-		q.Max = 1
+	if j, err := jid.Parse(q.With); err == nil && q.With != "" {
+		q.With = j.Bare().String() // a user's archive is by contact
 	}
-	s.writer.flush(ctx) // what the client received is in the archive
-	page, err := s.cfg.Store.QueryArchive(ctx, owner, q)
+	owner := sess.JID().Bare().String()
+	results, fin, err := Answer(q, func(aq store.ArchiveQuery) (store.ArchivePage, error) {
+		s.writer.flush(ctx) // what the client received is in the archive
+		return s.cfg.Store.QueryArchive(ctx, owner, aq)
+	}, owner, sess.JID().String(), s.log)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		sess.Deliver(stanza.Error(iq, stanza.ItemNotFound, "no such message in the archive"))
@@ -52,50 +52,10 @@ func (s *Service) HandleQuery(ctx context.Context, sess router.Session, iq *xml.
 		sess.Deliver(stanza.Error(iq, stanza.InternalServerError, ""))
 		return
 	}
-	msgs := page.Messages
-	if countOnly {
-		msgs, page.Complete = nil, page.Count == 0
+	for _, m := range results {
+		sess.Deliver(m)
 	}
-	if flip {
-		msgs = slices.Clone(msgs)
-		slices.Reverse(msgs)
-	}
-	queryID := query.Attr("queryid")
-	to := sess.JID().String()
-	for _, m := range msgs {
-		fwd, err := forwarded(m)
-		if err != nil {
-			s.log.Error("archived message unreadable, skipped", "owner", owner, "id", m.ID, "err", err)
-			continue
-		}
-		result := xml.NewElement(ns.MAM, "result", xml.Attr{Name: "id", Value: m.ID})
-		if queryID != "" {
-			result.SetAttr("queryid", queryID)
-		}
-		sess.Deliver(xml.NewElement(ns.Client, "message",
-			xml.Attr{Name: "from", Value: owner}, xml.Attr{Name: "to", Value: to}).AddChild(result.AddChild(fwd)))
-	}
-	fin := xml.NewElement(ns.MAM, "fin")
-	if page.Complete {
-		fin.SetAttr("complete", "true")
-	}
-	set := xml.NewElement(ns.RSM, "set")
-	if len(msgs) > 0 {
-		set.AddChild(xml.NewElement(ns.RSM, "first").SetText(msgs[0].ID))
-		set.AddChild(xml.NewElement(ns.RSM, "last").SetText(msgs[len(msgs)-1].ID))
-	}
-	set.AddChild(xml.NewElement(ns.RSM, "count").SetText(strconv.Itoa(page.Count)))
-	sess.Deliver(stanza.Result(iq).AddChild(fin.AddChild(set)))
-}
-
-// forwarded wraps an archived message as XEP-0297 with its time.
-func forwarded(m store.ArchivedMessage) (*xml.Element, error) {
-	el, err := xml.ParseElement(m.Stanza, ns.Client, xml.Limits{MaxStanzaBytes: len(m.Stanza) + 1024, MaxDepth: 64, MaxAttrs: 256})
-	if err != nil {
-		return nil, err
-	}
-	delay := xml.NewElement(ns.Delay, "delay", xml.Attr{Name: "stamp", Value: m.At.UTC().Format("2006-01-02T15:04:05.000000Z")})
-	return xml.NewElement(ns.Forward, "forwarded").AddChild(delay).AddChild(el), nil
+	sess.Deliver(stanza.Result(iq).AddChild(fin))
 }
 
 // parseQuery reads the data form and the RSM set of a <query/>.
@@ -118,7 +78,7 @@ func parseQuery(query *xml.Element) (q store.ArchiveQuery, flip bool, err error)
 				if err != nil || value == "" {
 					return q, false, badf("'with' is not a JID")
 				}
-				q.With = j.Bare().String()
+				q.With = j.String()
 			case "start":
 				if q.Start, err = parseTime(value); err != nil {
 					return q, false, err
