@@ -52,4 +52,3 @@ func (r *Room) queryArchive(ctx context.Context, iq *xml.Element, from jid.JID) 
 	}
 	r.svc.send(ctx, stanza.Result(iq, fin))
 }
-
