@@ -7,7 +7,8 @@
 // servers (provision.go) and prints the comparison table (table.go).
 //
 // Files: conn.go (login), scram.go, reader.go (timestamp scanner),
-// pace.go (paced senders), chat.go, presence.go, idle.go, proc.go.
+// pace.go (paced senders), chat.go (and the stepping shared by the
+// paced scenarios), presence.go, muc.go, idle.go, proc.go.
 package bench
 
 import (
@@ -17,7 +18,6 @@ import (
 	"io"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -40,8 +40,12 @@ type Options struct {
 	Rates    []int
 	Duration time.Duration // chat, presence and idle: how long to run (per step)
 	Contacts int           // presence: roster size of every user (as provisioned)
-	Procs    int           // idle: processes holding the connections (see Idle)
-	Label    string        // server name written into the results ("parley", ...)
+	// Rooms and Occupants shape the muc scenario: Rooms rooms of
+	// Occupants users each (Users is set to their product).
+	Rooms, Occupants int
+	MUCService       string // muc: the rooms' domain (default conference.<Domain>)
+	Procs            int    // idle: processes holding the connections (see Idle)
+	Label            string // server name written into the results ("parley", ...)
 	// ServerPID enables server measurements (CPU time, RSS) from /proc.
 	ServerPID int
 	Out       io.Writer // the table
@@ -55,6 +59,8 @@ type Result struct {
 	Server       string  `json:"server,omitempty"`
 	Scenario     string  `json:"scenario"`
 	Users        int     `json:"users"`
+	Rooms        int     `json:"rooms,omitempty"`
+	Occupants    int     `json:"occupants,omitempty"`
 	Mechanism    string  `json:"mechanism,omitempty"`
 	Logins       int     `json:"logins"`
 	LoginsPerSec float64 `json:"logins_per_sec"`
@@ -71,8 +77,11 @@ type Result struct {
 	MaxMs        float64 `json:"max_ms,omitempty"`
 	ServerCPUs   float64 `json:"server_cpu_seconds,omitempty"`
 	ServerRSSMiB float64 `json:"server_rss_mib,omitempty"`
-	IdleRSSMiB   float64 `json:"server_idle_rss_mib,omitempty"`
-	RSSPerConnKB float64 `json:"server_rss_kib_per_conn,omitempty"`
+	// GeneratorCPUs is this process's CPU time in a paced step: a
+	// generator near one core per second of step is the limit, not the server.
+	GeneratorCPUs float64 `json:"generator_cpu_seconds,omitempty"`
+	IdleRSSMiB    float64 `json:"server_idle_rss_mib,omitempty"`
+	RSSPerConnKB  float64 `json:"server_rss_kib_per_conn,omitempty"`
 	// SlopeKB is the least-squares slope of RSS over connections held
 	// (idle steps): the memory one more connection costs.
 	SlopeKB float64       `json:"server_rss_slope_kib_per_conn,omitempty"`
@@ -105,12 +114,36 @@ func login(ctx context.Context, o *Options) ([]*conn, *histogram, time.Duration,
 	}
 	conns := make([]*conn, o.Users)
 	h := &histogram{}
-	sem := make(chan struct{}, o.Concurrency)
-	var wg sync.WaitGroup
-	var firstErr atomic.Value
 	start := time.Now()
-	for i := range o.Users {
-		if ctx.Err() != nil || firstErr.Load() != nil {
+	err := parallel(ctx, o.Concurrency, o.Users, func(i int) error {
+		t := time.Now()
+		n := o.Offset + i
+		c, err := d.login(n, o, o.UserPrefix+strconv.Itoa(n), 30*time.Second)
+		if err != nil {
+			return err
+		}
+		h.record(time.Since(t))
+		conns[i] = c
+		return nil
+	})
+	elapsed := time.Since(start)
+	if err != nil {
+		closeAll(conns)
+		return nil, nil, 0, err
+	}
+	return conns, h, elapsed, nil
+}
+
+// parallel calls f(0) .. f(n-1), at most concurrency at once, and
+// returns the first error (or ctx's); after an error it starts no more.
+func parallel(ctx context.Context, concurrency, n int, f func(i int) error) error {
+	sem := make(chan struct{}, max(concurrency, 1))
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var first error
+	failed := func() bool { mu.Lock(); defer mu.Unlock(); return first != nil }
+	for i := range n {
+		if ctx.Err() != nil || failed() {
 			break
 		}
 		sem <- struct{}{}
@@ -118,35 +151,34 @@ func login(ctx context.Context, o *Options) ([]*conn, *histogram, time.Duration,
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			t := time.Now()
-			n := o.Offset + i
-			c, err := d.login(n, o, o.UserPrefix+strconv.Itoa(n), 30*time.Second)
-			if err != nil {
-				firstErr.CompareAndSwap(nil, err)
-				return
+			if err := f(i); err != nil {
+				mu.Lock()
+				if first == nil {
+					first = err
+				}
+				mu.Unlock()
 			}
-			h.record(time.Since(t))
-			conns[i] = c
 		}()
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
-	if err, _ := firstErr.Load().(error); err != nil {
-		closeAll(conns)
-		return nil, nil, 0, err
+	if first != nil {
+		return first
 	}
-	if ctx.Err() != nil {
-		closeAll(conns)
-		return nil, nil, 0, ctx.Err()
-	}
-	return conns, h, elapsed, nil
+	return ctx.Err()
 }
 
-// Run executes scenario "login", "idle", "chat" or "presence" and
-// returns one result per step (chat with Rates has several).
+// Run executes scenario "login", "idle", "chat", "presence" or "muc"
+// and returns one result per step (the paced ones with Rates have several).
 func Run(ctx context.Context, scenario string, o Options) ([]Result, error) {
 	o.defaults()
 	base := Result{Server: o.Label, Scenario: scenario, Users: o.Users, Mechanism: o.Mechanism}
+	if scenario == "muc" {
+		if o.Rooms <= 0 || o.Occupants <= 0 {
+			return nil, fmt.Errorf("muc needs rooms and occupants (got %d x %d)", o.Rooms, o.Occupants)
+		}
+		o.Users = o.Rooms * o.Occupants
+		base.Users, base.Rooms, base.Occupants = o.Users, o.Rooms, o.Occupants
+	}
 	if scenario == "idle" {
 		r, err := Idle(ctx, o, nil)
 		if err == nil {
@@ -155,9 +187,9 @@ func Run(ctx context.Context, scenario string, o Options) ([]Result, error) {
 		return []Result{r}, err
 	}
 	switch scenario {
-	case "login", "chat", "presence":
+	case "login", "chat", "presence", "muc":
 	default:
-		return nil, fmt.Errorf("unknown scenario %q (login, idle, chat, presence)", scenario)
+		return nil, fmt.Errorf("unknown scenario %q (login, idle, chat, presence, muc)", scenario)
 	}
 	cpu0, _ := serverCPU(o.ServerPID)
 	conns, lh, elapsed, err := login(ctx, &o)
@@ -176,8 +208,13 @@ func Run(ctx context.Context, scenario string, o Options) ([]Result, error) {
 		results = chatSteps(ctx, o, conns, base)
 	case "presence":
 		results = presenceSteps(ctx, o, conns, base)
+	case "muc":
+		if results, err = mucSteps(ctx, o, conns, base); err != nil {
+			return nil, err
+		}
 	}
-	if len(results) == 1 {
+	// A login run's CPU is the whole run's; paced steps measured their own.
+	if scenario == "login" {
 		if cpu1, err := serverCPU(o.ServerPID); err == nil {
 			results[0].ServerCPUs = cpu1 - cpu0
 		}
@@ -203,6 +240,9 @@ func Report(o Options, r Result) {
 		return
 	}
 	fmt.Fprintf(o.Out, "scenario %s, %d users", r.Scenario, r.Users)
+	if r.Rooms > 0 {
+		fmt.Fprintf(o.Out, " (%d rooms x %d occupants)", r.Rooms, r.Occupants)
+	}
 	if r.Server != "" {
 		fmt.Fprintf(o.Out, ", server %s", r.Server)
 	}
@@ -223,5 +263,8 @@ func Report(o Options, r Result) {
 			fmt.Fprintf(o.Out, ", %.1f KiB per connection (slope %.1f)", r.RSSPerConnKB, r.SlopeKB)
 		}
 		fmt.Fprintln(o.Out)
+	}
+	if r.GeneratorCPUs > 0 {
+		fmt.Fprintf(o.Out, "  generator   %.2f CPU s\n", r.GeneratorCPUs)
 	}
 }

@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"math/rand/v2"
+	"os"
 	"time"
 )
 
@@ -12,16 +13,28 @@ func chatSteps(ctx context.Context, o Options, conns []*conn, base Result) []Res
 	return steps(ctx, o, conns, base, newScanner(chatMarker, false), 0, chat)
 }
 
-// steps starts sc's readers on conns, waits settle, then runs one paced
-// step of scenario at each of o.Rates (or at o.Rate), measuring the
-// server's CPU and RSS around each; it stops after the first saturated
-// step.
-func steps(ctx context.Context, o Options, conns []*conn, base Result, sc *scanner, settle time.Duration,
-	scenario func(ctx context.Context, o Options, conns []*conn, rate int, h *histogram, r *Result)) []Result {
+// stepFunc runs one paced step at rate, recording latencies in h and
+// filling r.
+type stepFunc func(ctx context.Context, o Options, conns []*conn, rate int, h *histogram, r *Result)
+
+// steps starts sc's readers on conns, waits settle, then runs the
+// paced steps (runSteps).
+func steps(ctx context.Context, o Options, conns []*conn, base Result, sc *scanner, settle time.Duration, scenario stepFunc) []Result {
 	for _, c := range conns {
-		go sc.read(c, 16<<10)
+		go sc.read(c, readerBuf)
 	}
 	sleepCtx(ctx, settle)
+	return runSteps(ctx, o, conns, base, sc, scenario)
+}
+
+// readerBuf is the read buffer of a scanning reader.
+const readerBuf = 16 << 10
+
+// runSteps runs one paced step of scenario at each of o.Rates (or at
+// o.Rate) while sc's readers run, measuring the server's CPU and RSS
+// and the generator's CPU around each; it stops after the first
+// saturated step.
+func runSteps(ctx context.Context, o Options, conns []*conn, base Result, sc *scanner, scenario stepFunc) []Result {
 	rates := o.Rates
 	if len(rates) == 0 {
 		rates = []int{o.Rate}
@@ -33,11 +46,15 @@ func steps(ctx context.Context, o Options, conns []*conn, base Result, sc *scann
 		}
 		r := base
 		cpu0, _ := serverCPU(o.ServerPID)
+		gen0, _ := serverCPU(os.Getpid())
 		h := &histogram{}
 		sc.hist.Store(h)
 		scenario(ctx, o, conns, rate, h, &r)
 		if cpu1, err := serverCPU(o.ServerPID); err == nil {
 			r.ServerCPUs = cpu1 - cpu0
+		}
+		if gen1, err := serverCPU(os.Getpid()); err == nil {
+			r.GeneratorCPUs = gen1 - gen0
 		}
 		if rss, err := serverRSS(o.ServerPID); err == nil {
 			r.ServerRSSMiB = mib(rss)
@@ -67,18 +84,26 @@ func chat(ctx context.Context, o Options, conns []*conn, rate int, h *histogram,
 	}
 	sent, active := pace(ctx, workers, rate, o.Duration, func(w int, buf []byte) ([]byte, bool) {
 		rng := rngs[w]
-		lo, hi := w*len(conns)/workers, (w+1)*len(conns)/workers
+		lo, hi := share(w, workers, len(conns))
 		from := conns[lo+rng.IntN(hi-lo)]
 		to := conns[rng.IntN(len(conns))]
-		buf = append(buf[:0], "<message type='chat' to='"...)
-		buf = append(buf, to.jid...)
-		buf = append(buf, "'><body>t="...)
-		buf = appendTimestamp(buf)
-		buf = append(buf, "</body></message>"...)
+		buf = appendTimedMessage(buf[:0], "chat", to.jid)
 		_, err := from.Write(buf)
 		return buf, err == nil
 	})
 	drain(ctx, h, uint64(sent))
 	r.Rate = rate
 	fill(r, h, sent, sent, active)
+}
+
+// appendTimedMessage appends a message of type typ to the address to
+// whose body is the send time ("t=<unix nanos>", what chatMarker finds).
+func appendTimedMessage(buf []byte, typ, to string) []byte {
+	buf = append(buf, "<message type='"...)
+	buf = append(buf, typ...)
+	buf = append(buf, "' to='"...)
+	buf = append(buf, to...)
+	buf = append(buf, "'><body>t="...)
+	buf = appendTimestamp(buf)
+	return append(buf, "</body></message>"...)
 }

@@ -40,6 +40,29 @@ func pace(ctx context.Context, workers, rate int, d time.Duration, send func(w i
 	return total.Load(), time.Since(start)
 }
 
+// share returns worker w's part [lo, hi) of n connections: each
+// connection is written by one worker only.
+func share(w, workers, n int) (lo, hi int) { return w * n / workers, (w + 1) * n / workers }
+
+// rotation picks each worker's connections in turn, so that every
+// connection sends equally often.
+type rotation struct {
+	n, workers int
+	next       []int
+}
+
+func newRotation(n, workers int) *rotation {
+	return &rotation{n: n, workers: workers, next: make([]int, workers)}
+}
+
+// pick returns the index of worker w's next connection.
+func (r *rotation) pick(w int) int {
+	lo, hi := share(w, r.workers, r.n)
+	i := lo + r.next[w]%(hi-lo)
+	r.next[w]++
+	return i
+}
+
 // drain waits until h has counted want samples or the count stopped
 // moving for half a second (the rest is lost), at most 15 s.
 func drain(ctx context.Context, h *histogram, want uint64) {

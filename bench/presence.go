@@ -18,11 +18,9 @@ func presenceSteps(ctx context.Context, o Options, conns []*conn, base Result) [
 
 func presence(ctx context.Context, o Options, conns []*conn, rate int, h *histogram, r *Result) {
 	workers := min(len(conns), 4)
-	next := make([]int, workers)
+	turn := newRotation(len(conns), workers)
 	sent, active := pace(ctx, workers, rate, o.Duration, func(w int, buf []byte) ([]byte, bool) {
-		lo, hi := w*len(conns)/workers, (w+1)*len(conns)/workers
-		c := conns[lo+next[w]%(hi-lo)]
-		next[w]++
+		c := conns[turn.pick(w)]
 		buf = append(buf[:0], "<presence><show>away</show><status>t="...)
 		buf = appendTimestamp(buf)
 		buf = append(buf, "</status></presence>"...)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 )
 
@@ -50,6 +51,8 @@ func Table(w io.Writer, results []Result, servers []string) {
 		m.values[server] = v
 	}
 	best := map[string]Result{}
+	bestMUC := map[string]Result{} // by server and room shape
+	var shapes []string
 	for _, r := range results {
 		s := r.Server
 		switch r.Scenario {
@@ -76,6 +79,21 @@ func Table(w io.Writer, results []Result, servers []string) {
 			put(pre+": p99 ms", false, s, r.P99ms)
 			put(pre+": max ms", false, s, r.MaxMs)
 			put(pre+": lost", false, s, float64(r.Lost))
+		case "muc":
+			shape := fmt.Sprintf("muc %d rooms x %d occupants", r.Rooms, r.Occupants)
+			pre := fmt.Sprintf("%s @ %d msgs/s", shape, r.Rate)
+			put(pre+": deliveries/s", true, s, r.DeliveredPS)
+			put(pre+": p50 ms", false, s, r.P50ms)
+			put(pre+": p99 ms", false, s, r.P99ms)
+			put(pre+": lost", false, s, float64(r.Lost))
+			put(pre+": server CPU s", false, s, r.ServerCPUs)
+			key := s + "\x00" + shape
+			if b, ok := bestMUC[key]; !ok || r.DeliveredPS > b.DeliveredPS {
+				bestMUC[key] = r
+			}
+			if !slices.Contains(shapes, shape) {
+				shapes = append(shapes, shape)
+			}
 		case "idle":
 			put("idle server RSS MiB", false, s, r.IdleRSSMiB)
 			put("idle: authenticated connections held", true, s, float64(r.Logins))
@@ -88,6 +106,14 @@ func Table(w io.Writer, results []Result, servers []string) {
 		if b, ok := best[s]; ok {
 			put("chat: best delivered/s over the steps", true, s, b.DeliveredPS)
 			put("chat: p99 ms at that step", false, s, b.P99ms)
+		}
+	}
+	for _, shape := range shapes {
+		for _, s := range servers {
+			if b, ok := bestMUC[s+"\x00"+shape]; ok {
+				put(shape+": best deliveries/s over the steps", true, s, b.DeliveredPS)
+				put(shape+": p99 ms at that step", false, s, b.P99ms)
+			}
 		}
 	}
 	fmt.Fprintf(w, "| figure |")

@@ -26,7 +26,7 @@ func benchCmd() *cobra.Command {
 		prosodyDir, piefxis, servers string
 	)
 	cmd := &cobra.Command{
-		Use:   "bench login|idle|chat|presence|provision|table",
+		Use:   "bench login|idle|chat|presence|muc|provision|table",
 		Short: "Load generator: log in many users over loopback and measure a scenario",
 		Long: `Load generator for Parley (and any XMPP server allowing plaintext logins).
 
@@ -39,6 +39,10 @@ Scenarios:
             latency percentiles from the send time carried in every body
   presence  every user (with --contacts contacts online) broadcasts presence in turn,
             --rate (or --rates) broadcasts per second in total; deliveries/s and latency
+  muc       --rooms rooms of --occupants users each (XEP-0045 on --muc-service; the first
+            occupant creates and unlocks each room), --rate (or --rates) groupchat messages
+            per second in total, every occupant in turn; each is reflected to every occupant
+            (sender included): deliveries/s, loss, latency. --users is rooms x occupants
 
 Tools:
   provision  create <prefix>0..N-1 with rosters (a ring: --contacts mutual contacts each,
@@ -53,6 +57,9 @@ the connections over loopback source addresses 127.0.0.2 .. 127.0.0.N+1.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, cancel := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer cancel()
+			if args[0] == "muc" {
+				o.Users = o.Rooms * o.Occupants // also what --provision creates
+			}
 			pop := bench.Population{Domain: o.Domain, Prefix: o.UserPrefix, Password: o.Password,
 				Users: o.Users, RosterUsers: rosterUsers, Contacts: o.Contacts}
 			o.Rates = rates
@@ -99,10 +106,13 @@ the connections over loopback source addresses 127.0.0.2 .. 127.0.0.N+1.`,
 	fl.BoolVar(&o.TLS, "tls", false, "STARTTLS before logging in (certificate not checked)")
 	fl.IntVar(&o.Sources, "sources", 0, "spread connections over this many loopback source addresses (127.0.0.2, ...)")
 	fl.IntVar(&o.Concurrency, "concurrency", 50, "logins in flight at once")
-	fl.IntVar(&o.Rate, "rate", 1000, "chat, presence: stanzas per second in total")
-	fl.IntSliceVar(&rates, "rates", nil, "chat, presence: run a step at each rate (e.g. 10000,20000,40000), stop after the first saturated one")
-	fl.DurationVar(&o.Duration, "duration", 10*time.Second, "chat, presence, idle: how long to run (per step)")
+	fl.IntVar(&o.Rate, "rate", 1000, "chat, presence, muc: stanzas per second in total")
+	fl.IntSliceVar(&rates, "rates", nil, "chat, presence, muc: run a step at each rate (e.g. 10000,20000,40000), stop after the first saturated one")
+	fl.DurationVar(&o.Duration, "duration", 10*time.Second, "chat, presence, muc, idle: how long to run (per step)")
 	fl.IntVar(&o.Contacts, "contacts", 10, "presence, provision: contacts per user (even)")
+	fl.IntVar(&o.Rooms, "rooms", 10, "muc: number of rooms")
+	fl.IntVar(&o.Occupants, "occupants", 20, "muc: occupants per room (one connection each)")
+	fl.StringVar(&o.MUCService, "muc-service", "", "muc: the rooms' domain (default conference.<domain>)")
 	fl.IntVar(&rosterUsers, "roster-users", 0, "provision: give rosters to the first N users (default all)")
 	fl.IntVar(&o.Procs, "procs", 1, "idle: processes holding the connections (each one step)")
 	fl.StringVar(&o.Label, "label", "", "server name written into the results (parley, ejabberd, prosody)")
