@@ -1,0 +1,230 @@
+package browser
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// converseDist is Converse.js's build (npm converse.js), served as /dist/:
+// converse.min.js loads its chunks, emoji and sounds from there
+// (assets_path).
+const converseDist = "node_modules/converse.js/dist"
+
+// TestConverseMUC: Converse.js (issue 6: rooms must satisfy the clients
+// people use), its whole UI in Chromium, logs in over WebSocket as alice
+// with auto_login and joins (auto_join_rooms) a room bob (slixmpp, TCP)
+// created and gave a subject and a message; the view shows the subject,
+// the earlier message (Converse.js reads it from the room's archive) and
+// both nicks in the occupant list. bob's groupchat message appears in the
+// view; alice's, typed into the message box, reaches bob. Then alice opens
+// a room that does not exist and writes in it: the server's 201 makes
+// Converse.js fetch the owner form and submit it (auto_configure); bob
+// joins that room, finds alice its owner, her message in the history and
+// the room named, persistent and public as Converse.js configured it, and
+// the view shows the name, both nicks and the message. alice types the
+// commands /topic (bob gets the new subject) and /kick (bob is kicked,
+// status 307 with her reason, and leaves her occupant list). When alice
+// logs out, bob sees her leave the first room.
+func TestConverseMUC(t *testing.T) {
+	if target != "parley" {
+		t.Skip("rooms on conference.localhost are Parley's configuration; the Prosody configuration has no MUC component")
+	}
+	if _, err := os.Stat(filepath.Join(pkgDir, converseDist, "converse.min.js")); err != nil {
+		msg := fmt.Sprintf("%v: run npm ci in test/browser", err)
+		if os.Getenv("CI") != "" || os.Getenv(requiredEnv) != "" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	const (
+		service    = "conference." + domain
+		team       = "team@" + service
+		fresh      = "fresh@" + service
+		subject    = "Parley rooms, tested with Converse.js"
+		early      = "said before alice came"
+		fromBob    = "hello from slixmpp"
+		fromAlice  = "hello from Converse.js"
+		freshName  = "Made by Converse.js"
+		firstWords = "first words in a new room"
+		freshTopic = "a topic set with /topic"
+		kickReason = "testing /kick"
+	)
+	srv := startServer(t, "alice", "bob")
+	pages := serveConverse(t)
+	endpointExists(t, srv.wsURL())
+
+	bob := startProc(t, "slixmpp", pkgDir, peerTimeout+10*time.Second, is("fail"),
+		python, filepath.Join("clients", "converse_room.py"), "--host", "127.0.0.1", "--port", port(srv.c2s),
+		"--transport", srv.transport, "--domain", domain, "--password", password,
+		"--timeout", strconv.Itoa(int(peerTimeout/time.Second)))
+	bob.expect("ready")
+	bob.send(map[string]string{"cmd": "create", "room": team, "nick": "bob", "name": "Team", "subject": subject})
+	bob.expect("created", "room", team)
+	bob.send(map[string]string{"cmd": "say", "room": team, "body": early})
+	bob.expect("groupchat", "frm", team+"/bob", "body", early)
+
+	q := url.Values{
+		"url": {srv.wsURL()}, "jid": {"alice@" + domain}, "password": {password},
+		"rooms": {team}, "create": {fresh}, "create_name": {freshName},
+	}
+	b := startBrowser(t, pages.URL+"/converse.html?"+q.Encode())
+	t.Logf("Converse.js %s", b.expect("client").get("version"))
+	b.expect("connected", "jid", "alice@"+domain+"/*")
+
+	// alice in team: bob sees her come in; her view shows the room as it is.
+	b.expect("entered", "room", team, "nick", "alice")
+	bob.expect("muc_presence", "frm", team+"/alice", "type", "available")
+	b.waitFor("team's view with subject, both occupants and bob's earlier message", roomShows(team, func(v roomView) bool {
+		return v.Subject == subject && v.hasOccupants("alice", "bob") && v.delayed(team+"/bob", early)
+	}))
+
+	// bob → Converse.js, then Converse.js (typed and sent with Enter) → bob.
+	bob.send(map[string]string{"cmd": "say", "room": team, "body": fromBob})
+	b.waitFor("bob's message in team's view", roomShows(team, func(v roomView) bool { return v.has(team+"/bob", fromBob) }))
+	b.send(map[string]string{"cmd": "send", "to": team, "body": fromAlice})
+	b.expect("sent", "to", team)
+	bob.expect("groupchat", "frm", team+"/alice", "body", fromAlice)
+	b.waitFor("alice's own message in team's view, reflected", roomShows(team, func(v roomView) bool { return v.reflected(team+"/alice", fromAlice) }))
+
+	// alice opens a room that does not exist and says something there:
+	// Converse.js creates it and configures it through the owner form.
+	b.send(map[string]string{"cmd": "send", "to": fresh, "body": firstWords})
+	b.expect("entered", "room", fresh, "nick", "alice")
+	b.expect("sent", "to", fresh)
+	b.waitFor("fresh's disco#info name after configuration", is("room_info", "room", fresh, "name", freshName))
+	b.waitFor("alice's message in fresh's view, reflected", roomShows(fresh, func(v roomView) bool { return v.reflected(fresh+"/alice", firstWords) }))
+	bob.send(map[string]string{"cmd": "join", "room": fresh, "nick": "bob", "history": "5"})
+	joined := bob.expect("joined", "room", fresh)
+	if !slices.Contains(list(joined, "occupants"), "alice") {
+		t.Errorf("bob joined %s with occupants %v, want alice among them", fresh, joined.get("occupants"))
+	}
+	if !slices.Contains(list(joined, "history"), "alice: "+firstWords) {
+		t.Errorf("bob joined %s with history %v, want alice's %q", fresh, joined.get("history"), firstWords)
+	}
+	bob.expect("muc_presence", "frm", fresh+"/alice", "affiliation", "owner")
+	bob.send(map[string]string{"cmd": "info", "room": fresh})
+	info := bob.expect("info", "room", fresh)
+	if info.get("name") != freshName || !slices.Contains(list(info, "features"), "muc_persistent") || !slices.Contains(list(info, "features"), "muc_public") {
+		t.Errorf("disco#info of %s: name %q features %s, want %q, muc_persistent and muc_public (the owner form Converse.js sent)",
+			fresh, info.get("name"), info.get("features"), freshName)
+	}
+	b.waitFor("fresh's view with its name, both occupants and alice's message", roomShows(fresh, func(v roomView) bool {
+		return v.Title == freshName && v.hasOccupants("alice", "bob") && v.has(fresh+"/alice", firstWords)
+	}))
+
+	// Converse.js's commands, typed like messages: the owner sets the
+	// subject and kicks bob (a moderator may, XEP-0045 8.1 and 8.2).
+	b.send(map[string]string{"cmd": "send", "to": fresh, "body": "/topic " + freshTopic})
+	bob.expect("subject", "frm", fresh+"/alice", "subject", freshTopic)
+	b.waitFor("the new subject in fresh's view", roomShows(fresh, func(v roomView) bool { return v.Subject == freshTopic }))
+	b.send(map[string]string{"cmd": "send", "to": fresh, "body": "/kick bob " + kickReason})
+	kicked := bob.expect("muc_presence", "frm", fresh+"/bob", "type", "unavailable")
+	if !slices.Contains(list(kicked, "codes"), "307") || kicked.get("reason") != kickReason {
+		t.Errorf("bob's unavailable presence from %s: codes %s reason %q, want 307 and %q", fresh, kicked.get("codes"), kicked.get("reason"), kickReason)
+	}
+	b.waitFor("fresh's view without bob", roomShows(fresh, func(v roomView) bool {
+		return v.hasOccupants("alice") && !v.hasOccupants("bob")
+	}))
+
+	b.send(map[string]string{"cmd": "close"})
+	bob.expect("muc_presence", "frm", team+"/alice", "type", "unavailable")
+	bob.send(map[string]string{"cmd": "quit"})
+	bob.wait()
+	if e := find(b.snapshot(), is("fail")); e != nil {
+		t.Errorf("browser: %s", e)
+	}
+}
+
+// serveConverse serves pages/ and Converse.js's dist/ as /dist/ on a
+// loopback port of its own (another origin than the server's).
+func serveConverse(t *testing.T) *httptest.Server {
+	t.Helper()
+	mux := http.NewServeMux()
+	mux.Handle("/", http.FileServer(http.Dir(filepath.Join(pkgDir, "pages"))))
+	mux.Handle("/dist/", http.StripPrefix("/dist/", http.FileServer(http.Dir(filepath.Join(pkgDir, converseDist)))))
+	ts := httptest.NewServer(mux)
+	t.Cleanup(ts.Close)
+	return ts
+}
+
+// roomView is a "dom" event of converse.html: what one room's view shows.
+type roomView struct {
+	Room      string   `json:"room"`
+	Title     string   `json:"title"`
+	Subject   string   `json:"subject"`
+	Occupants []string `json:"occupants"`
+	Messages  []struct {
+		From     string `json:"from"`
+		Text     string `json:"text"`
+		Delayed  bool   `json:"delayed"`
+		Received bool   `json:"received"`
+	} `json:"messages"`
+}
+
+func (v roomView) hasOccupants(nicks ...string) bool {
+	for _, n := range nicks {
+		if !slices.Contains(v.Occupants, n) {
+			return false
+		}
+	}
+	return true
+}
+
+func (v roomView) has(from, text string) bool {
+	for _, m := range v.Messages {
+		if m.From == from && m.Text == text {
+			return true
+		}
+	}
+	return false
+}
+
+// delayed: the view shows the message as an old one (it came with a
+// delay stamp, here from the room's archive).
+func (v roomView) delayed(from, text string) bool {
+	for _, m := range v.Messages {
+		if m.From == from && m.Text == text && m.Delayed {
+			return true
+		}
+	}
+	return false
+}
+
+// reflected: the view shows one's own message as received, which
+// Converse.js does when the room reflects it with the id it was sent with.
+func (v roomView) reflected(from, text string) bool {
+	for _, m := range v.Messages {
+		if m.From == from && m.Text == text && m.Received {
+			return true
+		}
+	}
+	return false
+}
+
+// roomShows matches the "dom" events of room for which ok holds.
+func roomShows(room string, ok func(roomView) bool) func(event) bool {
+	return func(e event) bool {
+		if e.get("event") != "dom" || e.get("room") != room {
+			return false
+		}
+		b, _ := json.Marshal(map[string]any(e))
+		var v roomView
+		return json.Unmarshal(b, &v) == nil && ok(v)
+	}
+}
+
+// list is an event's field that is a list of strings.
+func list(e event, key string) []string {
+	var out []string
+	json.Unmarshal([]byte(e.get(key)), &out)
+	return out
+}
