@@ -32,8 +32,10 @@ const converseDist = "node_modules/converse.js/dist"
 // the room named, persistent and public as Converse.js configured it, and
 // the view shows the name, both nicks and the message. alice types the
 // commands /topic (bob gets the new subject) and /kick (bob is kicked,
-// status 307 with her reason, and leaves her occupant list). When alice
-// logs out, bob sees her leave the first room.
+// status 307 with her reason, and leaves her occupant list). Back in the
+// first room, alice renames herself with /nick (bob sees status 303 and
+// the new nick, the view lists it) and talks under the new nick. When
+// alice logs out, bob sees her leave.
 func TestConverseMUC(t *testing.T) {
 	if target != "parley" {
 		t.Skip("rooms on conference.localhost are Parley's configuration; the Prosody configuration has no MUC component")
@@ -46,17 +48,18 @@ func TestConverseMUC(t *testing.T) {
 		t.Skip(msg)
 	}
 	const (
-		service    = "conference." + domain
-		team       = "team@" + service
-		fresh      = "fresh@" + service
-		subject    = "Parley rooms, tested with Converse.js"
-		early      = "said before alice came"
-		fromBob    = "hello from slixmpp"
-		fromAlice  = "hello from Converse.js"
-		freshName  = "Made by Converse.js"
-		firstWords = "first words in a new room"
-		freshTopic = "a topic set with /topic"
-		kickReason = "testing /kick"
+		service     = "conference." + domain
+		team        = "team@" + service
+		fresh       = "fresh@" + service
+		subject     = "Parley rooms, tested with Converse.js"
+		early       = "said before alice came"
+		fromBob     = "hello from slixmpp"
+		fromAlice   = "hello from Converse.js"
+		freshName   = "Made by Converse.js"
+		firstWords  = "first words in a new room"
+		freshTopic  = "a topic set with /topic"
+		kickReason  = "testing /kick"
+		afterRename = "the same alice, renamed"
 	)
 	srv := startServer(t, "alice", "bob")
 	pages := serveConverse(t)
@@ -135,8 +138,23 @@ func TestConverseMUC(t *testing.T) {
 		return v.hasOccupants("alice") && !v.hasOccupants("bob")
 	}))
 
+	// alice renames herself in team with /nick (XEP-0045 7.6, status
+	// 303), and goes on talking under the new nick.
+	b.send(map[string]string{"cmd": "send", "to": team, "body": "/nick alicia"})
+	renamed := bob.expect("muc_presence", "frm", team+"/alice", "type", "unavailable")
+	if !slices.Contains(list(renamed, "codes"), "303") {
+		t.Errorf("bob got alice's unavailable presence from %s with codes %s, want 303 (nick change)", team, renamed.get("codes"))
+	}
+	bob.expect("muc_presence", "frm", team+"/alicia", "type", "available")
+	b.waitFor("team's view with alicia and bob", roomShows(team, func(v roomView) bool {
+		return v.hasOccupants("alicia", "bob") && !v.hasOccupants("alice")
+	}))
+	b.send(map[string]string{"cmd": "send", "to": team, "body": afterRename})
+	bob.expect("groupchat", "frm", team+"/alicia", "body", afterRename)
+	b.waitFor("alicia's message in team's view, reflected", roomShows(team, func(v roomView) bool { return v.reflected(team+"/alicia", afterRename) }))
+
 	b.send(map[string]string{"cmd": "close"})
-	bob.expect("muc_presence", "frm", team+"/alice", "type", "unavailable")
+	bob.expect("muc_presence", "frm", team+"/alicia", "type", "unavailable")
 	bob.send(map[string]string{"cmd": "quit"})
 	bob.wait()
 	if e := find(b.snapshot(), is("fail")); e != nil {
