@@ -28,6 +28,9 @@ type conn struct {
 	last    chan []byte   // the closing bytes (stream error, end tag), at most one
 	closing chan struct{} // closed to make the writer write last and stop
 	once    sync.Once
+
+	mu         sync.Mutex
+	registered bool // past the handshake, the writer runs (guarded by mu)
 }
 
 func newConn(s *Server, nc net.Conn) *conn {
@@ -60,6 +63,9 @@ func (c *conn) serve(ctx context.Context) {
 		return
 	}
 	c.nc.SetDeadline(time.Time{})
+	c.mu.Lock()
+	c.registered = true
+	c.mu.Unlock()
 	log = log.With("domain", c.domain)
 	log.Info("component connected")
 	writerDone := make(chan struct{})
@@ -199,10 +205,15 @@ func (c *conn) closeWith(se *stream.Error) {
 	})
 }
 
-// shutdown ends the stream because the server stops.
+// shutdown ends the stream because the server stops: with
+// <system-shutdown/> once the writer runs, by closing the connection
+// before (a component stalled in the handshake must not hold up Stop).
 func (c *conn) shutdown() {
-	if c.domain == "" {
-		c.nc.Close() // still in the handshake
+	c.mu.Lock()
+	registered := c.registered
+	c.mu.Unlock()
+	if !registered {
+		c.nc.Close()
 		return
 	}
 	c.closeWith(stream.Errorf(stream.SystemShutdown, ""))

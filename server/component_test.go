@@ -1,8 +1,10 @@
 package server_test
 
 import (
+	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/parley-im/parley/config"
 	"github.com/parley-im/parley/internal/xmpptest"
@@ -109,4 +111,25 @@ func TestComponentHandshakeErrors(t *testing.T) {
 	})
 	third := srv.DialComponent()
 	third.ComponentLogin("push.localhost", pushSecret)
+}
+
+// A connection stalled in the handshake does not hold up the server's
+// stop: it is closed at once.
+func TestComponentStalledHandshakeDoesNotDelayStop(t *testing.T) {
+	srv := componentServer(t)
+	c := srv.DialComponent()
+	c.OpenComponent("push.localhost") // and never sends <handshake/>
+	done := make(chan error, 1)
+	go func() { done <- srv.Stop(context.Background()) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("stop: %v", err)
+		}
+	case <-time.After(srv.Config.C2S.HandshakeTimeout.Duration / 2):
+		t.Fatal("Stop waits for a component stalled in its handshake")
+	}
+	if _, err := c.NextErr(xmpptest.Timeout); err == nil {
+		t.Fatal("the stalled component's connection is still open")
+	}
 }

@@ -20,6 +20,8 @@ import (
 	"errors"
 	"log/slog"
 	"strconv"
+	"sync"
+	"time"
 
 	"github.com/parley-im/parley/router"
 	"github.com/parley-im/parley/store"
@@ -43,13 +45,24 @@ type Config struct {
 	Send          func(ctx context.Context, iq *xml.Element) bool
 	IncludeSender bool // last-message-sender in notifications
 	IncludeBody   bool // last-message-body in notifications
-	Logger        *slog.Logger
+	// MaxRegistrations bounds one account's registrations (default 10):
+	// every one is notified for a stored message, so an account with
+	// thousands would flood the app server's component queue.
+	MaxRegistrations int
+	// Throttle is the least time between two notifications to the same
+	// registration (default 1s); the later one carries the newer count.
+	Throttle time.Duration
+	Logger   *slog.Logger
+	Now      func() time.Time // for tests; time.Now if nil
 }
 
 // Service handles push registrations and sends notifications.
 type Service struct {
 	cfg Config
 	log *slog.Logger
+
+	mu   sync.Mutex
+	sent map[string]time.Time // registration key -> last notification
 }
 
 // New returns a Service.
@@ -58,7 +71,16 @@ func New(cfg Config) *Service {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Service{cfg: cfg, log: log.With("component", "push")}
+	if cfg.MaxRegistrations <= 0 {
+		cfg.MaxRegistrations = 10
+	}
+	if cfg.Throttle <= 0 {
+		cfg.Throttle = time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Service{cfg: cfg, log: log.With("component", "push"), sent: make(map[string]time.Time)}
 }
 
 // HandleIQ answers <enable/> and <disable/> (XEP-0357 §5, §6) sent to
@@ -89,6 +111,11 @@ func (s *Service) HandleIQ(ctx context.Context, sess router.Session, iq *xml.Ele
 				return
 			}
 			reg.Options = form.Bytes(ns.Client)
+		}
+		if !s.roomFor(ctx, owner, reg) {
+			sess.Deliver(stanza.Error(iq, stanza.ResourceConstraint,
+				"too many push registrations on this account; disable one first"))
+			return
 		}
 		if err := s.cfg.Store.PutPush(ctx, owner, reg); err != nil {
 			s.log.Error("enable push", "user", owner, "err", err)
@@ -165,8 +192,45 @@ func (s *Service) registrations(ctx context.Context, owner string) []store.PushR
 	return regs
 }
 
-// notify publishes one notification (XEP-0357 §7).
+// roomFor reports whether owner may add reg: it replaces one of theirs,
+// or they have fewer than MaxRegistrations.
+func (s *Service) roomFor(ctx context.Context, owner string, reg store.PushRegistration) bool {
+	regs := s.registrations(ctx, owner)
+	for _, r := range regs {
+		if r.Service == reg.Service && r.Node == reg.Node {
+			return true
+		}
+	}
+	return len(regs) < s.cfg.MaxRegistrations
+}
+
+// due reports whether a registration may be notified now, and if so
+// records it. Old entries are dropped as the map grows.
+func (s *Service) due(owner string, r store.PushRegistration) bool {
+	key := owner + "\x00" + r.Service + "\x00" + r.Node
+	now := s.cfg.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if last, ok := s.sent[key]; ok && now.Sub(last) < s.cfg.Throttle {
+		return false
+	}
+	if len(s.sent) >= 10000 {
+		for k, t := range s.sent {
+			if now.Sub(t) >= s.cfg.Throttle {
+				delete(s.sent, k)
+			}
+		}
+	}
+	s.sent[key] = now
+	return true
+}
+
+// notify publishes one notification (XEP-0357 §7), unless the
+// registration was notified within the throttle interval.
 func (s *Service) notify(ctx context.Context, owner string, r store.PushRegistration, msg *xml.Element, count int) {
+	if !s.due(owner, r) {
+		return
+	}
 	iq := Notification(owner, r, s.summary(msg, count))
 	if !s.cfg.Send(ctx, iq) {
 		s.log.Warn("push notification not sent: app server unreachable", "user", owner, "service", r.Service)
