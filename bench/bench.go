@@ -200,32 +200,24 @@ func Run(ctx context.Context, scenario string, o Options) ([]Result, error) {
 	base.Logins = len(conns)
 	base.LoginsPerSec = float64(len(conns)) / elapsed.Seconds()
 	base.LoginP50ms, base.LoginP99ms = ms(lh.percentile(0.50)), ms(lh.percentile(0.99))
-	var results []Result
+	// Paced steps are reported as each ends (runSteps).
 	switch scenario {
-	case "login":
-		results = []Result{base}
 	case "chat":
-		results = chatSteps(ctx, o, conns, base)
+		return chatSteps(ctx, o, conns, base), nil
 	case "presence":
-		results = presenceSteps(ctx, o, conns, base)
+		return presenceSteps(ctx, o, conns, base), nil
 	case "muc":
-		if results, err = mucSteps(ctx, o, conns, base); err != nil {
-			return nil, err
-		}
+		return mucSteps(ctx, o, conns, base)
 	}
-	// A login run's CPU is the whole run's; paced steps measured their own.
-	if scenario == "login" {
-		if cpu1, err := serverCPU(o.ServerPID); err == nil {
-			results[0].ServerCPUs = cpu1 - cpu0
-		}
+	// A login run: the server's CPU over the whole run.
+	if cpu1, err := serverCPU(o.ServerPID); err == nil {
+		base.ServerCPUs = cpu1 - cpu0
 	}
-	for i := range results {
-		if rss, err := serverRSS(o.ServerPID); err == nil && results[i].ServerRSSMiB == 0 {
-			results[i].ServerRSSMiB = mib(rss)
-		}
-		Report(o, results[i])
+	if rss, err := serverRSS(o.ServerPID); err == nil {
+		base.ServerRSSMiB = mib(rss)
 	}
-	return results, nil
+	Report(o, base)
+	return []Result{base}, nil
 }
 
 func mib(b int64) float64 { return float64(b) / (1 << 20) }

@@ -32,8 +32,8 @@ const readerBuf = 16 << 10
 
 // runSteps runs one paced step of scenario at each of o.Rates (or at
 // o.Rate) while sc's readers run, measuring the server's CPU and RSS
-// and the generator's CPU around each; it stops after the first
-// saturated step.
+// and the generator's CPU around each and reporting each step as it
+// ends; it stops after the first saturated step.
 func runSteps(ctx context.Context, o Options, conns []*conn, base Result, sc *scanner, scenario stepFunc) []Result {
 	rates := o.Rates
 	if len(rates) == 0 {
@@ -59,6 +59,7 @@ func runSteps(ctx context.Context, o Options, conns []*conn, base Result, sc *sc
 		if rss, err := serverRSS(o.ServerPID); err == nil {
 			r.ServerRSSMiB = mib(rss)
 		}
+		Report(o, r)
 		out = append(out, r)
 		if len(rates) > 1 && Saturated(r) {
 			break
