@@ -62,7 +62,19 @@ func (m *Manager) Add(ctx context.Context, address, password string) error {
 	return err
 }
 
-// SetPassword replaces an account's credentials.
+// entityTokens is the part of store.Tokens that SetPassword needs; the
+// stores implement it alongside store.Users.
+type entityTokens interface {
+	DeleteEntityTokens(ctx context.Context, entityType, entityID string) (int64, error)
+}
+
+// SetPassword replaces an account's credentials and ends the
+// integration tokens issued to the account (whoever knew the old
+// password may hold them), if the store keeps tokens. The credentials
+// are stored first: the authentication service refuses a token whose
+// password check saw credentials that are no longer stored, so no token
+// obtained with the old password survives, even one being issued
+// concurrently.
 func (m *Manager) SetPassword(ctx context.Context, address, password string) error {
 	j, err := m.Parse(address)
 	if err != nil {
@@ -76,10 +88,19 @@ func (m *Manager) SetPassword(ctx context.Context, address, password string) err
 	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("%w: %s", ErrNotFound, j)
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	if tk, ok := m.Users.(entityTokens); ok {
+		if _, err := tk.DeleteEntityTokens(ctx, store.EntityUser, j.String()); err != nil {
+			return fmt.Errorf("account: password changed, but ending its integration tokens failed: %w", err)
+		}
+	}
+	return nil
 }
 
-// Remove deletes an account and everything it owns.
+// Remove deletes an account and everything it owns, its integration
+// tokens included (the store's DeleteUser ends them).
 func (m *Manager) Remove(ctx context.Context, address string) error {
 	j, err := m.Parse(address)
 	if err != nil {

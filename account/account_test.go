@@ -3,9 +3,13 @@ package account
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"testing"
+	"time"
 
+	"github.com/parley-im/parley/store"
 	"github.com/parley-im/parley/store/memory"
+	"github.com/parley-im/parley/store/sqlite"
 )
 
 func TestLifecycle(t *testing.T) {
@@ -58,5 +62,68 @@ func TestValidation(t *testing.T) {
 	}
 	if err := m.Add(ctx, "a@example.com", ""); !errors.Is(err, ErrEmptyPassword) {
 		t.Errorf("empty password: %v", err)
+	}
+}
+
+// TestPasswordChangeEndsTokens: a new password ends the integration
+// tokens issued to the account (with the old one), and deleting the
+// account ends them too; other accounts' tokens stay. Both stores.
+func TestPasswordChangeEndsTokens(t *testing.T) {
+	ctx := context.Background()
+	sq, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "parley.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sq.Close()
+	for name, st := range map[string]store.Store{"memory": memory.New(), "sqlite": sq} {
+		t.Run(name, func(t *testing.T) {
+			m := &Manager{Users: st, Iterations: 4096}
+			for _, a := range []string{"alice@example.com", "bob@example.com"} {
+				if err := m.Add(ctx, a, "pw"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			now := time.Now()
+			token := func(user string) store.Token {
+				tok, err := st.CreateToken(ctx, store.Token{Random: "r", EntityType: store.EntityUser, EntityID: user,
+					Policy: "SESSION", CreatedAt: now, ExpiresAt: now.Add(time.Hour)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return tok
+			}
+			live := func(tok store.Token) bool {
+				_, err := st.Token(ctx, tok.ID)
+				if err != nil && !errors.Is(err, store.ErrNotFound) {
+					t.Fatal(err)
+				}
+				return err == nil
+			}
+			a1, b1 := token("alice@example.com"), token("bob@example.com")
+			child, err := st.CreateToken(ctx, store.Token{Random: "c", ParentID: a1.ID, EntityType: store.EntityUser,
+				EntityID: "alice@example.com", Policy: "PRESENCE", CreatedAt: now, ExpiresAt: now.Add(time.Hour)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := m.SetPassword(ctx, "alice@example.com", "new"); err != nil {
+				t.Fatal(err)
+			}
+			if live(a1) || live(child) {
+				t.Fatal("alice's tokens outlived her password change")
+			}
+			if !live(b1) {
+				t.Fatal("bob's token ended with alice's password change")
+			}
+			a2 := token("alice@example.com")
+			if err := m.Remove(ctx, "alice@example.com"); err != nil {
+				t.Fatal(err)
+			}
+			if live(a2) {
+				t.Fatal("a token outlived its account")
+			}
+			if !live(b1) {
+				t.Fatal("bob's token ended with alice's account")
+			}
+		})
 	}
 }
