@@ -15,6 +15,8 @@ commands on stdin, one JSON object per line:
       "occupants": [nicks], "subject", "history": ["nick: body", ...]};
   {"cmd": "say", "room": R, "body": B}
       send a groupchat message;
+  {"cmd": "pm", "to": "R/nick", "body": B}
+      send a private message to an occupant (XEP-0045 7.5);
   {"cmd": "info", "room": R}
       disco#info of the room; reports {"event": "info", "room": R, "name",
       "features": [...]};
@@ -22,13 +24,15 @@ commands on stdin, one JSON object per line:
 
 Every room presence and groupchat message bob receives is reported as it
 arrives ("muc_presence", "groupchat" with the room's own messages too, and
-"subject"). Uses the e2e suite's helpers (test/e2e/clients/common.py and the
+"subject"), and every other message with a body ("message", private
+messages among them). Uses the e2e suite's helpers (test/e2e/clients/common.py and the
 MUCClient of muc_room.py): one JSON line per event on stdout, the stanza
 trace on stderr."""
 import asyncio
 import json
 import os
 import sys
+import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "e2e", "clients"))
 
@@ -102,6 +106,10 @@ async def scenario(opts):
             await join(bob, cmd)
         elif cmd["cmd"] == "say":
             bob.say(cmd["room"], cmd["body"])
+        elif cmd["cmd"] == "pm":
+            msg = bob.make_message(mto=cmd["to"], mbody=cmd["body"], mtype="chat")
+            msg.append(ET.Element("{http://jabber.org/protocol/muc#user}x"))
+            msg.send()
         elif cmd["cmd"] == "info":
             await info(bob, cmd)
         else:
