@@ -39,12 +39,11 @@ import (
 	"fmt"
 	"hash"
 	"log/slog"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
-
-	"golang.org/x/time/rate"
 
 	"github.com/parley-im/parley/store"
 	"github.com/parley-im/parley/xmpp/jid"
@@ -84,6 +83,15 @@ type Options struct {
 	// (beyond a burst of as many); over it, every attempt for that ID
 	// fails without being checked. 0 means no limit.
 	FailuresPerMinute float64
+	// FailuresPerMinutePerAddr limits failed authentications per client
+	// address (an IPv4 address or an IPv6 /64, as recorded by
+	// WithClientAddr) in the same way, whatever the IDs tried: password
+	// spraying across many accounts. 0 means no limit.
+	FailuresPerMinutePerAddr float64
+	// MaxConcurrentChecks bounds the password checks (PBKDF2
+	// derivations) running at once; others wait for a slot or for their
+	// context. 0 means GOMAXPROCS.
+	MaxConcurrentChecks int
 	// Now is the clock; nil means time.Now. Tests inject their own.
 	Now func() time.Time
 	// PurgeInterval is how often Run purges expired tokens; 0 means one
@@ -102,7 +110,9 @@ type Service struct {
 	now           func() time.Time
 	purgeEvery    time.Duration
 	log           *slog.Logger
-	limit         *limiter
+	limit         *limiter      // failures per entity ID
+	addrLimit     *limiter      // failures per client address
+	checks        chan struct{} // slots for password checks
 
 	runMu  sync.Mutex
 	cancel context.CancelFunc
@@ -147,6 +157,14 @@ func New(o Options) (*Service, error) {
 	if o.FailuresPerMinute > 0 {
 		s.limit = newLimiter(o.FailuresPerMinute, s.now)
 	}
+	if o.FailuresPerMinutePerAddr > 0 {
+		s.addrLimit = newLimiter(o.FailuresPerMinutePerAddr, s.now)
+	}
+	n := o.MaxConcurrentChecks
+	if n <= 0 {
+		n = runtime.GOMAXPROCS(0)
+	}
+	s.checks = make(chan struct{}, n)
 	return s, nil
 }
 
@@ -184,6 +202,10 @@ type principal struct {
 	entityID   string
 	settings   Settings
 	parent     *Token // the SESSION token it authenticated with; nil for a password or key
+	// verifier is the stored credential a password or key matched (the
+	// SCRAM StoredKey, the key's HMAC); confirm checks it is still the
+	// stored one after a token was issued.
+	verifier []byte
 }
 
 // normalizeUser turns a user ID into a bare JID.
@@ -228,49 +250,65 @@ func (s *Service) sameEntity(t Token, id string) bool {
 }
 
 // authPassword authenticates an entity by password (user) or key (site).
+// The attempt is reserved from the failure limiters first (see
+// reserveAttempt).
 func (s *Service) authPassword(ctx context.Context, entityType, id, secret string) (principal, error) {
+	var key string
 	if entityType == EntityUser {
 		j, err := s.normalizeUser(id)
 		if err != nil {
 			return principal{}, err
 		}
-		if !s.limit.allow(EntityUser + " " + j) {
-			return principal{}, ErrAuthFailed
+		id, key = j, EntityUser+" "+j
+	} else {
+		id = strings.TrimSpace(id)
+		if id == "" {
+			return principal{}, fmt.Errorf("%w: empty site ID", ErrInvalidInput)
 		}
-		if err := s.verifyUser(ctx, j, secret); err != nil {
-			s.limit.fail(EntityUser + " " + j)
-			return principal{}, err
-		}
-		return principal{entityType: EntityUser, entityID: j, settings: s.UserSettings()}, nil
+		key = EntitySite + " " + id
 	}
-	id = strings.TrimSpace(id)
-	if id == "" {
-		return principal{}, fmt.Errorf("%w: empty site ID", ErrInvalidInput)
-	}
-	if !s.limit.allow(EntitySite + " " + id) {
+	done, ok := s.reserveAttempt(ctx, key)
+	if !ok {
+		s.log.Debug("integration: authentication refused unchecked: too many failures", "entity", key)
 		return principal{}, ErrAuthFailed
 	}
-	st, err := s.verifySite(ctx, id, secret)
+	var p principal
+	var err error
+	if entityType == EntityUser {
+		var verifier []byte
+		verifier, err = s.verifyUser(ctx, id, secret)
+		p = principal{entityType: EntityUser, entityID: id, settings: s.UserSettings(), verifier: verifier}
+	} else {
+		var st store.Site
+		st, err = s.verifySite(ctx, id, secret)
+		p = principal{entityType: EntitySite, entityID: id, settings: siteFromStore(st).Settings, verifier: st.KeyHash}
+	}
+	done(errors.Is(err, ErrAuthFailed))
 	if err != nil {
-		if errors.Is(err, ErrAuthFailed) {
-			s.limit.fail(EntitySite + " " + id)
-		}
 		return principal{}, err
 	}
-	return principal{entityType: EntitySite, entityID: id, settings: siteFromStore(st).Settings}, nil
+	return p, nil
 }
 
 // verifyUser checks a password against the account's stored SCRAM
-// credential (SHA-256, or SHA-1 for an account that only has that).
-func (s *Service) verifyUser(ctx context.Context, j, password string) error {
+// credential (SHA-256, or SHA-1 for an account that only has that) and
+// returns the StoredKey it matched. At most MaxConcurrentChecks run at
+// once.
+func (s *Service) verifyUser(ctx context.Context, j, password string) ([]byte, error) {
+	release, err := s.acquireCheck(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	u, err := s.st.User(ctx, j)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return err
+		return nil, err
 	}
 	found := err == nil
-	cred, h := u.SHA256, sha256.New
-	if found && len(cred.StoredKey) == 0 {
-		cred, h = u.SHA1, func() hash.Hash { return sha1.New() }
+	cred := userCredential(u)
+	h := sha256.New
+	if found && len(u.SHA256.StoredKey) == 0 {
+		h = func() hash.Hash { return sha1.New() }
 	}
 	if !found || cred.Iterations < 1 {
 		// Spend the same work as for a real account.
@@ -283,6 +321,50 @@ func (s *Service) verifyUser(ctx context.Context, j, password string) error {
 	}
 	d := sasl.DeriveCredential(h, prepared, cred.Salt, cred.Iterations)
 	if subtle.ConstantTimeCompare(d.StoredKey, cred.StoredKey) != 1 || !found || perr != nil || password == "" {
+		return nil, ErrAuthFailed
+	}
+	return cred.StoredKey, nil
+}
+
+// userCredential is the credential a user's password is checked
+// against: SHA-256, or SHA-1 for an account that only has that.
+func userCredential(u store.User) store.SCRAMCredential {
+	if len(u.SHA256.StoredKey) == 0 {
+		return u.SHA1
+	}
+	return u.SHA256
+}
+
+// confirm reports whether the password or key p authenticated with is
+// still the entity's: a token issued after a concurrent RotateKey or
+// password change ended the entity's tokens must not outlive the check.
+// The change stores the new credential before it ends the tokens, so a
+// token created after that ending sees the new credential here.
+func (s *Service) confirm(ctx context.Context, p principal) error {
+	if p.parent != nil || p.verifier == nil {
+		return nil
+	}
+	var cur []byte
+	if p.entityType == EntityUser {
+		u, err := s.st.User(ctx, p.entityID)
+		if errors.Is(err, store.ErrNotFound) {
+			return ErrAuthFailed
+		}
+		if err != nil {
+			return err
+		}
+		cur = userCredential(u).StoredKey
+	} else {
+		st, err := s.st.Site(ctx, p.entityID)
+		if errors.Is(err, store.ErrNotFound) {
+			return ErrAuthFailed
+		}
+		if err != nil {
+			return err
+		}
+		cur = st.KeyHash
+	}
+	if subtle.ConstantTimeCompare(cur, p.verifier) != 1 {
 		return ErrAuthFailed
 	}
 	return nil
@@ -420,7 +502,7 @@ func (s *Service) CreateSession(ctx context.Context, entityID, credential, entit
 	if !p.settings.Authorizes(PolicySession) {
 		return TokenObject{}, fmt.Errorf("%w: %s %s may not open sessions (%s is off)", ErrNotAuthorized, strings.ToLower(p.entityType), p.entityID, SettingSession)
 	}
-	t, err := s.issue(ctx, p.entityType, p.entityID, []string{PolicySession}, "", nil)
+	t, err := s.issue(ctx, p, []string{PolicySession}, "")
 	if err != nil {
 		return TokenObject{}, err
 	}
@@ -444,7 +526,7 @@ func (s *Service) grant(ctx context.Context, p principal, props TokenProperties,
 	if err != nil {
 		return TokenObject{}, err
 	}
-	t, err := s.issue(ctx, p.entityType, p.entityID, r.policies, r.proxyUser, p.parent)
+	t, err := s.issue(ctx, p, r.policies, r.proxyUser)
 	if err != nil {
 		return TokenObject{}, err
 	}
@@ -476,7 +558,7 @@ func (s *Service) RequestMultipleTokens(ctx context.Context, entityID, credentia
 	out := make([]TokenObject, 0, len(reqs))
 	var issued []int64
 	for i, r := range reqs {
-		t, err := s.issue(ctx, p.entityType, p.entityID, r.policies, r.proxyUser, p.parent)
+		t, err := s.issue(ctx, p, r.policies, r.proxyUser)
 		if err != nil {
 			for _, id := range issued {
 				s.st.DeleteToken(context.WithoutCancel(ctx), id)
@@ -562,55 +644,6 @@ func (s *Service) GetTokenStatus(ctx context.Context, entityID, token string) (T
 func (s *Service) endEntityTokens(ctx context.Context, entityType, id string) error {
 	_, err := s.st.DeleteEntityTokens(ctx, entityType, id)
 	return err
-}
-
-// limiter counts failed authentications per entity ID. A nil *limiter
-// allows everything.
-type limiter struct {
-	mu    sync.Mutex
-	per   rate.Limit
-	burst int
-	now   func() time.Time
-	m     map[string]*rate.Limiter
-}
-
-const maxLimited = 10000 // IDs tracked before the table starts over
-
-func newLimiter(perMinute float64, now func() time.Time) *limiter {
-	b := int(perMinute)
-	if b < 1 {
-		b = 1
-	}
-	return &limiter{per: rate.Limit(perMinute / 60), burst: b, now: now, m: map[string]*rate.Limiter{}}
-}
-
-// allow reports whether an attempt for key may be checked.
-func (l *limiter) allow(key string) bool {
-	if l == nil {
-		return true
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	r, ok := l.m[key]
-	return !ok || r.TokensAt(l.now()) >= 1
-}
-
-// fail records a failed attempt for key.
-func (l *limiter) fail(key string) {
-	if l == nil {
-		return
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	r, ok := l.m[key]
-	if !ok {
-		if len(l.m) >= maxLimited {
-			l.m = map[string]*rate.Limiter{}
-		}
-		r = rate.NewLimiter(l.per, l.burst)
-		l.m[key] = r
-	}
-	r.AllowN(l.now(), 1)
 }
 
 // IssuedTo reports whether entityID (a site ID, or a user ID as the

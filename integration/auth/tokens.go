@@ -162,20 +162,22 @@ func (s *Service) ByID(ctx context.Context, id int64) (Token, error) {
 	return fromStore(t), nil
 }
 
-// issue stores a new token for an entity with the given policies; a
-// child of parent (nil for none) expires no later than its parent.
-func (s *Service) issue(ctx context.Context, entityType, entityID string, policies []string, proxyUser string, parent *Token) (Token, error) {
+// issue stores a new token for an authenticated entity with the given
+// policies; a child of p.parent expires no later than its parent. A
+// token obtained with a password or key is kept only if that credential
+// is still the entity's once the token is stored (confirm).
+func (s *Service) issue(ctx context.Context, p principal, policies []string, proxyUser string) (Token, error) {
 	now := s.now()
 	t := store.Token{
 		Random:     randomString(randomLen),
-		EntityType: entityType,
-		EntityID:   entityID,
+		EntityType: p.entityType,
+		EntityID:   p.entityID,
 		Policy:     strings.Join(policies, "::"),
 		ProxyUser:  proxyUser,
 		CreatedAt:  now,
 		ExpiresAt:  now.Add(s.life),
 	}
-	if parent != nil {
+	if parent := p.parent; parent != nil {
 		t.ParentID = parent.ID
 		if parent.ExpiresAt.Before(t.ExpiresAt) {
 			t.ExpiresAt = parent.ExpiresAt
@@ -184,12 +186,16 @@ func (s *Service) issue(ctx context.Context, entityType, entityID string, polici
 	st, err := s.st.CreateToken(ctx, t)
 	if errors.Is(err, store.ErrNotFound) {
 		// The parent was ended, or the entity deleted, meanwhile.
-		if parent != nil {
+		if p.parent != nil {
 			return Token{}, ErrInvalidToken
 		}
 		return Token{}, ErrAuthFailed
 	}
 	if err != nil {
+		return Token{}, err
+	}
+	if err := s.confirm(ctx, p); err != nil {
+		s.st.DeleteToken(context.WithoutCancel(ctx), st.ID)
 		return Token{}, err
 	}
 	return fromStore(st), nil
