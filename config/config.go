@@ -72,6 +72,22 @@ type HTTP struct {
 	BOSHMaxWait    Duration `toml:"bosh_max_wait"`   // longest a BOSH request is held
 	BOSHInactivity Duration `toml:"bosh_inactivity"` // a BOSH client silent this long is disconnected
 	BOSHMaxPause   Duration `toml:"bosh_max_pause"`  // longest pause a BOSH client may ask for
+	// PublicURL is scheme://host[:port] under which clients reach the
+	// server; when set, the integration services' generated URLs (WSDL
+	// soap:address, service pages, OpenAPI server, the configuration
+	// directory's service_home) use it instead of the request's Host
+	// header. "" derives them from each request.
+	PublicURL string `toml:"public_url"`
+	// MaxConnections caps concurrent HTTP connections per listener
+	// (http.listen and http.tls_listen each); over it a new connection is
+	// answered 503 (plain HTTP) or closed at once (HTTPS). 0 means no cap.
+	MaxConnections int `toml:"max_connections"`
+	// IdleTimeout closes a keep-alive connection idle this long between
+	// requests.
+	IdleTimeout Duration `toml:"idle_timeout"`
+	// BodyTimeout is how long an integration API request (SOAP, JSON) may
+	// take to send its body.
+	BodyTimeout Duration `toml:"body_timeout"`
 }
 
 // TLS configures certificates. With both files empty a self-signed
@@ -143,6 +159,10 @@ func Default() Config {
 			BOSHMaxWait:    Duration{60 * time.Second},
 			BOSHInactivity: Duration{60 * time.Second},
 			BOSHMaxPause:   Duration{120 * time.Second},
+			PublicURL:      "",
+			MaxConnections: 10000,
+			IdleTimeout:    Duration{120 * time.Second},
+			BodyTimeout:    Duration{10 * time.Second},
 		},
 		Storage:     Storage{Driver: "sqlite", Path: ""},
 		Offline:     Offline{MaxMessages: 1000},

@@ -6,6 +6,7 @@ import (
 	"math"
 	"net"
 	"net/netip"
+	"net/url"
 	"path"
 	"strconv"
 	"strings"
@@ -49,6 +50,16 @@ func (c *Config) Validate() error {
 	v.positiveDuration("http.bosh_max_wait", c.HTTP.BOSHMaxWait)
 	v.positiveDuration("http.bosh_inactivity", c.HTTP.BOSHInactivity)
 	v.positiveDuration("http.bosh_max_pause", c.HTTP.BOSHMaxPause)
+	v.positiveDuration("http.idle_timeout", c.HTTP.IdleTimeout)
+	v.positiveDuration("http.body_timeout", c.HTTP.BodyTimeout)
+	v.atLeast("http.max_connections", c.HTTP.MaxConnections, 0)
+	if c.HTTP.PublicURL != "" {
+		if u, err := normalizePublicURL(c.HTTP.PublicURL); err != nil {
+			v.add("http.public_url", fmt.Sprintf("%q: %v", c.HTTP.PublicURL, err))
+		} else {
+			c.HTTP.PublicURL = u
+		}
+	}
 	v.positiveDuration("c2s.ping_interval", c.C2S.PingInterval)
 	v.positiveDuration("c2s.ping_timeout", c.C2S.PingTimeout)
 	v.positiveDuration("c2s.handshake_timeout", c.C2S.HandshakeTimeout)
@@ -219,4 +230,25 @@ func ParsePrefix(s string) (netip.Prefix, error) {
 	}
 	p, err := netip.ParsePrefix(s)
 	return p.Masked(), err
+}
+
+// normalizePublicURL checks that u is scheme://host[:port] (http or
+// https, an optional trailing slash dropped) and returns it so.
+func normalizePublicURL(u string) (string, error) {
+	p, err := url.Parse(u)
+	if err != nil {
+		return "", errors.New("not a URL")
+	}
+	if p.Scheme != "http" && p.Scheme != "https" {
+		return "", errors.New("must start with http:// or https://")
+	}
+	if p.Host == "" || p.User != nil || p.RawQuery != "" || p.Fragment != "" || p.Opaque != "" || (p.Path != "" && p.Path != "/") {
+		return "", errors.New("must be scheme://host[:port] only, without path, user, query or fragment")
+	}
+	for _, c := range p.Host {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune(".-:[]_", c)) {
+			return "", fmt.Errorf("host %q has a character %q not allowed", p.Host, c)
+		}
+	}
+	return p.Scheme + "://" + p.Host, nil
 }
