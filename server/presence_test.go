@@ -3,12 +3,17 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha1"
+	"encoding"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -190,4 +195,98 @@ func TestPresenceOverHTTP(t *testing.T) {
 		_, _, body := httpGet(t, srv, text)
 		return string(body) == "offline\n"
 	})
+}
+
+// k1Pad is the SHA-1 padding of an n-byte message.
+func k1Pad(n int) []byte {
+	p := []byte{0x80}
+	for (n+len(p))%64 != 56 {
+		p = append(p, 0)
+	}
+	return binary.BigEndian.AppendUint64(p, uint64(n)*8)
+}
+
+// k1Extend continues SHA-1 from the digest of an n-byte message whose
+// start (the token) is unknown: the length-extension attack.
+func k1Extend(t *testing.T, digest string, n int, suffix string) string {
+	t.Helper()
+	d, err := hex.DecodeString(digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := append([]byte("sha\x01"), d...)
+	state = append(state, make([]byte, 64)...)
+	state = binary.BigEndian.AppendUint64(state, uint64(n+len(k1Pad(n))))
+	h := sha1.New()
+	if err := h.(encoding.BinaryUnmarshaler).UnmarshalBinary(state); err != nil {
+		t.Fatal(err)
+	}
+	h.Write([]byte(suffix))
+	return strings.ToUpper(hex.EncodeToString(h.Sum(nil)))
+}
+
+// TestPresenceK1LengthExtension is the security review's attack on the
+// real server: from ONE public IMG URL a site signed for alice, someone
+// who never sees the token forges K1s for bob, on the status endpoint
+// (bob's state and status text; bob never opted in) and on the presence
+// URL (bob's icon). Both refuse. The forged digests are checked to be
+// right first, so only the query rules stop them. A K1 the site made
+// for the presence URL is not a proof on the status endpoint either.
+func TestPresenceK1LengthExtension(t *testing.T) {
+	srv := xmpptest.RunServer(t, func(c *config.Config) {})
+	srv.AddUser("alice@localhost", "secret")
+	srv.AddUser("bob@localhost", "secret")
+	_, _, tok := presenceSite(t, srv)
+
+	bob := srv.Dial()
+	bob.Login("bob", "secret", "desk")
+	bob.Send("<presence><show>dnd</show><status>negotiating the ACME merger</status></presence>")
+	bob.ExpectMatch("own presence", func(el *xml.Element) bool { return el.Name == "presence" && el.Attr("from") == bob.JID }, isPresence)
+
+	// What the site publishes in a web page (all the attacker sees).
+	published, _ := url.ParseQuery("R_MODE=IMG&R_UID=alice@localhost")
+	k1 := presence.K1(tok.Value, published)
+	tid := strconv.FormatInt(tok.ID, 10)
+	if _, _, img := httpGet(t, srv, "/imtapp/Presence?TID="+tid+"&R_MODE=IMG&R_UID=alice@localhost&K1="+k1); !bytes.Equal(img, presence.Icon(0, presence.Offline, presence.Small)) {
+		t.Fatal("the published URL does not show alice offline")
+	}
+
+	// The attacker knows TID, hence the token's length: TID, "_", 40 characters.
+	n := len("<TOKEN><") + len(tid) + 1 + 40 + len("><R_MODE><IMG><R_UID><alice@localhost>")
+	if n != len(presence.K1Message(tok.Value, published)) {
+		t.Fatalf("the token is not TID_ and 40 characters: %d", len(tok.Value))
+	}
+	pad := string(k1Pad(n))
+
+	// 1) The status endpoint: R_UID swallows the padding; jid and type follow.
+	forged := k1Extend(t, k1, n, "><jid><bob@localhost><type><text>")
+	q := "TID=" + tid + "&R_MODE=IMG&R_UID=" + url.QueryEscape("alice@localhost>"+pad) + "&jid=bob@localhost&type=text&K1=" + forged
+	if v, _ := url.ParseQuery(q); !presence.VerifyK1(tok.Value, v, forged) {
+		t.Fatal("the forged K1 does not verify: the attack in this test is broken")
+	}
+	code, _, body := httpGet(t, srv, "/plugins/presence/status?"+q)
+	if code == 200 || bytes.Contains(body, []byte("dnd")) || bytes.Contains(body, []byte("ACME")) {
+		t.Errorf("status endpoint with a forged K1: %d %q", code, body)
+	}
+
+	// 2) The presence URL: a first R_UID empty (not signed), a second
+	// that swallows the padding, UID naming the victim.
+	forged = k1Extend(t, k1, n, "><UID><bob@localhost>")
+	q = "TID=" + tid + "&R_MODE=IMG&R_UID=&R_UID=" + url.QueryEscape("alice@localhost>"+pad) + "&UID=bob@localhost&K1=" + forged
+	if v, _ := url.ParseQuery(q); !presence.VerifyK1(tok.Value, v, forged) {
+		t.Fatal("the forged K1 does not verify: the attack in this test is broken")
+	}
+	if code, h, img := httpGet(t, srv, "/imtapp/Presence?"+q); code != 200 || !bytes.Equal(img, presence.Icon(0, presence.Error, presence.Small)) {
+		t.Errorf("/imtapp/Presence with a forged K1: %d %s, not the error icon", code, h.Get("Content-Type"))
+	}
+
+	// 3) A presence-URL K1 over a status query proves nothing there; the
+	// status endpoint's own signature does.
+	sq, _ := url.ParseQuery("jid=bob@localhost&type=text")
+	if code, _, body := httpGet(t, srv, "/plugins/presence/status?jid=bob@localhost&type=text&TID="+tid+"&K1="+presence.K1(tok.Value, sq)); code != http.StatusForbidden || string(body) != "forbidden\n" {
+		t.Errorf("status endpoint with a presence URL K1: %d %q", code, body)
+	}
+	if code, _, body := httpGet(t, srv, "/plugins/presence/status?jid=bob@localhost&type=text&TID="+tid+"&K1="+presence.StatusK1(tok.Value, sq)); code != 200 || string(body) != "dnd\nnegotiating the ACME merger\n" {
+		t.Errorf("status endpoint with its own signature: %d %q", code, body)
+	}
 }

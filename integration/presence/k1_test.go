@@ -12,6 +12,14 @@ const (
 	vecMsg   = "<TOKEN><1000641_QAHnRTN3L8E1DVEHL3UFKYuxHcW8ce7p><R_MODE><IMG><R_UID><john.doe@oracle.com>"
 	vecSHA1  = "083198106E5322394126BB28400EC75F3A26E19A"
 	vecMD5   = "A4B8D76F3CB036DF8136923C86EF58E1"
+	// Parley's additions, computed with Python's hashlib and hmac: the
+	// HMAC-SHA-256 form (key: the token) of the same message, and the
+	// status endpoint's SHA-1 and HMAC of
+	// "<ENDPOINT><status><TOKEN><token><jid><john.doe@oracle.com><type><text>".
+	vecHMAC       = "92D20FC8FB4C0C923C7C1BB299DB9B237DBFF36E59A3BA58E5556A0129AA7CEE"
+	vecStatusMsg  = "<ENDPOINT><status><TOKEN><1000641_QAHnRTN3L8E1DVEHL3UFKYuxHcW8ce7p><jid><john.doe@oracle.com><type><text>"
+	vecStatusSHA1 = "97DF0B87A644645C62607318F1C9C4E2CFE16AB1"
+	vecStatusHMAC = "116E5C6F7ADCD2E2EB2765A93D8E454386A439951BAEB38B8D2470A9A3D1C395"
 )
 
 func vecParams() url.Values {
@@ -30,9 +38,37 @@ func TestK1Vectors(t *testing.T) {
 	if got := K1MD5(vecToken, vecParams()); got != vecMD5 {
 		t.Errorf("K1MD5 = %s, want %s", got, vecMD5)
 	}
-	for _, k1 := range []string{vecSHA1, vecMD5, strings.ToLower(vecSHA1), strings.ToLower(vecMD5)} {
+	if got := K1HMAC(vecToken, vecParams()); got != vecHMAC {
+		t.Errorf("K1HMAC = %s, want %s", got, vecHMAC)
+	}
+	for _, k1 := range []string{vecSHA1, vecMD5, vecHMAC, strings.ToLower(vecSHA1), strings.ToLower(vecMD5), strings.ToLower(vecHMAC)} {
 		if !VerifyK1(vecToken, vecParams(), k1) {
 			t.Errorf("VerifyK1(%s) = false", k1)
+		}
+		if VerifyStatusK1(vecToken, vecParams(), k1) {
+			t.Errorf("VerifyStatusK1 accepts the presence URL's K1 %s", k1)
+		}
+	}
+}
+
+func TestStatusK1Vectors(t *testing.T) {
+	v, _ := url.ParseQuery("type=text&TID=1000641&jid=john.doe@oracle.com&K1=x&req_jid=")
+	if got := StatusK1Message(vecToken, v); got != vecStatusMsg {
+		t.Fatalf("StatusK1Message = %q\nwant              %q", got, vecStatusMsg)
+	}
+	if got := StatusK1(vecToken, v); got != vecStatusSHA1 {
+		t.Errorf("StatusK1 = %s, want %s", got, vecStatusSHA1)
+	}
+	if got := StatusK1HMAC(vecToken, v); got != vecStatusHMAC {
+		t.Errorf("StatusK1HMAC = %s, want %s", got, vecStatusHMAC)
+	}
+	for _, k1 := range []string{vecStatusSHA1, vecStatusHMAC} {
+		if !VerifyStatusK1(vecToken, v, k1) {
+			t.Errorf("VerifyStatusK1(%s) = false", k1)
+		}
+		// The endpoints do not share signatures.
+		if VerifyK1(vecToken, v, k1) {
+			t.Errorf("VerifyK1 accepts the status endpoint's %s", k1)
 		}
 	}
 }
@@ -77,6 +113,9 @@ func TestVerifyK1Rejects(t *testing.T) {
 		{"not hex", vecToken, vecParams(), strings.Repeat("G", 40)},
 		{"empty", vecToken, vecParams(), ""},
 		{"SHA-256 length", vecToken, vecParams(), strings.Repeat("A", 64)},
+		{"HMAC with another key", "other", vecParams(), vecHMAC},
+		{"plain SHA-256 instead of HMAC", vecToken, vecParams(), "7F067D686936620232B9D9CC21C1B92120BF40474DB2C1855561F31242D6FEA8"},
+		{"SHA-512 length", vecToken, vecParams(), strings.Repeat("A", 128)},
 		{"seed's illustrative K1", vecToken, vecParams(), "B1CA85982C3221F29E0808F6DB91AFB6AB84008D"},
 	}
 	for _, c := range cases {
@@ -96,11 +135,15 @@ func FuzzVerifyK1(f *testing.F) {
 		v, _ := url.ParseQuery(query)
 		ok := VerifyK1(token, v, k1)
 		up := strings.ToUpper(k1)
-		if ok != (up == K1(token, v) || up == K1MD5(token, v)) {
-			t.Fatalf("VerifyK1(%q, %q, %q) = %v disagrees with K1/K1MD5", token, query, k1, ok)
+		if ok != (up == K1(token, v) || up == K1MD5(token, v) || up == K1HMAC(token, v)) {
+			t.Fatalf("VerifyK1(%q, %q, %q) = %v disagrees with K1/K1MD5/K1HMAC", token, query, k1, ok)
 		}
-		if !VerifyK1(token, v, K1(token, v)) || !VerifyK1(token, v, K1MD5(token, v)) {
+		if !VerifyK1(token, v, K1(token, v)) || !VerifyK1(token, v, K1MD5(token, v)) || !VerifyK1(token, v, K1HMAC(token, v)) {
 			t.Fatal("a computed K1 does not verify")
+		}
+		// Neither endpoint accepts the other's signature.
+		if VerifyStatusK1(token, v, K1(token, v)) || VerifyStatusK1(token, v, K1HMAC(token, v)) || VerifyK1(token, v, StatusK1(token, v)) {
+			t.Fatalf("a signature crosses endpoints for %q", query)
 		}
 	})
 }

@@ -21,8 +21,11 @@ import (
 // presence.public_domains; otherwise the answer is the forbidden state.
 // req_jid counts only with proof that the request speaks for it: a live
 // PRESENCE token (token=<token string>, for servers polling), or a
-// signed query (TID=<token ID>&K1=<digest> computed as for the presence
-// URL). A user's token proves that user (who then sees their own
+// signed query (TID=<token ID>&K1=<digest> of StatusK1Message: the
+// presence URL's message after the marker "<ENDPOINT><status>", so that
+// the presence URLs a site publishes prove nothing here). The query
+// obeys statusRules (no unknown or repeated parameter, no '<', '>',
+// control character or non-UTF-8 byte), or is a 400. A user's token proves that user (who then sees their own
 // presence and that of users who share theirs with them by
 // subscription); a site's token (auth_presence_enabled) sees everyone,
 // as on the presence URL. Custom images are 302 redirects to hosts in
@@ -36,11 +39,7 @@ const imagePlaceholder = "--IMAGE--"
 
 // Status serves /plugins/presence/status.
 func (s *Service) Status(w http.ResponseWriter, r *http.Request) {
-	v, err := url.ParseQuery(r.URL.RawQuery)
-	if err != nil {
-		plainError(w, http.StatusBadRequest, "malformed query string")
-		return
-	}
+	v, qerr := parseQuery(r.URL.RawQuery, statusRules)
 	typ := v.Get("type")
 	if typ == "" {
 		typ = "image"
@@ -52,6 +51,12 @@ func (s *Service) Status(w http.ResponseWriter, r *http.Request) {
 	size := Small
 	if v.Get("size") == strconv.Itoa(Large) {
 		size = Large
+	}
+	if qerr != nil {
+		// Refused before any token or K1 is looked at: the message
+		// is about the query's syntax only.
+		s.statusError(w, r, typ, size, qerr.Error())
+		return
 	}
 	bare, err := parseTarget(v.Get("jid"))
 	if err != nil || !s.cfg.IsLocal(domainOf(bare)) {
@@ -189,7 +194,9 @@ func (s *Service) mayView(ctx context.Context, v url.Values, bare string) (allow
 }
 
 // proof returns the live PRESENCE token the request carries, if any:
-// token=<token string>, or TID=<token ID> with a K1 over the query.
+// token=<token string>, or TID=<token ID> with a K1 over the query
+// signed for this endpoint (StatusK1Message: a presence URL's K1 does
+// not prove anything here).
 func (s *Service) proof(ctx context.Context, v url.Values) (Token, bool) {
 	var tok Token
 	var err error
@@ -198,7 +205,7 @@ func (s *Service) proof(ctx context.Context, v url.Values) (Token, bool) {
 		tok, err = s.cfg.Tokens.Token(ctx, v.Get("token"))
 	case v.Get("TID") != "" && v.Get("K1") != "":
 		tok, err = s.cfg.Tokens.TokenByID(ctx, v.Get("TID"))
-		if err == nil && !VerifyK1(tok.Value, v, v.Get("K1")) {
+		if err == nil && !VerifyStatusK1(tok.Value, v, v.Get("K1")) {
 			return Token{}, false
 		}
 	default:

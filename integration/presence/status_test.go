@@ -108,7 +108,16 @@ func TestStatusReqJID(t *testing.T) {
 
 	signed := func(tok Token, q string) string {
 		v, _ := url.ParseQuery(q)
+		return q + "&TID=" + tok.ID + "&K1=" + StatusK1(tok.Value, v)
+	}
+	// A K1 as the presence URL computes it, over the same query.
+	presenceK1 := func(tok Token, q string) string {
+		v, _ := url.ParseQuery(q)
 		return q + "&TID=" + tok.ID + "&K1=" + K1(tok.Value, v)
+	}
+	signedHMAC := func(tok Token, q string) string {
+		v, _ := url.ParseQuery(q)
+		return q + "&TID=" + tok.ID + "&K1=" + StatusK1HMAC(tok.Value, v)
 	}
 	cases := []struct {
 		name, query, want string
@@ -117,7 +126,11 @@ func TestStatusReqJID(t *testing.T) {
 		{"token of a subscriber", "jid=bob@example.com&type=text&req_jid=alice@example.com&token=" + url.QueryEscape(alice.Value), "xa\n"},
 		{"token without req_jid", "jid=bob@example.com&type=text&token=" + url.QueryEscape(alice.Value), "xa\n"},
 		{"signed by a subscriber", signed(alice, "jid=bob@example.com&type=text&req_jid=alice@example.com"), "xa\n"},
-		{"signature not matching", strings.Replace(signed(alice, "jid=bob@example.com&type=text&req_jid=alice@example.com"), "type=text", "type=text&x=1", 1), "forbidden\n"},
+		{"signed by a subscriber, HMAC", signedHMAC(alice, "jid=bob@example.com&type=text&req_jid=alice@example.com"), "xa\n"},
+		{"signed by a site", signed(site, "jid=bob@example.com&type=text"), "xa\n"},
+		{"signature not matching", strings.Replace(signed(alice, "jid=bob@example.com&type=text&req_jid=alice@example.com"), "type=text", "type=text&size=32", 1), "forbidden\n"},
+		{"presence URL's K1 of a subscriber", presenceK1(alice, "jid=bob@example.com&type=text&req_jid=alice@example.com"), "forbidden\n"},
+		{"presence URL's K1 of a site", presenceK1(site, "jid=bob@example.com&type=text"), "forbidden\n"},
 		{"token of a non-subscriber", "jid=bob@example.com&type=text&req_jid=eve@example.com&token=" + url.QueryEscape(eve.Value), "forbidden\n"},
 		{"someone else's token for req_jid", "jid=bob@example.com&type=text&req_jid=alice@example.com&token=" + url.QueryEscape(eve.Value), "forbidden\n"},
 		{"own presence", "jid=bob@example.com&type=text&token=" + url.QueryEscape(bob.Value), "xa\n"},
@@ -131,7 +144,7 @@ func TestStatusReqJID(t *testing.T) {
 		if body != c.want {
 			t.Errorf("%s: %q, want %q", c.name, body, c.want)
 		}
-		if strings.Contains(c.query, "token=") && c.want != "forbidden\n" && (h.Get("Cache-Control") != "private, max-age=60" || h.Get("Access-Control-Allow-Origin") != "") {
+		if (strings.Contains(c.query, "token=") || strings.Contains(c.query, "K1=")) && c.want != "forbidden\n" && (h.Get("Cache-Control") != "private, max-age=60" || h.Get("Access-Control-Allow-Origin") != "") {
 			t.Errorf("%s: a proven answer is cacheable or readable by others: %v", c.name, h)
 		}
 	}

@@ -15,7 +15,11 @@ import (
 //
 // R_MODE defaults to IMG (chapter 4). The unprefixed aliases UID, MODE,
 // OP and RES, and R_TID and R_K1, are accepted. R_SIZE (or SIZE) 32 asks
-// for the large icons. Every failure (no or dead token, a token without
+// for the large icons; ts only makes URLs differ. No other parameter, no
+// parameter twice, no alias beside its R_ name, and no value with '<',
+// '>', a control character or bytes that are not UTF-8 (parseQuery:
+// this keeps K1's encoding unambiguous and its digest unextendable).
+// Every failure (a refused query, no or dead token, a token without
 // PRESENCE, a site without presence enabled, a bad K1, a bad or foreign
 // JID, a user token asking for someone else) gives the same answer: the
 // error image in IMG mode, show OFFLINE and status Offline in JS mode,
@@ -47,13 +51,17 @@ func param(v url.Values, names ...string) string {
 	return ""
 }
 
-func parseURLParams(raw string) (urlParams, bool) {
-	v, err := url.ParseQuery(raw)
+// parseURLParams parses the query under presenceURLRules; it reports
+// why the request must fail ("" when it may go on to the token and K1
+// checks). The mode is read even from a refused query, so that the
+// failure has the form the page asked for.
+func parseURLParams(raw string) (urlParams, string) {
+	v, err := parseQuery(raw, presenceURLRules)
 	p := urlParams{values: v, size: Small}
 	mode := strings.ToUpper(param(v, "R_MODE", "MODE"))
 	p.js = mode == "JS"
 	if err != nil {
-		return p, false
+		return p, err.Error()
 	}
 	p.tid = param(v, "TID", "R_TID")
 	p.k1 = param(v, "K1", "R_K1")
@@ -65,20 +73,22 @@ func parseURLParams(raw string) (urlParams, bool) {
 	if param(v, "R_SIZE", "SIZE") == strconv.Itoa(Large) {
 		p.size = Large
 	}
-	return p, mode == "" || mode == "IMG" || mode == "JS"
+	if mode != "" && mode != "IMG" && mode != "JS" {
+		return p, "R_MODE is neither IMG nor JS"
+	}
+	return p, ""
 }
 
 // PresenceURL serves /imtapp/Presence.
 func (s *Service) PresenceURL(w http.ResponseWriter, r *http.Request) {
-	p, ok := parseURLParams(r.URL.RawQuery)
+	p, reason := parseURLParams(r.URL.RawQuery)
 	st, status := Error, ""
-	if ok {
-		var reason string
+	if reason == "" {
 		st, status, reason = s.presenceURL(r.Context(), p)
-		if reason != "" {
-			// Debug only: the client learns nothing, the operator may.
-			s.log.Debug("presence URL refused", "reason", reason, "tid", p.tid)
-		}
+	}
+	if reason != "" {
+		// Debug only: the client learns nothing, the operator may.
+		s.log.Debug("presence URL refused", "reason", reason, "tid", p.tid)
 	}
 	if p.js {
 		show, text := st.Show(), status
