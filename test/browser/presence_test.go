@@ -65,6 +65,11 @@ func TestPresenceEmbed(t *testing.T) {
 	sign := func(path string, q url.Values) string {
 		return base + path + "?" + q.Encode() + "&TID=" + tid + "&K1=" + presence.K1(tok.Token, q)
 	}
+	// The seed-004 endpoint takes its own signature (a presence URL's
+	// K1 proves nothing there); HMAC-SHA-256, Parley's recommended form.
+	signStatus := func(q url.Values) string {
+		return base + "/plugins/presence/status?" + q.Encode() + "&TID=" + tid + "&K1=" + presence.StatusK1HMAC(tok.Token, q)
+	}
 	page := template.Must(template.ParseFiles(filepath.Join(pkgDir, "pages", "presence.html")))
 	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/presence.html" {
@@ -76,7 +81,7 @@ func TestPresenceEmbed(t *testing.T) {
 			"IMG":    sign("/imtapp/Presence", url.Values{"R_UID": {"bob@localhost"}, "R_MODE": {"IMG"}, "ts": {ts}}),
 			"IMG32":  sign("/imtapp/Presence", url.Values{"UID": {"bob@localhost"}, "R_OP": {"4"}, "R_SIZE": {"32"}, "ts": {ts}}),
 			"JS":     sign("/imtapp/Presence", url.Values{"R_UID": {"bob@localhost"}, "R_MODE": {"JS"}, "ts": {ts}}),
-			"Status": sign("/plugins/presence/status", url.Values{"jid": {"bob@localhost"}, "req_jid": {"bob@localhost"}, "ts": {ts}}),
+			"Status": signStatus(url.Values{"jid": {"bob@localhost"}, "req_jid": {"bob@localhost"}, "ts": {ts}}),
 		}
 		tampered := url.Values{"R_UID": {"bob@localhost"}, "ts": {ts}}
 		urls["Tampered"] = base + "/imtapp/Presence?" + tampered.Encode() + "&TID=" + tid + "&K1=" + presence.K1(tok.Token+"x", tampered)
