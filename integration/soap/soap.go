@@ -37,6 +37,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"sort"
 	"strings"
@@ -57,6 +58,9 @@ const Prefix = "/imtapp/ws/"
 type Config struct {
 	MaxRequestBytes int64         // default 1 MiB
 	Timeout         time.Duration // per call; default 30 s
+	// BodyTimeout bounds the time to receive a request's body (a read
+	// deadline on the connection while it is read); default 10 s.
+	BodyTimeout time.Duration
 	// BaseURL returns scheme://host[:port] of the server as the client
 	// reached it, for the WSDL's soap:address. Default: https if the
 	// request came over TLS, else http, and the Host header.
@@ -77,6 +81,9 @@ func New(cfg Config, services ...*api.Service) *Handler {
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 30 * time.Second
+	}
+	if cfg.BodyTimeout <= 0 {
+		cfg.BodyTimeout = 10 * time.Second
 	}
 	if cfg.BaseURL == nil {
 		cfg.BaseURL = DefaultBaseURL
@@ -147,11 +154,16 @@ func wantsWSDL(r *http.Request) bool {
 }
 
 func (h *Handler) call(w http.ResponseWriter, r *http.Request, svc *api.Service) {
-	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxRequestBytes))
+	data, err := h.readBody(w, r)
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			h.fault(w, &fault{code: "Client", msg: fmt.Sprintf("request larger than %d bytes", h.cfg.MaxRequestBytes), status: integration.RequestSizeExceeded})
+			return
+		}
+		if isTimeout(err) {
+			w.Header().Set("Connection", "close")
+			h.fault(w, &fault{code: "Client", msg: fmt.Sprintf("request body not received within %v", h.cfg.BodyTimeout), status: integration.ServiceInputError})
 			return
 		}
 		h.fault(w, clientFault("reading the request: %v", err))
@@ -222,4 +234,27 @@ func (h *Handler) servicePage(w http.ResponseWriter, r *http.Request, svc *api.S
 	for _, op := range svc.Operations {
 		fmt.Fprintf(w, "  %s(%s)\n", op.Name, paramOrder(op))
 	}
+}
+
+// readBody reads the request's body: at most MaxRequestBytes, within
+// BodyTimeout. The deadline is set on this request's connection only,
+// not on the server, whose BOSH and WebSocket handlers wait far longer;
+// net/http clears it when the body is in and it starts watching the
+// connection in the background, so it never cuts the operation short
+// (TestBodyTimeoutEndsWithTheBody). After a timeout it stays, so that
+// net/http's draining of the rest of the body fails at once too. An
+// empty body (http.NoBody) gets none: net/http watches the connection
+// from the start then, and a deadline would end that watch and cancel
+// the request's context.
+func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	if r.Body != nil && r.Body != http.NoBody {
+		http.NewResponseController(w).SetReadDeadline(time.Now().Add(h.cfg.BodyTimeout))
+	}
+	return io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxRequestBytes))
+}
+
+// isTimeout reports a read deadline that passed.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
