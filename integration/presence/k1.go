@@ -21,7 +21,8 @@ var unsigned = map[string]bool{"K1": true, "TID": true, "R_K1": true, "R_TID": t
 // chapter-4 spellings R_K1 and R_TID), in ascending byte order of NAME
 // (names as they appear in the URL, so the aliases UID, MODE, OP and RES
 // sign as themselves). A parameter given more than once
-// enters with each non-empty value, in the order given.
+// enters with each non-empty value, in the order given (the endpoints
+// refuse such queries before they check K1: see parseQuery).
 func K1Message(token string, params url.Values) string {
 	names := make([]string, 0, len(params))
 	for name := range params {

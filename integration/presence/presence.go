@@ -11,7 +11,10 @@
 // ETag for cheap revalidation).
 //
 // Safety rules (SPEC-NOTES and issue 5): the presence URL needs a live
-// PRESENCE token and a valid K1; failures all look alike. The seed-004
+// PRESENCE token and a valid K1 over a query that passes the rules of
+// parseQuery (which make K1's encoding unambiguous and stop length
+// extension); failures all look alike. The seed-004 endpoint's signed
+// proof has its own message (StatusK1Message). The seed-004
 // endpoint shows only users who opted in (store.PresenceSharing) or
 // whose domain is public, unless the request proves who asks; custom
 // images are redirects to allow-listed hosts, never fetched.

@@ -209,6 +209,8 @@ func FuzzPresenceQuery(f *testing.F) {
 	f.Add("TID=10&R_UID=bob@example.com&R_MODE=JS&K1=" + K1(tok.Value, v))
 	f.Add("jid=bob@example.com&type=xml&images=https%3A%2F%2Fimg.example.net%2F--IMAGE--")
 	f.Add("jid=%zz&&;;=&type=text&token=10_x")
+	f.Add("TID=10&R_UID=&R_UID=bob@example.com%3E%80%00&UID=bob@example.com&K1=" + K1(tok.Value, v))
+	f.Add("TID=10&R_MODE=JS&R_UID=bob@example.com&ts=%C3%A9&K1=" + K1(tok.Value, v))
 	// The raw query goes in as received, whatever it holds (a request
 	// line could not carry all of it, a handler must cope anyway).
 	serve := func(h http.HandlerFunc, path, q string) *httptest.ResponseRecorder {
@@ -227,10 +229,19 @@ func FuzzPresenceQuery(f *testing.F) {
 		if ct := r.Header().Get("Content-Type"); !(ct == "image/png" && bytes.HasPrefix(body, []byte("\x89PNG"))) && !strings.HasPrefix(string(body), "var status = ") {
 			t.Fatalf("presence URL %q: %s %q", q, ct, body)
 		}
-		switch code := serve(fx.svc.Status, "/plugins/presence/status", q).Code; code {
+		// Whatever the presence URL shows passed the query rules.
+		failed := bytes.Equal(body, Icon(0, Error, Small)) || bytes.Equal(body, jsBody("Offline", "OFFLINE"))
+		if _, err := parseQuery(q, presenceURLRules); err != nil && !failed {
+			t.Fatalf("presence URL %q refused by the rules (%v) answered %q", q, err, body)
+		}
+		code := serve(fx.svc.Status, "/plugins/presence/status", q).Code
+		switch code {
 		case 200, 302, 400, 403:
 		default:
 			t.Fatalf("status %q: %d", q, code)
+		}
+		if _, err := parseQuery(q, statusRules); err != nil && code != 400 {
+			t.Fatalf("status %q refused by the rules (%v) answered %d", q, err, code)
 		}
 	})
 }
