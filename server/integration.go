@@ -51,7 +51,11 @@ func (s *Server) buildIntegration(is *integrationServices) {
 		UserPolicies:      ic.UserPolicies,
 		DefaultDomain:     domain,
 		FailuresPerMinute: ic.AuthFailuresPerMinute,
-		Logger:            s.log,
+		// Per client address, ten times the per-ID rate: room for a
+		// site's server that authenticates many users, none for spraying
+		// one password over many accounts.
+		FailuresPerMinutePerAddr: 10 * ic.AuthFailuresPerMinute,
+		Logger:                   s.log,
 	})
 	if is.err != nil {
 		return
@@ -87,16 +91,57 @@ func (s *Server) registerIntegration(mux *http.ServeMux) {
 		bind.Configuration(is.config),
 		bind.Presence(s.presenceService()),
 	}
-	base := s.baseURL
-	soap.New(soap.Config{BaseURL: base, Logger: s.log}, services...).Register(mux)
-	jsonapi.New(jsonapi.Config{BaseURL: base, Logger: s.log}, services...).Register(mux)
+	base, body := s.baseURL, s.cfg.HTTP.BodyTimeout.Duration
+	inner := http.NewServeMux()
+	soap.New(soap.Config{BaseURL: base, BodyTimeout: body, Logger: s.log}, services...).Register(inner)
+	jsonapi.New(jsonapi.Config{BaseURL: base, BodyTimeout: body, Logger: s.log}, services...).Register(inner)
+	h := s.withClientAddr(inner)
+	mux.Handle(soap.Prefix, h)
+	mux.Handle(strings.TrimSuffix(soap.Prefix, "/"), h)
+	mux.Handle(jsonapi.Prefix, h)
 }
 
-// baseURL is scheme://host[:port] as the client reached us: the Host
-// header and TLS, or what a trusted proxy (http.trusted_proxies) says in
-// X-Forwarded-Proto and X-Forwarded-Host. WSDL addresses and the
-// configuration directory's service URLs are built from it.
+// withClientAddr records the client's address for the Authentication
+// service's per-address failure limit.
+func (s *Server) withClientAddr(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if a := s.clientAddr(r); a.IsValid() {
+			r = r.WithContext(auth.WithClientAddr(r.Context(), a))
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// clientAddr is the client's IP address: the peer's, or behind a
+// trusted proxy (http.trusted_proxies) the last X-Forwarded-For entry,
+// the one that proxy added (earlier ones are whatever the client
+// claimed), as web/ computes it for BOSH and WebSocket.
+func (s *Server) clientAddr(r *http.Request) netip.Addr {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return netip.Addr{}
+	}
+	a := ap.Addr().Unmap()
+	if s.fromTrustedProxy(r) {
+		if v := r.Header.Values("X-Forwarded-For"); len(v) > 0 {
+			parts := strings.Split(v[len(v)-1], ",")
+			if f, err := netip.ParseAddr(strings.TrimSpace(parts[len(parts)-1])); err == nil {
+				a = f.Unmap()
+			}
+		}
+	}
+	return a
+}
+
+// baseURL is http.public_url when set; otherwise scheme://host[:port]
+// as the client reached us: the Host header and TLS, or what a trusted
+// proxy (http.trusted_proxies) says in X-Forwarded-Proto and
+// X-Forwarded-Host. WSDL addresses, service pages, the OpenAPI server
+// and the configuration directory's service URLs are built from it.
 func (s *Server) baseURL(r *http.Request) string {
+	if u := s.cfg.HTTP.PublicURL; u != "" {
+		return u // validated and normalised by config.Validate
+	}
 	scheme, host := "http", r.Host
 	if r.TLS != nil {
 		scheme = "https"
