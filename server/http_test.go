@@ -3,6 +3,7 @@ package server_test
 import (
 	"bufio"
 	"bytes"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -108,6 +109,50 @@ func TestHTTPConnectionCap(t *testing.T) {
 		}
 		h.c.Close()
 		return false
+	})
+}
+
+// TestHTTPSConnectionCap: the HTTPS listener has its own cap; a
+// connection over it is closed before the handshake.
+func TestHTTPSConnectionCap(t *testing.T) {
+	it := newITest(t, func(c *config.Config) { c.HTTP.MaxConnections = 2 })
+	dial := func() (*tls.Conn, error) {
+		d := &net.Dialer{Timeout: 10 * time.Second}
+		c, err := tls.DialWithDialer(d, "tcp", it.srv.Addr("https").String(), &tls.Config{InsecureSkipVerify: true})
+		if err != nil {
+			return nil, err
+		}
+		if resp, _, err := rawGet(t, c, bufio.NewReader(c), "/healthz"); err != nil || resp.StatusCode != 200 {
+			c.Close()
+			return nil, fmt.Errorf("healthz: %v %v", resp, err)
+		}
+		return c, nil
+	}
+	var conns []*tls.Conn
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for range 2 {
+		c, err := dial()
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+	}
+	if c, err := dial(); err == nil {
+		c.Close()
+		t.Fatal("a third HTTPS connection was served with max_connections 2")
+	}
+	conns[0].Close()
+	conns = conns[1:]
+	waitUntil(t, "an HTTPS slot to be given back", func() bool {
+		c, err := dial()
+		if err == nil {
+			conns = append(conns, c)
+		}
+		return err == nil
 	})
 }
 
