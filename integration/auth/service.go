@@ -25,9 +25,18 @@
 // are checked against the account's stored SCRAM credential, never
 // stored. Error messages never contain a secret.
 //
+// Failed password and key checks are limited per entity ID and per
+// client address, an attempt being reserved before it is checked, and
+// password checks (PBKDF2) run a bounded number at a time (limit.go). A
+// token obtained with a password or key is kept only if that credential
+// is still the stored one once the token is stored, so a key rotation
+// or password change that ends the entity's tokens cannot miss one
+// being issued concurrently.
+//
 // Concurrency: a Service is safe for concurrent use; its only mutable
-// state is the failure limiter (one mutex, no calls out while held) and
-// the purge loop's handle (runMu).
+// state is the two failure limiters (a mutex each, no calls out while
+// held), the check slots (a channel) and the purge loop's handle
+// (runMu).
 package auth
 
 import (
