@@ -242,6 +242,9 @@ func (s *Service) RotateKey(ctx context.Context, id string) (string, error) {
 	}
 	key, salt, hash := newKey()
 	st.KeySalt, st.KeyHash = salt, hash
+	// The new key is stored before the tokens end: a request that checked
+	// the old key and stores its token after the ending finds the new key
+	// in confirm and drops that token (TestCredentialChangeDuringIssue).
 	if err := s.st.UpdateSite(ctx, st); err != nil {
 		return "", err
 	}
