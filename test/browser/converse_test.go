@@ -211,6 +211,9 @@ func converseInTeam(t *testing.T, q url.Values) (bob, b *proc) {
 //     resource>', which was never bound;
 //   - reopen: with the session storage gone it logs in anew, binds a new
 //     resource and sends disco#info from a resource of an earlier page.
+//
+// With c2s overriding a client's 'from' instead (im.Dispatcher stamps the
+// session's JID on every stanza anyway), all three pass.
 func TestConverseKnownBugs(t *testing.T) {
 	if os.Getenv(knownBugsEnv) == "" {
 		t.Skipf("Converse.js 14.0.0 sends stanzas with a 'from' that is not its session's address, which Parley answers with the stream error invalid-from; set %s=1 to run", knownBugsEnv)
@@ -227,8 +230,18 @@ func TestConverseKnownBugs(t *testing.T) {
 			bob, b := converseInTeam(t, url.Values{})
 			b.send(map[string]string{"cmd": "send", "to": how})
 			reloaded := b.expect("reloading").get("t")
-			bob.send(map[string]string{"cmd": "say", "room": team, "body": during})
+			// Whether bob's message reaches the page before it unloads or
+			// the new one is up to the race. After a new login it comes
+			// from the room's archive; after a resumed stream (reload)
+			// Converse.js does not ask the archive and shows only what it
+			// kept, so there bob speaks once alice is back.
+			if how == "reopen" {
+				bob.send(map[string]string{"cmd": "say", "room": team, "body": during})
+			}
 			b.waitFor("Converse.js connected again", afterT(reloaded, is("connected")))
+			if how == "reload" {
+				bob.send(map[string]string{"cmd": "say", "room": team, "body": during})
+			}
 			b.waitFor("team's view with bob's message", afterT(reloaded, roomShows(team, func(v roomView) bool {
 				return v.has(team+"/bob", during)
 			})))
@@ -239,7 +252,11 @@ func TestConverseKnownBugs(t *testing.T) {
 			})))
 			var view roomView
 			decode(last, &view)
-			for _, m := range []string{early, during, after} {
+			want := []string{during, after}
+			if how == "reopen" {
+				want = append(want, early)
+			}
+			for _, m := range want {
 				if n := view.count(m); n != 1 {
 					t.Errorf("team's view shows %q %d times, want once; messages %+v", m, n, view.Messages)
 				}
