@@ -35,7 +35,8 @@ const knownBugsEnv = "PARLEY_BROWSER_KNOWN_BUGS"
 // the room named, persistent and public as Converse.js configured it, and
 // the view shows the name, both nicks and the message. alice types the
 // commands /topic (bob gets the new subject) and /kick (bob is kicked,
-// status 307 with her reason, and leaves her occupant list). Back in the
+// status 307 with her reason, and leaves her occupant list). Converse.js's
+// "Query for groupchats" dialog lists both rooms by name. Back in the
 // first room, alice renames herself with /nick (bob sees status 303 and
 // the new nick, the view lists it) and talks under the new nick, then
 // clicks bob in the occupant list and reads his private message (XEP-0045
@@ -102,6 +103,20 @@ func TestConverseMUC(t *testing.T) {
 	b.waitFor("fresh's view without bob", roomShows(fresh, func(v roomView) bool {
 		return v.hasOccupants("alice") && !v.hasOccupants("bob")
 	}))
+
+	// The "Query for groupchats" dialog lists both (public) rooms by name.
+	b.send(map[string]string{"cmd": "send", "to": "conference." + domain, "body": ""})
+	var listed struct {
+		Rooms []struct{ JID, Name, Shown string }
+	}
+	decode(b.expect("rooms", "service", "conference."+domain), &listed)
+	for _, want := range [][2]string{{team, "Team"}, {fresh, freshName}} {
+		if !slices.ContainsFunc(listed.Rooms, func(r struct{ JID, Name, Shown string }) bool {
+			return r.JID == want[0] && r.Shown == want[1]
+		}) {
+			t.Errorf("Converse.js lists the rooms %+v, want %s shown as %q", listed.Rooms, want[0], want[1])
+		}
+	}
 
 	// alice renames herself in team with /nick (XEP-0045 7.6, status
 	// 303), and goes on talking under the new nick.
