@@ -1,6 +1,7 @@
 package muc
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -9,6 +10,9 @@ import (
 )
 
 // XEP-0004 data form helpers and the muc#roomconfig form (§10.2).
+
+// noMaxUsers is muc#roomconfig_maxusers's value for no limit.
+const noMaxUsers = "none"
 
 func formType(x *xml.Element) string {
 	for _, f := range x.ChildrenNamed(ns.DataForms, "field") {
@@ -92,12 +96,20 @@ func (r *Room) configForm() *xml.Element {
 	x.AddChild(field("muc#roomconfig_moderatedroom", "boolean", "Make Room Moderated?", boolValue(c.Moderated)))
 	x.AddChild(field("muc#roomconfig_passwordprotectedroom", "boolean", "Password Required to Enter?", boolValue(c.Password != "")))
 	x.AddChild(field("muc#roomconfig_roomsecret", "text-private", "Password", c.Password))
-	maxUsers := ""
+	// "none", not an empty value, as in XEP-0045's example (§10.1.3): a
+	// form renderer may submit an empty option's label instead (Converse.js
+	// sent "None"). A limit that is not among the options is offered too,
+	// so that the current value is always one of them.
+	maxUsers := noMaxUsers
+	opts := [][2]string{{"10", "10"}, {"20", "20"}, {"30", "30"}, {"50", "50"}, {"100", "100"}}
 	if c.MaxUsers > 0 {
 		maxUsers = strconv.Itoa(c.MaxUsers)
+		if !slices.ContainsFunc(opts, func(o [2]string) bool { return o[0] == maxUsers }) {
+			opts = append(opts, [2]string{maxUsers, maxUsers})
+		}
 	}
 	x.AddChild(withOptions(field("muc#roomconfig_maxusers", "list-single", "Maximum Number of Occupants", maxUsers),
-		[2]string{"10", "10"}, [2]string{"20", "20"}, [2]string{"30", "30"}, [2]string{"50", "50"}, [2]string{"100", "100"}, [2]string{"", "None"}))
+		append(opts, [2]string{noMaxUsers, "None"})...))
 	x.AddChild(withOptions(field("muc#roomconfig_whois", "list-single", "Who May Discover Real JIDs?", c.WhoIs),
 		[2]string{"moderators", "Moderators Only"}, [2]string{"anyone", "Anyone"}))
 	x.AddChild(field("muc#maxhistoryfetch", "text-single", "Maximum Number of History Messages Returned by Room", strconv.Itoa(c.HistoryLength)))
@@ -167,7 +179,8 @@ func parseConfig(cur RoomConfig, x *xml.Element, maxHistory int) (configChange, 
 				c.Password = ""
 			}
 		case "muc#roomconfig_maxusers":
-			if v == "" || v == "none" {
+			// The option's value, or its label, or nothing: no limit.
+			if v == "" || strings.EqualFold(v, noMaxUsers) {
 				c.MaxUsers = 0
 				continue
 			}
