@@ -35,8 +35,10 @@ const knownBugsEnv = "PARLEY_BROWSER_KNOWN_BUGS"
 // the room named, persistent and public as Converse.js configured it, and
 // the view shows the name, both nicks and the message. alice types the
 // commands /topic (bob gets the new subject) and /kick (bob is kicked,
-// status 307 with her reason, and leaves her occupant list). Converse.js's
-// "Query for groupchats" dialog lists both rooms by name. Back in the
+// status 307 with her reason, and leaves her occupant list). She creates
+// a third room and fills in the configuration dialog Converse.js renders
+// from the owner form (name, persistent) herself. Converse.js's "Query for
+// groupchats" dialog lists the rooms by name. Back in the
 // first room, alice renames herself with /nick (bob sees status 303 and
 // the new nick, the view lists it) and talks under the new nick, then
 // clicks bob in the occupant list and reads his private message (XEP-0045
@@ -45,6 +47,8 @@ const knownBugsEnv = "PARLEY_BROWSER_KNOWN_BUGS"
 func TestConverseMUC(t *testing.T) {
 	const (
 		fresh       = "fresh@conference." + domain
+		formRoom    = "byhand@conference." + domain
+		formName    = "Configured by hand"
 		fromBob     = "hello from slixmpp"
 		fromAlice   = "hello from Converse.js"
 		freshName   = "Made by Converse.js"
@@ -54,7 +58,7 @@ func TestConverseMUC(t *testing.T) {
 		afterRename = "the same alice, renamed"
 		pmToAlice   = "just between us, alicia"
 	)
-	bob, b := converseInTeam(t, url.Values{"create": {fresh}, "create_name": {freshName}})
+	bob, b := converseInTeam(t, url.Values{"create": {fresh}, "create_name": {freshName}, "form": {formRoom}, "form_name": {formName}})
 
 	// bob → Converse.js, then Converse.js (typed and sent with Enter) → bob.
 	bob.send(map[string]string{"cmd": "say", "room": team, "body": fromBob})
@@ -104,13 +108,29 @@ func TestConverseMUC(t *testing.T) {
 		return v.hasOccupants("alice") && !v.hasOccupants("bob")
 	}))
 
-	// The "Query for groupchats" dialog lists both (public) rooms by name.
+	// Another new room, configured by hand: alice fills in the dialog
+	// Converse.js renders from the owner form and saves it.
+	b.send(map[string]string{"cmd": "send", "to": formRoom, "body": firstWords})
+	if e := b.expect("configured", "room", formRoom); e.get("persistent") != "true" {
+		t.Errorf("Converse.js's configuration dialog for %s has no persistent room field (%s fields)", formRoom, e.get("fields"))
+	}
+	b.waitFor("alice's message in the configured room, reflected", roomShows(formRoom, func(v roomView) bool {
+		return v.Title == formName && v.reflected(formRoom+"/alice", firstWords)
+	}))
+	bob.send(map[string]string{"cmd": "info", "room": formRoom})
+	info = bob.expect("info", "room", formRoom)
+	if info.get("name") != formName || !slices.Contains(list(info, "features"), "muc_persistent") {
+		t.Errorf("disco#info of %s: name %q features %s, want %q and muc_persistent (the dialog alice saved)",
+			formRoom, info.get("name"), info.get("features"), formName)
+	}
+
+	// The "Query for groupchats" dialog lists the (public) rooms by name.
 	b.send(map[string]string{"cmd": "send", "to": "conference." + domain, "body": ""})
 	var listed struct {
 		Rooms []struct{ JID, Name, Shown string }
 	}
 	decode(b.expect("rooms", "service", "conference."+domain), &listed)
-	for _, want := range [][2]string{{team, "Team"}, {fresh, freshName}} {
+	for _, want := range [][2]string{{team, "Team"}, {fresh, freshName}, {formRoom, formName}} {
 		if !slices.ContainsFunc(listed.Rooms, func(r struct{ JID, Name, Shown string }) bool {
 			return r.JID == want[0] && r.Shown == want[1]
 		}) {
