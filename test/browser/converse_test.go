@@ -28,37 +28,44 @@ const knownBugsEnv = "PARLEY_BROWSER_KNOWN_BUGS"
 // created and gave a subject and a message; the view shows the subject,
 // the earlier message (Converse.js reads it from the room's archive) and
 // both nicks in the occupant list. bob's groupchat message appears in the
-// view; alice's, typed into the message box, reaches bob. Then alice opens
-// a room that does not exist and writes in it: the server's 201 makes
-// Converse.js fetch the owner form and submit it (auto_configure); bob
-// joins that room, finds alice its owner, her message in the history and
-// the room named, persistent and public as Converse.js configured it, and
-// the view shows the name, both nicks and the message. alice types the
-// commands /topic (bob gets the new subject) and /kick (bob is kicked,
-// status 307 with her reason, and leaves her occupant list). She creates
-// a third room and fills in the configuration dialog Converse.js renders
-// from the owner form (name, persistent) herself. Converse.js's "Query for
-// groupchats" dialog lists the rooms by name. Back in the
-// first room, alice renames herself with /nick (bob sees status 303 and
-// the new nick, the view lists it) and talks under the new nick, then
-// clicks bob in the occupant list and reads his private message (XEP-0045
-// 7.5; her own private messages do not reach Parley: see
-// TestConverseKnownBugs). When alice logs out, bob sees her leave.
+// view; alice's, typed into the message box, reaches bob.
+//
+// Then alice opens a room that does not exist and writes in it: the
+// server's 201 makes Converse.js fetch the owner form and submit it
+// (auto_configure); bob joins that room, finds alice its owner, her
+// message in the history and the room named, persistent and public as
+// Converse.js configured it, and the view shows the name, both nicks and
+// the message. alice types the commands /topic (bob gets the new subject)
+// and /kick (bob is kicked, status 307 with her reason, and leaves her
+// occupant list). She creates a third room and fills in the configuration
+// dialog Converse.js renders from the owner form (name, persistent)
+// herself. Opening a password-protected room of bob's, she is asked for
+// the password and gets in. Converse.js's "Query for groupchats" dialog
+// lists the rooms by name.
+//
+// Back in the first room, alice renames herself with /nick (bob sees
+// status 303 and the new nick, the view lists it) and talks under the new
+// nick, then clicks bob in the occupant list and reads his private
+// message (XEP-0045 7.5; her own private messages do not reach Parley:
+// see TestConverseKnownBugs). When alice logs out, bob sees her leave.
 func TestConverseMUC(t *testing.T) {
 	const (
-		fresh       = "fresh@conference." + domain
-		formRoom    = "byhand@conference." + domain
-		formName    = "Configured by hand"
-		fromBob     = "hello from slixmpp"
-		fromAlice   = "hello from Converse.js"
-		freshName   = "Made by Converse.js"
-		firstWords  = "first words in a new room"
-		freshTopic  = "a topic set with /topic"
-		kickReason  = "testing /kick"
-		afterRename = "the same alice, renamed"
-		pmToAlice   = "just between us, alicia"
+		fresh         = "fresh@conference." + domain
+		formRoom      = "byhand@conference." + domain
+		formName      = "Configured by hand"
+		vault         = "vault@conference." + domain
+		vaultPassword = "open sesame"
+		inVault       = "inside the vault"
+		fromBob       = "hello from slixmpp"
+		fromAlice     = "hello from Converse.js"
+		freshName     = "Made by Converse.js"
+		firstWords    = "first words in a new room"
+		freshTopic    = "a topic set with /topic"
+		kickReason    = "testing /kick"
+		afterRename   = "the same alice, renamed"
+		pmToAlice     = "just between us, alicia"
 	)
-	bob, b := converseInTeam(t, url.Values{"create": {fresh}, "create_name": {freshName}, "form": {formRoom}, "form_name": {formName}})
+	bob, b := converseInTeam(t, url.Values{"create": {fresh}, "create_name": {freshName}, "form": {formRoom}, "form_name": {formName}, "room_password": {vaultPassword}})
 
 	// bob → Converse.js, then Converse.js (typed and sent with Enter) → bob.
 	bob.send(map[string]string{"cmd": "say", "room": team, "body": fromBob})
@@ -124,13 +131,20 @@ func TestConverseMUC(t *testing.T) {
 			formRoom, info.get("name"), info.get("features"), formName)
 	}
 
+	// A password-protected room: Converse.js asks alice for the password.
+	bob.send(map[string]string{"cmd": "create", "room": vault, "nick": "bob", "name": "Vault", "subject": "locked", "password": vaultPassword})
+	bob.expect("created", "room", vault)
+	b.send(map[string]string{"cmd": "send", "to": vault, "body": inVault})
+	b.expect("password", "room", vault)
+	bob.expect("groupchat", "frm", vault+"/alice", "body", inVault)
+
 	// The "Query for groupchats" dialog lists the (public) rooms by name.
 	b.send(map[string]string{"cmd": "send", "to": "conference." + domain, "body": ""})
 	var listed struct {
 		Rooms []struct{ JID, Name, Shown string }
 	}
 	decode(b.expect("rooms", "service", "conference."+domain), &listed)
-	for _, want := range [][2]string{{team, "Team"}, {fresh, freshName}, {formRoom, formName}} {
+	for _, want := range [][2]string{{team, "Team"}, {fresh, freshName}, {formRoom, formName}, {vault, "Vault"}} {
 		if !slices.ContainsFunc(listed.Rooms, func(r struct{ JID, Name, Shown string }) bool {
 			return r.JID == want[0] && r.Shown == want[1]
 		}) {

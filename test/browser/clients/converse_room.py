@@ -4,9 +4,11 @@ conference rooms where Converse.js, in the browser, is alice.
 
 bob logs in and reports {"event": "ready"}; then the Go test drives him with
 commands on stdin, one JSON object per line:
-  {"cmd": "create", "room": R, "nick": N, "name": X, "subject": S}
+  {"cmd": "create", "room": R, "nick": N, "name": X, "subject": S,
+   "password": P}
       join R, which must not exist (status 201), submit the owner form
-      (name X, persistent, public, archived), set the subject S; reports
+      (name X, persistent, public, archived, and if P is given password-
+      protected with P), set the subject S; reports
       {"event": "created", "room": R, "codes": [...]} once the room
       reflected the subject;
   {"cmd": "join", "room": R, "nick": N, "history": "K"}
@@ -64,6 +66,9 @@ async def create(bob, cmd):
     submit.add_field(var="muc#roomconfig_persistentroom", ftype="boolean", value=True)
     submit.add_field(var="muc#roomconfig_publicroom", ftype="boolean", value=True)
     submit.add_field(var="muc#roomconfig_enablelogging", ftype="boolean", value=True)
+    if cmd.get("password"):
+        submit.add_field(var="muc#roomconfig_passwordprotectedroom", ftype="boolean", value=True)
+        submit.add_field(var="muc#roomconfig_roomsecret", ftype="text-private", value=cmd["password"])
     await muc.set_room_config(room, submit)
     muc.set_subject(room, cmd["subject"])
     await bob.expect("the subject reflected", "subject", frm=lambda f: (f or "").startswith(str(room)),
