@@ -428,9 +428,14 @@ func (s *Session) stanzaLoop(ctx context.Context) error {
 			return stream.Errorf(stream.UnsupportedStanzaType, "unsupported element <"+el.Name+">")
 		}
 		if from := el.Attr("from"); from != "" {
-			f, err := jid.Parse(from)
-			if err != nil || (f != s.jid && f != s.jid.Bare()) {
-				return stream.Errorf(stream.InvalidFrom, "'from' is not this session's address")
+			// RFC 6120 §8.1.2.1 lets a server check a client's 'from' or
+			// override it. The handler stamps this session's full JID on
+			// every stanza, so a wrong 'from' cannot spoof anyone; ending
+			// the stream would punish clients that set it carelessly
+			// (Converse.js: its occupant JID on private messages, an
+			// earlier resource after a reload). Prosody overrides too.
+			if f, err := jid.Parse(from); err != nil || (f != s.jid && f != s.jid.Bare()) {
+				s.log.Debug("client's 'from' replaced by the session's address", "from", from)
 			}
 		}
 		if s.limiter != nil {

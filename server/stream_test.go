@@ -193,13 +193,26 @@ func TestStanzaTooLarge(t *testing.T) {
 	c.ExpectStreamError("policy-violation")
 }
 
-func TestSpoofedFromIsRejected(t *testing.T) {
+// A 'from' that is not the session's address is replaced by it (RFC 6120
+// §8.1.2.1 allows checking or overriding; overriding keeps careless
+// clients connected), so it can never spoof another entity.
+func TestForeignFromIsReplaced(t *testing.T) {
 	srv := xmpptest.RunServer(t)
 	srv.AddUser("alice@localhost", "secret")
-	c := srv.Dial()
-	c.Login("alice", "secret", "r")
-	c.Send("<message from='bob@localhost/x' to='alice@localhost'><body>spoof</body></message>")
-	c.ExpectStreamError("invalid-from")
+	srv.AddUser("bob@localhost", "secret")
+	alice := srv.Dial()
+	alice.Login("alice", "secret", "r")
+	bob := srv.Dial()
+	bob.Login("bob", "secret", "desk")
+	bob.Send("<presence/>")
+	bob.Expect("presence")
+	for _, from := range []string{"carol@localhost/x", "alice@localhost/other", "room@conference.localhost/alice", "not a jid@@"} {
+		alice.Send("<message from='%s' to='bob@localhost/desk' type='chat'><body>from %s</body></message>", from, from)
+		m := bob.Expect("message")
+		if m.Attr("from") != "alice@localhost/r" {
+			t.Errorf("sent with from=%q: bob got it from %q, want alice@localhost/r", from, m.Attr("from"))
+		}
+	}
 }
 
 func TestUnsupportedStanzaType(t *testing.T) {

@@ -19,9 +19,6 @@ import (
 // (assets_path).
 const converseDist = "node_modules/converse.js/dist"
 
-// knownBugsEnv runs TestConverseKnownBugs.
-const knownBugsEnv = "PARLEY_BROWSER_KNOWN_BUGS"
-
 // TestConverseMUC: Converse.js (issue 6: rooms must satisfy the clients
 // people use), its whole UI in Chromium, logs in over WebSocket as alice
 // with auto_login and joins (auto_join_rooms) a room bob (slixmpp, TCP)
@@ -46,8 +43,8 @@ const knownBugsEnv = "PARLEY_BROWSER_KNOWN_BUGS"
 // Back in the first room, alice renames herself with /nick (bob sees
 // status 303 and the new nick, the view lists it) and talks under the new
 // nick, then clicks bob in the occupant list and reads his private
-// message (XEP-0045 7.5; her own private messages do not reach Parley:
-// see TestConverseKnownBugs). When alice logs out, bob sees her leave.
+// message (XEP-0045 7.5; her own private messages to him are in
+// TestConverseCarelessFrom). When alice logs out, bob sees her leave.
 func TestConverseMUC(t *testing.T) {
 	const (
 		fresh         = "fresh@conference." + domain
@@ -247,12 +244,10 @@ func converseInTeam(t *testing.T, q url.Values) (bob, b *proc) {
 	return bob, b
 }
 
-// TestConverseKnownBugs: what does not work yet between Converse.js
-// 14.0.0 and Parley, for PARLEY_BROWSER_KNOWN_BUGS=1 (skipped otherwise).
-// Each time Converse.js sends a stanza whose 'from' is not the session's
-// address, and Parley, like ejabberd, ends the stream with invalid-from
-// (RFC 6120 4.9.3.9; 8.1.2.1 lets a server check a client's 'from' or
-// override it, and Prosody overrides it):
+// TestConverseCarelessFrom: Converse.js 14.0.0 sends some stanzas with a
+// 'from' that is not its session's address, which a server may either
+// refuse with invalid-from (ejabberd) or override (Prosody; RFC 6120
+// 8.1.2.1 allows both). Parley overrides it, so these keep working:
 //   - private-message: a private message to an occupant carries
 //     from='<room>/<own nick>' (conversejs/converse.js#3864);
 //   - reload: after reloading the page Converse.js resumes its stream
@@ -260,13 +255,7 @@ func converseInTeam(t *testing.T, q url.Values) (bob, b *proc) {
 //     resource>', which was never bound;
 //   - reopen: with the session storage gone it logs in anew, binds a new
 //     resource and sends disco#info from a resource of an earlier page.
-//
-// With c2s overriding a client's 'from' instead (im.Dispatcher stamps the
-// session's JID on every stanza anyway), all three pass.
-func TestConverseKnownBugs(t *testing.T) {
-	if os.Getenv(knownBugsEnv) == "" {
-		t.Skipf("Converse.js 14.0.0 sends stanzas with a 'from' that is not its session's address, which Parley answers with the stream error invalid-from; set %s=1 to run", knownBugsEnv)
-	}
+func TestConverseCarelessFrom(t *testing.T) {
 	t.Run("private-message", func(t *testing.T) {
 		const pm = "just between us, bob"
 		bob, b := converseInTeam(t, url.Values{})
