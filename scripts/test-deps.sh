@@ -5,7 +5,7 @@
 #     JAX-WS (jaxws, default-jdk-headless), and the browser for test/browser
 #     (chromium);
 #   - test/browser's npm packages (playwright-core, @xmpp/client,
-#     strophe.js), with `npm ci` from its package-lock.json.
+#     strophe.js, converse.js), with `npm ci` from its package-lock.json.
 # Needs root (or passwordless sudo) to install Debian packages; otherwise it
 # says exactly what to install and fails.
 set -euo pipefail
