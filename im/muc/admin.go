@@ -209,7 +209,8 @@ func (r *Room) roleForAffiliation(ctx context.Context, o *occupant, actor, reaso
 
 // adminList answers a list request: an affiliation list for admins and
 // owners (and, in a members-only room, the member, admin and owner lists
-// for members), a role list for moderators.
+// for members), the member list also for occupants whose role the room
+// lists in muc#roomconfig_getmemberlist, a role list for moderators.
 func (r *Room) adminList(ctx context.Context, iq *xml.Element, item *xml.Element, actorAff Affiliation, actorRole Role) {
 	q := xml.NewElement(iq.Children[0].Space, "query")
 	if roleName := item.Attr("role"); roleName != "" {
@@ -238,7 +239,8 @@ func (r *Room) adminList(ctx context.Context, iq *xml.Element, item *xml.Element
 		r.errorReply(ctx, iq, errBadRequest, "ask for the owner, admin, member or outcast list, or a role")
 		return
 	}
-	allowed := actorAff >= Admin || (r.st.Config.MembersOnly && actorAff >= Member && aff >= Member)
+	allowed := actorAff >= Admin || (r.st.Config.MembersOnly && actorAff >= Member && aff >= Member) ||
+		(aff == Member && r.st.Config.mayGetMemberList(actorRole))
 	if !allowed {
 		r.errorReply(ctx, iq, errForbidden, "you may not see that list")
 		return

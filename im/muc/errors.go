@@ -12,6 +12,8 @@ var (
 	ErrBadState = errors.New("muc: room state is not readable")
 	// ErrBadRoom: not a room JID (a bare JID with a local part).
 	ErrBadRoom = errors.New("muc: not a room address")
+	// ErrBadConfig: a room option has a value the room cannot take.
+	ErrBadConfig = errors.New("muc: bad room configuration")
 )
 
 // condition is a stanza error condition.

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 
+	"golang.org/x/text/language"
+
 	"github.com/parley-im/parley/xmpp/ns"
 	"github.com/parley-im/parley/xmpp/xml"
 )
@@ -118,9 +120,58 @@ func (r *Room) configForm() *xml.Element {
 	x.AddChild(field("muc#roomconfig_changesubject", "boolean", "Allow Occupants to Change Subject?", boolValue(c.ChangeSubject)))
 	x.AddChild(field("muc#roomconfig_allowinvites", "boolean", "Allow Occupants to Invite Others?", boolValue(c.AllowInvites)))
 	x.AddChild(field("muc#roomconfig_enablelogging", "boolean", "Enable Public Logging (message archive)?", boolValue(c.Archive)))
+	x.AddChild(withOptions(field("muc#roomconfig_presencebroadcast", "list-multi", "Roles for which Presence is Broadcasted", c.presenceRoles()...),
+		roleOptions...))
+	x.AddChild(withOptions(field("muc#roomconfig_getmemberlist", "list-multi", "Roles and Affiliations that May Retrieve Member List", c.GetMemberList...),
+		roleOptions...))
+	x.AddChild(field("muc#roomconfig_lang", "text-single", "Natural Language for Room Discussions", c.Lang))
 	x.AddChild(field("muc#roomconfig_roomowners", "jid-multi", "Room Owners", r.withAffiliation(Owner)...))
 	x.AddChild(field("muc#roomconfig_roomadmins", "jid-multi", "Room Admins", r.withAffiliation(Admin)...))
 	return x
+}
+
+// roleOptions are the choices of the role list fields. The labels are
+// the values capitalized, so that a renderer submitting a label instead
+// of its value still names the role.
+var roleOptions = [][2]string{{"moderator", "Moderator"}, {"participant", "Participant"}, {"visitor", "Visitor"}}
+
+// parseRoles reads a role list field: known roles in any case, each
+// once, empty values skipped; the result is in allRoles' order and never
+// nil (an empty list is a choice, unlike a missing setting).
+func parseRoles(name string, vs []string) ([]string, string) {
+	seen := map[string]bool{}
+	for _, v := range vs {
+		v = strings.ToLower(strings.TrimSpace(v))
+		if v == "" {
+			continue
+		}
+		if !slices.Contains(allRoles, v) {
+			return nil, name + " lists roles: moderator, participant, visitor"
+		}
+		seen[v] = true
+	}
+	out := []string{}
+	for _, r := range allRoles {
+		if seen[r] {
+			out = append(out, r)
+		}
+	}
+	return out, ""
+}
+
+// parseLang reads a language tag (BCP 47, as xml:lang); "" is no
+// language. The tag is returned in its canonical form ("EN-us" is
+// "en-US").
+func parseLang(v string) (string, string) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return "", ""
+	}
+	tag, err := language.Parse(v)
+	if err != nil || len(v) > 35 {
+		return "", "muc#roomconfig_lang must be a language tag such as en or pt-BR"
+	}
+	return tag.String(), ""
 }
 
 // withAffiliation lists the bare JIDs with a, sorted.
@@ -222,6 +273,22 @@ func parseConfig(cur RoomConfig, x *xml.Element, maxHistory int) (configChange, 
 			if truthy(v) != cur.Archive { // aliases: the one that changes it wins
 				c.Archive = truthy(v)
 			}
+		case "muc#roomconfig_presencebroadcast", "muc#roomconfig_getmemberlist":
+			roles, bad := parseRoles(name, vs)
+			if bad != "" {
+				return ch, bad
+			}
+			if name == "muc#roomconfig_presencebroadcast" {
+				c.PresenceBroadcast = roles
+			} else {
+				c.GetMemberList = roles
+			}
+		case "muc#roomconfig_lang":
+			lang, bad := parseLang(v)
+			if bad != "" {
+				return ch, bad
+			}
+			c.Lang = lang
 		case "muc#roomconfig_roomowners":
 			ch.owners = nonEmpty(vs)
 		case "muc#roomconfig_roomadmins":

@@ -165,6 +165,12 @@ func (r *Room) discoInfo(ctx context.Context, iq *xml.Element) {
 	x := xml.NewElement(ns.DataForms, "x", xml.Attr{Name: "type", Value: "result"})
 	x.AddChild(hiddenField("FORM_TYPE", NSRoomInfo))
 	x.AddChild(field("muc#roominfo_description", "text-single", "Description", c.Description))
+	if c.Lang != "" {
+		// The muc#roominfo registry (§15.5.4) has the language; the roles
+		// of presence broadcast and member list retrieval are the owner's
+		// business only and have no muc#roominfo field.
+		x.AddChild(field("muc#roominfo_lang", "text-single", "Natural Language for Room Discussions", c.Lang))
+	}
 	x.AddChild(field("muc#roominfo_occupants", "text-single", "Number of occupants", strconv.Itoa(len(r.occupants))))
 	x.AddChild(field("muc#roominfo_subject", "text-single", "Subject", r.st.Subject))
 	x.AddChild(field("muc#roominfo_subjectmod", "boolean", "Occupants may change the subject", boolValue(c.ChangeSubject)))

@@ -153,6 +153,9 @@ func (r *Room) applyConfig(ctx context.Context, ch configChange, from jid.JID) {
 			}
 		}
 	}
+	for _, o := range r.sortedOccupants() {
+		r.showOrHide(ctx, o) // the roles whose presence is broadcast may have changed
+	}
 	if wasLocked {
 		return // nobody else is in a room being created
 	}

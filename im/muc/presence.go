@@ -182,8 +182,8 @@ func (r *Room) occupantOf(bare string) *occupant {
 func (r *Room) joinSequence(ctx context.Context, session jid.JID, o *occupant, mucX *xml.Element, codes []string) {
 	seeJIDs := r.canSeeJIDs(o)
 	for _, q := range r.sortedOccupants() {
-		if q == o {
-			continue
+		if q == o || !q.shown {
+			continue // itself comes last; occupants whose role's presence is not broadcast not at all
 		}
 		r.svc.send(ctx, r.presenceOf(q, "", seeJIDs, nil, nil, r.occupantJID(q.nick), session.String()))
 	}
@@ -207,17 +207,76 @@ func (r *Room) joinSequence(ctx context.Context, session jid.JID, o *occupant, m
 // broadcastPresence sends o's current presence (typ "" or
 // "unavailable") to every occupant: self gets 110 and selfCodes, all get
 // codes. skip names a session that gets its self-presence elsewhere.
+//
+// The others get it only if the room broadcasts the presence of o's
+// role (muc#roomconfig_presencebroadcast, §7.2.3); o itself always
+// does. o.shown tracks whether the others know o, so that an occupant
+// whose new role is not broadcast leaves their lists (unavailable, role
+// none), one whose new role is appears, and the unavailable presence of
+// an occupant they never saw is not sent to them.
 func (r *Room) broadcastPresence(ctx context.Context, o *occupant, typ string, codes []string, item func(*xml.Element), skip ...jid.JID) {
+	othersTyp, othersItem, others := typ, item, true
+	switch {
+	case typ == "unavailable":
+		others = o.shown
+		o.shown = false
+	case r.st.Config.broadcasts(o.role):
+		o.shown = true
+	case o.shown:
+		othersTyp, othersItem = "unavailable", noRole(item)
+		o.shown = false
+	default:
+		others = false
+	}
 	for _, q := range r.sortedOccupants() {
-		c := codes
-		if q == o {
-			c = append([]string{"110"}, codes...)
+		c, t, it := codes, othersTyp, othersItem
+		switch {
+		case q == o:
+			c, t, it = append([]string{"110"}, codes...), typ, item
+		case !others:
+			continue
 		}
-		p := r.presenceOf(o, typ, q == o || r.canSeeJIDs(q), c, item, r.occupantJID(o.nick), "")
+		p := r.presenceOf(o, t, q == o || r.canSeeJIDs(q), c, it, r.occupantJID(o.nick), "")
 		for _, s := range q.sessions {
 			if slices.Contains(skip, s) {
 				continue
 			}
+			r.svc.send(ctx, stanza.WithAddress(p, p.Attr("from"), s.String()))
+		}
+	}
+}
+
+// noRole wraps an item editor so that the item says role none: the
+// occupant left the others' view.
+func noRole(item func(*xml.Element)) func(*xml.Element) {
+	return func(it *xml.Element) {
+		if item != nil {
+			item(it)
+		}
+		it.SetAttr("role", "none")
+	}
+}
+
+// showOrHide brings the others' view of o in line with the room's
+// presence broadcast setting after the owner changed it: o appears
+// (its presence) or disappears (unavailable, role none). o itself is not
+// told: nothing about it changed.
+func (r *Room) showOrHide(ctx context.Context, o *occupant) {
+	want := r.st.Config.broadcasts(o.role)
+	if want == o.shown {
+		return
+	}
+	o.shown = want
+	typ, item := "", (func(*xml.Element))(nil)
+	if !want {
+		typ, item = "unavailable", noRole(nil)
+	}
+	for _, q := range r.sortedOccupants() {
+		if q == o {
+			continue
+		}
+		p := r.presenceOf(o, typ, r.canSeeJIDs(q), nil, item, r.occupantJID(o.nick), "")
+		for _, s := range q.sessions {
 			r.svc.send(ctx, stanza.WithAddress(p, p.Attr("from"), s.String()))
 		}
 	}
@@ -298,6 +357,7 @@ func (r *Room) leave(ctx context.Context, el *xml.Element, from jid.JID, o *occu
 		// Another session keeps the nick: only this one is told it left.
 		p := r.presenceOf(o, "unavailable", true, []string{"110"}, func(it *xml.Element) { it.SetAttr("role", "none") }, r.occupantJID(o.nick), from.String())
 		r.svc.send(ctx, p)
+		o.leaving = nil // this session's status is not the occupant's
 		return
 	}
 	o.role = NoRole
@@ -305,6 +365,7 @@ func (r *Room) leave(ctx context.Context, el *xml.Element, from jid.JID, o *occu
 	r.svc.send(ctx, p)
 	delete(r.occupants, o.nick)
 	r.broadcastPresence(ctx, o, "unavailable", nil, nil)
+	o.leaving = nil
 	r.maybeEmpty()
 }
 

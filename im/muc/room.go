@@ -44,6 +44,7 @@ type occupant struct {
 	sessions []jid.JID    // real full JIDs, in joining order
 	presence *xml.Element // last presence, sanitized, without addresses
 	leaving  *xml.Element // the unavailable presence it left with (status text)
+	shown    bool         // the other occupants have its presence (muc#roomconfig_presencebroadcast)
 	limiter  *rate.Limiter
 }
 

@@ -31,13 +31,53 @@ type RoomConfig struct {
 	ChangeSubject bool   `json:"change_subject,omitempty"` // participants may change the subject
 	AllowInvites  bool   `json:"allow_invites,omitempty"`  // members may invite to a members-only room
 	Archive       bool   `json:"archive,omitempty"`        // logging: history kept in the room archive (XEP-0313)
+	// PresenceBroadcast lists the roles ("moderator", "participant",
+	// "visitor") whose presence the other occupants get
+	// (muc#roomconfig_presencebroadcast). nil, as in rooms stored before
+	// the setting existed, means all three; an empty list means none.
+	PresenceBroadcast []string `json:"presence_broadcast"`
+	// GetMemberList lists the roles that may retrieve the member list
+	// besides admins and owners, who always may
+	// (muc#roomconfig_getmemberlist). nil, as in rooms stored before the
+	// setting existed, means no role.
+	GetMemberList []string `json:"get_member_list,omitempty"`
+	// Lang is the natural language of the room's discussions, a BCP 47
+	// tag such as "en" (muc#roomconfig_lang); "" = not said.
+	Lang string `json:"lang,omitempty"`
 }
 
 func (c RoomConfig) nonAnonymous() bool { return c.WhoIs == "anyone" }
 
-// defaultConfig is an instant room's configuration.
+// allRoles are the roles muc#roomconfig_presencebroadcast and
+// muc#roomconfig_getmemberlist choose from, in the order forms list them.
+var allRoles = []string{"moderator", "participant", "visitor"}
+
+// presenceRoles is PresenceBroadcast with nil read as all roles.
+func (c RoomConfig) presenceRoles() []string {
+	if c.PresenceBroadcast == nil {
+		return allRoles
+	}
+	return c.PresenceBroadcast
+}
+
+// broadcasts reports whether the presence of an occupant with role
+// reaches the other occupants (§7.2.3).
+func (c RoomConfig) broadcasts(role Role) bool {
+	return slices.Contains(c.presenceRoles(), role.String())
+}
+
+// mayGetMemberList reports whether an occupant's role lets it retrieve
+// the member list (admins and owners always may).
+func (c RoomConfig) mayGetMemberList(role Role) bool {
+	return role != NoRole && slices.Contains(c.GetMemberList, role.String())
+}
+
+// defaultConfig is an instant room's configuration. Moderators may read
+// the member list: they see occupants' real JIDs anyway, so the list
+// tells them nothing a semi-anonymous room hides from them.
 func defaultConfig(history int) RoomConfig {
-	return RoomConfig{WhoIs: "moderators", HistoryLength: history, AllowPM: "anyone", AllowInvites: true, Public: true}
+	return RoomConfig{WhoIs: "moderators", HistoryLength: history, AllowPM: "anyone", AllowInvites: true, Public: true,
+		PresenceBroadcast: slices.Clone(allRoles), GetMemberList: []string{"moderator"}}
 }
 
 // state is what a persistent room stores (store.Room.State), as JSON.
@@ -100,6 +140,7 @@ type RoomOptions struct {
 	MaxUsers      int
 	HistoryLength int // messages sent to people who join
 	Archive       bool
+	Lang          string   // the room's natural language (BCP 47), optional
 	Owners        []string // bare JIDs
 	Admins        []string
 	Members       []string
@@ -112,9 +153,14 @@ func NewPersistentRoom(room jid.JID, o RoomOptions) (store.Room, error) {
 	if room.Local() == "" || !room.IsBare() {
 		return store.Room{}, ErrBadRoom
 	}
-	cfg := RoomConfig{Name: o.Name, Description: o.Description, Persistent: true, Public: o.Public,
-		MembersOnly: o.MembersOnly, Moderated: o.Moderated, Password: o.Password, MaxUsers: o.MaxUsers,
-		WhoIs: "moderators", HistoryLength: o.HistoryLength, AllowPM: "anyone", AllowInvites: true, Archive: o.Archive}
+	lang, err := parseLang(o.Lang)
+	if err != "" {
+		return store.Room{}, fmt.Errorf("%w: %s", ErrBadConfig, err)
+	}
+	cfg := defaultConfig(o.HistoryLength)
+	cfg.Name, cfg.Description, cfg.Persistent, cfg.Public = o.Name, o.Description, true, o.Public
+	cfg.MembersOnly, cfg.Moderated, cfg.Password, cfg.MaxUsers = o.MembersOnly, o.Moderated, o.Password, o.MaxUsers
+	cfg.Archive, cfg.Lang = o.Archive, lang
 	if o.NonAnonymous {
 		cfg.WhoIs = "anyone"
 	}
