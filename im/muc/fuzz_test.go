@@ -19,6 +19,7 @@ func FuzzReceive(f *testing.F) {
 		`<iq type='set' id='1' from='o@x/r' to='r@conference.x'><query xmlns='` + NSAdmin + `'><item nick='u' role='none'/></query></iq>`,
 		`<iq type='set' id='1' from='o@x/r' to='r@conference.x'><query xmlns='` + NSOwner + `'><x xmlns='jabber:x:data' type='submit'><field var='muc#roomconfig_persistentroom'><value>1</value></field></x></query></iq>`,
 		`<message from='o@x/r' to='r@conference.x'><x xmlns='` + NSUser + `'><invite to='u@x'/></x></message>`,
+		`<iq type='set' id='1' from='o@x/r' to='r@conference.x'><query xmlns='` + NSOwner + `'><x xmlns='jabber:x:data' type='submit'><field var='muc#roomconfig_presencebroadcast'><value>moderator</value></field><field var='muc#roomconfig_getmemberlist'><value>visitor</value></field><field var='muc#roomconfig_lang'><value>en</value></field></x></query></iq>`,
 		`<iq type='set' id='2' from='o@x/r' to='r@conference.x'><query xmlns='urn:xmpp:mam:2'><set xmlns='http://jabber.org/protocol/rsm'><max>1</max></set></query></iq>`,
 	} {
 		f.Add(seed)

@@ -1,11 +1,13 @@
 package muc
 
 import (
+	"context"
 	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/parley-im/parley/store/memory"
 	"github.com/parley-im/parley/xmpp/jid"
 	"github.com/parley-im/parley/xmpp/ns"
 	"github.com/parley-im/parley/xmpp/xml"
@@ -187,5 +189,68 @@ func TestStoredRoleListsAndLang(t *testing.T) {
 	}
 	if _, err := NewPersistentRoom(jid.MustParse("cli@conference.x"), RoomOptions{Lang: "not a language"}); err == nil {
 		t.Fatal("CLI room with a bad language accepted")
+	}
+}
+
+// A room made moderated while visitors' presence is not broadcast: the
+// participants who become visitors leave the others' lists (unavailable,
+// role none) but not their own; kicking a hidden visitor tells only the
+// visitor.
+func TestHiddenVisitorsModeratedAndKicked(t *testing.T) {
+	c := &capture{got: map[string][]*xml.Element{}}
+	s := New(Config{Domains: []string{"conference.x"}, Store: memory.New(), Send: c.send})
+	ctx := context.Background()
+	s.Receive(ctx, presence("o@x/r", "r@conference.x/o", "")) // an instant room owned by o
+	owner := func(fields string) {
+		t.Helper()
+		el, err := xml.ParseElement([]byte(`<iq type='set' id='c' from='o@x/r' to='r@conference.x'><query xmlns='`+NSOwner+
+			`'><x xmlns='jabber:x:data' type='submit'>`+fields+`</x></query></iq>`), ns.Client, xml.DefaultLimits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Receive(ctx, el)
+	}
+	owner(`<field var='muc#roomconfig_presencebroadcast'><value>moderator</value><value>participant</value></field>`)
+	s.Receive(ctx, presence("u@x/r", "r@conference.x/u", "", xml.NewElement(NS, "x")))
+	s.Receive(ctx, presence("v@x/r", "r@conference.x/v", "", xml.NewElement(NS, "x")))
+	got := func(to string) []*xml.Element {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return slices.Clone(c.got[to])
+	}
+	presencesFrom := func(els []*xml.Element, from string) []*xml.Element {
+		var out []*xml.Element
+		for _, el := range els {
+			if el.Name == "presence" && el.Attr("from") == from {
+				out = append(out, el)
+			}
+		}
+		return out
+	}
+	if n := len(presencesFrom(got("o@x/r"), "r@conference.x/u")); n != 1 {
+		t.Fatalf("the owner got %d presences of participant u, want its join", n)
+	}
+	before := len(got("o@x/r"))
+	owner(`<field var='muc#roomconfig_moderatedroom'><value>1</value></field>`)
+	after := got("o@x/r")[before:]
+	for _, nick := range []string{"u", "v"} {
+		ps := presencesFrom(after, "r@conference.x/"+nick)
+		if len(ps) != 1 || ps[0].Attr("type") != "unavailable" || !strings.Contains(ps[0].String(), "role='none'") {
+			t.Fatalf("the owner's view of %s made a visitor: %v", nick, ps)
+		}
+	}
+	if ps := presencesFrom(got("u@x/r"), "r@conference.x/u"); ps[len(ps)-1].Attr("type") != "" || !strings.Contains(ps[len(ps)-1].String(), "role='visitor'") {
+		t.Fatalf("u's own presence as a visitor: %s", ps[len(ps)-1])
+	}
+
+	vBefore := len(got("v@x/r"))
+	el, _ := xml.ParseElement([]byte(`<iq type='set' id='k' from='o@x/r' to='r@conference.x'><query xmlns='`+NSAdmin+
+		`'><item nick='u' role='none'/></query></iq>`), ns.Client, xml.DefaultLimits)
+	s.Receive(ctx, el)
+	if extra := got("v@x/r")[vBefore:]; len(extra) != 0 {
+		t.Fatalf("hidden visitor v told of hidden visitor u's kick: %v", extra)
+	}
+	if ps := presencesFrom(got("u@x/r"), "r@conference.x/u"); !strings.Contains(ps[len(ps)-1].String(), "code='307'") {
+		t.Fatalf("u's own kick: %s", ps[len(ps)-1])
 	}
 }
