@@ -70,6 +70,7 @@ func roomCreateCmd() *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&o.Name, "name", "", "room name shown to users")
 	f.StringVar(&o.Description, "description", "", "room description")
+	f.StringVar(&o.Lang, "lang", "", "the room's language, a tag such as en or pt-BR (empty: none)")
 	f.BoolVar(&o.Public, "public", true, "list the room in the service's directory (disco#items)")
 	f.BoolVar(&o.MembersOnly, "members-only", false, "only owners, admins and members may enter")
 	f.BoolVar(&o.Moderated, "moderated", false, "only occupants with voice may speak")
