@@ -20,14 +20,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"mime"
-	"net"
 	"net/http"
 	"reflect"
 	"strings"
-	"time"
 
 	"github.com/parley-im/parley/integration"
 	"github.com/parley-im/parley/integration/api"
@@ -36,19 +32,8 @@ import (
 // Prefix is where the binding is mounted.
 const Prefix = "/api/v1/"
 
-// Config tunes the binding. Zero values take the defaults.
-type Config struct {
-	MaxRequestBytes int64         // default 1 MiB
-	Timeout         time.Duration // per call; default 30 s
-	// BodyTimeout bounds the time to receive a request's body (a read
-	// deadline on the connection while it is read); default 10 s.
-	BodyTimeout time.Duration
-	// BaseURL returns scheme://host[:port] as the client reached the
-	// server, for the OpenAPI document's server URL. Default: https if
-	// the request came over TLS, else http, and the Host header.
-	BaseURL func(*http.Request) string
-	Logger  *slog.Logger
-}
+// Config tunes the binding; zero values take the defaults.
+type Config = api.HTTPConfig
 
 // Handler serves the JSON endpoints and the OpenAPI document.
 type Handler struct {
@@ -58,26 +43,7 @@ type Handler struct {
 
 // New returns a handler for services.
 func New(cfg Config, services ...*api.Service) *Handler {
-	if cfg.MaxRequestBytes <= 0 {
-		cfg.MaxRequestBytes = 1 << 20
-	}
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = 30 * time.Second
-	}
-	if cfg.BodyTimeout <= 0 {
-		cfg.BodyTimeout = 10 * time.Second
-	}
-	if cfg.BaseURL == nil {
-		cfg.BaseURL = func(r *http.Request) string {
-			if r.TLS != nil {
-				return "https://" + r.Host
-			}
-			return "http://" + r.Host
-		}
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
+	cfg = cfg.WithDefaults()
 	return &Handler{cfg: cfg, services: services}
 }
 
@@ -171,14 +137,14 @@ func (h *Handler) call(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnsupportedMediaType, badRequest("Content-Type must be application/json"))
 		return
 	}
-	data, err := h.readBody(w, r)
+	data, err := h.cfg.ReadBody(w, r)
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			writeError(w, http.StatusRequestEntityTooLarge, &api.Error{Code: api.TooLarge, Status: integration.RequestSizeExceeded, Message: fmt.Sprintf("request larger than %d bytes", h.cfg.MaxRequestBytes)})
 			return
 		}
-		if isTimeout(err) {
+		if api.IsTimeout(err) {
 			w.Header().Set("Connection", "close")
 			writeError(w, http.StatusRequestTimeout, badRequest("request body not received within %v", h.cfg.BodyTimeout))
 			return
@@ -242,27 +208,4 @@ func decodeArgs(data []byte, op *api.Operation) ([]reflect.Value, *api.Error) {
 		return nil, badRequest("%s has no parameter %q", op.Name, k)
 	}
 	return args, nil
-}
-
-// readBody reads the request's body: at most MaxRequestBytes, within
-// BodyTimeout. The deadline is set on this request's connection only,
-// not on the server, whose BOSH and WebSocket handlers wait far longer;
-// net/http clears it when the body is in and it starts watching the
-// connection in the background, so it never cuts the operation short
-// (TestBodyTimeoutEndsWithTheBody). After a timeout it stays, so that
-// net/http's draining of the rest of the body fails at once too. An
-// empty body (http.NoBody) gets none: net/http watches the connection
-// from the start then, and a deadline would end that watch and cancel
-// the request's context.
-func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	if r.Body != nil && r.Body != http.NoBody {
-		http.NewResponseController(w).SetReadDeadline(time.Now().Add(h.cfg.BodyTimeout))
-	}
-	return io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxRequestBytes))
-}
-
-// isTimeout reports a read deadline that passed.
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
 }

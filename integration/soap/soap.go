@@ -35,13 +35,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/parley-im/parley/integration"
 	"github.com/parley-im/parley/integration/api"
@@ -54,19 +50,8 @@ const Namespace = "urn:parley-im:imtapp:ws"
 // Prefix is where the services are mounted.
 const Prefix = "/imtapp/ws/"
 
-// Config tunes the binding. Zero values take the defaults.
-type Config struct {
-	MaxRequestBytes int64         // default 1 MiB
-	Timeout         time.Duration // per call; default 30 s
-	// BodyTimeout bounds the time to receive a request's body (a read
-	// deadline on the connection while it is read); default 10 s.
-	BodyTimeout time.Duration
-	// BaseURL returns scheme://host[:port] of the server as the client
-	// reached it, for the WSDL's soap:address. Default: https if the
-	// request came over TLS, else http, and the Host header.
-	BaseURL func(*http.Request) string
-	Logger  *slog.Logger
-}
+// Config tunes the binding; zero values take the defaults.
+type Config = api.HTTPConfig
 
 // Handler serves the SOAP endpoints of a set of services.
 type Handler struct {
@@ -76,35 +61,12 @@ type Handler struct {
 
 // New returns a handler for services.
 func New(cfg Config, services ...*api.Service) *Handler {
-	if cfg.MaxRequestBytes <= 0 {
-		cfg.MaxRequestBytes = 1 << 20
-	}
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = 30 * time.Second
-	}
-	if cfg.BodyTimeout <= 0 {
-		cfg.BodyTimeout = 10 * time.Second
-	}
-	if cfg.BaseURL == nil {
-		cfg.BaseURL = DefaultBaseURL
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
+	cfg = cfg.WithDefaults()
 	h := &Handler{cfg: cfg, services: make(map[string]*api.Service)}
 	for _, s := range services {
 		h.services[strings.ToLower(s.Name)] = s
 	}
 	return h
-}
-
-// DefaultBaseURL is the scheme and Host the request names.
-func DefaultBaseURL(r *http.Request) string {
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host
 }
 
 // Register mounts the handler on mux at Prefix.
@@ -154,14 +116,14 @@ func wantsWSDL(r *http.Request) bool {
 }
 
 func (h *Handler) call(w http.ResponseWriter, r *http.Request, svc *api.Service) {
-	data, err := h.readBody(w, r)
+	data, err := h.cfg.ReadBody(w, r)
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			h.fault(w, &fault{code: "Client", msg: fmt.Sprintf("request larger than %d bytes", h.cfg.MaxRequestBytes), status: integration.RequestSizeExceeded})
 			return
 		}
-		if isTimeout(err) {
+		if api.IsTimeout(err) {
 			w.Header().Set("Connection", "close")
 			h.fault(w, &fault{code: "Client", msg: fmt.Sprintf("request body not received within %v", h.cfg.BodyTimeout), status: integration.ServiceInputError})
 			return
@@ -234,27 +196,4 @@ func (h *Handler) servicePage(w http.ResponseWriter, r *http.Request, svc *api.S
 	for _, op := range svc.Operations {
 		fmt.Fprintf(w, "  %s(%s)\n", op.Name, paramOrder(op))
 	}
-}
-
-// readBody reads the request's body: at most MaxRequestBytes, within
-// BodyTimeout. The deadline is set on this request's connection only,
-// not on the server, whose BOSH and WebSocket handlers wait far longer;
-// net/http clears it when the body is in and it starts watching the
-// connection in the background, so it never cuts the operation short
-// (TestBodyTimeoutEndsWithTheBody). After a timeout it stays, so that
-// net/http's draining of the rest of the body fails at once too. An
-// empty body (http.NoBody) gets none: net/http watches the connection
-// from the start then, and a deadline would end that watch and cancel
-// the request's context.
-func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	if r.Body != nil && r.Body != http.NoBody {
-		http.NewResponseController(w).SetReadDeadline(time.Now().Add(h.cfg.BodyTimeout))
-	}
-	return io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxRequestBytes))
-}
-
-// isTimeout reports a read deadline that passed.
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
 }
