@@ -10,8 +10,11 @@
 # Knobs (environment): USERS (chat, presence, login storm; 5000),
 # IDLE_USERS (peers' idle run; 10000), PARLEY_IDLE_USERS (19000),
 # STEP (duration of a paced step; 10s), CHAT_RATES, PRESENCE_RATES
-# (broadcasts/s; each reaches 10 contacts), SERVERS (parley ejabberd
-# prosody), CONCURRENCY (logins in flight; 100), OUT (results directory; /var/tmp/parley-bench-compare/<date>).
+# (broadcasts/s; each reaches 10 contacts), MUC_RUNS (room shapes and
+# their groupchat message rates, "ROOMSxOCCUPANTS:RATE,RATE,..."
+# separated by spaces), SCENARIOS (idle chat presence muc), SERVERS
+# (parley ejabberd prosody), CONCURRENCY (logins in flight; 100), OUT
+# (results directory; /var/tmp/parley-bench-compare/<date>).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,6 +24,8 @@ PARLEY_IDLE_USERS=${PARLEY_IDLE_USERS:-19000}
 STEP=${STEP:-10s}
 CHAT_RATES=${CHAT_RATES:-10000,20000,30000,45000,60000}
 PRESENCE_RATES=${PRESENCE_RATES:-1000,2000,4000,6000}
+MUC_RUNS=${MUC_RUNS:-10x20:1000,2000,5000,10000,15000,20000,25000 2x200:250,500,1000,1500,2000,2500}
+SCENARIOS=${SCENARIOS:-idle chat presence muc}
 SERVERS=${SERVERS:-parley ejabberd prosody}
 OUT=${OUT:-/var/tmp/parley-bench-compare/$(date -u +%Y%m%dT%H%M%SZ)}
 PARLEY_PORT=35222 EJABBERD_PORT=35223 PROSODY_PORT=35224
@@ -101,6 +106,7 @@ start_server() { # name
 	parley)
 		# No message archive: the peers' configs archive nothing either.
 		PARLEY_LIMITS_MAX_CONNECTIONS=0 PARLEY_LIMITS_MAX_CONNECTIONS_PER_IP=0 PARLEY_LIMITS_STANZAS_PER_SECOND=0 PARLEY_LIMITS_AUTH_FAILURES_PER_MINUTE=0 \
+			PARLEY_MUC_MESSAGES_PER_SECOND=0 PARLEY_MUC_MAX_OCCUPANTS=0 PARLEY_MUC_MAX_ROOMS_PER_USER=0 \
 			PARLEY_MAM_ENABLED=${PARLEY_MAM_ENABLED:-false} \
 			taskset -c 0 $BIN serve --data-dir "$DIR/parley" --allow-plaintext --log-level warn \
 			--c2s-listen 127.0.0.1:$PARLEY_PORT --c2s-tls-listen '' --http-listen '' --http-tls-listen '' 2>>"$OUT/parley.log" &
@@ -129,6 +135,8 @@ gen() {
 		| tee -a "$OUT/$label.txt" | grep '^{' >> "$RESULTS" || echo "   ($label $scenario failed, see $OUT/$label.txt)"
 }
 
+want() { case " $SCENARIOS " in *" $1 "*) return 0 ;; esac; return 1; }
+
 for s in $SERVERS; do
 	echo "== $s (load average: $(cut -d' ' -f1-3 /proc/loadavg))"
 	start_server "$s"
@@ -138,14 +146,23 @@ for s in $SERVERS; do
 		echo "   ejabberd imported $IDLE_USERS users in $(echo "$(date +%s.%N) - $t0" | bc) s"
 	fi
 	# Idle memory first, on a fresh server (Parley: 19,000 over 4 processes).
-	if [ "$s" = parley ]; then
-		gen "$s" idle --users "$PARLEY_IDLE_USERS" --procs 4 --duration 5s
-	else
-		gen "$s" idle --users "$IDLE_USERS" --procs 2 --duration 5s
+	if want idle; then
+		if [ "$s" = parley ]; then
+			gen "$s" idle --users "$PARLEY_IDLE_USERS" --procs 4 --duration 5s
+		else
+			gen "$s" idle --users "$IDLE_USERS" --procs 2 --duration 5s
+		fi
 	fi
 	# Login storm + chat steps up to saturation, over the same connections.
-	gen "$s" chat --users "$USERS" --rates "$CHAT_RATES" --duration "$STEP"
-	gen "$s" presence --users "$USERS" --contacts 10 --rates "$PRESENCE_RATES" --duration "$STEP"
+	want chat && gen "$s" chat --users "$USERS" --rates "$CHAT_RATES" --duration "$STEP"
+	want presence && gen "$s" presence --users "$USERS" --contacts 10 --rates "$PRESENCE_RATES" --duration "$STEP"
+	# Rooms on conference.localhost (new rooms every run), groupchat steps.
+	if want muc; then
+		for run in $MUC_RUNS; do
+			shape=${run%%:*}
+			gen "$s" muc --rooms "${shape%x*}" --occupants "${shape#*x}" --rates "${run#*:}" --duration "$STEP"
+		done
+	fi
 	stop_server
 done
 

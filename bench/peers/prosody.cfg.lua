@@ -2,7 +2,8 @@
 -- replaces @DIR@ and @PORT@). A fair comparison with Parley: plaintext
 -- c2s on loopback, SASL PLAIN against clear-text stored passwords
 -- (internal_plain, as in the reference figures of the performance
--- issue), no mod_limits, no s2s, epoll backend, data in @DIR@.
+-- issue), no mod_limits, no s2s, epoll backend, data in @DIR@; rooms
+-- (XEP-0045) on conference.localhost, temporary and unarchived.
 daemonize = false
 pidfile = "@DIR@/prosody.pid"
 data_path = "@DIR@/data"
@@ -28,3 +29,10 @@ modules_enabled = { "roster"; "saslauth"; "disco"; "ping"; "presence"; "message"
 modules_disabled = { "s2s"; "offline"; "tls" }
 
 VirtualHost "localhost"
+
+-- `parley bench muc`: any user may create rooms; new rooms are locked
+-- until their creator accepts the defaults (instant room), as in Parley.
+Component "conference.localhost" "muc"
+	restrict_room_creation = false
+	muc_room_locking = true
+	max_history_messages = 20
