@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/parley-im/parley/router"
+	"github.com/parley-im/parley/xmpp/jid"
 	"github.com/parley-im/parley/xmpp/xml"
 )
 
@@ -173,4 +174,25 @@ func randomID() string {
 	var b [16]byte
 	rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// Deliver hands el to the external component connected for its 'to'
+// domain and reports whether there is one. Unlike the router, it never
+// reaches an internal component (the MUC service): a caller may hold an
+// internal component's lock, and an external component's Receive never
+// blocks.
+func (s *Server) Deliver(ctx context.Context, el *xml.Element) bool {
+	to, err := jid.Parse(el.Attr("to"))
+	if err != nil {
+		return false
+	}
+	c, ok := s.router.Component(to.Domain())
+	if !ok {
+		return false
+	}
+	ext, ok := c.(*conn)
+	if ok {
+		ext.Receive(ctx, el)
+	}
+	return ok
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/parley-im/parley/component"
@@ -20,7 +21,8 @@ func (s *Server) newPush(mux *im.Mux) *push.Service {
 	}
 	p := push.New(push.Config{
 		Store:         s.store,
-		Send:          s.routeToComponent,
+		Send:          s.appServer,
+		Local:         s.servedHere,
 		IncludeSender: s.cfg.Push.IncludeSender,
 		IncludeBody:   s.cfg.Push.IncludeBody,
 		Logger:        s.log,
@@ -39,19 +41,19 @@ func heldHook(p *push.Service) func(context.Context, jid.JID, *xml.Element, int)
 	return p.Held
 }
 
-// routeToComponent hands a stanza to the component serving its 'to'
-// domain (an app server connected over XEP-0114), and reports whether
-// one does.
-func (s *Server) routeToComponent(ctx context.Context, el *xml.Element) bool {
-	to, err := jid.Parse(el.Attr("to"))
-	if err != nil {
-		return false
+// appServer delivers a push notification to the external component
+// (XEP-0114) serving its 'to' domain, and reports whether one does.
+func (s *Server) appServer(ctx context.Context, el *xml.Element) bool {
+	return s.components != nil && s.components.Deliver(ctx, el)
+}
+
+// servedHere reports whether a domain is a host or an internal service
+// of this server.
+func (s *Server) servedHere(domain string) bool {
+	if s.cfg.HasHost(domain) {
+		return true
 	}
-	c, ok := s.router.Component(to.Domain())
-	if ok {
-		c.Receive(ctx, el)
-	}
-	return ok
+	return s.muc != nil && slices.Contains(s.muc.Domains(), domain)
 }
 
 // newComponents prepares the XEP-0114 listener's server; deliver routes

@@ -174,6 +174,14 @@ func TestPushEnableErrors(t *testing.T) {
 			t.Errorf("%s: got %s, want bad-request", req, r)
 		}
 	}
+	// Domains served here are not app servers: a registration naming a
+	// room would make a room's own messages notify the room (under its lock).
+	for _, local := range []string{"localhost", "conference.localhost", "team@conference.localhost"} {
+		c.Send("<iq type='set' id='l'><enable xmlns='urn:xmpp:push:0' jid='%s' node='n'/></iq>", local)
+		if r := c.ExpectMatch("error", func(el *xml.Element) bool { return el.Name == "iq" }, isAny); r.Attr("type") != "error" || !xmpptest.Contains(r, "not-acceptable") {
+			t.Errorf("enable with jid %s: %s, want not-acceptable", local, r)
+		}
+	}
 	// Ten registrations per account; replacing one is always allowed.
 	for i := range 10 {
 		enablePush(t, c, "node-"+strconv.Itoa(i))

@@ -64,7 +64,7 @@ func (r *Room) admin(ctx context.Context, iq *xml.Element, from jid.JID) {
 		if ch.aff < Member {
 			delete(r.st.Nicks, ch.bare) // a reserved nick belongs to members
 		}
-		if o := r.occupantOf(ch.bare); o != nil {
+		for _, o := range r.occupantsOf(ch.bare) { // every nick of the account
 			r.roleForAffiliation(ctx, o, actorNick, ch.reason)
 		}
 	}

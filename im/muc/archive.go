@@ -13,8 +13,8 @@ import (
 
 // queryArchive answers XEP-0313 on the room JID: the search form for a
 // get, a page of the room archive for a set. Anyone may read an open
-// room's archive; a members-only room's is for its members and
-// occupants; outcasts read nothing.
+// room's archive; a members-only or password-protected room's is for its
+// members and occupants; outcasts read nothing.
 func (r *Room) queryArchive(ctx context.Context, iq *xml.Element, from jid.JID) {
 	c := r.st.Config
 	if !c.Archive || !c.Persistent {
@@ -22,7 +22,10 @@ func (r *Room) queryArchive(ctx context.Context, iq *xml.Element, from jid.JID) 
 		return
 	}
 	aff := r.affiliation(from.Bare().String())
-	if aff == Outcast || (c.MembersOnly && aff < Member && r.sessions[from] == nil) {
+	// Members-only and password-protected rooms: the archive is for those
+	// who could enter, members and occupants.
+	closed := c.MembersOnly || c.Password != ""
+	if aff == Outcast || (closed && aff < Member && r.sessions[from] == nil) {
 		r.errorReply(ctx, iq, errForbidden, "only members and occupants may read this room's archive")
 		return
 	}

@@ -133,7 +133,7 @@ func (r *Room) applyConfig(ctx context.Context, ch configChange, from jid.JID) {
 		r.unpersist(ctx)
 	}
 	for _, j := range affected {
-		if o := r.occupantOf(j); o != nil {
+		for _, o := range r.occupantsOf(j) {
 			r.roleForAffiliation(ctx, o, "", "")
 		}
 	}

@@ -166,12 +166,23 @@ func passwordOK(mucX *xml.Element, want string) bool {
 	return subtle.ConstantTimeCompare([]byte(p.Text), []byte(want)) == 1
 }
 
-// occupantOf returns an occupant of the bare JID, if any.
-func (r *Room) occupantOf(bare string) *occupant {
-	for _, o := range r.occupants {
+// occupantsOf returns the occupants of the bare JID (one per nick it
+// uses), in nick order.
+func (r *Room) occupantsOf(bare string) []*occupant {
+	var out []*occupant
+	for _, o := range r.sortedOccupants() {
 		if o.bare == bare {
-			return o
+			out = append(out, o)
 		}
+	}
+	return out
+}
+
+// occupantOf returns the first occupant of the bare JID in nick order,
+// if any.
+func (r *Room) occupantOf(bare string) *occupant {
+	if all := r.occupantsOf(bare); len(all) > 0 {
+		return all[0]
 	}
 	return nil
 }

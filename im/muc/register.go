@@ -47,7 +47,7 @@ func (r *Room) register(ctx context.Context, iq *xml.Element, from jid.JID) {
 		}
 		r.persist(ctx)
 		r.svc.send(ctx, stanza.Result(iq))
-		if o := r.occupantOf(bare); o != nil {
+		for _, o := range r.occupantsOf(bare) {
 			r.roleForAffiliation(ctx, o, "", "")
 		}
 		return
@@ -85,8 +85,10 @@ func (r *Room) register(ctx context.Context, iq *xml.Element, from jid.JID) {
 	}
 	r.persist(ctx)
 	r.svc.send(ctx, stanza.Result(iq))
-	if o := r.occupantOf(bare); o != nil && aff < Member {
-		r.roleForAffiliation(ctx, o, "", "")
+	if aff < Member {
+		for _, o := range r.occupantsOf(bare) {
+			r.roleForAffiliation(ctx, o, "", "")
+		}
 	}
 }
 

@@ -41,8 +41,14 @@ type Store interface {
 type Config struct {
 	Store Store
 	// Send routes a notification (an iq set from the user's bare JID to
-	// the app server) and reports whether it found a route.
-	Send          func(ctx context.Context, iq *xml.Element) bool
+	// the app server) and reports whether it found a route. It is called
+	// on the routing path, maybe under a room's lock (a room's message to
+	// a user held for resumption), so it must not block nor reach an
+	// internal component: only external ones (XEP-0114).
+	Send func(ctx context.Context, iq *xml.Element) bool
+	// Local reports whether a domain is served here (a host, or an
+	// internal service such as conference rooms): not an app server.
+	Local         func(domain string) bool
 	IncludeSender bool // last-message-sender in notifications
 	IncludeBody   bool // last-message-body in notifications
 	// MaxRegistrations bounds one account's registrations (default 10):
@@ -95,6 +101,10 @@ func (s *Service) HandleIQ(ctx context.Context, sess router.Session, iq *xml.Ele
 	service, err := jid.Parse(req.Attr("jid"))
 	if err != nil || service.IsZero() {
 		sess.Deliver(stanza.Error(iq, stanza.BadRequest, "'jid' must be the app server's JID"))
+		return
+	}
+	if req.Name == "enable" && s.cfg.Local != nil && s.cfg.Local(service.Domain()) {
+		sess.Deliver(stanza.Error(iq, stanza.NotAcceptable, service.Domain()+" is served here; it is not an app server"))
 		return
 	}
 	node := req.Attr("node")

@@ -40,21 +40,26 @@ func (s *Store) Room(ctx context.Context, jid string) (store.Room, error) {
 	return r, nil
 }
 
-// DeleteRoom implements store.Rooms; the archive goes with the room
-// (ON DELETE CASCADE).
+// DeleteRoom implements store.Rooms. The archive is deleted explicitly,
+// in the same transaction, not left to ON DELETE CASCADE alone (as
+// DeleteUser does): another tool may open the file without foreign keys,
+// and a room re-created under the name must not find the old messages.
 func (s *Store) DeleteRoom(ctx context.Context, jid string) error {
-	res, err := s.w.ExecContext(ctx, `DELETE FROM rooms WHERE jid = ?`, jid)
-	if err != nil {
-		return wrap(err, "delete room %s", jid)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return wrap(err, "delete room %s", jid)
-	}
-	if n == 0 {
-		return store.ErrNotFound
-	}
-	return nil
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM rooms WHERE jid = ?`, jid)
+		if err != nil {
+			return wrap(err, "delete room %s", jid)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return wrap(err, "delete room %s", jid)
+		}
+		if n == 0 {
+			return store.ErrNotFound
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM room_archive WHERE owner = ?`, jid)
+		return wrap(err, "delete room %s: archive", jid)
+	})
 }
 
 // ListRooms implements store.Rooms.
