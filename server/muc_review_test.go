@@ -66,3 +66,33 @@ func TestMUCPasswordRoomArchiveClosed(t *testing.T) {
 		t.Fatalf("archive query by an occupant: %s", r)
 	}
 }
+
+// In a members-only room an invitation makes the invitee a member, so a
+// member may invite only where the room allows it (§7.8.2); in an open
+// room anyone may.
+func TestMUCMemberInvitesNeedAllowInvites(t *testing.T) {
+	srv := mucServer(t)
+	a, b := mucLogin(t, srv, "alice"), mucLogin(t, srv, "bob")
+	createRoom(t, a, "club", "alice")
+	adminSet(t, a, "club", "<item jid='bob@localhost' affiliation='member'/>")
+	if r := configure(t, a, "club", map[string]string{"muc#roomconfig_membersonly": "1"}); r.Attr("type") != "result" {
+		t.Fatalf("configure: %s", r)
+	}
+	join(t, b, "club", "bob", "")
+	invite := func(id string) *xml.Element {
+		b.Send("<message to='%s' id='%s'><x xmlns='http://jabber.org/protocol/muc#user'><invite to='carol@localhost'/></x></message>", roomJID("club"), id)
+		return await(t, b, "answer to "+id, func(el *xml.Element) bool { return el.Name == "message" && el.Attr("id") == id })
+	}
+	if e := invite("i1"); errCond(e) != "forbidden" {
+		t.Fatalf("a member's invitation with allowinvites off: %s, want forbidden", e)
+	}
+	if r := configure(t, a, "club", map[string]string{"muc#roomconfig_allowinvites": "1"}); r.Attr("type") != "result" {
+		t.Fatalf("configure: %s", r)
+	}
+	b.Send("<message to='%s' id='i2'><x xmlns='http://jabber.org/protocol/muc#user'><invite to='carol@localhost'/></x></message>", roomJID("club"))
+	// bob's stanzas reach the room in order: once his next iq is answered,
+	// the invitation has been handled.
+	iq(t, b, "get", roomJID("club"), "<query xmlns='http://jabber.org/protocol/disco#info'/>")
+	c := mucLogin(t, srv, "carol")
+	join(t, c, "club", "carol", "") // the invitation made carol a member
+}

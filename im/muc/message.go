@@ -182,8 +182,12 @@ func (r *Room) invite(ctx context.Context, el *xml.Element, from jid.JID, o *occ
 	}
 	aff := r.affiliation(o.bare)
 	cfg := r.st.Config
-	allowed := aff >= Admin || o.role == Moderator ||
-		(cfg.AllowInvites && (!cfg.MembersOnly || aff >= Member))
+	// An invitation to an open room grants nothing, so any occupant may
+	// send one; to a members-only room it makes the invitee a member, so
+	// only admins, owners and moderators may, and members where the room
+	// allows it (§7.8.2; off by default, as in ejabberd and Prosody).
+	allowed := aff >= Admin || o.role == Moderator || !cfg.MembersOnly ||
+		(cfg.AllowInvites && aff >= Member)
 	if !allowed {
 		r.errorReply(ctx, el, errForbidden, "you may not invite people to this room")
 		return

@@ -76,7 +76,7 @@ func (c RoomConfig) mayGetMemberList(role Role) bool {
 // the member list: they see occupants' real JIDs anyway, so the list
 // tells them nothing a semi-anonymous room hides from them.
 func defaultConfig(history int) RoomConfig {
-	return RoomConfig{WhoIs: "moderators", HistoryLength: history, AllowPM: "anyone", AllowInvites: true, Public: true,
+	return RoomConfig{WhoIs: "moderators", HistoryLength: history, AllowPM: "anyone", Public: true,
 		PresenceBroadcast: slices.Clone(allRoles), GetMemberList: []string{"moderator"}}
 }
 
