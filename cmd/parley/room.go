@@ -27,18 +27,9 @@ func roomCmd() *cobra.Command {
 
 // roomSub builds one room subcommand on the configured store.
 func roomSub(cmd *cobra.Command, run func(context.Context, store.Store, config.Config, []string) error) *cobra.Command {
-	var cf configFlags
-	cmd.RunE = func(c *cobra.Command, args []string) error {
-		ctx := cmdContext(c)
-		st, cfg, err := cf.openStore(ctx)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
+	return storeCommand(cmd, func(ctx context.Context, _ *cobra.Command, st store.Store, cfg config.Config, args []string) error {
 		return run(ctx, st, cfg, args)
-	}
-	cf.register(cmd)
-	return cmd
+	})
 }
 
 // parseRoom parses ROOM@SERVICE and checks that SERVICE is the

@@ -54,6 +54,25 @@ func (f *configFlags) openStore(ctx context.Context) (store.Store, config.Config
 	return st, cfg, err
 }
 
+// storeCommand makes cmd run on the configured store: it adds the
+// --config and --data-dir flags, and its RunE opens the store, calls run
+// and closes it. For the subcommands that work on the server's data
+// (user, room, site), also while it runs.
+func storeCommand(cmd *cobra.Command, run func(ctx context.Context, cmd *cobra.Command, st store.Store, cfg config.Config, args []string) error) *cobra.Command {
+	var cf configFlags
+	cmd.RunE = func(c *cobra.Command, args []string) error {
+		ctx := cmdContext(c)
+		st, cfg, err := cf.openStore(ctx)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		return run(ctx, c, st, cfg, args)
+	}
+	cf.register(cmd)
+	return cmd
+}
+
 func serveCmd() *cobra.Command {
 	var (
 		cf                        configFlags

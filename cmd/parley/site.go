@@ -50,26 +50,14 @@ func settingsHelp() string {
 // siteSub builds one site subcommand around an auth.Service on the
 // configured store.
 func siteSub(use, short string, args cobra.PositionalArgs, setup func(*cobra.Command), run func(context.Context, *cobra.Command, *auth.Service, []string) error) *cobra.Command {
-	var cf configFlags
-	cmd := &cobra.Command{
-		Use:   use,
-		Short: short,
-		Args:  args,
-		RunE: func(cmd *cobra.Command, a []string) error {
-			ctx := cmdContext(cmd)
-			st, cfg, err := cf.openStore(ctx)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
+	cmd := storeCommand(&cobra.Command{Use: use, Short: short, Args: args},
+		func(ctx context.Context, cmd *cobra.Command, st store.Store, cfg config.Config, a []string) error {
 			svc, err := newAuthService(st, cfg)
 			if err != nil {
 				return err
 			}
 			return run(ctx, cmd, svc, a)
-		},
-	}
-	cf.register(cmd)
+		})
 	if setup != nil {
 		setup(cmd)
 	}

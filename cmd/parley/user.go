@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/parley-im/parley/account"
+	"github.com/parley-im/parley/config"
 	"github.com/parley-im/parley/store"
 )
 
@@ -58,26 +59,12 @@ func userCmd() *cobra.Command {
 
 // userSub builds one user subcommand; nargs -1 means zero or one.
 func userSub(use, short string, nargs int, run func(context.Context, *account.Manager, store.Store, []string) error) *cobra.Command {
-	var cf configFlags
 	args := cobra.ExactArgs(nargs)
 	if nargs < 0 {
 		args = cobra.MaximumNArgs(1)
 	}
-	cmd := &cobra.Command{
-		Use:   use,
-		Short: short,
-		Args:  args,
-		RunE: func(cmd *cobra.Command, a []string) error {
-			ctx := cmdContext(cmd)
-			st, cfg, err := cf.openStore(ctx)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			m := &account.Manager{Users: st, IsLocal: cfg.HasHost}
-			return run(ctx, m, st, a)
-		},
-	}
-	cf.register(cmd)
-	return cmd
+	return storeCommand(&cobra.Command{Use: use, Short: short, Args: args},
+		func(ctx context.Context, _ *cobra.Command, st store.Store, cfg config.Config, a []string) error {
+			return run(ctx, &account.Manager{Users: st, IsLocal: cfg.HasHost}, st, a)
+		})
 }
