@@ -44,12 +44,18 @@ func (s *Store) AppendArchive(_ context.Context, owner string, m store.ArchivedM
 	if _, ok := s.users[owner]; !ok {
 		return "", store.ErrNotFound
 	}
-	s.archiveID++
-	m.ID = strconv.FormatInt(s.archiveID, 10)
+	return appendArchived(s.archive, &s.archiveID, owner, m), nil
+}
+
+// appendArchived appends m to archives[key] under the next id of *last
+// (s.mu held), and returns the id.
+func appendArchived(archives map[string][]archived, last *int64, key string, m store.ArchivedMessage) string {
+	*last++
+	m.ID = strconv.FormatInt(*last, 10)
 	m.At = usUTC(m.At)
 	m.Stanza = slices.Clone(m.Stanza)
-	s.archive[owner] = append(s.archive[owner], archived{s.archiveID, m})
-	return m.ID, nil
+	archives[key] = append(archives[key], archived{*last, m})
+	return m.ID
 }
 
 // AppendArchiveBatch implements store.Archive.

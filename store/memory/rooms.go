@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -79,12 +78,7 @@ func (s *Store) AppendRoomArchive(_ context.Context, room string, m store.Archiv
 	if _, ok := s.rooms[room]; !ok {
 		return "", store.ErrNotFound
 	}
-	s.roomArchiveID++
-	m.ID = strconv.FormatInt(s.roomArchiveID, 10)
-	m.At = usUTC(m.At)
-	m.Stanza = slices.Clone(m.Stanza)
-	s.roomArchive[room] = append(s.roomArchive[room], archived{s.roomArchiveID, m})
-	return m.ID, nil
+	return appendArchived(s.roomArchive, &s.roomArchiveID, room, m), nil
 }
 
 // QueryRoomArchive implements store.Rooms.
