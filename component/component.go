@@ -51,8 +51,9 @@ type Config struct {
 }
 
 // Deliver routes a stanza a component sent (in jabber:client, from
-// stamped and checked) to its local recipient.
-type Deliver func(ctx context.Context, el *xml.Element)
+// stamped and checked) to its local recipient; reply sends the component
+// an answer (it never blocks).
+type Deliver func(ctx context.Context, el *xml.Element, reply func(*xml.Element))
 
 // Server accepts external component connections.
 type Server struct {

@@ -153,7 +153,7 @@ func (c *conn) read(ctx context.Context) error {
 			}
 			continue
 		}
-		c.srv.deliver(ctx, stanza.WithAddress(el, from, to.String()))
+		c.srv.deliver(ctx, stanza.WithAddress(el, from, to.String()), func(answer *xml.Element) { c.Receive(ctx, answer) })
 	}
 }
 

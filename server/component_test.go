@@ -61,6 +61,24 @@ func TestComponentRouting(t *testing.T) {
 		t.Fatalf("alice got %s", res)
 	}
 
+	// The component's own iq requests are answered (RFC 6120 §8.2.3): by
+	// the server's handlers when addressed to the server, with an error
+	// when no session takes them.
+	comp.Send("<iq type='get' id='d1' from='push.localhost' to='localhost'><query xmlns='%s'/></iq>", ns.DiscoInfo)
+	if r := comp.Expect("iq"); r.Attr("type") != "result" || r.Attr("id") != "d1" || !xmpptest.Contains(r, "var='"+ns.Ping+"'") {
+		t.Fatalf("disco#info of the server for a component: %s", r)
+	}
+	comp.Send("<iq type='get' id='p1' from='push.localhost' to='localhost'><ping xmlns='%s'/></iq>", ns.Ping)
+	if r := comp.Expect("iq"); r.Attr("type") != "result" || r.Attr("id") != "p1" {
+		t.Fatalf("ping of the server: %s", r)
+	}
+	for _, to := range []string{"alice@localhost/gone", "nobody@localhost"} {
+		comp.Send("<iq type='get' id='u1' from='push.localhost' to='%s'><query xmlns='jabber:iq:version'/></iq>", to)
+		if r := comp.Expect("iq"); r.Attr("type") != "error" || !xmpptest.Contains(r, "service-unavailable") {
+			t.Fatalf("iq to %s: %s, want service-unavailable", to, r)
+		}
+	}
+
 	// A stanza to an unknown component domain still bounces.
 	alice.Send("<message to='nobody@gone.localhost' type='chat'><body>x</body></message>")
 	e := alice.Expect("message")

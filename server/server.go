@@ -174,7 +174,7 @@ func (s *Server) Start(ctx context.Context) error {
 		ResumeTimeout:         s.cfg.C2S.ResumeTimeout.Duration,
 		OnHeld:                heldHook(pushes),
 	}, st, dispatcher, s.metrics, s.log)
-	s.components = s.newComponents(dispatcher.FromComponent)
+	s.components = s.newComponents(dispatcher.FromExternal)
 
 	proxies := make([]netip.Prefix, 0, len(s.cfg.HTTP.TrustedProxies))
 	for _, p := range s.cfg.HTTP.TrustedProxies {
