@@ -39,6 +39,7 @@ type Service struct {
 	rooms   map[string]*Room           // bare room JID -> live room
 	created map[string]map[string]bool // creator's bare JID -> rooms (live or stored)
 	stopped bool
+	forgets uint64 // rooms taken out of the table so far (room: a load raced with one)
 }
 
 // New returns a service; it registers nothing by itself.
@@ -121,36 +122,57 @@ func (s *Service) noRoom(ctx context.Context, el *xml.Element, to jid.JID) {
 
 // room returns the live room, loading a stored one, or creating it
 // (locked, not yet initialized) when create is set. nil: no such room.
+// The store is read without Service.mu, so a slow read (a room loaded
+// for a disco or archive query) holds up no other room's lookup; a load
+// that raced with a room leaving the table (destroyed, unloaded) is
+// done again, so a destroyed room is not brought back.
 func (s *Service) room(ctx context.Context, j jid.JID, create bool) (*Room, error) {
 	key := j.String()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if r, ok := s.rooms[key]; ok {
-		return r, nil
-	}
-	if s.stopped {
-		return nil, nil
-	}
-	stored, err := s.cfg.Store.Room(ctx, key)
-	switch {
-	case err == nil:
-		st, err := decodeState(stored.State)
-		if err != nil {
+	for {
+		s.mu.Lock()
+		r, ok := s.rooms[key]
+		stopped, forgets := s.stopped, s.forgets
+		s.mu.Unlock()
+		if ok {
+			return r, nil
+		}
+		if stopped {
+			return nil, nil
+		}
+		var loaded *Room
+		stored, err := s.cfg.Store.Room(ctx, key)
+		switch {
+		case err == nil:
+			st, err := decodeState(stored.State)
+			if err != nil {
+				return nil, err
+			}
+			loaded = newRoom(s, j, st)
+			loaded.loadHistory(ctx)
+		case !errors.Is(err, store.ErrNotFound):
 			return nil, err
 		}
-		r := newRoom(s, j, st)
-		r.loadHistory(ctx)
-		s.rooms[key] = r
-		return r, nil
-	case !errors.Is(err, store.ErrNotFound):
-		return nil, err
+		s.mu.Lock()
+		if r, ok := s.rooms[key]; ok { // loaded or created meanwhile
+			s.mu.Unlock()
+			return r, nil
+		}
+		if s.forgets != forgets {
+			s.mu.Unlock()
+			continue
+		}
+		switch {
+		case s.stopped:
+			loaded = nil
+		case loaded != nil:
+			s.rooms[key] = loaded
+		case create:
+			loaded = newRoom(s, j, nil) // filled by the creator's join
+			s.rooms[key] = loaded
+		}
+		s.mu.Unlock()
+		return loaded, nil
 	}
-	if !create {
-		return nil, nil
-	}
-	r := newRoom(s, j, nil) // filled by the creator's join
-	s.rooms[key] = r
-	return r, nil
 }
 
 // claim records that creator creates room, unless creator already has
@@ -220,6 +242,7 @@ func (s *Service) forget(r *Room) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.rooms[r.jid.String()] == r {
+		s.forgets++
 		delete(s.rooms, r.jid.String())
 	}
 }
