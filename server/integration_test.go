@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/parley-im/parley/config"
+	"github.com/parley-im/parley/integration"
 	"github.com/parley-im/parley/integration/auth"
 	"github.com/parley-im/parley/integration/configuration"
 	"github.com/parley-im/parley/internal/xmpptest"
@@ -243,12 +244,12 @@ func TestIntegrationAuthentication(t *testing.T) {
 			e := it.call(b, svc, "requestToken", &proxy, siteID, session.Token, auth.TokenProperties{TokenPolicy: "PROXY::PRESENCE"}, nil)
 			expectErr(t, b, "PROXY without PROXY_USER", e, 400, 1010)
 			if e := it.call(b, svc, "requestToken", &proxy, siteID, session.Token,
-				auth.TokenProperties{TokenPolicy: "PROXY::PRESENCE", TokenAttributes: []auth.AdhocAttribute{auth.Attr("PROXY_USER", "guest1")}}, nil); e != nil {
+				auth.TokenProperties{TokenPolicy: "PROXY::PRESENCE", TokenAttributes: []integration.AdhocAttribute{integration.Attr("PROXY_USER", "guest1")}}, nil); e != nil {
 				t.Fatalf("PROXY with PROXY_USER: %s", e)
 			}
 			// requestMultipleTokens: one per PolicyObject, in order.
 			var many tokenArray
-			pols := policyArray{{}, {PolicyArray: []auth.AdhocAttribute{auth.Attr("TOKEN_POLICY", "PRESENCE")}}}
+			pols := policyArray{{}, {PolicyArray: []integration.AdhocAttribute{integration.Attr("TOKEN_POLICY", "PRESENCE")}}}
 			if e := it.call(b, svc, "requestMultipleTokens", &many, siteID, session.Token, auth.TokenProperties{TokenPolicy: "PRESENCE"}, pols); e != nil || len(many) != 2 || many[0].TokenIndex != "0" || many[1].TokenIndex != "1" {
 				t.Fatalf("requestMultipleTokens: %s %+v", e, many)
 			}

@@ -6,6 +6,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/parley-im/parley/integration"
+	"github.com/parley-im/parley/integration/auth"
 )
 
 type twinAttr struct { // same wire shape as AdhocAttribute under another Go name
@@ -33,7 +36,7 @@ func TestDescribe(t *testing.T) {
 			t.Errorf("field %d: %+v, want %+v", i, f, w)
 		}
 	}
-	a, err := Describe(reflect.TypeFor[[]TokenObject]())
+	a, err := Describe(reflect.TypeFor[[]auth.TokenObject]())
 	if err != nil || a.Kind != Array || a.Name != "ArrayOfTokenObject" || a.Elem.Name != "TokenObject" {
 		t.Fatalf("array: %+v %v", a, err)
 	}
@@ -52,17 +55,17 @@ func TestDescribe(t *testing.T) {
 }
 
 func TestNewOperation(t *testing.T) {
-	op := NewOperation("op", "doc", func(ctx context.Context, a string, b *bool, c []PolicyObject) (*TokenObject, error) {
+	op := NewOperation("op", "doc", func(ctx context.Context, a string, b *bool, c []auth.PolicyObject) (*auth.TokenObject, error) {
 		if b != nil && *b {
 			return nil, nil
 		}
-		return &TokenObject{Token: a}, nil
+		return &auth.TokenObject{Token: a}, nil
 	}, "first")
-	if len(op.Params) != 3 || op.Params[0].Name != "param0" || op.Params[0].Doc != "first" || !op.Params[1].Optional || op.Params[2].Optional || op.Result != reflect.TypeFor[TokenObject]() {
+	if len(op.Params) != 3 || op.Params[0].Name != "param0" || op.Params[0].Doc != "first" || !op.Params[1].Optional || op.Params[2].Optional || op.Result != reflect.TypeFor[auth.TokenObject]() {
 		t.Fatalf("%+v", op)
 	}
 	res, err := op.Call(context.Background(), []reflect.Value{reflect.ValueOf("x"), reflect.Zero(op.Params[1].Type), reflect.Zero(op.Params[2].Type)})
-	if err != nil || res.(TokenObject).Token != "x" {
+	if err != nil || res.(auth.TokenObject).Token != "x" {
 		t.Fatalf("%v %v", res, err)
 	}
 	yes := true
@@ -88,7 +91,7 @@ func TestComplexTypesTwins(t *testing.T) {
 	svc := func(fn any) *Service {
 		return &Service{Name: "S", Operations: []*Operation{NewOperation("op", "", fn)}}
 	}
-	a := svc(func(context.Context, AdhocAttribute) (string, error) { return "", nil })
+	a := svc(func(context.Context, integration.AdhocAttribute) (string, error) { return "", nil })
 	b := svc(func(context.Context, twinAttr) (string, error) { return "", nil })
 	if got := ComplexTypes(a, a); len(got) != 1 {
 		t.Fatalf("%d types", len(got))

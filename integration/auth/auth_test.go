@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parley-im/parley/integration"
 	"github.com/parley-im/parley/integration/auth"
 )
 
@@ -135,27 +136,27 @@ func TestRequestTokenErrors(t *testing.T) {
 	must(t, err)
 	_ = other
 	aliceSess := f.userSession(alice, alicePw)
-	proxy := func(v string) auth.AdhocAttribute { return auth.Attr("PROXY_USER", v) }
+	proxy := func(v string) integration.AdhocAttribute { return integration.Attr("PROXY_USER", v) }
 	for _, c := range []struct {
 		name, entity, cred, policy string
-		attrs                      []auth.AdhocAttribute
+		attrs                      []integration.AdhocAttribute
 		want                       error
 	}{
-		{"policy off for the site", "12345", sess.Token, "PROXY::GUESTCHAT", []auth.AdhocAttribute{proxy("guest")}, auth.ErrNotAuthorized},
+		{"policy off for the site", "12345", sess.Token, "PROXY::GUESTCHAT", []integration.AdhocAttribute{proxy("guest")}, auth.ErrNotAuthorized},
 		{"scheduling off for the site", "12345", sess.Token, "PRECONFERENCE", nil, auth.ErrNotAuthorized},
 		{"unknown policy", "12345", sess.Token, "PRESENCE::CHAT", nil, auth.ErrInvalidInput},
 		{"empty policy", "12345", sess.Token, "", nil, auth.ErrInvalidInput},
 		{"empty part", "12345", sess.Token, "PRESENCE::", nil, auth.ErrInvalidInput},
 		{"single colon", "12345", sess.Token, "SESSION:PRESENCE", nil, auth.ErrInvalidInput},
-		{"PROXY_USER without PROXY", "12345", sess.Token, "PRESENCE", []auth.AdhocAttribute{proxy("guest")}, auth.ErrInvalidInput},
-		{"unknown attribute", "12345", sess.Token, "PRESENCE", []auth.AdhocAttribute{auth.Attr("COLOR", "red")}, auth.ErrInvalidInput},
+		{"PROXY_USER without PROXY", "12345", sess.Token, "PRESENCE", []integration.AdhocAttribute{proxy("guest")}, auth.ErrInvalidInput},
+		{"unknown attribute", "12345", sess.Token, "PRESENCE", []integration.AdhocAttribute{integration.Attr("COLOR", "red")}, auth.ErrInvalidInput},
 		{"token of another site", "777", sess.Token, "PRESENCE", nil, auth.ErrNotAuthorized},
 		{"token of a site for a user", alice, sess.Token, "PRESENCE", nil, auth.ErrNotAuthorized},
 		{"non-SESSION token", "12345", presence.Token, "PRESENCE", nil, auth.ErrNotAuthorized},
 		{"tampered token", "12345", sess.Token[:len(sess.Token)-1] + "0", "PRESENCE", nil, auth.ErrInvalidToken},
 		{"wrong key", "12345", "not-the-key", "PRESENCE", nil, auth.ErrAuthFailed},
 		{"user GUESTCHAT", alice, aliceSess.Token, "GUESTCHAT", nil, auth.ErrNotAuthorized},
-		{"user PROXY for another", alice, aliceSess.Token, "PROXY", []auth.AdhocAttribute{proxy(bob)}, auth.ErrNotAuthorized},
+		{"user PROXY for another", alice, aliceSess.Token, "PROXY", []integration.AdhocAttribute{proxy(bob)}, auth.ErrNotAuthorized},
 		{"user PROXY without PROXY_USER", alice, aliceSess.Token, "PROXY", nil, auth.ErrInvalidInput},
 		{"bob with alice's token", bob, aliceSess.Token, "PRESENCE", nil, auth.ErrNotAuthorized},
 	} {
@@ -169,7 +170,7 @@ func TestRequestTokenErrors(t *testing.T) {
 		t.Fatalf("proxy user %q", tok.ProxyUser)
 	}
 	// Empty attributes (as some SOAP clients send) are ignored.
-	obj, err = f.request("12345", sess.Token, "PRESENCE", auth.AdhocAttribute{}, auth.AdhocAttribute{Name: "PROXY_USER"}, proxy(""))
+	obj, err = f.request("12345", sess.Token, "PRESENCE", integration.AdhocAttribute{}, integration.AdhocAttribute{Name: "PROXY_USER"}, proxy(""))
 	must(t, err)
 	if tok := f.resolve(obj.Token); tok.ProxyUser != "" || tok.Policy() != "PRESENCE" {
 		t.Fatalf("token with empty attributes %+v", tok)
@@ -199,8 +200,8 @@ func TestRequestMultipleTokens(t *testing.T) {
 	props := auth.TokenProperties{TokenPolicy: "PRESENCE"}
 	objs, err := f.svc.RequestMultipleTokens(f.ctx, "12345", sess.Token, props, []auth.PolicyObject{
 		{},
-		{PolicyArray: []auth.AdhocAttribute{auth.Attr("TOKEN_POLICY", "GUESTCHAT")}},
-		{PolicyArray: []auth.AdhocAttribute{auth.Attr("token_policy", "PROXY::GUESTCHAT"), auth.Attr("PROXY_USER", "guest_7")}},
+		{PolicyArray: []integration.AdhocAttribute{integration.Attr("TOKEN_POLICY", "GUESTCHAT")}},
+		{PolicyArray: []integration.AdhocAttribute{integration.Attr("token_policy", "PROXY::GUESTCHAT"), integration.Attr("PROXY_USER", "guest_7")}},
 	})
 	must(t, err)
 	if len(objs) != 3 {
@@ -225,11 +226,11 @@ func TestRequestMultipleTokens(t *testing.T) {
 	before := count()
 	// One bad object: nothing is issued.
 	_, err = f.svc.RequestMultipleTokens(f.ctx, "12345", sess.Token, props, []auth.PolicyObject{
-		{}, {PolicyArray: []auth.AdhocAttribute{auth.Attr("TOKEN_POLICY", "REPORTING")}},
+		{}, {PolicyArray: []integration.AdhocAttribute{integration.Attr("TOKEN_POLICY", "REPORTING")}},
 	})
 	wantErr(t, "one unauthorized policy", err, auth.ErrNotAuthorized)
 	_, err = f.svc.RequestMultipleTokens(f.ctx, "12345", sess.Token, props, []auth.PolicyObject{
-		{}, {PolicyArray: []auth.AdhocAttribute{auth.Attr("SHAPE", "round")}},
+		{}, {PolicyArray: []integration.AdhocAttribute{integration.Attr("SHAPE", "round")}},
 	})
 	wantErr(t, "unknown policy attribute", err, auth.ErrInvalidInput)
 	_, err = f.svc.RequestMultipleTokens(f.ctx, "12345", sess.Token, props, make([]auth.PolicyObject, 6))
@@ -282,7 +283,7 @@ func TestRequestTokenForCredentials(t *testing.T) {
 	}
 	// The PolicyObject applies as in requestToken.
 	obj, err := f.svc.RequestTokenForCredentials(f.ctx, auth.CredentialObject{CredentialType: "TOKEN", EntityType: "SITE", EntityCredential: sess.Token, EntityID: "12345"},
-		props, &auth.PolicyObject{PolicyArray: []auth.AdhocAttribute{auth.Attr("TOKEN_POLICY", "GUESTCHAT")}})
+		props, &auth.PolicyObject{PolicyArray: []integration.AdhocAttribute{integration.Attr("TOKEN_POLICY", "GUESTCHAT")}})
 	must(t, err)
 	if f.resolve(obj.Token).Policy() != "GUESTCHAT" {
 		t.Fatal("PolicyObject's TOKEN_POLICY ignored")

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/parley-im/parley/account"
+	"github.com/parley-im/parley/integration"
 	"github.com/parley-im/parley/integration/auth"
 	"github.com/parley-im/parley/store/memory"
 	"github.com/parley-im/parley/xmpp/sasl"
@@ -114,7 +115,7 @@ func (f *fixture) userSession(jid, pw string) auth.TokenObject {
 	return obj
 }
 
-func (f *fixture) request(entity, cred, policy string, attrs ...auth.AdhocAttribute) (auth.TokenObject, error) {
+func (f *fixture) request(entity, cred, policy string, attrs ...integration.AdhocAttribute) (auth.TokenObject, error) {
 	return f.svc.RequestToken(f.ctx, entity, cred, auth.TokenProperties{TokenPolicy: policy, TokenAttributes: attrs}, nil)
 }
 

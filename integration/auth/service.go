@@ -54,6 +54,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/parley-im/parley/integration"
 	"github.com/parley-im/parley/store"
 	"github.com/parley-im/parley/xmpp/jid"
 	"github.com/parley-im/parley/xmpp/sasl"
@@ -448,7 +449,7 @@ func (s *Service) parseRequest(p principal, props TokenProperties, pol *PolicyOb
 			return request{}, fmt.Errorf("%w: unknown token attribute %q (only PROXY_USER)", ErrInvalidInput, a.Name)
 		}
 	}
-	if v, _ := lookup(props.TokenAttributes, AttrProxyUser); strings.TrimSpace(v) != "" {
+	if v, _ := integration.LookupAttr(props.TokenAttributes, AttrProxyUser); strings.TrimSpace(v) != "" {
 		proxy, hasProxy = v, true
 	}
 	if pol != nil {
@@ -458,10 +459,10 @@ func (s *Service) parseRequest(p principal, props TokenProperties, pol *PolicyOb
 				return request{}, fmt.Errorf("%w: unknown policy attribute %q (only TOKEN_POLICY, PROXY_USER)", ErrInvalidInput, a.Name)
 			}
 		}
-		if v, _ := lookup(pol.PolicyArray, AttrPolicy); strings.TrimSpace(v) != "" {
+		if v, _ := integration.LookupAttr(pol.PolicyArray, AttrPolicy); strings.TrimSpace(v) != "" {
 			policy = v
 		}
-		if v, _ := lookup(pol.PolicyArray, AttrProxyUser); strings.TrimSpace(v) != "" {
+		if v, _ := integration.LookupAttr(pol.PolicyArray, AttrProxyUser); strings.TrimSpace(v) != "" {
 			proxy, hasProxy = v, true
 		}
 	}
@@ -633,9 +634,9 @@ func (s *Service) GetTokenStatus(ctx context.Context, entityID, token string) (T
 	if errors.Is(err, ErrInvalidToken) {
 		obj := TokenObject{Token: token}
 		if id, _, ok := splitToken(strings.TrimSpace(token)); ok {
-			obj.TokenAttributes = append(obj.TokenAttributes, Attr(AttrTokenID, formatID(id)))
+			obj.TokenAttributes = append(obj.TokenAttributes, integration.Attr(AttrTokenID, formatID(id)))
 		}
-		obj.TokenAttributes = append(obj.TokenAttributes, Attr(AttrStatus, StatusInvalid))
+		obj.TokenAttributes = append(obj.TokenAttributes, integration.Attr(AttrStatus, StatusInvalid))
 		return obj, nil
 	}
 	if err != nil {
@@ -645,7 +646,7 @@ func (s *Service) GetTokenStatus(ctx context.Context, entityID, token string) (T
 		return TokenObject{}, fmt.Errorf("%w: the token was not issued to %s", ErrNotAuthorized, strings.TrimSpace(entityID))
 	}
 	obj := t.Object()
-	obj.TokenAttributes = append(obj.TokenAttributes, Attr(AttrStatus, StatusValid), Attr(AttrPolicy, t.Policy()))
+	obj.TokenAttributes = append(obj.TokenAttributes, integration.Attr(AttrStatus, StatusValid), integration.Attr(AttrPolicy, t.Policy()))
 	return obj, nil
 }
 

@@ -3,35 +3,12 @@ package auth
 import (
 	"strings"
 	"time"
+
+	"github.com/parley-im/parley/integration"
 )
 
 // The seed's data types of Authentication Services (chapter 3, Tables
 // 3-2 to 3-9), with the seed's names as xml and json names.
-
-// AdhocAttribute is a name-value pair (Table 3-3). Value is nil for an
-// attribute without a value.
-type AdhocAttribute struct {
-	Name  string  `xml:"name" json:"name"`
-	Value *string `xml:"value" json:"value"`
-}
-
-// Attr is an AdhocAttribute with a value.
-func Attr(name, value string) AdhocAttribute { return AdhocAttribute{Name: name, Value: &value} }
-
-// lookup returns the value of the first attribute named name (compared
-// case-insensitively, as the seed's example does) and whether one was
-// there.
-func lookup(attrs []AdhocAttribute, name string) (string, bool) {
-	for _, a := range attrs {
-		if strings.EqualFold(strings.TrimSpace(a.Name), name) {
-			if a.Value == nil {
-				return "", true
-			}
-			return *a.Value, true
-		}
-	}
-	return "", false
-}
 
 // Attribute names.
 const (
@@ -53,17 +30,17 @@ const (
 // STATUS and TOKEN_POLICY). TokenIndex is the position of the token in
 // requestMultipleTokens' answer ("0", "1", ...), "" elsewhere.
 type TokenObject struct {
-	Token           string           `xml:"token" json:"token"`
-	TokenAttributes []AdhocAttribute `xml:"tokenAttributes" json:"tokenAttributes"`
-	TokenIndex      string           `xml:"tokenIndex" json:"tokenIndex"`
+	Token           string                       `xml:"token" json:"token"`
+	TokenAttributes []integration.AdhocAttribute `xml:"tokenAttributes" json:"tokenAttributes"`
+	TokenIndex      string                       `xml:"tokenIndex" json:"tokenIndex"`
 }
 
 // TokenProperties are the properties of a requested token (Table 3-5):
 // the policy, e.g. "SESSION::PRESENCE", and for a PROXY policy the
 // PROXY_USER attribute.
 type TokenProperties struct {
-	TokenPolicy     string           `xml:"tokenPolicy" json:"tokenPolicy"`
-	TokenAttributes []AdhocAttribute `xml:"tokenAttributes" json:"tokenAttributes"`
+	TokenPolicy     string                       `xml:"tokenPolicy" json:"tokenPolicy"`
+	TokenAttributes []integration.AdhocAttribute `xml:"tokenAttributes" json:"tokenAttributes"`
 }
 
 // PolicyObject carries per-token information (Table 3-6). Parley reads
@@ -73,7 +50,7 @@ type TokenProperties struct {
 // policies or for different proxied users in one call. Other names are
 // an input error.
 type PolicyObject struct {
-	PolicyArray []AdhocAttribute `xml:"policyArray" json:"policyArray"`
+	PolicyArray []integration.AdhocAttribute `xml:"policyArray" json:"policyArray"`
 }
 
 // Credential types of a CredentialObject.
@@ -129,8 +106,8 @@ func (t Token) MayActFor(jid string) bool {
 
 // Object is the token as a TokenObject with TOKENID and EXPIRY_TIME.
 func (t Token) Object() TokenObject {
-	return TokenObject{Token: t.Value, TokenAttributes: []AdhocAttribute{
-		Attr(AttrTokenID, formatID(t.ID)),
-		Attr(AttrExpiryTime, t.ExpiresAt.UTC().Format(time.RFC3339)),
+	return TokenObject{Token: t.Value, TokenAttributes: []integration.AdhocAttribute{
+		integration.Attr(AttrTokenID, formatID(t.ID)),
+		integration.Attr(AttrExpiryTime, t.ExpiresAt.UTC().Format(time.RFC3339)),
 	}}
 }

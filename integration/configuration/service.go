@@ -26,11 +26,11 @@ import (
 
 // GetConfigurationRequest is getConfiguration's param0 (Table 3-14).
 type GetConfigurationRequest struct {
-	EntityID       string                `xml:"entityID" json:"entityID"`
-	EntityToken    string                `xml:"entityToken" json:"entityToken"`
-	Namespace      string                `xml:"namespace" json:"namespace"`
-	Properties     []string              `xml:"properties" json:"properties"`
-	AdhocAttribute []auth.AdhocAttribute `xml:"adhocAttribute" json:"adhocAttribute"`
+	EntityID       string                       `xml:"entityID" json:"entityID"`
+	EntityToken    string                       `xml:"entityToken" json:"entityToken"`
+	Namespace      string                       `xml:"namespace" json:"namespace"`
+	Properties     []string                     `xml:"properties" json:"properties"`
+	AdhocAttribute []integration.AdhocAttribute `xml:"adhocAttribute" json:"adhocAttribute"`
 }
 
 // GetConfigurationResponse is getConfiguration's result (Table 3-15).
@@ -39,12 +39,12 @@ type GetConfigurationRequest struct {
 // exist (the seed's null), and StatusDetails then names the unknown
 // ones.
 type GetConfigurationResponse struct {
-	StatusCode      integration.Status    `xml:"statusCode" json:"statusCode"`
-	StatusMessage   string                `xml:"statusMessage" json:"statusMessage"`
-	StatusDetails   string                `xml:"statusDetails" json:"statusDetails"`
-	Namespace       string                `xml:"namespace" json:"namespace"`
-	Properties      []auth.AdhocAttribute `xml:"properties" json:"properties"`
-	AdhocAttributes []auth.AdhocAttribute `xml:"adhocAttributes" json:"adhocAttributes"`
+	StatusCode      integration.Status           `xml:"statusCode" json:"statusCode"`
+	StatusMessage   string                       `xml:"statusMessage" json:"statusMessage"`
+	StatusDetails   string                       `xml:"statusDetails" json:"statusDetails"`
+	Namespace       string                       `xml:"namespace" json:"namespace"`
+	Properties      []integration.AdhocAttribute `xml:"properties" json:"properties"`
+	AdhocAttributes []integration.AdhocAttribute `xml:"adhocAttributes" json:"adhocAttributes"`
 }
 
 // Options configure a Service.
@@ -122,7 +122,7 @@ const maxProperties = 1000
 // returned (names relative to it; the whole directory for no
 // namespace).
 func (s *Service) GetConfiguration(ctx context.Context, baseURL string, req GetConfigurationRequest) (GetConfigurationResponse, error) {
-	resp := GetConfigurationResponse{Namespace: req.Namespace, Properties: []auth.AdhocAttribute{}}
+	resp := GetConfigurationResponse{Namespace: req.Namespace, Properties: []integration.AdhocAttribute{}}
 	fail := func(st integration.Status, msg string) (GetConfigurationResponse, error) {
 		resp.StatusCode, resp.StatusMessage = st, msg
 		return resp, nil
@@ -170,7 +170,7 @@ func (s *Service) GetConfiguration(ctx context.Context, baseURL string, req GetC
 		}
 		for _, e := range s.entries {
 			if e.value != nil && strings.HasPrefix(e.name, prefix) {
-				resp.Properties = append(resp.Properties, auth.Attr(e.name[len(prefix):], e.value(s, c)))
+				resp.Properties = append(resp.Properties, integration.Attr(e.name[len(prefix):], e.value(s, c)))
 			}
 		}
 		resp.StatusMessage = "NO_ERROR"
@@ -182,11 +182,11 @@ func (s *Service) GetConfiguration(ctx context.Context, baseURL string, req GetC
 		switch {
 		case e == nil:
 			unknown = append(unknown, p)
-			resp.Properties = append(resp.Properties, auth.AdhocAttribute{Name: p})
+			resp.Properties = append(resp.Properties, integration.AdhocAttribute{Name: p})
 		case e.value == nil:
-			resp.Properties = append(resp.Properties, auth.AdhocAttribute{Name: p})
+			resp.Properties = append(resp.Properties, integration.AdhocAttribute{Name: p})
 		default:
-			resp.Properties = append(resp.Properties, auth.Attr(p, e.value(s, c)))
+			resp.Properties = append(resp.Properties, integration.Attr(p, e.value(s, c)))
 		}
 	}
 	resp.StatusMessage = "NO_ERROR"

@@ -16,6 +16,7 @@ import (
 
 	"github.com/parley-im/parley/integration"
 	"github.com/parley-im/parley/integration/api"
+	"github.com/parley-im/parley/integration/auth"
 )
 
 var errBadPassword = errors.New("bad password")
@@ -31,7 +32,7 @@ func testService() *api.Service {
 		},
 		Operations: []*api.Operation{
 			api.NewOperation("createSession", "creates a session",
-				func(ctx context.Context, id, secret, kind string) (*api.TokenObject, error) {
+				func(ctx context.Context, id, secret, kind string) (*auth.TokenObject, error) {
 					switch secret {
 					case "bad":
 						return nil, errBadPassword
@@ -43,13 +44,13 @@ func testService() *api.Service {
 						<-ctx.Done()
 						return nil, ctx.Err()
 					}
-					return &api.TokenObject{Token: id + "/" + kind, TokenAttributes: []api.AdhocAttribute{api.Attr("TOKENID", "7")}}, nil
+					return &auth.TokenObject{Token: id + "/" + kind, TokenAttributes: []integration.AdhocAttribute{integration.Attr("TOKENID", "7")}}, nil
 				}, "user name or site ID", "password or site key", "USER or SITE"),
 			api.NewOperation("requestMultipleTokens", "",
-				func(ctx context.Context, id, tok string, props api.TokenProperties, pols []api.PolicyObject) ([]api.TokenObject, error) {
-					out := []api.TokenObject{}
+				func(ctx context.Context, id, tok string, props auth.TokenProperties, pols []auth.PolicyObject) ([]auth.TokenObject, error) {
+					out := []auth.TokenObject{}
 					for range pols {
-						out = append(out, api.TokenObject{Token: props.TokenPolicy})
+						out = append(out, auth.TokenObject{Token: props.TokenPolicy})
 					}
 					return out, nil
 				}),
@@ -95,15 +96,15 @@ func TestCalls(t *testing.T) {
 	srv := newServer(t, Config{})
 	base := srv.URL + "/api/v1/TestService/"
 	code, body := do(t, "POST", base+"createSession", "application/json", `{"param0": "site1", "param1": "key", "param2": "SITE"}`)
-	var tok api.TokenObject
+	var tok auth.TokenObject
 	if code != 200 || json.Unmarshal([]byte(body), &tok) != nil || tok.Token != "site1/SITE" {
 		t.Fatalf("createSession: %d %s", code, body)
 	}
-	if v, _ := api.Get(tok.TokenAttributes, "TOKENID"); v != "7" {
+	if v, _ := integration.LookupAttr(tok.TokenAttributes, "TOKENID"); v != "7" {
 		t.Fatalf("TOKENID %q", v)
 	}
 	code, body = do(t, "POST", base+"requestMultipleTokens", "application/json; charset=utf-8", `{"param2": {"tokenPolicy": "PRESENCE"}, "param3": [{}, {"policyArray": [{"name": "a", "value": null}]}]}`)
-	var toks []api.TokenObject
+	var toks []auth.TokenObject
 	if code != 200 || json.Unmarshal([]byte(body), &toks) != nil || len(toks) != 2 || toks[1].Token != "PRESENCE" {
 		t.Fatalf("requestMultipleTokens: %d %s", code, body)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/parley-im/parley/integration"
 	"github.com/parley-im/parley/integration/api"
+	"github.com/parley-im/parley/integration/auth"
 )
 
 var errBadPassword = errors.New("bad password")
@@ -33,7 +34,7 @@ func testService() *api.Service {
 		},
 		Operations: []*api.Operation{
 			api.NewOperation("createSession", "creates a session",
-				func(ctx context.Context, id, secret, kind string) (*api.TokenObject, error) {
+				func(ctx context.Context, id, secret, kind string) (*auth.TokenObject, error) {
 					switch secret {
 					case "bad":
 						return nil, errBadPassword
@@ -43,25 +44,25 @@ func testService() *api.Service {
 						<-ctx.Done()
 						return nil, ctx.Err()
 					}
-					return &api.TokenObject{Token: "1_" + id + "_" + kind, TokenAttributes: []api.AdhocAttribute{api.Attr("TOKENID", "1"), api.Attr("EXPIRY_TIME", "2030-01-01T00:00:00Z")}}, nil
+					return &auth.TokenObject{Token: "1_" + id + "_" + kind, TokenAttributes: []integration.AdhocAttribute{integration.Attr("TOKENID", "1"), integration.Attr("EXPIRY_TIME", "2030-01-01T00:00:00Z")}}, nil
 				}, "id", "secret", "USER or SITE"),
 			api.NewOperation("requestToken", "",
-				func(ctx context.Context, id, tok string, props api.TokenProperties, pol *api.PolicyObject) (*api.TokenObject, error) {
+				func(ctx context.Context, id, tok string, props auth.TokenProperties, pol *auth.PolicyObject) (*auth.TokenObject, error) {
 					n := "nil"
 					if pol != nil {
 						n = "policy"
-						if v, ok := api.Get(pol.PolicyArray, "K"); ok {
+						if v, ok := integration.LookupAttr(pol.PolicyArray, "K"); ok {
 							n += ":" + v
 						}
 					}
-					proxy, _ := api.Get(props.TokenAttributes, "PROXY_USER")
-					return &api.TokenObject{Token: props.TokenPolicy + "|" + proxy + "|" + n, TokenIndex: id + tok}, nil
+					proxy, _ := integration.LookupAttr(props.TokenAttributes, "PROXY_USER")
+					return &auth.TokenObject{Token: props.TokenPolicy + "|" + proxy + "|" + n, TokenIndex: id + tok}, nil
 				}),
 			api.NewOperation("requestMultipleTokens", "",
-				func(ctx context.Context, id, tok string, props api.TokenProperties, pols []api.PolicyObject) ([]api.TokenObject, error) {
-					out := []api.TokenObject{}
+				func(ctx context.Context, id, tok string, props auth.TokenProperties, pols []auth.PolicyObject) ([]auth.TokenObject, error) {
+					out := []auth.TokenObject{}
 					for i := range pols {
-						out = append(out, api.TokenObject{Token: props.TokenPolicy + string(rune('a'+i))})
+						out = append(out, auth.TokenObject{Token: props.TokenPolicy + string(rune('a'+i))})
 					}
 					return out, nil
 				}),
@@ -143,7 +144,7 @@ func TestCallAndResponse(t *testing.T) {
 		t.Fatalf("status %d: %s", code, body)
 	}
 	var resp struct {
-		Return api.TokenObject `xml:"Body>createSessionResponse>return"`
+		Return auth.TokenObject `xml:"Body>createSessionResponse>return"`
 	}
 	if err := xml.Unmarshal([]byte(body), &resp); err != nil {
 		t.Fatal(err)
@@ -151,7 +152,7 @@ func TestCallAndResponse(t *testing.T) {
 	if resp.Return.Token != "1_site1_SITE" || len(resp.Return.TokenAttributes) != 2 {
 		t.Fatalf("got %+v from %s", resp.Return, body)
 	}
-	if v, _ := api.Get(resp.Return.TokenAttributes, "EXPIRY_TIME"); v != "2030-01-01T00:00:00Z" {
+	if v, _ := integration.LookupAttr(resp.Return.TokenAttributes, "EXPIRY_TIME"); v != "2030-01-01T00:00:00Z" {
 		t.Fatalf("EXPIRY_TIME %q", v)
 	}
 
@@ -173,7 +174,7 @@ func TestCallAndResponse(t *testing.T) {
 	// Array parameter and array result.
 	code, body = post(t, url, envelope(`<t:requestMultipleTokens><param0>a</param0><param1>b</param1><param2><tokenPolicy>P</tokenPolicy></param2><param3><item/><item><policyArray><name>x</name></policyArray></item></param3></t:requestMultipleTokens>`))
 	var multi struct {
-		Items []api.TokenObject `xml:"Body>requestMultipleTokensResponse>return>item"`
+		Items []auth.TokenObject `xml:"Body>requestMultipleTokensResponse>return>item"`
 	}
 	if err := xml.Unmarshal([]byte(body), &multi); err != nil || code != 200 || len(multi.Items) != 2 || multi.Items[1].Token != "Pb" {
 		t.Fatalf("requestMultipleTokens: %d %v %s", code, err, body)
