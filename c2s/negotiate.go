@@ -62,6 +62,10 @@ func (s *Session) negotiate(ctx context.Context) (restart bool, err error) {
 
 // readHeader reads and checks the client's stream header.
 func (s *Session) readHeader() error {
+	// Every stream, restarts after STARTTLS and SASL included, gets a
+	// fresh id (RFC 6120 §4.7.3): a reused one would let an attacker who
+	// saw the first stream's id tie it to the protected one.
+	s.streamID = randomID()
 	h, err := s.tr.ReadHeader()
 	if err != nil {
 		var se *stream.Error
@@ -95,13 +99,13 @@ func (s *Session) sendHeaderForError() {
 	if s.domain == "" {
 		s.domain = s.srv.defaultDomain()
 	}
-	s.writeDirect(s.tr.Header(stream.Header{From: s.domain, ID: s.id, Content: ns.Client, Lang: "en"}))
+	s.writeDirect(s.tr.Header(stream.Header{From: s.domain, ID: s.streamID, Content: ns.Client, Lang: "en"}))
 }
 
 // sendFeatures writes our stream header and the features of the
 // current negotiation stage.
 func (s *Session) sendFeatures() error {
-	header := s.tr.Header(stream.Header{From: s.domain, ID: s.id, Content: ns.Client, Lang: "en"})
+	header := s.tr.Header(stream.Header{From: s.domain, ID: s.streamID, Content: ns.Client, Lang: "en"})
 	var features []*xml.Element
 	switch {
 	case s.authed:

@@ -52,7 +52,8 @@ type Session struct {
 	remote   string // remote IP
 	secure   bool   // TLS established (or, on the web, trusted to be)
 	tlsFirst bool   // XEP-0368: TLS handshake before the stream
-	id       string // stream id
+	id       string // connection id (logs)
+	streamID string // id of the current stream: new at every restart (RFC 6120 §4.7.3)
 	lang     string
 	domain   string // the served domain the client addressed
 

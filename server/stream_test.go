@@ -262,3 +262,27 @@ func TestGracefulShutdownSendsSystemShutdown(t *testing.T) {
 	go srv.Stop(context.Background())
 	c.ExpectStreamError("system-shutdown")
 }
+
+// Each restarted stream (after STARTTLS, after SASL success) gets a new
+// id (RFC 6120 §4.7.3, §5.4.3.3, §6.4.6).
+func TestStreamRestartsGetNewIDs(t *testing.T) {
+	srv := xmpptest.RunServer(t, func(c *config.Config) { c.C2S.AllowPlaintext = false })
+	srv.AddUser("alice@localhost", "secret")
+	c := srv.Dial()
+	c.Open()
+	ids := []string{c.Header.Attr("id")}
+	c.StartTLS()
+	c.Open()
+	ids = append(ids, c.Header.Attr("id"))
+	c.Authenticate("alice", "secret")
+	c.Open()
+	ids = append(ids, c.Header.Attr("id"))
+	seen := map[string]bool{}
+	for _, id := range ids {
+		if id == "" || seen[id] {
+			t.Fatalf("stream ids (initial, after STARTTLS, after SASL) = %q: want three different ids", ids)
+		}
+		seen[id] = true
+	}
+	c.Bind("r")
+}

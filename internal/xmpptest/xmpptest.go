@@ -130,7 +130,8 @@ type Conn struct {
 	conn   net.Conn
 	dec    *xml.Decoder
 	Domain string
-	JID    string // full JID once bound
+	JID    string       // full JID once bound
+	Header *xml.Element // the server's latest stream header (Open)
 }
 
 // Dial opens a plain TCP connection to the STARTTLS listener.
@@ -187,7 +188,23 @@ func (c *Conn) Open() *xml.Element {
 	if h.Attr("from") != c.Domain {
 		c.t.Fatalf("stream header from %q, want %q", h.Attr("from"), c.Domain)
 	}
+	c.Header = h
 	return c.Expect("features")
+}
+
+// StartTLS upgrades the stream with STARTTLS (after Open offered it);
+// the caller opens the new stream.
+func (c *Conn) StartTLS() {
+	c.t.Helper()
+	c.Send("<starttls xmlns='%s'/>", ns.TLS)
+	c.Expect("proceed")
+	tc := tls.Client(c.conn, &tls.Config{InsecureSkipVerify: true, ServerName: c.Domain})
+	tc.SetDeadline(time.Now().Add(Timeout))
+	if err := tc.Handshake(); err != nil {
+		c.t.Fatalf("TLS handshake: %v", err)
+	}
+	tc.SetDeadline(time.Time{})
+	c.conn = tc
 }
 
 // ReadHeaderErr reads the server's stream header (after a raw Send of
