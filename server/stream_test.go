@@ -9,6 +9,7 @@ import (
 	"github.com/parley-im/parley/config"
 	"github.com/parley-im/parley/internal/xmpptest"
 	"github.com/parley-im/parley/xmpp/ns"
+	"github.com/parley-im/parley/xmpp/xml"
 )
 
 func TestStreamFeaturesRequireTLSByDefault(t *testing.T) {
@@ -285,4 +286,35 @@ func TestStreamRestartsGetNewIDs(t *testing.T) {
 		seen[id] = true
 	}
 	c.Bind("r")
+}
+
+// A stanza with a mismatched end tag ends the stream with
+// <not-well-formed/> as soon as the bad end tag arrives (the client
+// sends nothing after it), before and after authentication.
+func TestMismatchedEndTagEndsStreamAtOnce(t *testing.T) {
+	srv := xmpptest.RunServer(t)
+	srv.AddUser("alice@localhost", "secret")
+	srv.AddUser("bob@localhost", "secret")
+	bob := srv.Dial()
+	bob.Login("bob", "secret", "r")
+	for _, stage := range []string{"before auth", "after auth", "bound"} {
+		t.Run(stage, func(t *testing.T) {
+			c := srv.Dial()
+			c.Open()
+			switch stage {
+			case "after auth":
+				c.Authenticate("alice", "secret")
+				c.Open()
+			case "bound":
+				c.Authenticate("alice", "secret")
+				c.Open()
+				c.Bind("r")
+			}
+			c.Send("<message to='bob@localhost/r'><body>oops</mess>")
+			c.ExpectStreamError("not-well-formed")
+		})
+	}
+	// The legitimate session beside them works.
+	bob.Send("<iq type='get' id='alive' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>")
+	bob.ExpectMatch("ping result", func(el *xml.Element) bool { return el.Attr("id") == "alive" }, isAny)
 }

@@ -119,7 +119,9 @@ func (d *Decoder) ReadHeader() (*Element, error) {
 					}
 				}
 			default:
-				if i := tagEnd(avail); i >= headerMax {
+				if i := tagEnd(avail); i == tagBroken {
+					return nil, d.fail(errorf(ErrNotWellFormed, "'<' inside the stream header"))
+				} else if i >= headerMax {
 					return nil, d.fail(errorf(ErrTooLarge, "stream header too large"))
 				} else if i >= 0 {
 					return d.header0(avail[:i+1])
@@ -200,7 +202,7 @@ func (d *Decoder) Next() (*Element, error) {
 				if n > 0 {
 					el, err := d.parse(d.buf[d.pos:d.pos+n], d.scan.tags)
 					d.pos += n
-					d.scan = scanState{}
+					d.scan.reset()
 					if err != nil {
 						return nil, d.fail(err)
 					}
@@ -314,13 +316,19 @@ func tagEnd(b []byte) int {
 	return end
 }
 
+// tagBroken is tagEndFrom's answer for a '<' inside a tag, which no
+// well-formed tag contains (not even in an attribute value).
+const tagBroken = -2
+
 // tagEndFrom continues looking for the '>' closing a tag at b[i:], q
 // being the quote open at i (0 if none). It returns the index of the
-// '>', or -1 and the quote open at the end of b.
+// '>', tagBroken at a '<', or -1 and the quote open at the end of b.
 func tagEndFrom(b []byte, i int, q byte) (int, byte) {
 	for ; i < len(b); i++ {
 		c := b[i]
 		switch {
+		case c == '<':
+			return tagBroken, 0
 		case q != 0:
 			if c == q {
 				q = 0

@@ -232,3 +232,42 @@ func TestDefaultLimits(t *testing.T) {
 		t.Fatalf("partial limits: %+v", d.lim)
 	}
 }
+
+// A malformed stanza fails as soon as its bad byte arrives, not when
+// (if ever) the element would be complete: the reader times out after
+// the bad part, and Next must report not-well-formed instead.
+func TestMalformedFailsBeforeTheElementEnds(t *testing.T) {
+	deep := strings.Repeat("<a>", 12)
+	for _, parts := range [][]string{
+		{"<message to='x'><body>oops</mess>"},
+		{"<message to='x'><body>oops</me", "ss>"},
+		{"<message><body>oops</body ", "x>"},
+		{"<message>" + deep + "</a></a></b>"},
+		{"<message>" + deep + strings.Repeat("</a>", 12) + "<x></y>"},
+		{"<message><p:a xmlns:p='u'></a>"},
+		{"<message to='x' <body>"},
+		{"<message to='a<b'>"},
+		{"<message><body>x</bo<dy>"},
+		{"<message><body>x</", "<"},
+	} {
+		pieces := append(append([]string{}, parts...), "") // then a timeout
+		d := NewDecoder(newScript(append([]string{streamHeader}, pieces...)...), DefaultLimits)
+		if _, err := d.ReadHeader(); err != nil {
+			t.Fatal(err)
+		}
+		_, err := d.Next()
+		if !errors.Is(err, ErrNotWellFormed) {
+			t.Errorf("%q: got %v, want not-well-formed before the element ends", parts, err)
+		}
+	}
+	// Well-formed nesting deeper than the scanner's inline name stack.
+	in := "<message>" + deep + "<b/>" + strings.Repeat("</a>", 12) + "</message>"
+	if _, el, err := decodeOne(in, DefaultLimits); err != nil || el.Name != "message" {
+		t.Fatalf("%q: %v", in, err)
+	}
+	// A '<' inside the stream header.
+	d := NewDecoder(newScript("<stream:stream xmlns='jabber:client' <x>", ""), DefaultLimits)
+	if _, err := d.ReadHeader(); !errors.Is(err, ErrNotWellFormed) {
+		t.Fatalf("'<' in the stream header: %v", err)
+	}
+}

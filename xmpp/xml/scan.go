@@ -5,12 +5,66 @@ import "bytes"
 // scanState frames one top-level element incrementally: it finds where
 // the element ends without building anything, and keeps its progress
 // across reads so a stanza arriving in many pieces is scanned once.
+//
+// It checks as it goes what would otherwise leave it waiting for an end
+// that never comes: every end tag must close the innermost open element
+// (a mismatched one, "<body>oops</mess>", is an error the moment its '>'
+// arrives) and no '<' may appear inside a tag. Everything else is left
+// to the parser, which sees the complete element.
 type scanState struct {
-	off   int // bytes already scanned, from the element's start (so buffer compaction does not move it)
-	depth int
-	in    byte // construct that off is inside: 0 (content), '<' (start tag), '/' (end tag), '[' (CDATA section)
-	quote byte // in a start tag: the open attribute value's quote, 0 if none
-	tags  int  // start tags seen: the element count, to allocate them at once
+	off      int // bytes already scanned, from the element's start (so buffer compaction does not move it)
+	depth    int
+	in       byte // construct that off is inside: 0 (content), '<' (start tag), '/' (end tag), '[' (CDATA section)
+	quote    byte // in a start tag: the open attribute value's quote, 0 if none
+	tags     int  // start tags seen: the element count, to allocate them at once
+	tagStart int  // offset of the '<' of the tag being scanned
+	// open holds the names of the open elements (offsets from the
+	// element's start), the first few without allocating.
+	open [8]nameRef
+	deep []nameRef // open[len(open):], for deeper nesting
+}
+
+// nameRef locates a start tag's qualified name in the element.
+type nameRef struct{ off, n int32 }
+
+// reset prepares s for the next element, keeping deep's array.
+func (s *scanState) reset() { *s = scanState{deep: s.deep[:0]} }
+
+// push records the name of the element opened at depth s.depth.
+func (s *scanState) push(r nameRef) {
+	if s.depth < len(s.open) {
+		s.open[s.depth] = r
+		return
+	}
+	s.deep = append(s.deep[:s.depth-len(s.open)], r)
+}
+
+// innermost returns the name of the innermost open element.
+func (s *scanState) innermost() nameRef {
+	if d := s.depth - 1; d < len(s.open) {
+		return s.open[d]
+	}
+	return s.deep[s.depth-1-len(s.open)]
+}
+
+// indexMarkup returns the index of the first '<' or '>' in b, or -1.
+func indexMarkup(b []byte) int {
+	for i, c := range b {
+		if c == '<' || c == '>' {
+			return i
+		}
+	}
+	return -1
+}
+
+// startName returns the name of the start tag at b[start] ending at
+// b[end] ('>').
+func startName(b []byte, start, end int) nameRef {
+	i := start + 1
+	for i < end && !isSpace(b[i]) && b[i] != '/' && b[i] != '>' {
+		i++
+	}
+	return nameRef{int32(start + 1), int32(i - start - 1)}
 }
 
 // run scans b (starting at the element's '<') from where it stopped and
@@ -24,6 +78,9 @@ func (s *scanState) run(b []byte, lim Limits) (int, error) {
 			switch s.in {
 			case '<':
 				end, q := tagEndFrom(b, i, s.quote)
+				if end == tagBroken {
+					return 0, errorf(ErrNotWellFormed, "'<' inside a tag")
+				}
 				if end < 0 {
 					s.off, s.quote = len(b), q
 					return 0, nil
@@ -31,27 +88,37 @@ func (s *scanState) run(b []byte, lim Limits) (int, error) {
 				i = end + 1
 				s.in, s.quote = 0, 0
 				if b[end-1] != '/' {
-					s.depth++
-					if s.depth > lim.MaxDepth {
+					if s.depth >= lim.MaxDepth {
 						return 0, errorf(ErrTooDeep, "elements nested more than %d deep", lim.MaxDepth)
 					}
+					s.push(startName(b, s.tagStart, end))
+					s.depth++
 				} else if s.depth == 0 {
 					return i, nil
 				}
 			case '/':
-				end := bytes.IndexByte(b[i:], '>')
+				end := indexMarkup(b[i:])
 				if end < 0 {
 					s.off = len(b)
 					return 0, nil
+				}
+				if b[i+end] == '<' {
+					return 0, errorf(ErrNotWellFormed, "'<' inside an end tag")
+				}
+				if s.depth == 0 {
+					return 0, errorf(ErrNotWellFormed, "unexpected end tag")
+				}
+				// The name starts after "</", maybe before this read.
+				name := bytes.TrimRight(b[s.tagStart+2:i+end], " \t\r\n")
+				open := s.innermost()
+				if !bytes.Equal(name, b[open.off:open.off+open.n]) {
+					return 0, errorf(ErrNotWellFormed, "end tag </%s> does not match <%s>", name, b[open.off:open.off+open.n])
 				}
 				i += end + 1
 				s.in = 0
 				s.depth--
 				if s.depth == 0 {
 					return i, nil
-				}
-				if s.depth < 0 {
-					return 0, errorf(ErrNotWellFormed, "unexpected end tag")
 				}
 			case '[':
 				end := bytes.Index(b[i:], []byte("]]>"))
@@ -81,6 +148,7 @@ func (s *scanState) run(b []byte, lim Limits) (int, error) {
 			s.off = i
 			return 0, nil
 		}
+		s.tagStart = i
 		switch b[i+1] {
 		case '/':
 			s.in = '/'
