@@ -280,6 +280,11 @@ func (d *Dispatcher) route(ctx context.Context, el *xml.Element, to jid.JID, arc
 			return
 		}
 	}
+	if typ == "error" {
+		// To the bare JID (or fallen back to it): silently ignored
+		// (RFC 6121 §8.5.2.1.1, §8.5.2.2.1), never offered to a resource.
+		return
+	}
 	bare := to.Bare().String()
 	if typ == "groupchat" {
 		d.bounce(ctx, el, stanza.ServiceUnavailable)
@@ -312,7 +317,7 @@ func (d *Dispatcher) route(ctx context.Context, el *xml.Element, to jid.JID, arc
 		d.copyReceived(el, bare, sessions...)
 		return
 	}
-	if typ == "error" || typ == "headline" {
+	if typ == "headline" {
 		return
 	}
 	if !d.exists(ctx, bare) {

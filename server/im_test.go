@@ -445,3 +445,30 @@ func TestOfflineDeliveredWhenPriorityBecomesNonNegative(t *testing.T) {
 		return el.Name == "message" && xmpptest.Contains(el, "kept for later")
 	}, isPresence)
 }
+
+// A message of type error addressed to a user's bare JID is silently
+// ignored (RFC 6121 §8.5.2.1.1, §8.5.2.2.1): not delivered to any of the
+// user's resources, not stored, not bounced.
+func TestErrorMessageToBareJIDIsIgnored(t *testing.T) {
+	srv := newUsers(t, "alice", "bob", "carol")
+	a := online(t, srv, "alice", "a")
+	b := online(t, srv, "bob", "b")
+	isMessage := func(el *xml.Element) bool { return el.Name == "message" }
+	a.Send("<message to='bob@localhost' type='error' id='e1'><error type='cancel'><item-not-found xmlns='%s'/></error></message>", ns.Stanzas)
+	a.Send("<message to='carol@localhost' type='error' id='e2'><error type='cancel'><item-not-found xmlns='%s'/></error></message>", ns.Stanzas)
+	a.Send("<message to='bob@localhost' type='chat' id='after'><body>after the error</body></message>")
+	// Stanzas from one sender arrive in order: the first message bob gets
+	// must be the chat sent after the error.
+	m := b.ExpectMatch("a message", isMessage, isPresence)
+	if m.Attr("id") != "after" {
+		t.Fatalf("bob got %s before the chat message: an error to his bare JID was delivered", m)
+	}
+	// carol (offline) has nothing stored; alice got no bounce.
+	a.Send("<iq type='get' id='alive' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>")
+	a.ExpectMatch("ping result", func(el *xml.Element) bool { return el.Attr("id") == "alive" }, isPresence)
+	c := online(t, srv, "carol", "c")
+	c.Send("<iq type='get' id='alive' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>")
+	if el := c.ExpectMatch("ping result", func(el *xml.Element) bool { return el.Name == "iq" }, isPresence); el.Attr("id") != "alive" {
+		t.Fatalf("carol: %s", el)
+	}
+}
