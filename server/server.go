@@ -21,6 +21,7 @@ import (
 	"github.com/parley-im/parley/c2s"
 	"github.com/parley-im/parley/component"
 	"github.com/parley-im/parley/config"
+	"github.com/parley-im/parley/datadir"
 	"github.com/parley-im/parley/im"
 	"github.com/parley-im/parley/im/carbons"
 	"github.com/parley-im/parley/im/disco"
@@ -85,6 +86,10 @@ func (s *Server) Start(ctx context.Context) error {
 		return err
 	}
 	s.store = st
+	if err := datadir.WriteDomains(s.cfg.DataDir, s.cfg.Hosts); err != nil {
+		// The server runs without it; only the data commands lose it.
+		s.log.Warn("cannot record the served domains in the data directory", "err", err)
+	}
 
 	tlsConf, err := s.tlsConfig()
 	if err != nil {

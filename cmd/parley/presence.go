@@ -24,7 +24,7 @@ func userSharePresenceCmd() *cobra.Command {
 				return fmt.Errorf("%q is not a bare user JID", args[0])
 			}
 			if m.IsLocal != nil && !m.IsLocal(j.Domain()) {
-				return fmt.Errorf("%s is not a domain of this server", j.Domain())
+				return fmt.Errorf("%w: %s", account.ErrUnknownDomain, j.Domain())
 			}
 			var on bool
 			switch args[1] {

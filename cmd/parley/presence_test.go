@@ -46,7 +46,7 @@ func TestUserSharePresence(t *testing.T) {
 	for args, want := range map[[2]string]string{
 		{"nobody@localhost", "on"}:    "no account nobody@localhost",
 		{"bob@localhost", "maybe"}:    "on or off",
-		{"bob@elsewhere.org", "on"}:   "not a domain of this server",
+		{"bob@elsewhere.org", "on"}:   "not served",
 		{"bob@localhost/phone", "on"}: "not a bare user JID",
 	} {
 		if err := run("share-presence", args[0], args[1]); err == nil || !strings.Contains(err.Error(), want) {

@@ -48,7 +48,13 @@ func parseRoom(cfg config.Config, s string) (jid.JID, error) {
 	for i, h := range cfg.Hosts {
 		services[i] = cfg.MUC.Subdomain + "." + h
 	}
-	return jid.JID{}, fmt.Errorf("%s is not a conference service of this server (served: %s)", room.Domain(), strings.Join(services, ", "))
+	msg := fmt.Sprintf("%s is not a conference service of this server (served: %s)", room.Domain(), strings.Join(services, ", "))
+	if host, ok := strings.CutPrefix(room.Domain(), cfg.MUC.Subdomain+"."); ok {
+		msg += "\n" + notServed(cfg, host)
+	} else {
+		msg += fmt.Sprintf("\nA room address is ROOM@%s.DOMAIN for a served DOMAIN (muc.subdomain sets the label).", cfg.MUC.Subdomain)
+	}
+	return jid.JID{}, errors.New(msg)
 }
 
 func roomCreateCmd() *cobra.Command {

@@ -44,10 +44,15 @@ func (f *configFlags) load(apply func(*config.Config)) (config.Config, error) {
 
 // openStore loads the configuration and opens its store, for the
 // subcommands that work on the server's data (user, import, export,
-// bench --provision); the caller closes the store.
+// bench --provision); the caller closes the store. The domains they
+// accept include those the server recorded in the data directory
+// (useServedDomains).
 func (f *configFlags) openStore(ctx context.Context) (store.Store, config.Config, error) {
 	cfg, err := f.load(nil)
 	if err != nil {
+		return nil, cfg, err
+	}
+	if err := useServedDomains(&cfg, f.configFile); err != nil {
 		return nil, cfg, err
 	}
 	st, err := server.OpenStore(ctx, cfg)

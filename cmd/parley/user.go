@@ -65,6 +65,10 @@ func userSub(use, short string, nargs int, run func(context.Context, *account.Ma
 	}
 	return storeCommand(&cobra.Command{Use: use, Short: short, Args: args},
 		func(ctx context.Context, _ *cobra.Command, st store.Store, cfg config.Config, a []string) error {
-			return run(ctx, &account.Manager{Users: st, IsLocal: cfg.HasHost}, st, a)
+			err := run(ctx, &account.Manager{Users: st, IsLocal: cfg.HasHost}, st, a)
+			if len(a) > 0 {
+				err = explainDomain(cfg, a[0], err)
+			}
+			return err
 		})
 }

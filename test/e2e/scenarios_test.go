@@ -23,7 +23,7 @@ func TestLoginAndRoster(t *testing.T) {
 	s := newServer(t)
 	ev := runScript(t, s, startTLS, "login_roster.py")
 
-	start := need(t, ev, "session_start", "client", "alice")
+	start := need(t, ev, "session_start", "jid", "alice@example.com/e2e")
 	if start.get("jid") != "alice@localhost/roster" || start.get("tls") != "true" || !strings.HasPrefix(start.get("mechanism"), "SCRAM-SHA-") {
 		t.Errorf("session: %v (want alice@localhost/roster, over TLS, with SCRAM)", start)
 	}
@@ -257,4 +257,22 @@ func TestDirectTLS(t *testing.T) {
 			t.Errorf("disco#info of the server lacks %s: %s", f, info)
 		}
 	}
+}
+
+// Issue 11: the commands that work on a data directory know the domains
+// the server serves from it: `parley serve --domain example.com`, then
+// `parley user add alice@example.com` works without repeating the
+// domain, and slixmpp logs in with it.
+func TestUserAddOnServedDomain(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "parley", "", "--domain", "example.com")
+	if out, err := userCmd(t, s.dataDir, "add", "alice@example.com", "secret"); err != nil {
+		t.Fatalf("parley user add alice@example.com: %v\n%s", err, out)
+	}
+	out, err := userCmd(t, s.dataDir, "add", "bob@localhost", "secret")
+	if err == nil || !strings.Contains(out, "not served") || !strings.Contains(out, "--domain example.com,localhost") {
+		t.Fatalf("user add on a domain not served: err=%v output %q, want the refusal with its fix", err, out)
+	}
+	ev := runScript(t, s, startTLS, "login.py", "--user", "alice", "--password", "secret", "--domain", "example.com", "--expect", "session")
+	need(t, ev, "session_start", "jid", "alice@example.com/e2e")
 }
