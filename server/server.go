@@ -279,6 +279,7 @@ func (s *Server) httpHandler() http.Handler {
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.Registry, promhttp.HandlerOpts{}))
 	s.web.Register(mux)
+	s.registerPages(mux)
 	if s.cfg.Integration.Enabled {
 		s.registerIntegration(mux)
 	}

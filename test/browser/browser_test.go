@@ -40,6 +40,14 @@ func TestWebSocket(t *testing.T) {
 		srv := startServer(t, "alice", "bob")
 		chat(t, srv, "strophe.html", url.Values{"url": {srv.wsURL()}})
 	})
+	t.Run("parley", func(t *testing.T) {
+		requireParley(t)
+		srv := startServer(t, "alice", "bob")
+		b := chat(t, srv, "parley.html", url.Values{"url": {srv.wsURL()}, "module": {srv.origin()}})
+		if e := find(b.snapshot(), is("transport")); e == nil || e.get("transport") != "websocket" {
+			t.Fatalf("parley xmpp.js logged in over %v, want websocket", e)
+		}
+	})
 }
 
 // TestBOSH: strophe.js logs in over BOSH (XEP-0206) from a page of another
@@ -47,6 +55,37 @@ func TestWebSocket(t *testing.T) {
 func TestBOSH(t *testing.T) {
 	srv := startServer(t, "alice", "bob")
 	chat(t, srv, "strophe.html", url.Values{"url": {srv.boshURL()}})
+}
+
+// TestParleyModule: Parley's own browser module (/assets/js/xmpp.js of
+// web/pages, imported by a page of another origin) over BOSH, and falling
+// back to BOSH when the WebSocket endpoint is not there (404), logs in
+// with SCRAM and holds the same conversation with slixmpp.
+func TestParleyModule(t *testing.T) {
+	requireParley(t)
+	t.Run("bosh", func(t *testing.T) {
+		srv := startServer(t, "alice", "bob")
+		b := chat(t, srv, "parley.html", url.Values{"url": {srv.boshURL()}, "module": {srv.origin()}})
+		if e := find(b.snapshot(), is("transport")); e == nil || e.get("transport") != "bosh" {
+			t.Fatalf("logged in over %v, want bosh", e)
+		}
+	})
+	t.Run("fallback", func(t *testing.T) {
+		srv := startServer(t, "alice", "bob")
+		b := chat(t, srv, "parley.html", url.Values{"url": {srv.boshURL()}, "module": {srv.origin()},
+			"transports": {"websocket,bosh"}, "ws": {"ws://" + srv.http + "/no-websocket-here"}})
+		if e := find(b.snapshot(), is("transport")); e == nil || e.get("transport") != "bosh" {
+			t.Fatalf("logged in over %v, want bosh after the WebSocket failed", e)
+		}
+	})
+}
+
+// requireParley skips a test of Parley's own pages against another target.
+func requireParley(t *testing.T) {
+	t.Helper()
+	if target != "parley" {
+		t.Skip("Parley's own browser module is served by Parley")
+	}
 }
 
 // TestReverseProxy: the page and the XMPP endpoints share one origin, a
@@ -103,16 +142,16 @@ func TestDiscovery(t *testing.T) {
 }
 
 // chat runs the chat scenario with the page served from its own origin.
-func chat(t *testing.T, srv *server, page string, q url.Values) {
+func chat(t *testing.T, srv *server, page string, q url.Values) *proc {
 	t.Helper()
-	chatVia(t, srv, servePages(t, srv), page, q)
+	return chatVia(t, srv, servePages(t, srv), page, q)
 }
 
 // chatVia runs the chat scenario: the page (alice, in Chromium) and
 // clients/peer.py (bob, slixmpp on TCP) subscribe to each other, see each
 // other's presence and exchange messages; then the browser logs out and
 // bob sees it go. Both sides' events are checked here, in order.
-func chatVia(t *testing.T, srv *server, pages *httptest.Server, page string, q url.Values) {
+func chatVia(t *testing.T, srv *server, pages *httptest.Server, page string, q url.Values) *proc {
 	t.Helper()
 	alice, bob := "alice@"+domain, "bob@"+domain
 	q.Set("jid", alice)
@@ -149,6 +188,7 @@ func chatVia(t *testing.T, srv *server, pages *httptest.Server, page string, q u
 	if e := find(b.snapshot(), is("fail")); e != nil {
 		t.Errorf("browser: %s", e)
 	}
+	return b
 }
 
 // endpointExists fails the test at once, and clearly, when the server
