@@ -23,7 +23,7 @@ func TestLoginAndRoster(t *testing.T) {
 	s := newServer(t)
 	ev := runScript(t, s, startTLS, "login_roster.py")
 
-	start := need(t, ev, "session_start", "jid", "alice@example.com/e2e")
+	start := need(t, ev, "session_start", "client", "alice")
 	if start.get("jid") != "alice@localhost/roster" || start.get("tls") != "true" || !strings.HasPrefix(start.get("mechanism"), "SCRAM-SHA-") {
 		t.Errorf("session: %v (want alice@localhost/roster, over TLS, with SCRAM)", start)
 	}
