@@ -82,12 +82,21 @@ type HTTP struct {
 	// (http.listen and http.tls_listen each); over it a new connection is
 	// answered 503 (plain HTTP) or closed at once (HTTPS). 0 means no cap.
 	MaxConnections int `toml:"max_connections"`
+	// MaxConnectionsPerIP caps the concurrent HTTP connections of one
+	// client address (IPv6: one /64) per listener, so that one address
+	// cannot take every slot of max_connections. Trusted proxies count
+	// only against max_connections; the requests they forward are capped
+	// per forwarded client address instead. 0 means no cap.
+	MaxConnectionsPerIP int `toml:"max_connections_per_ip"`
 	// IdleTimeout closes a keep-alive connection idle this long between
 	// requests.
 	IdleTimeout Duration `toml:"idle_timeout"`
-	// BodyTimeout is how long an integration API request (SOAP, JSON) may
-	// take to send its body.
+	// BodyTimeout is how long any HTTP request may take to send its body
+	// (BOSH, SOAP, JSON, and every other path).
 	BodyTimeout Duration `toml:"body_timeout"`
+	// MetricsAllow are the client addresses and prefixes that may read
+	// /metrics; others get 403. Empty: nobody.
+	MetricsAllow []string `toml:"metrics_allow"`
 }
 
 // TLS configures certificates. With both files empty a self-signed
@@ -161,8 +170,12 @@ func Default() Config {
 			BOSHMaxPause:   Duration{120 * time.Second},
 			PublicURL:      "",
 			MaxConnections: 10000,
-			IdleTimeout:    Duration{120 * time.Second},
-			BodyTimeout:    Duration{10 * time.Second},
+			// A BOSH client holds up to two connections, so the same 100
+			// sessions per address as limits.max_connections_per_ip.
+			MaxConnectionsPerIP: 200,
+			IdleTimeout:         Duration{120 * time.Second},
+			BodyTimeout:         Duration{10 * time.Second},
+			MetricsAllow:        []string{"127.0.0.0/8", "::1"},
 		},
 		Storage:     Storage{Driver: "sqlite", Path: ""},
 		Offline:     Offline{MaxMessages: 1000},

@@ -53,6 +53,12 @@ func (c *Config) Validate() error {
 	v.positiveDuration("http.idle_timeout", c.HTTP.IdleTimeout)
 	v.positiveDuration("http.body_timeout", c.HTTP.BodyTimeout)
 	v.atLeast("http.max_connections", c.HTTP.MaxConnections, 0)
+	v.atLeast("http.max_connections_per_ip", c.HTTP.MaxConnectionsPerIP, 0)
+	for _, p := range c.HTTP.MetricsAllow {
+		if _, err := ParsePrefix(p); err != nil {
+			v.add("http.metrics_allow", fmt.Sprintf("%q is not an IP address or CIDR prefix", p))
+		}
+	}
 	if c.HTTP.PublicURL != "" {
 		if u, err := normalizePublicURL(c.HTTP.PublicURL); err != nil {
 			v.add("http.public_url", fmt.Sprintf("%q: %v", c.HTTP.PublicURL, err))

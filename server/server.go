@@ -7,7 +7,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -56,6 +55,7 @@ type Server struct {
 	muc        *muc.Service
 	web        *web.Web
 	http       *http.Server
+	httpGuard  *httpGuard // limits in front of http (httpguard.go)
 
 	runCtx    context.Context // ends when the server stops: background work
 	cancelRun context.CancelFunc
@@ -228,24 +228,22 @@ func (s *Server) listen(ctx context.Context, tlsConf *tls.Config) error {
 		//
 		// No ReadTimeout nor WriteTimeout: BOSH holds requests for
 		// bosh_max_wait and WebSocket connections live for hours. Idle
-		// keep-alive connections end after idle_timeout; the integration
-		// handlers bound their request bodies themselves (body_timeout).
+		// keep-alive connections end after idle_timeout; every request
+		// body must arrive within body_timeout (httpGuard).
 		idle := s.cfg.HTTP.IdleTimeout.Duration
 		if idle <= 0 {
 			idle = 2 * time.Minute
 		}
-		s.http = &http.Server{Handler: s.httpHandler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: idle,
+		s.httpGuard = newHTTPGuard(s.cfg.HTTP)
+		s.http = &http.Server{Handler: s.httpGuard.wrap(s.httpHandler()), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: idle,
 			TLSConfig: tlsConf, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 			TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){}}
 	}
-	maxConns := s.cfg.HTTP.MaxConnections
 	if a := s.cfg.HTTP.Listen; a != "" {
-		all = append(all, lis{"http", a, func(l net.Listener) { s.http.Serve(limitConns(l, maxConns, reject503)) }})
+		all = append(all, lis{"http", a, func(l net.Listener) { s.http.Serve(s.httpGuard.listener(l, reject503)) }})
 	}
 	if a := s.cfg.HTTP.TLSListen; a != "" && tlsConf != nil {
-		all = append(all, lis{"https", a, func(l net.Listener) {
-			s.http.ServeTLS(limitConns(l, maxConns, func(c net.Conn) { c.Close() }), "", "")
-		}})
+		all = append(all, lis{"https", a, func(l net.Listener) { s.http.ServeTLS(s.httpGuard.listener(l, nil), "", "") }})
 	}
 	for _, l := range all {
 		ln, err := net.Listen("tcp", l.addr)
@@ -277,7 +275,7 @@ func (s *Server) httpHandler() http.Handler {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
 	})
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.Registry, promhttp.HandlerOpts{}))
+	mux.Handle("GET /metrics", s.httpGuard.metrics(promhttp.HandlerFor(s.metrics.Registry, promhttp.HandlerOpts{})))
 	s.web.Register(mux)
 	s.registerPages(mux)
 	if s.cfg.Integration.Enabled {
@@ -358,73 +356,3 @@ func (s *Server) Metrics() *metrics.Metrics { return s.metrics }
 
 // Router returns the session table (for tests).
 func (s *Server) Router() *router.Router { return s.router }
-
-// connLimitListener accepts at most cap connections at a time (counted
-// until each is closed, hijacked WebSockets included); a connection over
-// the cap is handed to reject, which must close it.
-type connLimitListener struct {
-	net.Listener
-	slots   chan struct{}
-	reject  func(net.Conn)
-	pending chan struct{} // rejections being written
-}
-
-// limitConns wraps l with a cap of max connections; max 0 means none.
-func limitConns(l net.Listener, max int, reject func(net.Conn)) net.Listener {
-	if max <= 0 {
-		return l
-	}
-	return &connLimitListener{Listener: l, slots: make(chan struct{}, max), reject: reject, pending: make(chan struct{}, 64)}
-}
-
-func (l *connLimitListener) Accept() (net.Conn, error) {
-	for {
-		c, err := l.Listener.Accept()
-		if err != nil {
-			return nil, err
-		}
-		select {
-		case l.slots <- struct{}{}:
-			return &limitedConn{Conn: c, release: func() { <-l.slots }}, nil
-		default:
-		}
-		// Over the cap: reject in the background, a bounded number at
-		// once (beyond that, just close).
-		select {
-		case l.pending <- struct{}{}:
-			go func() {
-				defer func() { <-l.pending }()
-				l.reject(c)
-			}()
-		default:
-			c.Close()
-		}
-	}
-}
-
-// limitedConn gives its slot back when closed.
-type limitedConn struct {
-	net.Conn
-	once    sync.Once
-	release func()
-}
-
-func (c *limitedConn) Close() error {
-	err := c.Conn.Close()
-	c.once.Do(c.release)
-	return err
-}
-
-// reject503 answers a plain HTTP connection over the cap with 503 and
-// closes it. It half-closes and drains what the client sent first, so
-// that the client reads the answer rather than a reset.
-func reject503(c net.Conn) {
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(2 * time.Second))
-	const msg = "too many connections, try again later\n"
-	fmt.Fprintf(c, "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: %d\r\nRetry-After: 5\r\nConnection: close\r\n\r\n%s", len(msg), msg)
-	if cw, ok := c.(interface{ CloseWrite() error }); ok {
-		cw.CloseWrite()
-		io.Copy(io.Discard, io.LimitReader(c, 64<<10))
-	}
-}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"sync"
@@ -106,6 +107,11 @@ func (w *Web) serveBOSH(rw http.ResponseWriter, r *http.Request) {
 	case errors.As(err, &tooLarge):
 		writeBody(rw, http.StatusRequestEntityTooLarge, terminate("policy-violation"))
 		return
+	case isTimeout(err):
+		// The body did not arrive within http.body_timeout (the
+		// deadline the server sets on every request with a body).
+		writeBody(rw, http.StatusRequestTimeout, terminate("policy-violation"))
+		return
 	case err != nil:
 		return // the client went away
 	}
@@ -147,6 +153,11 @@ func (w *Web) createBOSH(rw http.ResponseWriter, r *http.Request, rid int64, bod
 		}
 	}()
 	s.handle(rw, r, rid, body)
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 func writeBody(rw http.ResponseWriter, status int, b []byte) {
