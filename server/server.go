@@ -195,6 +195,8 @@ func (s *Server) Start(ctx context.Context) error {
 		BOSHMaxWait:    s.cfg.HTTP.BOSHMaxWait.Duration,
 		BOSHInactivity: s.cfg.HTTP.BOSHInactivity.Duration,
 		BOSHMaxPause:   s.cfg.HTTP.BOSHMaxPause.Duration,
+		PublicURL:      s.cfg.HTTP.PublicURL,
+		Hosts:          s.cfg.Hosts,
 	}, s.c2s, s.log)
 
 	if err := s.listen(ctx, tlsConf); err != nil {

@@ -13,9 +13,11 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/netip"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -40,6 +42,14 @@ type Config struct {
 	BOSHMaxWait    time.Duration // longest a request is held
 	BOSHInactivity time.Duration // longest a client may go without a request
 	BOSHMaxPause   time.Duration // longest pause a client may ask for
+	// PublicURL is scheme://host[:port] under which clients reach the
+	// server (http.public_url); "" derives discovery links from each
+	// request.
+	PublicURL string
+	// Hosts are the served XMPP domains: without PublicURL, discovery
+	// links name the request's Host only when it is one of them (or a
+	// subdomain of one) or the address the client connected to.
+	Hosts []string
 }
 
 // Web serves the browser transports.
@@ -169,22 +179,101 @@ type link struct {
 	Href string `json:"href"`
 }
 
-// links are the endpoint URLs as the client reached us (through a
-// trusted proxy: as the proxy was reached).
+// links are the endpoint URLs: under http.public_url when it is set,
+// otherwise as the client reached us (through a trusted proxy: as the
+// proxy was reached), with a host we vouch for (linkHost).
 func (w *Web) links(r *http.Request) []link {
-	httpScheme, wsScheme := "http", "ws"
-	if w.https(r) {
-		httpScheme, wsScheme = "https", "wss"
+	var httpBase, wsBase string
+	if u := w.cfg.PublicURL; u != "" {
+		httpBase = u
+		wsBase = "ws" + strings.TrimPrefix(u, "http") // http:// -> ws://, https:// -> wss://
+	} else {
+		httpScheme, wsScheme := "http", "ws"
+		if w.https(r) {
+			httpScheme, wsScheme = "https", "wss"
+		}
+		host := w.linkHost(r)
+		httpBase, wsBase = httpScheme+"://"+host, wsScheme+"://"+host
 	}
-	host := r.Host
 	var links []link
 	if w.cfg.BOSH {
-		links = append(links, link{"urn:xmpp:alt-connections:xbosh", httpScheme + "://" + host + "/http-bind"})
+		links = append(links, link{"urn:xmpp:alt-connections:xbosh", httpBase + "/http-bind"})
 	}
 	if w.cfg.WebSocket {
-		links = append(links, link{"urn:xmpp:alt-connections:websocket", wsScheme + "://" + host + "/xmpp-websocket"})
+		links = append(links, link{"urn:xmpp:alt-connections:websocket", wsBase + "/xmpp-websocket"})
 	}
 	return links
+}
+
+// linkHost is the request's Host when it names one of the served
+// domains (or a subdomain of one) or the address the client connected
+// to; otherwise, since any client can send any Host (and a shared cache
+// would hand the answer to others), the first served domain with the
+// port the request came in on.
+func (w *Web) linkHost(r *http.Request) string {
+	local, _ := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
+	localAP, _ := netip.ParseAddrPort(addrString(local))
+	name, port, err := net.SplitHostPort(r.Host)
+	if err != nil {
+		name, port = r.Host, ""
+	}
+	if validPort(port) {
+		if w.servedName(name) {
+			return r.Host
+		}
+		if a, err := netip.ParseAddr(name); err == nil && localAP.IsValid() && a.Unmap() == localAP.Addr().Unmap() {
+			return r.Host
+		}
+	}
+	host := "localhost"
+	if len(w.cfg.Hosts) > 0 {
+		host = w.cfg.Hosts[0]
+	}
+	if localAP.IsValid() {
+		host = net.JoinHostPort(host, strconv.Itoa(int(localAP.Port())))
+	}
+	return host
+}
+
+// servedName reports whether name is a served domain or a subdomain of
+// one.
+func (w *Web) servedName(name string) bool {
+	name = strings.TrimSuffix(strings.ToLower(name), ".")
+	if name == "" {
+		return false
+	}
+	for _, h := range w.cfg.Hosts {
+		if name == h || strings.HasSuffix(name, "."+h) && validHostname(name) {
+			return true
+		}
+	}
+	return false
+}
+
+// validHostname accepts letters, digits, '-' and '.': nothing that
+// could break out of a URL or an attribute.
+func validHostname(s string) bool {
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+func validPort(p string) bool {
+	if p == "" {
+		return true
+	}
+	n, err := strconv.Atoi(p)
+	return err == nil && n > 0 && n < 65536 && strconv.Itoa(n) == p
+}
+
+func addrString(a net.Addr) string {
+	if a == nil {
+		return ""
+	}
+	return a.String()
 }
 
 func xmlAttrEscape(s string) string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -225,5 +226,52 @@ func TestHostMeta(t *testing.T) {
 				t.Errorf("%s lacks %q:\n%s", path, w, body)
 			}
 		}
+	}
+}
+
+// TestHostMetaIgnoresForgedHost: host-meta names the endpoints under a
+// host the server vouches for: a served domain, the address the client
+// connected to, or http.public_url; a forged Host header is not echoed
+// (a shared cache would hand the forged links to everyone).
+func TestHostMetaIgnoresForgedHost(t *testing.T) {
+	get := func(s *xmpptest.Server, path, host string) string {
+		t.Helper()
+		req, _ := http.NewRequest("GET", "http://"+s.Addr("http").String()+path, nil)
+		req.Host = host
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s (Host %s): %s", path, host, resp.Status)
+		}
+		return string(body)
+	}
+	s := xmpptest.RunServer(t, func(c *config.Config) { c.Hosts = []string{"example.com", "localhost"} })
+	_, port, _ := net.SplitHostPort(s.Addr("http").String())
+	for host, want := range map[string]string{
+		"evil.example:" + port:      "ws://example.com:" + port + "/xmpp-websocket",
+		"evil.example":              "ws://example.com:" + port + "/xmpp-websocket",
+		"example.com.evil.example":  "ws://example.com:" + port + "/xmpp-websocket",
+		"203.0.113.5:" + port:       "ws://example.com:" + port + "/xmpp-websocket",
+		"chat.example.com":          "ws://chat.example.com/xmpp-websocket",
+		"localhost:" + port:         "ws://localhost:" + port + "/xmpp-websocket",
+		s.Addr("http").String():     "ws://" + s.Addr("http").String() + "/xmpp-websocket",
+		"example.com:" + port + "0": "ws://example.com:" + port + "/xmpp-websocket", // not a port
+	} {
+		for _, path := range []string{"/.well-known/host-meta", "/.well-known/host-meta.json"} {
+			body := get(s, path, host)
+			if strings.Contains(body, "evil") || strings.Contains(body, "203.0.113.5") || !strings.Contains(body, want) {
+				t.Errorf("%s with Host %s: want %s, got\n%s", path, host, want, body)
+			}
+		}
+	}
+	s = xmpptest.RunServer(t, func(c *config.Config) { c.HTTP.PublicURL = "https://im.example.com:8443" })
+	body := get(s, "/.well-known/host-meta", "evil.example")
+	if strings.Contains(body, "evil") || !strings.Contains(body, "wss://im.example.com:8443/xmpp-websocket") ||
+		!strings.Contains(body, "https://im.example.com:8443/http-bind") {
+		t.Fatalf("with http.public_url: %s", body)
 	}
 }
