@@ -55,6 +55,7 @@ func (s *Server) buildIntegration(is *integrationServices) {
 		// site's server that authenticates many users, none for spraying
 		// one password over many accounts.
 		FailuresPerMinutePerAddr: 10 * ic.AuthFailuresPerMinute,
+		AttackDelay:              ic.AuthAttackDelay.Duration,
 		Logger:                   s.log,
 	})
 	if is.err != nil {

@@ -289,3 +289,148 @@ func TestCredentialChangeDuringIssue(t *testing.T) {
 		t.Fatal("bob's token outlived his password change")
 	}
 }
+
+// sleeps records the delays the service asks for, without sleeping.
+type sleeps struct {
+	mu sync.Mutex
+	d  []time.Duration
+	// hold, if set, blocks each sleep until it is closed.
+	hold chan struct{}
+}
+
+func (s *sleeps) sleep(ctx context.Context, d time.Duration) error {
+	s.mu.Lock()
+	s.d = append(s.d, d)
+	hold := s.hold
+	s.mu.Unlock()
+	if hold != nil {
+		select {
+		case <-hold:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+func (s *sleeps) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.d)
+}
+
+// TestLimiterNoLockout: wrong passwords from one address do not lock
+// the real user out. That address is refused for that ID; from an
+// address without failures the right password still works, after
+// AttackDelay while the ID is under attack; a fresh attacking address
+// gets one slowed guess, then is refused while the attack lasts. Once
+// the ID's failures have refilled, nothing is slowed.
+func TestLimiterNoLockout(t *testing.T) {
+	var checked atomic.Int64
+	var sl sleeps
+	f := newFixture(t, func(o *auth.Options) {
+		o.FailuresPerMinute = 3
+		o.FailuresPerMinutePerAddr = 30
+		o.AttackDelay = 2 * time.Second
+		o.Sleep = sl.sleep
+		o.Store = countingStore{o.Store, &checked}
+	})
+	from := func(a string) context.Context { return auth.WithClientAddr(f.ctx, netip.MustParseAddr(a)) }
+	attacker, user := from("192.0.2.1"), from("198.51.100.20")
+	for range 3 {
+		_, err := f.svc.CreateSession(attacker, alice, "wrong", "USER")
+		wantErr(t, "wrong password", err, auth.ErrAuthFailed)
+	}
+	if sl.count() != 0 {
+		t.Fatalf("%d delays before the ID ran out of failures", sl.count())
+	}
+	before := checked.Load()
+	_, err := f.svc.CreateSession(attacker, alice, alicePw, "USER")
+	wantErr(t, "right password from the guessing address", err, auth.ErrAuthFailed)
+	if checked.Load() != before {
+		t.Fatal("the guessing address was checked over its limit")
+	}
+	// The real user, elsewhere: slowed, not refused; again and again.
+	for i := range 3 {
+		if _, err := f.svc.CreateSession(user, alice, alicePw, "USER"); err != nil {
+			t.Fatalf("right password from a clean address (%d): %v", i, err)
+		}
+	}
+	if sl.count() != 3 || sl.d[0] != 2*time.Second {
+		t.Fatalf("delays %v, want three of 2s", sl.d)
+	}
+	// Bob is not under attack: no delay.
+	f.userSession(bob, bobPw)
+	if sl.count() != 3 {
+		t.Fatalf("an ID not under attack was slowed: %v", sl.d)
+	}
+	// A site under attack works the same way.
+	for range 3 {
+		_, err := f.svc.CreateSession(attacker, f.siteID, "wrong", "SITE")
+		wantErr(t, "wrong key", err, auth.ErrAuthFailed)
+	}
+	if _, err := f.svc.CreateSession(user, f.siteID, f.siteKey, "SITE"); err != nil {
+		t.Fatalf("right key from a clean address: %v", err)
+	}
+
+	// A fresh attacking address: one slowed guess, then refused.
+	fresh := from("203.0.113.7")
+	before = checked.Load()
+	_, err = f.svc.CreateSession(fresh, alice, "guess", "USER")
+	wantErr(t, "guess from a fresh address", err, auth.ErrAuthFailed)
+	_, err = f.svc.CreateSession(fresh, alice, "guess2", "USER")
+	wantErr(t, "second guess from that address", err, auth.ErrAuthFailed)
+	if n := checked.Load() - before; n != 1 {
+		t.Fatalf("%d guesses checked from a fresh address while under attack, want 1", n)
+	}
+	if _, err := f.svc.CreateSession(user, alice, alicePw, "USER"); err != nil {
+		t.Fatalf("right password from a clean address after more guesses: %v", err)
+	}
+
+	// Once the ID's failures have refilled, nothing is slowed and the
+	// guessing address gets its budget back.
+	f.clock.Advance(2 * time.Minute)
+	n := sl.count()
+	if _, err := f.svc.CreateSession(attacker, alice, alicePw, "USER"); err != nil {
+		t.Fatalf("right password after the refill: %v", err)
+	}
+	if sl.count() != n {
+		t.Fatal("slowed after the ID's failures refilled")
+	}
+}
+
+// TestLimiterSlowedAttemptsOnePerAddress: while an ID is under attack,
+// an address without failures gets one slowed attempt at a time: 20
+// parallel guesses from it get one check.
+func TestLimiterSlowedAttemptsOnePerAddress(t *testing.T) {
+	var checked atomic.Int64
+	sl := sleeps{hold: make(chan struct{})}
+	f := newFixture(t, func(o *auth.Options) {
+		o.FailuresPerMinute = 2
+		o.AttackDelay = time.Second
+		o.Sleep = sl.sleep
+		o.Store = countingStore{o.Store, &checked}
+	})
+	from := func(a string) context.Context { return auth.WithClientAddr(f.ctx, netip.MustParseAddr(a)) }
+	for range 2 {
+		_, err := f.svc.CreateSession(from("192.0.2.1"), alice, "wrong", "USER")
+		wantErr(t, "wrong password", err, auth.ErrAuthFailed)
+	}
+	before := checked.Load()
+	errs := make(chan error, 20)
+	for i := range 20 {
+		go func() {
+			_, err := f.svc.CreateSession(from("192.0.2.2"), alice, fmt.Sprintf("guess%d", i), "USER")
+			errs <- err
+		}()
+	}
+	// 19 are refused at once; one waits out its delay.
+	for range 19 {
+		wantErr(t, "parallel guess", <-errs, auth.ErrAuthFailed)
+	}
+	close(sl.hold)
+	wantErr(t, "the slowed guess", <-errs, auth.ErrAuthFailed)
+	if n := checked.Load() - before; n != 1 {
+		t.Fatalf("%d parallel guesses checked, want 1", n)
+	}
+}

@@ -25,16 +25,18 @@
 // are checked against the account's stored SCRAM credential, never
 // stored. Error messages never contain a secret.
 //
-// Failed password and key checks are limited per entity ID and per
-// client address, an attempt being reserved before it is checked, and
-// password checks (PBKDF2) run a bounded number at a time (limit.go). A
+// Failed password and key checks are limited per client address and
+// per entity ID and address, an attempt being reserved before it is
+// checked; an ID that fails often from everywhere is slowed down, never
+// locked, so that an attacker cannot lock the real user or site out
+// (limit.go). Password checks (PBKDF2) run a bounded number at a time. A
 // token obtained with a password or key is kept only if that credential
 // is still the stored one once the token is stored, so a key rotation
 // or password change that ends the entity's tokens cannot miss one
 // being issued concurrently.
 //
 // Concurrency: a Service is safe for concurrent use; its only mutable
-// state is the two failure limiters (a mutex each, no calls out while
+// state is the three failure limiters (a mutex each, no calls out while
 // held), the check slots (a channel) and the purge loop's handle
 // (runMu).
 package auth
@@ -89,15 +91,27 @@ type Options struct {
 	// "alice@<DefaultDomain>") where the entity type says USER; "" leaves
 	// such IDs invalid.
 	DefaultDomain string
-	// FailuresPerMinute limits failed authentications per entity ID
-	// (beyond a burst of as many); over it, every attempt for that ID
-	// fails without being checked. 0 means no limit.
+	// FailuresPerMinute limits failed authentications (beyond a burst of
+	// as many) per entity ID and client address: over it, that address's
+	// attempts for that ID fail without being checked. The same budget
+	// for the ID from every address together puts the ID "under attack"
+	// when it runs out: attempts from addresses without a recent failure
+	// for it are then checked after AttackDelay, never refused; those
+	// from addresses that failed are refused (limit.go). 0 means no
+	// limit.
 	FailuresPerMinute float64
 	// FailuresPerMinutePerAddr limits failed authentications per client
 	// address (an IPv4 address or an IPv6 /64, as recorded by
-	// WithClientAddr) in the same way, whatever the IDs tried: password
-	// spraying across many accounts. 0 means no limit.
+	// WithClientAddr), whatever the IDs tried: password spraying across
+	// many accounts. Over it, the address's attempts fail unchecked. 0
+	// means no limit.
 	FailuresPerMinutePerAddr float64
+	// AttackDelay is how long an attempt for an ID under attack waits
+	// before it is checked; 0 means none.
+	AttackDelay time.Duration
+	// Sleep waits for a duration or until ctx ends; nil means a timer.
+	// Tests inject their own.
+	Sleep func(ctx context.Context, d time.Duration) error
 	// MaxConcurrentChecks bounds the password checks (PBKDF2
 	// derivations) running at once; others wait for a slot or for their
 	// context. 0 means GOMAXPROCS.
@@ -120,8 +134,11 @@ type Service struct {
 	now           func() time.Time
 	purgeEvery    time.Duration
 	log           *slog.Logger
-	limit         *limiter      // failures per entity ID
+	limit         *limiter      // failures per entity ID, from every address
+	pairLimit     *limiter      // failures per entity ID and client address
 	addrLimit     *limiter      // failures per client address
+	attackDelay   time.Duration // before checking an ID under attack
+	sleep         func(ctx context.Context, d time.Duration) error
 	checks        chan struct{} // slots for password checks
 
 	runMu  sync.Mutex
@@ -166,6 +183,11 @@ func New(o Options) (*Service, error) {
 	}
 	if o.FailuresPerMinute > 0 {
 		s.limit = newLimiter(o.FailuresPerMinute, s.now)
+		s.pairLimit = newLimiter(o.FailuresPerMinute, s.now)
+	}
+	s.attackDelay, s.sleep = o.AttackDelay, o.Sleep
+	if s.sleep == nil {
+		s.sleep = sleepCtx
 	}
 	if o.FailuresPerMinutePerAddr > 0 {
 		s.addrLimit = newLimiter(o.FailuresPerMinutePerAddr, s.now)
@@ -277,10 +299,17 @@ func (s *Service) authPassword(ctx context.Context, entityType, id, secret strin
 		}
 		key = EntitySite + " " + id
 	}
-	done, ok := s.reserveAttempt(ctx, key)
+	a, ok := s.reserveAttempt(ctx, key)
 	if !ok {
 		s.log.Debug("integration: authentication refused unchecked: too many failures", "entity", key)
 		return principal{}, ErrAuthFailed
+	}
+	if a.slowed {
+		s.log.Debug("integration: authentication slowed: the ID is under attack", "entity", key, "delay", a.delay)
+	}
+	if err := a.wait(ctx); err != nil {
+		a.done(false)
+		return principal{}, err
 	}
 	var p principal
 	var err error
@@ -293,7 +322,7 @@ func (s *Service) authPassword(ctx context.Context, entityType, id, secret strin
 		st, err = s.verifySite(ctx, id, secret)
 		p = principal{entityType: EntitySite, entityID: id, settings: siteFromStore(st).Settings, verifier: st.KeyHash}
 	}
-	done(errors.Is(err, ErrAuthFailed))
+	a.done(errors.Is(err, ErrAuthFailed))
 	if err != nil {
 		return principal{}, err
 	}
