@@ -44,6 +44,7 @@ type Config struct {
 
 	Integration Integration `toml:"integration"`
 	Presence    Presence    `toml:"presence"`
+	Roster      Roster      `toml:"roster"`
 
 	Limits Limits `toml:"limits"`
 	Log    Log    `toml:"log"`
@@ -185,6 +186,7 @@ func Default() Config {
 		Components:  defaultComponents(),
 		Integration: defaultIntegration(),
 		Presence:    defaultPresence(),
+		Roster:      defaultRoster(),
 		Limits: Limits{
 			MaxStanzaBytes:        256 << 10,
 			MaxDepth:              32,

@@ -97,6 +97,7 @@ func (c *Config) Validate() error {
 	c.validateComponents(&v)
 	c.Integration.validate(&v)
 	c.Presence.validate(&v)
+	c.Roster.validate(&v)
 
 	l := &c.Limits
 	v.atLeast("limits.max_stanza_bytes", l.MaxStanzaBytes, 4096)

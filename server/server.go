@@ -103,7 +103,8 @@ func (s *Server) Start(ctx context.Context) error {
 		_, err := st.User(ctx, bare)
 		return err == nil
 	}
-	engine := roster.New(roster.Config{Store: st, Router: s.router, IsLocal: isLocal, UserExists: exists, Logger: s.log})
+	engine := roster.New(roster.Config{Store: st, Router: s.router, IsLocal: isLocal, UserExists: exists,
+		MaxItems: s.cfg.Roster.MaxItems, Logger: s.log})
 	mux := im.NewMux()
 	mux.Handle(ns.Roster, "query", im.ToAccount, engine.HandleIQ)
 	// RFC 3921 session establishment is a no-op kept for old clients.

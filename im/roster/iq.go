@@ -39,21 +39,21 @@ func (e *Engine) rosterGet(ctx context.Context, s router.Session, iq, query *xml
 		return
 	}
 	e.router.SetInterested(s)
-	snap, err := e.view(ctx, owner)
+	r, err := e.view(ctx, owner)
 	if err != nil {
 		e.log.Error("roster get", "user", owner, "err", err)
 		s.Deliver(stanza.Error(iq, stanza.InternalServerError, ""))
 		return
 	}
-	ver := strconv.FormatInt(snap.version, 10)
 	// XEP-0237: an up-to-date client gets an empty result and no pushes
 	// are owed, since every change since its version would be pushed live.
-	if query.HasAttr("ver") && query.Attr("ver") == ver {
+	if query.HasAttr("ver") && query.Attr("ver") == strconv.FormatInt(r.ver(), 10) {
 		s.Deliver(stanza.Result(iq))
 		return
 	}
-	q := xml.NewElement(ns.Roster, "query", xml.Attr{Name: "ver", Value: ver})
-	for _, it := range snap.sortedItems() {
+	ver, items := r.sortedItems()
+	q := xml.NewElement(ns.Roster, "query", xml.Attr{Name: "ver", Value: strconv.FormatInt(ver, 10)})
+	for _, it := range items {
 		q.AddChild(itemElement(it, false))
 	}
 	s.Deliver(stanza.Result(iq, q))
@@ -107,7 +107,11 @@ func (e *Engine) rosterSet(ctx context.Context, s router.Session, iq, query *xml
 	mu := e.stripe(owner)
 	mu.Lock()
 	it, found, err := e.item(ctx, owner, cj)
-	if err == nil {
+	full := false
+	if err == nil && !found {
+		full, err = e.full(ctx, owner)
+	}
+	if err == nil && !full {
 		if !found {
 			it = store.RosterItem{Contact: cj, Subscription: store.SubNone}
 		}
@@ -115,6 +119,13 @@ func (e *Engine) rosterSet(ctx context.Context, s router.Session, iq, query *xml
 		err = e.put(ctx, owner, it)
 	}
 	mu.Unlock()
+	if full {
+		// RFC 6121 §2.3.3 answers a roster set beyond a server-configured
+		// limit (of a name's or a group's length) with <not-acceptable/>;
+		// a roster's size is such a limit.
+		s.Deliver(stanza.Error(iq, stanza.NotAcceptable, e.rosterFull()))
+		return
+	}
 	if err != nil {
 		e.log.Error("roster set", "user", owner, "err", err)
 		s.Deliver(stanza.Error(iq, stanza.InternalServerError, ""))

@@ -83,12 +83,12 @@ func (e *Engine) SessionEnded(ctx context.Context, s router.Session, last router
 func (e *Engine) broadcast(ctx context.Context, s router.Session, el *xml.Element) {
 	user := s.JID().Bare().String()
 	from := s.JID().String()
-	snap, err := e.view(ctx, user)
+	r, err := e.view(ctx, user)
 	if err != nil {
 		e.log.Error("presence broadcast", "user", user, "err", err)
 		return
 	}
-	for _, c := range snap.subscribedFrom() {
+	for _, c := range r.subscribedFrom() {
 		e.deliverPresence(ctx, stanza.WithAddress(el, from, c), c)
 	}
 	for _, res := range e.router.Resources(user) {
@@ -104,12 +104,12 @@ func (e *Engine) broadcast(ctx context.Context, s router.Session, el *xml.Elemen
 func (e *Engine) probe(ctx context.Context, s router.Session) {
 	user := s.JID().Bare().String()
 	to := s.JID().String()
-	snap, err := e.view(ctx, user)
+	r, err := e.view(ctx, user)
 	if err != nil {
 		e.log.Error("presence probe", "user", user, "err", err)
 		return
 	}
-	for _, c := range snap.subscribedTo() {
+	for _, c := range r.subscribedTo() {
 		cj, err := parseBare(c)
 		if err != nil || !e.isLocal(cj.Domain()) {
 			continue
@@ -173,11 +173,11 @@ func (e *Engine) goUnavailable(ctx context.Context, s router.Session, el *xml.El
 	from := s.JID().String()
 	sentTo := map[string]bool{}
 	if wasAvailable {
-		snap, err := e.view(ctx, user)
+		r, err := e.view(ctx, user)
 		if err != nil {
 			e.log.Error("presence unavailable", "user", user, "err", err)
 		} else {
-			for _, c := range snap.subscribedFrom() {
+			for _, c := range r.subscribedFrom() {
 				sentTo[c] = true
 				e.deliverPresence(ctx, stanza.WithAddress(el, from, c), c)
 			}
@@ -211,8 +211,8 @@ func (e *Engine) directedPresence(ctx context.Context, s router.Session, el *xml
 	}
 	typ := el.Attr("type")
 	if typ == "" {
-		snap, err := e.view(ctx, s.JID().Bare().String())
-		it, ok := lookupItem(snap, err, to.Bare().String())
+		r, err := e.view(ctx, s.JID().Bare().String())
+		it, ok := lookupItem(r, err, to.Bare().String())
 		if !ok || !hasFrom(it) || !to.IsBare() {
 			e.mu.Lock()
 			set := e.directed[s.JID()]
@@ -300,12 +300,11 @@ func (e *Engine) bounce(el *xml.Element, cond stanza.Condition) {
 	}
 }
 
-func lookupItem(snap *snapshot, err error, contact string) (it store.RosterItem, ok bool) {
-	if err != nil || snap == nil {
+func lookupItem(r *roster, err error, contact string) (it store.RosterItem, ok bool) {
+	if err != nil || r == nil {
 		return it, false
 	}
-	it, ok = snap.items[contact]
-	return it, ok
+	return r.get(contact)
 }
 
 func parseBare(s string) (jid.JID, error) {

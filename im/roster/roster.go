@@ -4,16 +4,21 @@
 // and initial, broadcast, directed and unavailable presence and probes
 // (§4).
 //
-// The rosters of users who are online are cached in memory (copy-on-
-// write snapshots), so presence fan-out never reads the database; the
-// rosters of offline users are read from the store when a contact
-// subscribes to them.
+// The rosters of users who are online are cached in memory, so presence
+// fan-out never reads the database; the rosters of offline users are
+// read from the store when a contact subscribes to them. A change
+// updates the cached roster in place: its cost does not grow with the
+// roster (it used to copy the whole roster, 4.3 ms per change at
+// 10,000 items). A roster holds at most Config.MaxItems items.
 //
 // Locking: every change to user U's roster happens under stripe(U).
 // An operation that involves two users (a subscription between A and
 // B) changes A's roster, releases A's stripe, then takes B's: never two
-// stripes at once. Engine.mu guards the cache map and the directed
-// presence sets only, and is never held while taking a stripe.
+// stripes at once. A cached roster's own RWMutex is taken inside the
+// stripe by writers and alone by readers, and is held only while
+// reading or writing the map (never while calling out). Engine.mu
+// guards the cache map and the directed presence sets only, and is
+// never held while taking a stripe or a roster's mutex.
 package roster
 
 import (
@@ -24,7 +29,6 @@ import (
 	"log/slog"
 	"sort"
 	"sync"
-	"sync/atomic"
 
 	"github.com/parley-im/parley/router"
 	"github.com/parley-im/parley/store"
@@ -43,6 +47,7 @@ type Engine struct {
 	router  *router.Router
 	isLocal func(domain string) bool
 	exists  func(ctx context.Context, bare string) bool
+	max     int
 	log     *slog.Logger
 
 	seed    maphash.Seed
@@ -61,7 +66,11 @@ type Config struct {
 	IsLocal func(domain string) bool
 	// UserExists reports whether a local account exists.
 	UserExists func(ctx context.Context, bare string) bool
-	Logger     *slog.Logger
+	// MaxItems caps the items of one roster; an addition beyond it is
+	// refused (roster set: <not-acceptable/>; a subscription that would
+	// add a contact: <policy-violation/>). 0 means no cap.
+	MaxItems int
+	Logger   *slog.Logger
 }
 
 // New returns an Engine.
@@ -71,15 +80,18 @@ func New(c Config) *Engine {
 		log = slog.Default()
 	}
 	return &Engine{
-		store: c.Store, router: c.Router, isLocal: c.IsLocal, exists: c.UserExists, log: log,
+		store: c.Store, router: c.Router, isLocal: c.IsLocal, exists: c.UserExists, max: c.MaxItems, log: log,
 		seed:     maphash.MakeSeed(),
 		cache:    make(map[string]*cached),
 		directed: make(map[jid.JID]map[jid.JID]struct{}),
 	}
 }
 
-// snapshot is an immutable view of one roster.
-type snapshot struct {
+// roster is one user's roster in memory. An online user's is shared by
+// their sessions and changed in place (under the owner's stripe and
+// its write lock); an offline user's is loaded for one operation.
+type roster struct {
+	mu      sync.RWMutex
 	version int64
 	items   map[string]store.RosterItem // by contact bare JID
 }
@@ -87,7 +99,7 @@ type snapshot struct {
 // cached is the in-memory roster of an online user.
 type cached struct {
 	refs int // sessions holding it; guarded by Engine.mu
-	snap atomic.Pointer[snapshot]
+	r    *roster
 }
 
 func (e *Engine) stripe(bare string) *sync.Mutex {
@@ -108,7 +120,7 @@ func (e *Engine) Acquire(ctx context.Context, bare string) error {
 	mu := e.stripe(bare)
 	mu.Lock()
 	defer mu.Unlock()
-	snap, err := e.load(ctx, bare)
+	r, err := e.load(ctx, bare)
 	if err != nil {
 		return err
 	}
@@ -116,8 +128,7 @@ func (e *Engine) Acquire(ctx context.Context, bare string) error {
 	defer e.mu.Unlock()
 	c, ok := e.cache[bare]
 	if !ok {
-		c = &cached{}
-		c.snap.Store(snap)
+		c = &cached{r: r}
 		e.cache[bare] = c
 	}
 	c.refs++
@@ -136,26 +147,26 @@ func (e *Engine) Release(bare string) {
 	}
 }
 
-func (e *Engine) load(ctx context.Context, bare string) (*snapshot, error) {
+func (e *Engine) load(ctx context.Context, bare string) (*roster, error) {
 	items, ver, err := e.store.Roster(ctx, bare)
 	if err != nil {
 		return nil, fmt.Errorf("roster: load %s: %w", bare, err)
 	}
-	s := &snapshot{version: ver, items: make(map[string]store.RosterItem, len(items))}
+	r := &roster{version: ver, items: make(map[string]store.RosterItem, len(items))}
 	for _, it := range items {
-		s.items[it.Contact] = it
+		r.items[it.Contact] = it
 	}
-	return s, nil
+	return r, nil
 }
 
-// view returns the current roster of bare: the cached snapshot when the
-// user is online, else a fresh load from the store.
-func (e *Engine) view(ctx context.Context, bare string) (*snapshot, error) {
+// view returns the current roster of bare: the cached one when the user
+// is online, else a fresh load from the store.
+func (e *Engine) view(ctx context.Context, bare string) (*roster, error) {
 	e.mu.Lock()
 	c := e.cache[bare]
 	e.mu.Unlock()
 	if c != nil {
-		return c.snap.Load(), nil
+		return c.r, nil
 	}
 	return e.load(ctx, bare)
 }
@@ -163,15 +174,33 @@ func (e *Engine) view(ctx context.Context, bare string) (*snapshot, error) {
 // item returns owner's item for contact (ok false when absent). The
 // caller holds stripe(owner) when it intends to change it.
 func (e *Engine) item(ctx context.Context, owner, contact string) (store.RosterItem, bool, error) {
-	s, err := e.view(ctx, owner)
+	r, err := e.view(ctx, owner)
 	if err != nil {
 		return store.RosterItem{}, false, err
 	}
-	it, ok := s.items[contact]
+	it, ok := r.get(contact)
 	return it, ok, nil
 }
 
-// put stores an item and refreshes the cache; it pushes the change to
+// full reports whether owner's roster has no room for another item.
+// The caller holds stripe(owner).
+func (e *Engine) full(ctx context.Context, owner string) (bool, error) {
+	if e.max <= 0 {
+		return false, nil
+	}
+	r, err := e.view(ctx, owner)
+	if err != nil {
+		return false, err
+	}
+	return r.len() >= e.max, nil
+}
+
+// rosterFull is the error text for an addition to a full roster.
+func (e *Engine) rosterFull() string {
+	return fmt.Sprintf("your roster is full: it may hold %d contacts; remove some first", e.max)
+}
+
+// put stores an item and updates the cache; it pushes the change to
 // owner's interested resources. The caller holds stripe(owner).
 func (e *Engine) put(ctx context.Context, owner string, it store.RosterItem) error {
 	ver, err := e.store.PutRosterItem(ctx, owner, it)
@@ -183,7 +212,7 @@ func (e *Engine) put(ctx context.Context, owner string, it store.RosterItem) err
 	return nil
 }
 
-// remove deletes an item, refreshes the cache and pushes the removal.
+// remove deletes an item, updates the cache and pushes the removal.
 // The caller holds stripe(owner).
 func (e *Engine) remove(ctx context.Context, owner string, it store.RosterItem) error {
 	ver, err := e.store.DeleteRosterItem(ctx, owner, it.Contact)
@@ -198,42 +227,70 @@ func (e *Engine) remove(ctx context.Context, owner string, it store.RosterItem) 
 	return nil
 }
 
+// updateCache applies one change to owner's cached roster, if owner is
+// online: one map operation, whatever the roster's size.
 func (e *Engine) updateCache(owner string, ver int64, contact string, it *store.RosterItem) {
 	e.mu.Lock()
 	c := e.cache[owner]
 	e.mu.Unlock()
-	if c == nil {
-		return
+	if c != nil {
+		c.r.apply(ver, contact, it)
 	}
-	old := c.snap.Load()
-	next := &snapshot{version: ver, items: make(map[string]store.RosterItem, len(old.items)+1)}
-	for k, v := range old.items {
-		next.items[k] = v
-	}
-	if it == nil {
-		delete(next.items, contact)
-	} else {
-		next.items[contact] = *it
-	}
-	c.snap.Store(next)
 }
 
-// sortedItems returns the items ordered by contact, for stable output.
-func (s *snapshot) sortedItems() []store.RosterItem {
-	out := make([]store.RosterItem, 0, len(s.items))
-	for _, it := range s.items {
+// apply sets contact's item (nil: removes it) and the version.
+func (r *roster) apply(ver int64, contact string, it *store.RosterItem) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.version = ver
+	if it == nil {
+		delete(r.items, contact)
+	} else {
+		r.items[contact] = *it
+	}
+}
+
+func (r *roster) get(contact string) (store.RosterItem, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	it, ok := r.items[contact]
+	return it, ok
+}
+
+func (r *roster) len() int {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return len(r.items)
+}
+
+func (r *roster) ver() int64 {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.version
+}
+
+// sortedItems returns the version and the items ordered by contact,
+// for stable output.
+func (r *roster) sortedItems() (int64, []store.RosterItem) {
+	r.mu.RLock()
+	out := make([]store.RosterItem, 0, len(r.items))
+	for _, it := range r.items {
 		out = append(out, it)
 	}
+	ver := r.version
+	r.mu.RUnlock()
 	sort.Slice(out, func(i, j int) bool { return out[i].Contact < out[j].Contact })
-	return out
+	return ver, out
 }
 
 // subscribedFrom lists contacts with a subscription to owner's presence
 // (from or both): the presence broadcast list.
-func (s *snapshot) subscribedFrom() []string {
+func (r *roster) subscribedFrom() []string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
 	var out []string
-	for c, it := range s.items {
-		if it.Subscription == store.SubFrom || it.Subscription == store.SubBoth {
+	for c, it := range r.items {
+		if hasFrom(it) {
 			out = append(out, c)
 		}
 	}
@@ -242,10 +299,12 @@ func (s *snapshot) subscribedFrom() []string {
 
 // subscribedTo lists contacts whose presence owner subscribes to (to
 // or both): the probe list.
-func (s *snapshot) subscribedTo() []string {
+func (r *roster) subscribedTo() []string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
 	var out []string
-	for c, it := range s.items {
-		if it.Subscription == store.SubTo || it.Subscription == store.SubBoth {
+	for c, it := range r.items {
+		if hasTo(it) {
 			out = append(out, c)
 		}
 	}

@@ -25,6 +25,17 @@ func (e *Engine) outboundSubscription(ctx context.Context, s router.Session, el 
 		mu.Unlock()
 		return err
 	}
+	if !found && (typ == "subscribe" || typ == "subscribed") {
+		// Both add the contact to the user's roster.
+		full, ferr := e.full(ctx, user)
+		if ferr != nil || full {
+			mu.Unlock()
+			if full {
+				s.Deliver(stanza.Error(el, stanza.PolicyViolation, e.rosterFull()))
+			}
+			return ferr
+		}
+	}
 	if !found {
 		it = store.RosterItem{Contact: contact, Subscription: store.SubNone}
 	}
