@@ -6,7 +6,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/parley-im/parley/config"
 	"github.com/parley-im/parley/integration/api"
 	"github.com/parley-im/parley/integration/auth"
 	"github.com/parley-im/parley/integration/bind"
@@ -118,17 +117,10 @@ func (s *Server) withClientAddr(h http.Handler) http.Handler {
 // the one that proxy added (earlier ones are whatever the client
 // claimed), as web/ computes it for BOSH and WebSocket.
 func (s *Server) clientAddr(r *http.Request) netip.Addr {
-	ap, err := netip.ParseAddrPort(r.RemoteAddr)
-	if err != nil {
-		return netip.Addr{}
-	}
-	a := ap.Addr().Unmap()
+	a := peer(r)
 	if s.fromTrustedProxy(r) {
-		if v := r.Header.Values("X-Forwarded-For"); len(v) > 0 {
-			parts := strings.Split(v[len(v)-1], ",")
-			if f, err := netip.ParseAddr(strings.TrimSpace(parts[len(parts)-1])); err == nil {
-				a = f.Unmap()
-			}
+		if f := forwardedFor(r); f.IsValid() {
+			a = f
 		}
 	}
 	return a
@@ -162,16 +154,7 @@ func (s *Server) baseURL(r *http.Request) string {
 }
 
 func (s *Server) fromTrustedProxy(r *http.Request) bool {
-	ap, err := netip.ParseAddrPort(r.RemoteAddr)
-	if err != nil {
-		return false
-	}
-	for _, p := range s.cfg.HTTP.TrustedProxies {
-		if pfx, err := config.ParsePrefix(p); err == nil && pfx.Contains(ap.Addr().Unmap()) {
-			return true
-		}
-	}
-	return false
+	return s.httpGuard != nil && s.httpGuard.trusted(peer(r))
 }
 
 // lastValue is the last of a comma-separated header value: the one the
