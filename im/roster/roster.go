@@ -171,15 +171,25 @@ func (e *Engine) view(ctx context.Context, bare string) (*roster, error) {
 	return e.load(ctx, bare)
 }
 
-// item returns owner's item for contact (ok false when absent). The
-// caller holds stripe(owner) when it intends to change it.
+// item returns owner's item for contact (ok false when absent): from
+// the cache when owner is online, else that one item from the store.
+// The caller holds stripe(owner) when it intends to change it.
 func (e *Engine) item(ctx context.Context, owner, contact string) (store.RosterItem, bool, error) {
-	r, err := e.view(ctx, owner)
-	if err != nil {
-		return store.RosterItem{}, false, err
+	e.mu.Lock()
+	c := e.cache[owner]
+	e.mu.Unlock()
+	if c != nil {
+		it, ok := c.r.get(contact)
+		return it, ok, nil
 	}
-	it, ok := r.get(contact)
-	return it, ok, nil
+	it, err := e.store.RosterItem(ctx, owner, contact)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return store.RosterItem{}, false, nil
+	case err != nil:
+		return store.RosterItem{}, false, fmt.Errorf("roster: load %s/%s: %w", owner, contact, err)
+	}
+	return it, true, nil
 }
 
 // full reports whether owner's roster has no room for another item.
