@@ -139,6 +139,9 @@ func (s *Session) canStartTLS() bool {
 
 func (s *Session) mechanisms() *xml.Element {
 	m := xml.NewElement(ns.SASL, "mechanisms")
+	if s.srv.bearerOnly(s.domain) {
+		return m.AddChild(xml.NewElement(ns.SASL, "mechanism").SetText(sasl.OAuthBearer))
+	}
 	for _, name := range sasl.Mechanisms {
 		if name == "PLAIN" && !s.secure {
 			continue // never a clear-text password over a clear-text stream
@@ -177,7 +180,7 @@ func (s *Session) authenticate(ctx context.Context, auth *xml.Element) (bool, er
 		s.saslFailure("invalid-mechanism", "")
 		return false, nil
 	}
-	mech, err := sasl.NewServer(mechName, s.srv.credentialLookup(s.domain))
+	mech, err := s.mechanism(mechName)
 	if err != nil {
 		s.saslFailure("invalid-mechanism", "")
 		return false, nil
@@ -219,6 +222,21 @@ func (s *Session) authenticate(ctx context.Context, auth *xml.Element) (bool, er
 			return false, stream.Errorf(stream.NotAuthorized, "unexpected element during authentication")
 		}
 	}
+}
+
+// mechanism starts the exchange the client picked: OAUTHBEARER on a
+// bearer domain, a password mechanism elsewhere.
+func (s *Session) mechanism(name string) (sasl.Mechanism, error) {
+	if s.srv.bearerOnly(s.domain) {
+		if name != sasl.OAuthBearer {
+			return nil, sasl.ErrInvalidMechanism
+		}
+		domain, verify := s.domain, s.srv.cfg.Bearer.Verify
+		return sasl.NewOAuthBearer(func(ctx context.Context, authzid, ticket string) (string, error) {
+			return verify(ctx, domain, authzid, ticket)
+		}), nil
+	}
+	return sasl.NewServer(name, s.srv.credentialLookup(s.domain))
 }
 
 func (s *Session) authSucceeded(mechName string, mech sasl.Mechanism, out []byte) (bool, error) {

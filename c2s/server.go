@@ -61,6 +61,21 @@ type Config struct {
 	// lost and that waits to be resumed, with the number of messages it
 	// holds: push notifications (XEP-0357) hook in here.
 	OnHeld func(ctx context.Context, to jid.JID, msg *xml.Element, pending int)
+	// Bearer, if set, serves more stream domains on which clients log in
+	// only with a bearer ticket (SASL OAUTHBEARER), never a password.
+	Bearer *BearerAuth
+}
+
+// BearerAuth describes domains whose accounts log in with single-use
+// bearer tickets: live help's guests, who have no password. Password
+// mechanisms are not offered there, OAUTHBEARER nowhere else.
+type BearerAuth struct {
+	Domains []string
+	// Verify checks a ticket for domain and returns the localpart it
+	// authenticates; authzid is what the client asked to act as ("" for
+	// none; checked against the result after success). It must not
+	// block for long: it runs on the session's reading goroutine.
+	Verify func(ctx context.Context, domain, authzid, ticket string) (local string, err error)
 }
 
 // Server accepts client connections on any number of listeners.
@@ -71,6 +86,7 @@ type Server struct {
 	metrics *metrics.Metrics
 	log     *slog.Logger
 	hosts   map[string]bool
+	bearer  map[string]bool // domains of BearerAuth
 
 	mu        sync.Mutex
 	listeners []net.Listener
@@ -93,12 +109,21 @@ func New(cfg Config, users store.Users, h Handler, m *metrics.Metrics, log *slog
 	for _, h := range cfg.Hosts {
 		hosts[h] = true
 	}
+	bearer := make(map[string]bool)
+	if cfg.Bearer != nil {
+		for _, d := range cfg.Bearer.Domains {
+			bearer[d] = true
+		}
+	}
 	return &Server{cfg: cfg, users: users, handler: h, metrics: m, log: log.With("component", "c2s"),
-		hosts: hosts, sessions: make(map[*Session]struct{}), perIP: make(map[string]int), resumable: make(map[string]*Session),
+		hosts: hosts, bearer: bearer, sessions: make(map[*Session]struct{}), perIP: make(map[string]int), resumable: make(map[string]*Session),
 		failures: make(map[string]*rate.Limiter)}
 }
 
-func (srv *Server) isLocal(domain string) bool { return srv.hosts[domain] }
+func (srv *Server) isLocal(domain string) bool { return srv.hosts[domain] || srv.bearer[domain] }
+
+// bearerOnly reports a domain whose clients log in with bearer tickets.
+func (srv *Server) bearerOnly(domain string) bool { return srv.bearer[domain] }
 func (srv *Server) defaultDomain() string      { return srv.cfg.Hosts[0] }
 
 // Serve accepts connections on l until it is closed. directTLS makes it

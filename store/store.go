@@ -245,6 +245,7 @@ type Store interface {
 	Tokens
 	PresenceSharing
 	Pushes
+	LiveHelp
 	// Close flushes and releases the store.
 	Close() error
 }

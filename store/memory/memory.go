@@ -45,6 +45,7 @@ type Store struct {
 	integ     integ                               // sites and tokens (sites.go, tokens.go)
 	sharing   map[string]bool                     // users who publish presence over HTTP (sharing.go)
 	pushes    map[string][]store.PushRegistration // owner → XEP-0357 registrations, sorted (push.go)
+	lh        liveHelp                            // support groups, guests, transcripts (livehelp.go)
 
 	rooms         map[string]store.Room
 	roomArchive   map[string][]archived // room → messages, oldest first
@@ -148,6 +149,7 @@ func (s *Store) DeleteUser(_ context.Context, jid string) error {
 	s.deleteEntityTokens(store.EntityUser, jid)
 	delete(s.sharing, jid)
 	delete(s.pushes, jid)
+	s.deleteMemberships(jid)
 	return nil
 }
 

@@ -1,7 +1,8 @@
 // Package sasl implements the server side of the SASL mechanisms Parley
 // offers for XMPP authentication (RFC 6120 §6): SCRAM-SHA-256 (RFC 7677),
 // SCRAM-SHA-1 (RFC 5802), both without channel binding, and PLAIN
-// (RFC 4616).
+// (RFC 4616); and OAUTHBEARER (RFC 7628, NewOAuthBearer) for logins with a
+// server-issued bearer ticket where no password exists.
 //
 // The server never stores passwords. Each user has a Credential per SCRAM
 // hash (salt, iteration count, StoredKey, ServerKey); a SCRAM login checks
