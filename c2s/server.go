@@ -124,7 +124,7 @@ func (srv *Server) isLocal(domain string) bool { return srv.hosts[domain] || srv
 
 // bearerOnly reports a domain whose clients log in with bearer tickets.
 func (srv *Server) bearerOnly(domain string) bool { return srv.bearer[domain] }
-func (srv *Server) defaultDomain() string      { return srv.cfg.Hosts[0] }
+func (srv *Server) defaultDomain() string         { return srv.cfg.Hosts[0] }
 
 // Serve accepts connections on l until it is closed. directTLS makes it
 // an XEP-0368 listener (TLS before the stream starts).
