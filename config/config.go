@@ -45,6 +45,7 @@ type Config struct {
 	Integration Integration `toml:"integration"`
 	Presence    Presence    `toml:"presence"`
 	Roster      Roster      `toml:"roster"`
+	LiveHelp    LiveHelp    `toml:"livehelp"`
 
 	Limits Limits `toml:"limits"`
 	Log    Log    `toml:"log"`
@@ -187,6 +188,7 @@ func Default() Config {
 		Integration: defaultIntegration(),
 		Presence:    defaultPresence(),
 		Roster:      defaultRoster(),
+		LiveHelp:    defaultLiveHelp(),
 		Limits: Limits{
 			MaxStanzaBytes:        256 << 10,
 			MaxDepth:              32,

@@ -98,6 +98,7 @@ func (c *Config) Validate() error {
 	c.Integration.validate(&v)
 	c.Presence.validate(&v)
 	c.Roster.validate(&v)
+	c.LiveHelp.validate(&v, c)
 
 	l := &c.Limits
 	v.atLeast("limits.max_stanza_bytes", l.MaxStanzaBytes, 4096)

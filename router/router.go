@@ -6,7 +6,7 @@
 // Locking: one RWMutex guards the table and every Resource's presence
 // fields. It is never held while calling into a Session (Deliver and
 // Close only queue work), so no lock ordering issue arises with session
-// locks.
+// locks; presence watchers (OnPresence) run after it is released.
 package router
 
 import (
@@ -61,6 +61,34 @@ type Router struct {
 	// components is replaced, never modified (copy on write), so the
 	// lookup on every routed stanza is one atomic load and a map read.
 	components atomic.Pointer[map[string]Component]
+	// watchers are told of availability changes (OnPresence); replaced,
+	// never modified.
+	watchers atomic.Pointer[[]func(bare string)]
+}
+
+// OnPresence registers fn to be called with the bare JID of a user
+// whose availability may have changed: a resource's presence was set
+// (SetPresence) or it went away (Unbind). fn runs on the caller's
+// goroutine after the table's lock is released, and must not block
+// (live help collects the JIDs and looks at them on its own goroutine).
+// Registered at start, before sessions bind.
+func (r *Router) OnPresence(fn func(bare string)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var next []func(string)
+	if cur := r.watchers.Load(); cur != nil {
+		next = append(next, *cur...)
+	}
+	next = append(next, fn)
+	r.watchers.Store(&next)
+}
+
+func (r *Router) presenceChanged(bare string) {
+	if w := r.watchers.Load(); w != nil {
+		for _, fn := range *w {
+			fn(bare)
+		}
+	}
 }
 
 // New returns an empty router.
@@ -94,6 +122,14 @@ func (r *Router) Bind(s Session) (replaced Session) {
 // replaced by a newer session).
 func (r *Router) Unbind(s Session) (last Resource, ok bool) {
 	bare := s.JID().Bare().String()
+	last, ok = r.unbind(s, bare)
+	if ok {
+		r.presenceChanged(bare)
+	}
+	return last, ok
+}
+
+func (r *Router) unbind(s Session, bare string) (last Resource, ok bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	list := r.users[bare]
@@ -117,9 +153,18 @@ func (r *Router) Unbind(s Session) (last Resource, ok bool) {
 // previous availability and priority, so callers can tell initial
 // presence and a priority raised to non-negative apart.
 func (r *Router) SetPresence(s Session, available bool, priority int, presence *xml.Element) (wasAvailable bool, wasPriority int) {
+	bare := s.JID().Bare().String()
+	wasAvailable, wasPriority, found := r.setPresence(s, bare, available, priority, presence)
+	if found {
+		r.presenceChanged(bare)
+	}
+	return wasAvailable, wasPriority
+}
+
+func (r *Router) setPresence(s Session, bare string, available bool, priority int, presence *xml.Element) (wasAvailable bool, wasPriority int, found bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for _, res := range r.users[s.JID().Bare().String()] {
+	for _, res := range r.users[bare] {
 		if res.Session == s {
 			wasAvailable, wasPriority = res.Available, res.Priority
 			res.Available, res.Priority, res.Presence = available, priority, presence
@@ -127,10 +172,10 @@ func (r *Router) SetPresence(s Session, available bool, priority int, presence *
 			if !available {
 				res.Presence = nil
 			}
-			return wasAvailable, wasPriority
+			return wasAvailable, wasPriority, true
 		}
 	}
-	return false, 0
+	return false, 0, false
 }
 
 // SetInterested marks s as an interested resource (RFC 6121 §2.1.6).

@@ -36,6 +36,7 @@ func (s *Server) presenceService() *presence.Service {
 		}
 		p.svc = presence.New(presence.Config{
 			Sessions:        s.router,
+			Groups:          groupPresence{s},
 			Tokens:          tokens,
 			Store:           presenceStore{s.store},
 			IsLocal:         s.cfg.HasHost,

@@ -161,6 +161,11 @@ func (s *Server) Start(ctx context.Context) error {
 		},
 	})
 
+	handler, bearer, err := s.startLiveHelp(ctx, dispatcher)
+	if err != nil {
+		s.Stop(context.Background())
+		return err
+	}
 	lim := s.cfg.Limits
 	s.c2s = c2s.New(c2s.Config{
 		Hosts:                 s.cfg.Hosts,
@@ -179,7 +184,8 @@ func (s *Server) Start(ctx context.Context) error {
 		AuthFailuresPerMinute: lim.AuthFailuresPerMinute,
 		ResumeTimeout:         s.cfg.C2S.ResumeTimeout.Duration,
 		OnHeld:                heldHook(pushes),
-	}, st, dispatcher, s.metrics, s.log)
+		Bearer:                bearer,
+	}, st, handler, s.metrics, s.log)
 	s.components = s.newComponents(dispatcher.FromExternal)
 
 	proxies := make([]netip.Prefix, 0, len(s.cfg.HTTP.TrustedProxies))
@@ -319,6 +325,7 @@ func (s *Server) stop(ctx context.Context) error {
 	if s.web != nil {
 		s.web.Stop() // BOSH sessions still holding a terminate for their client
 	}
+	s.stopLiveHelp(ctx)
 	if s.http != nil {
 		errs = append(errs, s.http.Shutdown(ctx))
 	}

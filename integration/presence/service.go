@@ -64,9 +64,21 @@ type Store interface {
 	Subscribed(ctx context.Context, owner, viewer string) bool
 }
 
+// Groups are presentities that are not users: live help's support
+// groups, whose presence is their agents' (available, away, offline).
+type Groups interface {
+	// GroupPresence returns a group's presence; ok is false when bare is
+	// not a group.
+	GroupPresence(ctx context.Context, bare string) (snap Snapshot, ok bool)
+}
+
 // Config configures a Service.
 type Config struct {
 	Sessions Sessions // the live session table
+	// Groups, if set, answers for support groups (public presentities:
+	// anyone with a valid token or proof, or none on the seed-004
+	// endpoint, may read them).
+	Groups Groups
 	Tokens   Tokens
 	Store    Store
 	// IsLocal reports whether a domain is served here.
@@ -187,9 +199,34 @@ func (s *Service) authorize(ctx context.Context, entityID, value string) (Token,
 }
 
 // mayRead reports whether an authorized token may read bare's presence:
-// a site (with presence enabled) any local user's, a user only their own.
-func mayRead(tok Token, bare string) bool {
-	return tok.EntityType != EntityUser || tok.EntityID == bare
+// a site (with presence enabled) any local user's, a user only their own;
+// anyone a support group's.
+func (s *Service) mayRead(ctx context.Context, tok Token, bare string) bool {
+	if tok.EntityType != EntityUser || tok.EntityID == bare {
+		return true
+	}
+	_, group := s.group(ctx, bare)
+	return group
+}
+
+// group returns a support group's presence, if bare is one.
+func (s *Service) group(ctx context.Context, bare string) (Snapshot, bool) {
+	if s.cfg.Groups == nil {
+		return Snapshot{}, false
+	}
+	return s.cfg.Groups.GroupPresence(ctx, bare)
+}
+
+// lookup is the presence of a local user or a support group; served is
+// false for anything else.
+func (s *Service) lookup(ctx context.Context, bare string) (snap Snapshot, served bool) {
+	if g, ok := s.group(ctx, bare); ok {
+		return g, true
+	}
+	if !s.cfg.IsLocal(domainOf(bare)) {
+		return Snapshot{JID: bare}, false
+	}
+	return Lookup(s.cfg.Sessions, bare), true
 }
 
 // parseTarget normalizes a presentity JID to its bare form.
@@ -213,18 +250,18 @@ func (s *Service) GetPresence(ctx context.Context, req GetPresenceRequest) (Pres
 	if err != nil {
 		return PresentityStatus{}, err
 	}
-	if !mayRead(tok, bare) {
+	if !s.mayRead(ctx, tok, bare) {
 		return PresentityStatus{}, ErrNotAuthorized
 	}
-	return s.presentity(bare, req.Resource, req.AllResources), nil
+	return s.presentity(ctx, bare, req.Resource, req.AllResources), nil
 }
 
-func (s *Service) presentity(bare, resource string, all bool) PresentityStatus {
+func (s *Service) presentity(ctx context.Context, bare, resource string, all bool) PresentityStatus {
 	out := PresentityStatus{UserJID: bare, AllResources: []PresentityResource{}}
-	if !s.cfg.IsLocal(domainOf(bare)) {
+	snap, served := s.lookup(ctx, bare)
+	if !served {
 		return out
 	}
-	snap := Lookup(s.cfg.Sessions, bare)
 	conv := func(r ResourcePresence) PresentityResource {
 		return PresentityResource{LastModifiedDate: r.Changed.UTC(), Priority: int64(r.Priority),
 			ResourceName: r.Resource, Show: r.State.Show(), Status: r.Status}
@@ -295,7 +332,7 @@ func (s *Service) GetBulkPresence(ctx context.Context, req BulkPresenceRequest) 
 		return fail(integration.NotAuthorized, "the entity may not obtain presence")
 	}
 	for i, b := range bares {
-		if !mayRead(tok, b) {
+		if !s.mayRead(ctx, tok, b) {
 			return fail(integration.NotAuthorized, fmt.Sprintf("entityJIDs[%d]: a user may obtain only their own presence", i))
 		}
 	}
@@ -311,7 +348,7 @@ func (s *Service) GetBulkPresence(ctx context.Context, req BulkPresenceRequest) 
 		if req.Resources != nil {
 			res = req.Resources[i]
 		}
-		resp.PresentityStatusList = append(resp.PresentityStatusList, s.presentity(b, res, all))
+		resp.PresentityStatusList = append(resp.PresentityStatusList, s.presentity(ctx, b, res, all))
 	}
 	return resp, nil
 }

@@ -59,8 +59,12 @@ func (s *Service) Status(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	bare, err := parseTarget(v.Get("jid"))
-	if err != nil || !s.cfg.IsLocal(domainOf(bare)) {
-		s.statusError(w, r, typ, size, "jid must be the bare JID of a user of this server")
+	group, isGroup := Snapshot{}, false
+	if err == nil {
+		group, isGroup = s.group(r.Context(), bare)
+	}
+	if err != nil || (!isGroup && !s.cfg.IsLocal(domainOf(bare))) {
+		s.statusError(w, r, typ, size, "jid must be the bare JID of a user or support group of this server")
 		return
 	}
 	overrides, err := s.imageOverrides(v)
@@ -70,6 +74,9 @@ func (s *Service) Status(w http.ResponseWriter, r *http.Request) {
 	}
 
 	allowed, proven := s.mayView(r.Context(), v, bare)
+	if isGroup {
+		allowed = true // a support group's presence is public: sites show it to every visitor
+	}
 	cache := cachePublic
 	if proven {
 		cache = cachePrivate
@@ -80,7 +87,10 @@ func (s *Service) Status(w http.ResponseWriter, r *http.Request) {
 	}
 	st, status, prio := Forbidden, "", 0
 	if allowed {
-		snap := Lookup(s.cfg.Sessions, bare)
+		snap := group
+		if !isGroup {
+			snap = Lookup(s.cfg.Sessions, bare)
+		}
 		st = snap.State()
 		if rp, ok := snap.Default(); ok {
 			status, prio = rp.Status, rp.Priority

@@ -128,13 +128,16 @@ func (s *Service) presenceURL(ctx context.Context, p urlParams) (st State, statu
 		return Error, "", "entity may not obtain presence"
 	}
 	bare, err := parseTarget(p.uid)
-	if err != nil || !s.cfg.IsLocal(domainOf(bare)) {
-		return Error, "", "R_UID is not a local user JID"
+	if err != nil {
+		return Error, "", "R_UID is not a JID"
 	}
-	if !mayRead(tok, bare) {
+	snap, served := s.lookup(ctx, bare)
+	if !served {
+		return Error, "", "R_UID is not a local user or support group"
+	}
+	if !s.mayRead(ctx, tok, bare) {
 		return Error, "", "a user token asked for another user"
 	}
-	snap := Lookup(s.cfg.Sessions, bare)
 	if p.res != "" {
 		if rp, ok := snap.Resource(p.res); ok {
 			return rp.State, rp.Status, ""
