@@ -181,7 +181,9 @@ func (g Groups) Remove(ctx context.Context, group string) error {
 }
 
 // List returns every group.
-func (g Groups) List(ctx context.Context) ([]store.SupportGroup, error) { return g.Store.ListGroups(ctx) }
+func (g Groups) List(ctx context.Context) ([]store.SupportGroup, error) {
+	return g.Store.ListGroups(ctx)
+}
 
 // Members returns a group's members.
 func (g Groups) Members(ctx context.Context, group string) ([]store.GroupMember, error) {

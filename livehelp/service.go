@@ -336,4 +336,3 @@ func (s *Service) storeErr(what string, err error) {
 
 // loadsSnapshot returns the published agent loads (HTTP side).
 func (s *Service) loadsSnapshot() map[string]int { return maps.Clone(s.snap.Load().loads) }
-

@@ -163,8 +163,7 @@ func (s *Service) answerIQ(ctx context.Context, el *pxml.Element, to jid.JID) {
 		return
 	}
 	if typ == "get" && len(el.Children) == 1 && el.Children[0].Space == ns.DiscoInfo && s.groupDom[to.Domain()] && to.Local() != "" {
-		q := pxml.NewElement(ns.DiscoInfo, "query",
-		).AddChild(pxml.NewElement(ns.DiscoInfo, "identity", pxml.Attr{Name: "category", Value: "client"},
+		q := pxml.NewElement(ns.DiscoInfo, "query").AddChild(pxml.NewElement(ns.DiscoInfo, "identity", pxml.Attr{Name: "category", Value: "client"},
 			pxml.Attr{Name: "type", Value: "bot"}, pxml.Attr{Name: "name", Value: "Live help " + to.Local()})).AddChild(
 			pxml.NewElement(ns.DiscoInfo, "feature", pxml.Attr{Name: "var", Value: NS}))
 		s.opts.Send(ctx, stanza.Result(el, q))

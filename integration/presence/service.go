@@ -79,8 +79,8 @@ type Config struct {
 	// anyone with a valid token or proof, or none on the seed-004
 	// endpoint, may read them).
 	Groups Groups
-	Tokens   Tokens
-	Store    Store
+	Tokens Tokens
+	Store  Store
 	// IsLocal reports whether a domain is served here.
 	IsLocal func(domain string) bool
 	// PublicDomains are served domains whose users' presence anyone may
