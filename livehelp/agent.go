@@ -65,7 +65,7 @@ func (s *Service) fromAgent(from jid.JID, guest string, el *xml.Element) {
 	case c.watchers[agent]:
 		s.sendFrom(guest, agent, "You are watching this chat: send /take to take it over, /unwatch to stop.")
 		return
-	case c.state == stateActive:
+	case c.state == stateActive && c.desk.info.isMember(agent):
 		s.sendFrom(guest, agent, c.agentName+" has this chat; your message was not delivered.")
 		return
 	default:

@@ -217,6 +217,7 @@ func (s *Service) claim(c *chat, agent string) {
 		s.toAgent(c, prev, fmt.Sprintf("%s took over this chat.", c.agentName), "")
 	}
 	c.transfer = ""
+	s.publish() // HTTP readers see the agent's new load before anyone is told
 	s.updateChat(c, store.ChatOpen, time.Time{})
 	s.line(c, store.FromSystem, "", "", c.agentName+" joined the chat")
 	s.tellGuest(c.guest, status{state: stateActive, agent: c.agentName})
@@ -270,6 +271,7 @@ func (s *Service) end(c *chat, why, by, text string) {
 		s.toAgent(c, a, text, "")
 	}
 	c.state = stateEnded
+	s.publish()
 	s.updateChat(c, store.ChatEnded, now)
 	s.tellGuest(c.guest, status{state: stateEnded, reason: why})
 	s.changed = true

@@ -28,8 +28,20 @@ func (s *Service) Ticket(gs *GuestSession) string {
 	return s.reg.mint(gs, s.clock.Now(), s.opts.TicketLife)
 }
 
-// EndSession ends a web session (the visitor closed the chat).
-func (s *Service) EndSession(cookie string) { s.reg.close(cookie) }
+// EndSession ends a web session (the visitor closed the chat): its open
+// chat ends and its tickets stop working.
+func (s *Service) EndSession(ctx context.Context, cookie string) error {
+	gs, ok := s.Session(cookie)
+	s.reg.close(cookie)
+	if !ok {
+		return nil
+	}
+	return s.call(ctx, func() {
+		if c := s.chats[gs.Context.Guest]; c != nil {
+			s.end(c, endByGuest, "", "")
+		}
+	})
+}
 
 // LeaveMessage stores a message a visitor left while nobody could chat
 // (a transcript in the state "message") and delivers it to every member

@@ -2,8 +2,11 @@ package livehelp
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"time"
 
+	"github.com/parley-im/parley/integration/auth"
 	"github.com/parley-im/parley/xmpp/jid"
 )
 
@@ -53,4 +56,39 @@ func (s *Service) GroupStatus(ctx context.Context, bare string) (Status, bool) {
 		st.Waiting, st.Wait = q.waiting, q.wait
 	}
 	return st, true
+}
+
+// SupportGroupStatus is getSupportGroupStatus's answer: what a site shows
+// next to its Live Help button (the seed's "predicted hold times or queue
+// lengths").
+type SupportGroupStatus struct {
+	GroupJID             string `xml:"groupJID" json:"groupJID"`
+	Name                 string `xml:"name" json:"name"`
+	State                string `xml:"state" json:"state"` // available, away, offline
+	ReadyAgents          int    `xml:"readyAgents" json:"readyAgents"`
+	OnlineAgents         int    `xml:"onlineAgents" json:"onlineAgents"`
+	Waiting              int    `xml:"waiting" json:"waiting"`
+	EstimatedWaitSeconds int    `xml:"estimatedWaitSeconds" json:"estimatedWaitSeconds"`
+}
+
+// SiteGroupStatus returns a group's status to a site (its SESSION,
+// PRESENCE or GUESTCHAT token): a group the site's visitors may reach.
+func (s *Service) SiteGroupStatus(ctx context.Context, siteID, token, group string) (SupportGroupStatus, error) {
+	site, err := s.siteToken(ctx, siteID, token, auth.PolicySession, auth.PolicyPresence, auth.PolicyGuestChat)
+	if err != nil {
+		return SupportGroupStatus{}, err
+	}
+	j, err := jid.Parse(strings.TrimSpace(group))
+	if err != nil {
+		return SupportGroupStatus{}, fmt.Errorf("%w: %q is not a group JID", ErrInvalidQuery, group)
+	}
+	if _, err := s.targetOf(ctx, site, j.Bare().String(), true); err != nil {
+		return SupportGroupStatus{}, fmt.Errorf("%w: %s is not a support group of site %s", ErrInvalidQuery, j.Bare(), site)
+	}
+	st, ok := s.GroupStatus(ctx, j.Bare().String())
+	if !ok {
+		return SupportGroupStatus{}, fmt.Errorf("%w: no support group %s", ErrInvalidQuery, j.Bare())
+	}
+	return SupportGroupStatus{GroupJID: j.Bare().String(), Name: st.Name, State: st.State, ReadyAgents: st.Ready,
+		OnlineAgents: st.Online, Waiting: st.Waiting, EstimatedWaitSeconds: int(st.Wait / time.Second)}, nil
 }

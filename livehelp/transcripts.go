@@ -118,6 +118,12 @@ func (s *Service) SiteTranscript(ctx context.Context, siteID, token string, chat
 
 // siteOf checks a site's token for the transcript operations.
 func (s *Service) siteOf(ctx context.Context, siteID, token string) (string, error) {
+	return s.siteToken(ctx, siteID, token, auth.PolicySession, auth.PolicyGuestChat)
+}
+
+// siteToken checks a token issued to the site siteID with one of
+// policies, and returns the site's ID.
+func (s *Service) siteToken(ctx context.Context, siteID, token string, policies ...string) (string, error) {
 	t, err := s.opts.Auth.Resolve(ctx, token)
 	if err != nil {
 		return "", err
@@ -125,10 +131,15 @@ func (s *Service) siteOf(ctx context.Context, siteID, token string) (string, err
 	if !s.opts.Auth.IssuedTo(t, siteID) {
 		return "", auth.ErrInvalidToken
 	}
-	if t.EntityType != auth.EntitySite || (!t.HasPolicy(auth.PolicySession) && !t.HasPolicy(auth.PolicyGuestChat)) {
-		return "", fmt.Errorf("%w: transcripts are read with the site's SESSION or GUESTCHAT token", ErrNotAuthorized)
+	if t.EntityType != auth.EntitySite {
+		return "", fmt.Errorf("%w: live help's services are for sites", ErrNotAuthorized)
 	}
-	return t.EntityID, nil
+	for _, p := range policies {
+		if t.HasPolicy(p) {
+			return t.EntityID, nil
+		}
+	}
+	return "", fmt.Errorf("%w: this needs the site's %s token", ErrNotAuthorized, strings.Join(policies, " or "))
 }
 
 func (s *Service) transcript(ctx context.Context, c store.Chat) (Transcript, error) {

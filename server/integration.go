@@ -91,6 +91,9 @@ func (s *Server) registerIntegration(mux *http.ServeMux) {
 		bind.Configuration(is.config),
 		bind.Presence(s.presenceService()),
 	}
+	if lh := s.liveHelp(); lh != nil {
+		services = append(services, bind.LiveHelp(lh))
+	}
 	base, body := s.baseURL, s.cfg.HTTP.BodyTimeout.Duration
 	inner := http.NewServeMux()
 	soap.New(soap.Config{BaseURL: base, BodyTimeout: body, Logger: s.log}, services...).Register(inner)

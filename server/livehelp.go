@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"sync"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/parley-im/parley/im"
 	"github.com/parley-im/parley/integration/presence"
 	"github.com/parley-im/parley/livehelp"
+	"github.com/parley-im/parley/livehelp/webchat"
 	"github.com/parley-im/parley/router"
 	"github.com/parley-im/parley/xmpp/xml"
 )
@@ -75,6 +77,21 @@ func (s *Server) startLiveHelp(ctx context.Context, d *im.Dispatcher) (c2s.Handl
 	s.router.OnPresence(svc.PresenceChanged)
 	liveHelps.Store(s, svc)
 	return guestHandler{next: d, lh: svc}, &c2s.BearerAuth{Domains: svc.GuestDomains(), Verify: svc.BearerVerify}, nil
+}
+
+// registerLiveHelp mounts live help's pages: the guest chat page
+// (/imtapp/im/...), /livehelp.js and /livehelp/status.
+func (s *Server) registerLiveHelp(mux *http.ServeMux) {
+	lh := s.liveHelp()
+	if lh == nil {
+		return
+	}
+	h, err := webchat.New(webchat.Config{Service: lh, Pages: s.pages(), ClientAddr: s.clientAddr, Logger: s.log})
+	if err != nil {
+		s.log.Error("live help pages disabled", "err", err)
+		return
+	}
+	h.Register(mux)
 }
 
 // stopLiveHelp stops live help (open chats end) and forgets it.

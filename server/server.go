@@ -287,6 +287,7 @@ func (s *Server) httpHandler() http.Handler {
 	mux.Handle("GET /metrics", s.httpGuard.metrics(promhttp.HandlerFor(s.metrics.Registry, promhttp.HandlerOpts{})))
 	s.web.Register(mux)
 	s.registerPages(mux)
+	s.registerLiveHelp(mux)
 	if s.cfg.Integration.Enabled {
 		s.registerIntegration(mux)
 	}

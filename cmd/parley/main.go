@@ -15,7 +15,7 @@ func main() {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(serveCmd(), userCmd(), benchCmd(), versionCmd(), importCmd(), exportCmd(), roomCmd(), siteCmd())
+	root.AddCommand(serveCmd(), userCmd(), benchCmd(), versionCmd(), importCmd(), exportCmd(), roomCmd(), siteCmd(), groupCmd())
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "parley:", err)
 		os.Exit(1)
