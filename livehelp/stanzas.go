@@ -98,8 +98,8 @@ func (s *Service) relayToGuest(c *chat, body, state string) {
 	msg := stanza.NewMessage("chat", c.ctx.Target, c.guest, "")
 	if body != "" {
 		msg.AddChild(pxml.NewElement(ns.Client, "body").SetText(body))
-		msg.AddChild(pxml.NewElement(nickNS, "nick").SetText(c.agentName))
 	}
+	msg.AddChild(pxml.NewElement(nickNS, "nick").SetText(c.agentName)) // who is typing, too
 	if state != "" {
 		msg.AddChild(pxml.NewElement(ns.ChatStates, state))
 	}

@@ -31,6 +31,7 @@ type server struct {
 	transport string // how slixmpp logs in: "starttls" or "plaintext"
 	http      string // HTTP listener, host:port
 	https     string // parley's HTTPS listener, host:port, if it has one
+	dataDir   string // parley's data directory (the CLI works on it while the server runs)
 	logPath   string
 	cmd       *exec.Cmd
 	exited    chan struct{}
@@ -84,6 +85,7 @@ func tryStart(t *testing.T, users []string) (*server, error) {
 	}
 	s.c2s, s.http = addrs[0], addrs[1]
 	dataDir := t.TempDir()
+	s.dataDir = dataDir
 	logDir := t.TempDir()
 	s.logPath = filepath.Join(logDir, s.kind+".log")
 	switch s.kind {
