@@ -18,14 +18,21 @@ import (
 // <!-- test: NAME --> in docs/integration.md.
 func docBlock(t *testing.T, name string) string {
 	t.Helper()
-	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "integration.md"))
+	return docBlockIn(t, "integration.md", name)
+}
+
+// docBlockIn returns the fenced code block that follows the marker
+// <!-- test: NAME --> in docs/FILE.
+func docBlockIn(t *testing.T, file, name string) string {
+	t.Helper()
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", file))
 	if err != nil {
 		t.Fatal(err)
 	}
 	marker := "<!-- test: " + name + " -->\n"
 	i := bytes.Index(doc, []byte(marker))
 	if i < 0 {
-		t.Fatalf("docs/integration.md has no %q", strings.TrimSpace(marker))
+		t.Fatalf("docs/%s has no %q", file, strings.TrimSpace(marker))
 	}
 	rest := string(doc[i+len(marker):])
 	if !strings.HasPrefix(rest, "```") {
