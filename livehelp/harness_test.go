@@ -162,9 +162,9 @@ const (
 )
 
 type harness struct {
-	t        *testing.T
+	t        testing.TB
 	ctx      context.Context
-	st       *memory.Store
+	st       testStore
 	auth     *auth.Service
 	clock    *fakeClock
 	sessions *fakeSessions
@@ -178,9 +178,17 @@ type harness struct {
 // newHarness: example.com with alice and bob (agents of support), carol
 // (its supervisor), dave; sales with bob; site 12345 with GUESTCHAT and
 // PRESENCE. mod may change the options before the service starts.
-func newHarness(t *testing.T, mod func(*Options)) *harness {
+func newHarness(t testing.TB, mod func(*Options)) *harness {
+	return newHarnessOn(t, memory.New(), mod)
+}
+
+// testStore is what the harness needs of a store: everything.
+type testStore = store.Store
+
+// newHarnessOn is newHarness on another store (sqlite, for benchmarks).
+func newHarnessOn(t testing.TB, st testStore, mod func(*Options)) *harness {
 	t.Helper()
-	h := &harness{t: t, ctx: context.Background(), st: memory.New(), clock: newFakeClock(),
+	h := &harness{t: t, ctx: context.Background(), st: st, clock: newFakeClock(),
 		sessions: &fakeSessions{m: map[string][]router.Resource{}}, sent: make(chan *xml.Element, 1024),
 		agents: map[string]*fakeSession{}}
 	m := &account.Manager{Users: h.st, Iterations: sasl.MinIterations}
@@ -214,7 +222,7 @@ func newHarness(t *testing.T, mod func(*Options)) *harness {
 
 func ptr[T any](v T) *T { return &v }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)

@@ -264,7 +264,7 @@ func TestGuestExpiry(t *testing.T) {
 	}
 }
 
-func wantErr(t *testing.T, what string, err, target error) {
+func wantErr(t testing.TB, what string, err, target error) {
 	t.Helper()
 	if !errors.Is(err, target) {
 		t.Fatalf("%s: got %v, want %v", what, err, target)

@@ -1,0 +1,49 @@
+package livehelp
+
+import (
+	"errors"
+	"net/url"
+	"testing"
+
+	"github.com/parley-im/parley/xmpp/jid"
+)
+
+// FuzzParseRequest: whatever query a browser sends, ParseRequest never
+// panics, fails only with ErrMalformed, and what it accepts is a
+// well-formed request: a visitor JID, exactly one bare target JID, a
+// positive token ID, an even-length hex digest within bounds.
+func FuzzParseRequest(f *testing.F) {
+	f.Add("r_groupJID=otn.support1@groups.domain.com&useToken=true&r_fromUserJID=guest_user02@sites.domain.com&tokenDigest=313030303634305F3C6469676573743E3C313636363144303035393031303035&tokenID=1000640&s=Hello&siteID=12345")
+	f.Add("r_toJID=alice@example.com&r_fromUserJID=v@s&tokenID=1&tokenDigest=AB&guestDisplayName=%E2%9C%93")
+	f.Add("r_toJID=a@b&r_groupJID=c@d&r_fromUserJID=v@s&tokenID=1&tokenDigest=AB")
+	f.Add("tokenID=9999999999999999999999&tokenDigest=zz")
+	f.Fuzz(func(t *testing.T, raw string) {
+		q, err := url.ParseQuery(raw)
+		if err != nil {
+			return
+		}
+		r, err := ParseRequest(q)
+		if err != nil {
+			if !errors.Is(err, ErrMalformed) {
+				t.Fatalf("error %v is not ErrMalformed", err)
+			}
+			return
+		}
+		if _, err := jid.Parse(r.FromUserJID); err != nil {
+			t.Fatalf("accepted visitor %q", r.FromUserJID)
+		}
+		if (r.GroupJID == "") == (r.ToJID == "") {
+			t.Fatalf("accepted targets %q and %q", r.GroupJID, r.ToJID)
+		}
+		target := r.GroupJID + r.ToJID
+		if j, err := jid.Parse(target); err != nil || !j.IsBare() || j.Local() == "" {
+			t.Fatalf("accepted target %q", target)
+		}
+		if r.TokenID <= 0 || r.TokenDigest == "" || len(r.TokenDigest)%2 != 0 || len(r.TokenDigest) > maxDigestLen {
+			t.Fatalf("accepted token %d digest %q", r.TokenID, r.TokenDigest)
+		}
+		if !printable(r.DisplayName) || !printable(r.Subject) {
+			t.Fatalf("accepted name %q subject %q", r.DisplayName, r.Subject)
+		}
+	})
+}
