@@ -258,7 +258,7 @@ func (s *Service) check(ctx context.Context, r Request) (GuestContext, error) {
 func (s *Service) targetOf(ctx context.Context, site, target string, isGroup bool) (string, error) {
 	j, _ := jid.Parse(target)
 	if isGroup {
-		if !s.groupDomains[j.Domain()] {
+		if !s.groupDom[j.Domain()] {
 			return "", ErrNotTarget
 		}
 		g, err := s.opts.Store.Group(ctx, target)

@@ -356,3 +356,27 @@ func TestGuestEnds(t *testing.T) {
 	h.reply(alice, g, "are you there?", "")
 	h.expectAgent(alice, g.bare, "not in a chat now")
 }
+
+// TestPersonTarget: a request with r_toJID chats with that agent alone:
+// the offer goes to her only, and her reply takes it.
+func TestPersonTarget(t *testing.T) {
+	h := newHarness(t, nil)
+	h.online(alice, "")
+	h.online(bob, "")
+	g := h.guest("v@sites.example.com", "V", "Invoice 42", alice)
+	if p := h.expectGuest(g, "alice's presence", func(el *xmlElement) bool { return el.Name == "presence" }); p.Attr("from") != alice || p.Attr("type") != "" {
+		t.Fatalf("target presence %s", p)
+	}
+	h.say(g, "about my invoice", "")
+	h.expectAgent(alice, g.bare, "Live help (alice): V asks about \"Invoice 42\"")
+	h.nothingTo(bob)
+	h.reply(alice, g, "Let me look.", "")
+	if m := h.expectChat(g, "Let me look."); m.Attr("from") != alice {
+		t.Fatalf("reply from %s", m.Attr("from"))
+	}
+	// She goes offline: the next visitor for her is asked to leave a message.
+	h.offline(alice)
+	g2 := h.guest("w@sites.example.com", "W", "", alice)
+	h.say(g2, "hello?", "")
+	h.expectStatus(g2, stateNobody)
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -34,10 +33,8 @@ type Service struct {
 	hosts    map[string]bool // served domains
 	groupDom map[string]bool // <groups>.<host>
 	guestDom map[string]bool // <guest>.<host>
-	// groupDomains is groupDom, for request.go.
-	groupDomains map[string]bool
-	reg          *registry
-	failures     *failureLimiter
+	reg      *registry
+	failures *failureLimiter
 
 	events  chan func()
 	dirtyMu sync.Mutex
@@ -84,7 +81,6 @@ func New(o Options, failuresPerMinute float64) *Service {
 		s.groupDom[o.GroupsSubdomain+"."+h] = true
 		s.guestDom[o.GuestsSubdomain+"."+h] = true
 	}
-	s.groupDomains = s.groupDom
 	s.snap.Store(&snapshot{loads: map[string]int{}, queues: map[string]queueInfo{}})
 	return s
 }
@@ -107,9 +103,6 @@ func sortedKeys(m map[string]bool) []string {
 // IsGuest reports whether a JID is a guest's (its domain is a guest
 // domain).
 func (s *Service) IsGuest(j jid.JID) bool { return s.guestDom[j.Domain()] }
-
-// IsGroupDomain reports whether a domain is a support-group domain.
-func (s *Service) IsGroupDomain(domain string) bool { return s.groupDom[domain] }
 
 func (s *Service) guestDomainFor(target string) string {
 	j, _ := jid.Parse(target)
@@ -322,7 +315,7 @@ func (s *Service) Receive(ctx context.Context, el *xml.Element) {
 	}
 }
 
-// users is the subset of the store the service reads for accounts.
+// userExists reports whether a local account exists.
 func (s *Service) userExists(ctx context.Context, bare string) bool {
 	_, err := s.opts.Store.User(ctx, bare)
 	return err == nil
@@ -333,6 +326,3 @@ func (s *Service) storeErr(what string, err error) {
 		s.log.Error("livehelp: store", "op", what, "err", err)
 	}
 }
-
-// loadsSnapshot returns the published agent loads (HTTP side).
-func (s *Service) loadsSnapshot() map[string]int { return maps.Clone(s.snap.Load().loads) }
