@@ -437,3 +437,63 @@ func postJSON(t *testing.T, u string, in, out any) (int, string) {
 	}
 	return resp.StatusCode, string(b)
 }
+
+// TestLiveHelpPageActions: what the chat page does without XMPP: leave a
+// message (CSRF-protected form), download the transcript, end the chat;
+// and the site's script and status endpoint.
+func TestLiveHelpPageActions(t *testing.T) {
+	f := newLHFixture(t)
+	v := f.visitor()
+	page := v.open(f.chatURL(f.token(), "v1@sites.example.com"))
+	// Nobody is online: the page starts with the leave-a-message form.
+	if !strings.Contains(page, `<form id="leave" class="card" method="post"`) {
+		t.Fatalf("leave form hidden with nobody online:\n%s", page)
+	}
+	post := func(path string, form url.Values, token string) (int, string) {
+		t.Helper()
+		if token != "" {
+			form.Set("csrf_token", token)
+		}
+		req, _ := http.NewRequest("POST", f.base+path, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		resp, err := v.hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, _ := post("/imtapp/im/chat/leave", url.Values{"message": {"call me"}}, ""); code != 403 {
+		t.Fatalf("leave without the CSRF token: %d", code)
+	}
+	if code, body := post("/imtapp/im/chat/leave", url.Values{"message": {""}}, v.csrf); code != 400 || !strings.Contains(body, "The message was not sent") {
+		t.Fatalf("empty message: %d", code)
+	}
+	if code, body := post("/imtapp/im/chat/leave", url.Values{"message": {"Please call me back."}, "email": {"v1@example.net"}}, v.csrf); code != 200 || !strings.Contains(body, "your message was sent") {
+		t.Fatalf("leave a message: %d %s", code, body)
+	}
+	code, text := v.get(f.base + "/imtapp/im/chat/transcript")
+	if code != 200 || !strings.Contains(text, "John Doe: Please call me back.") {
+		t.Fatalf("transcript: %d %q", code, text)
+	}
+	if code, body := post("/imtapp/im/chat/end", url.Values{}, v.csrf); code != 200 || !strings.Contains(body, "The chat has ended") {
+		t.Fatalf("end: %d", code)
+	}
+	if code, _ := v.get(f.base + "/imtapp/im/chat"); code != 403 {
+		t.Fatalf("the chat after its end: %d", code)
+	}
+
+	resp, err := http.Get(f.base + "/livehelp.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/javascript; charset=utf-8" || resp.Header.Get("Access-Control-Allow-Origin") != "*" {
+		t.Fatalf("/livehelp.js: %d %v", resp.StatusCode, resp.Header)
+	}
+	if code, _, _ := httpGet(t, f.srv, "/livehelp/status?group=nobody@groups.localhost"); code != 404 {
+		t.Fatalf("status of an unknown group: %d", code)
+	}
+}
