@@ -31,6 +31,7 @@ type desk struct {
 
 // groupInfo is a target's configuration as the store has it now.
 type groupInfo struct {
+	loaded       bool // read from the store at least once
 	exists       bool
 	name         string
 	strategy     string
@@ -88,7 +89,7 @@ func (s *Service) loadInfo(d *desk) groupInfo {
 // members, or, for a person, that person as the only agent. A target
 // that does not exist has exists false.
 func (s *Service) readInfo(ctx context.Context, target string, isGroup bool) (groupInfo, error) {
-	info := groupInfo{strategy: s.opts.Strategy, offerTimeout: s.opts.OfferTimeout, maxChats: s.opts.MaxChats}
+	info := groupInfo{loaded: true, strategy: s.opts.Strategy, offerTimeout: s.opts.OfferTimeout, maxChats: s.opts.MaxChats}
 	if !isGroup {
 		_, err := s.opts.Store.User(ctx, target)
 		if errors.Is(err, store.ErrNotFound) {
@@ -190,6 +191,9 @@ func (s *Service) canOffer(agent string, info groupInfo) bool {
 // waiting visitor its place and estimated wait.
 func (s *Service) dispatch(d *desk) {
 	info := s.loadInfo(d)
+	if !info.loaded {
+		return // the store failed before we ever read this target: wait for the next event
+	}
 	if !info.exists {
 		for _, c := range slices.Clone(d.queue) {
 			s.end(c, endGone, "", "this support group no longer exists")
