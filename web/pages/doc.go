@@ -65,7 +65,7 @@
 // helpers every page needs: the page's config, CSRF-protected POSTs, an
 // element builder and a polite live region for screen readers.
 //
-// Concurrency: a Pages is safe for concurrent use once built; AddAssets
-// and Parse are meant for start-up but take a lock, so they are safe at
-// any time.
+// Concurrency: a Pages is safe for concurrent use. AddAssets (meant for
+// start-up) takes the assets' lock; Parse clones the layout, which is
+// never changed after New; a Template is only executed after that.
 package pages

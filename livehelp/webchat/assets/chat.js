@@ -52,7 +52,9 @@ function waitText(seconds) {
 }
 
 function showComposer(on) {
+  const was = !composer.classList.contains("hidden");
   composer.classList.toggle("hidden", !on);
+  if (on && !was) text.focus(); // the keyboard lands where the visitor writes
 }
 
 function showLeave(why) {
