@@ -90,14 +90,34 @@ func startScript(t *testing.T, srv *server, tr transport, name string, args ...s
 	return startScriptAt(t, addr, tr, name, args...)
 }
 
+// holdTimeout bounds the scripts that hold a session while the test
+// works beside them (presence_hold.py under a SOAP client, say): that
+// work compiles and runs other programs, which takes long on a loaded
+// machine, and the test ends the script itself when it is done.
+const holdTimeout = 3 * time.Minute
+
+// startHold is startScript for a script that holds its session until
+// the test ends it, with holdTimeout as its deadline.
+func startHold(t *testing.T, srv *server, name string, args ...string) *script {
+	t.Helper()
+	return startScriptFor(t, srv.c2s, startTLS, holdTimeout, name, args...)
+}
+
 // startScriptAt is startScript against addr (a proxy in front of the
 // server's listener for tr, say).
 func startScriptAt(t *testing.T, addr string, tr transport, name string, args ...string) *script {
 	t.Helper()
+	return startScriptFor(t, addr, tr, scriptTimeout, name, args...)
+}
+
+// startScriptFor is startScriptAt with the script's own deadline; the
+// Go side kills it killAfter-scriptTimeout later.
+func startScriptFor(t *testing.T, addr string, tr transport, timeout time.Duration, name string, args ...string) *script {
+	t.Helper()
 	argv := append([]string{filepath.Join("clients", name),
 		"--port", port(addr), "--transport", string(tr),
-		"--timeout", strconv.Itoa(int(scriptTimeout / time.Second))}, args...)
-	ctx, cancel := context.WithTimeout(context.Background(), killAfter)
+		"--timeout", strconv.Itoa(int(timeout / time.Second))}, args...)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout+killAfter-scriptTimeout)
 	p := &script{t: t, name: name, cancel: cancel, changed: make(chan struct{}), done: make(chan struct{})}
 	p.cmd = exec.CommandContext(ctx, python, argv...)
 	p.cmd.Stderr = &p.stderr

@@ -81,7 +81,7 @@ func TestIntegrationDocs(t *testing.T) {
 	addUsers(t, dir, "alice")
 	siteID, siteKey := createSite(t, dir, "Support pages", "PRESENCE")
 	srv := startServer(t, "parley", dir)
-	hold := startScript(t, srv, startTLS, "presence_hold.py", "--user", "alice", "--resource", "desk",
+	hold := startHold(t, srv, "presence_hold.py", "--user", "alice", "--resource", "desk",
 		"--show", "dnd", "--status", "in a meeting", "--priority", "5")
 	hold.waitFor("alice online", "online")
 	base := "http://" + srv.http

@@ -25,7 +25,7 @@ func TestJAXWSIntegrationServices(t *testing.T) {
 	addUsers(t, dir, "alice")
 	siteID, siteKey := createSite(t, dir, "java shop", "PRESENCE")
 	srv := startServer(t, "parley", dir)
-	hold := startScript(t, srv, startTLS, "presence_hold.py", "--user", "alice", "--resource", "desk",
+	hold := startHold(t, srv, "presence_hold.py", "--user", "alice", "--resource", "desk",
 		"--show", "away", "--status", "back soon", "--priority", "3")
 	hold.waitFor("alice online", "online")
 

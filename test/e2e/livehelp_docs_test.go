@@ -68,7 +68,7 @@ func TestLiveHelpDocs(t *testing.T) {
 	creds := []string{"SITE_ID=" + site.SiteID, "SITE_KEY=" + site.AuthKey}
 
 	// An agent online: the group is available, as the docs show.
-	hold := startScript(t, srv, startTLS, "presence_hold.py", "--user", "alice", "--password", "alice password")
+	hold := startHold(t, srv, "presence_hold.py", "--user", "alice", "--password", "alice password")
 	hold.waitFor("alice online", "online")
 	if _, body := fetch(t, base+"/livehelp/status?group=support@groups.localhost"); !bytes.Contains(body, []byte(`"state":"available"`)) {
 		t.Fatalf("/livehelp/status: %s", body)

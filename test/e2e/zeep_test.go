@@ -67,7 +67,7 @@ func TestZeepIntegrationServices(t *testing.T) {
 	addUsers(t, dir, "alice", "bob")
 	siteID, siteKey := createSite(t, dir, "zeep shop", "PRESENCE", "PROXY")
 	srv := startServer(t, "parley", dir, "--config", integrationConfig(t, maxRequest, maxResponse))
-	hold := startScript(t, srv, startTLS, "presence_hold.py", "--user", "alice", "--resource", "desk",
+	hold := startHold(t, srv, "presence_hold.py", "--user", "alice", "--resource", "desk",
 		"--show", "dnd", "--status", "in a meeting", "--priority", "5")
 	hold.waitFor("alice online", "online")
 
