@@ -4,8 +4,8 @@
 //
 // One server serves a whole test process: [Shared] starts it on first
 // use. Tests get isolation cheaply from [Server.NewSchema] (a fresh
-// schema, named in the DSN's search_path) or [Server.NewDatabase] (a
-// fresh database), each dropped when the test ends.
+// schema, named in the DSN's search_path, kept until the process ends)
+// or [Server.NewDatabase] (a fresh database, dropped when the test ends).
 //
 // The server outlives no test process, however that process ends: it
 // runs under a small supervisor shell whose standard input is a pipe
@@ -360,7 +360,8 @@ func (s *Server) NewDatabase(tb testing.TB) string {
 // NewSchema creates an empty schema for tb in a database shared by the
 // process's tests and returns a DSN whose search_path names it, so that
 // everything created through the DSN goes there. Much cheaper than a
-// database (no copy of a template). The schema is dropped when tb ends.
+// database (no copy of a template). The schema stays until the server
+// stops with the test process.
 func (s *Server) NewSchema(tb testing.TB) string {
 	tb.Helper()
 	ctx := context.Background()
@@ -373,10 +374,7 @@ func (s *Server) NewSchema(tb testing.TB) string {
 	if err := s.Exec(ctx, sharedDB, "CREATE SCHEMA "+name); err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() {
-		if err := s.Exec(context.Background(), sharedDB, "DROP SCHEMA "+name+" CASCADE"); err != nil {
-			tb.Errorf("%v", err)
-		}
-	})
+	// Not dropped at the end of tb: dropping costs more than creating,
+	// and the whole server goes with the test process.
 	return s.DSN(sharedDB, name)
 }
