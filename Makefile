@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/parley
 FUZZTIME ?= 5s
 
-.PHONY: run build test test-deps vet fmt-check unit fuzz bench bench-smoke clean
+.PHONY: run build test test-deps vet fmt-check unit test-postgres fuzz bench bench-smoke clean
 
 ## run: start the server with the embedded defaults (domain localhost, ./data)
 run: build
@@ -15,7 +15,7 @@ build:
 
 ## test: install test dependencies if missing, then vet, unit/protocol/e2e tests (race detector),
 ## short fuzzing, and one quick pass of every hot-path benchmark (they must run; timings are not checked)
-test: test-deps fmt-check vet unit fuzz bench-smoke
+test: test-deps fmt-check vet unit test-postgres fuzz bench-smoke
 
 test-deps:
 	@scripts/test-deps.sh
@@ -29,6 +29,11 @@ vet:
 
 unit:
 	$(GO) test -race -count=1 -timeout 20m ./...
+
+## test-postgres: the server's protocol tests once more, every test server on PostgreSQL
+## (the store packages' own tests already run on it in unit)
+test-postgres:
+	PARLEY_TEST_STORAGE=postgres $(GO) test -race -count=1 -timeout 20m ./server/
 
 ## fuzz: run every fuzz target for FUZZTIME (default 5s)
 fuzz:

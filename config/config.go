@@ -108,10 +108,14 @@ type TLS struct {
 	KeyFile  string `toml:"key_file"`
 }
 
-// Storage selects the store.
+// Storage selects the store (validated in storage.go).
 type Storage struct {
-	Driver string `toml:"driver"` // "sqlite" (default) or "memory"
+	Driver string `toml:"driver"` // "sqlite" (default), "postgres" or "memory"
 	Path   string `toml:"path"`   // sqlite file; "" means <data_dir>/parley.db
+	// DSN is the PostgreSQL connection string (driver "postgres").
+	DSN string `toml:"dsn"`
+	// MaxConnections bounds the PostgreSQL connection pool of a node.
+	MaxConnections int `toml:"max_connections"`
 }
 
 // Offline configures XEP-0160 offline message storage.
@@ -179,7 +183,7 @@ func Default() Config {
 			BodyTimeout:         Duration{10 * time.Second},
 			MetricsAllow:        []string{"127.0.0.0/8", "::1"},
 		},
-		Storage:     Storage{Driver: "sqlite", Path: ""},
+		Storage:     defaultStorage(),
 		Offline:     Offline{MaxMessages: 1000},
 		MAM:         MAM{Enabled: true, DefaultMode: "always"},
 		MUC:         defaultMUC(),

@@ -77,11 +77,7 @@ func (c *Config) Validate() error {
 		v.add("tls", "set both cert_file and key_file, or neither (for a generated self-signed certificate)")
 	}
 
-	switch c.Storage.Driver {
-	case "sqlite", "memory":
-	default:
-		v.add("storage.driver", fmt.Sprintf("%q is not a driver (use sqlite or memory)", c.Storage.Driver))
-	}
+	c.Storage.validate(&v)
 
 	v.atLeast("offline.max_messages", c.Offline.MaxMessages, 0)
 	switch c.MAM.DefaultMode {

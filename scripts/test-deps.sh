@@ -2,8 +2,8 @@
 # Installs what the test suite drives when it is missing:
 #   - Debian packages: real third-party XMPP clients (python3-slixmpp,
 #     python3-aioxmpp, go-sendxmpp), the SOAP clients zeep (python3-zeep) and
-#     JAX-WS (jaxws, default-jdk-headless), and the browser for test/browser
-#     (chromium);
+#     JAX-WS (jaxws, default-jdk-headless), the browser for test/browser
+#     (chromium), and PostgreSQL's binaries for store/postgres (postgresql);
 #   - test/browser's npm packages (playwright-core, @xmpp/client,
 #     strophe.js, converse.js), with `npm ci` from its package-lock.json.
 # Needs root (or passwordless sudo) to install Debian packages; otherwise it
@@ -22,6 +22,10 @@ command -v go-sendxmpp >/dev/null 2>&1 || missing+=(go-sendxmpp)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v jq >/dev/null 2>&1 || missing+=(jq)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+# PostgreSQL: the store's tests start their own server from these binaries
+# (internal/pgtest: initdb and pg_ctl in a temporary directory, on a
+# loopback port); the system service is neither needed nor used.
+compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' >/dev/null || missing+=(postgresql)
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "test-deps: installing missing Debian packages: ${missing[*]}"

@@ -7,6 +7,7 @@ import (
 	"github.com/parley-im/parley/config"
 	"github.com/parley-im/parley/store"
 	"github.com/parley-im/parley/store/memory"
+	"github.com/parley-im/parley/store/postgres"
 	"github.com/parley-im/parley/store/sqlite"
 )
 
@@ -24,6 +25,13 @@ func openStore(ctx context.Context, cfg config.Config) (store.Store, error) {
 		st, err := sqlite.Open(ctx, cfg.DatabasePath())
 		if err != nil {
 			return nil, fmt.Errorf("open sqlite store %s: %w", cfg.DatabasePath(), err)
+		}
+		return st, nil
+	case "postgres":
+		// The error names the server, never the DSN (it may hold a password).
+		st, err := postgres.Open(ctx, cfg.Storage.DSN, postgres.Options{MaxConns: int32(cfg.Storage.MaxConnections)})
+		if err != nil {
+			return nil, fmt.Errorf("open postgres store: %w", err)
 		}
 		return st, nil
 	}

@@ -40,8 +40,9 @@ type Server struct {
 }
 
 // RunServer starts a server on 127.0.0.1 ports chosen by the kernel,
-// with a memory store (unless opts choose another), plaintext allowed
-// and domain "localhost", and stops it when the test ends.
+// with a memory store (unless opts choose another; PARLEY_TEST_STORAGE=
+// postgres puts every server on PostgreSQL, see StorageEnv), plaintext
+// allowed and domain "localhost", and stops it when the test ends.
 func RunServer(t testing.TB, opts ...Options) *Server {
 	t.Helper()
 	cfg := config.Default()
@@ -57,6 +58,7 @@ func RunServer(t testing.TB, opts ...Options) *Server {
 	for _, o := range opts {
 		o(&cfg)
 	}
+	useTestStorage(t, &cfg)
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("test config: %v", err)
 	}
