@@ -16,6 +16,7 @@ func main() {
 		SilenceErrors: true,
 	}
 	root.AddCommand(serveCmd(), userCmd(), benchCmd(), versionCmd(), importCmd(), exportCmd(), roomCmd(), siteCmd(), groupCmd())
+	root.AddCommand(migrateCmd())
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "parley:", err)
 		os.Exit(1)

@@ -227,3 +227,15 @@ func affected(res sql.Result, err error, format string, args ...any) error {
 	}
 	return nil
 }
+
+// Snapshot runs fn in one read-only transaction: everything fn reads is
+// one consistent state of the database, whatever writers (this process
+// or another) do meanwhile. For maintenance tools (parley migrate).
+func (s *Store) Snapshot(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("sqlite: begin snapshot: %w", err)
+	}
+	defer tx.Rollback()
+	return fn(tx)
+}

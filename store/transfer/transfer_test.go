@@ -1,0 +1,252 @@
+package transfer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/parley-im/parley/internal/pgtest"
+	"github.com/parley-im/parley/store"
+	"github.com/parley-im/parley/store/postgres"
+	"github.com/parley-im/parley/store/sqlite"
+)
+
+var base = time.Date(2026, 4, 5, 6, 7, 8, 0, time.UTC)
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func cred(seed byte) store.SCRAMCredential {
+	return store.SCRAMCredential{Salt: []byte{seed, 1}, Iterations: 4096, StoredKey: []byte{seed, 2}, ServerKey: []byte{seed, 3}}
+}
+
+// fill puts some of everything a store holds into st, through the store
+// interfaces, and returns ids the copy must keep.
+func fill(t *testing.T, st store.Store) (archiveIDs, roomIDs []string, tokens []store.Token) {
+	ctx := context.Background()
+	users := []string{"alice@example.com", "bob@example.com", "carol@example.net"}
+	for i, u := range users {
+		must(t, st.CreateUser(ctx, store.User{JID: u, SHA1: cred(byte(i)), SHA256: cred(byte(10 + i)), CreatedAt: base.Add(time.Duration(i) * time.Hour)}))
+	}
+	for range 3 { // roster version 4 after the delete
+		_, err := st.PutRosterItem(ctx, users[0], store.RosterItem{Contact: users[1], Name: "Bob", Subscription: store.SubBoth, Groups: []string{"Team", "Friends"}})
+		must(t, err)
+	}
+	_, err := st.PutRosterItem(ctx, users[0], store.RosterItem{Contact: "x@example.org", Subscription: store.SubNone, AskOut: true, PendingIn: true, Approved: true})
+	must(t, err)
+	_, err = st.DeleteRosterItem(ctx, users[0], "x@example.org")
+	must(t, err)
+	_, err = st.PutRosterItem(ctx, users[1], store.RosterItem{Contact: users[0], Subscription: store.SubBoth})
+	must(t, err)
+	for i := range 3 {
+		must(t, st.StoreOffline(ctx, users[1], fmt.Appendf(nil, "<message id='%d'/>", i), 0))
+	}
+	for _, from := range []string{"zed@example.com", "ann@example.com"} { // arrival order, not alphabetical
+		must(t, st.PutSubscriptionRequest(ctx, users[2], store.SubscriptionRequest{From: from, Stanza: []byte("<presence type='subscribe' from='" + from + "'/>")}))
+	}
+	must(t, st.SetLastPresence(ctx, users[1], []byte("<presence type='unavailable'/>"), base))
+	must(t, st.PutVCard(ctx, users[0], []byte("<vCard xmlns='vcard-temp'><FN>Alice</FN></vCard>")))
+	for i := range 5 {
+		id, err := st.AppendArchive(ctx, users[i%2], store.ArchivedMessage{With: users[(i+1)%2], At: base.Add(time.Duration(i) * time.Second),
+			Stanza: fmt.Appendf(nil, "<message id='a%d'/>", i)})
+		must(t, err)
+		archiveIDs = append(archiveIDs, id)
+	}
+	last, _ := strconv.ParseInt(archiveIDs[len(archiveIDs)-1], 10, 64)
+	// The archive writer's ids: chosen by the caller, far above.
+	errs, err := st.AppendArchiveBatch(ctx, []store.ArchiveAppend{{Owner: users[0], Message: store.ArchivedMessage{
+		ID: strconv.FormatInt(last+1_000_000, 10), With: users[1], At: base.Add(time.Minute), Stanza: []byte("<message id='batch'/>")}}})
+	must(t, err)
+	must(t, errs[0])
+	archiveIDs = append(archiveIDs, strconv.FormatInt(last+1_000_000, 10))
+	must(t, st.SetArchivePrefs(ctx, users[0], store.ArchivePrefs{Default: "roster", Always: []string{users[1]}, Never: []string{"spam@example.org"}}))
+	room := "lobby@conference.example.com"
+	must(t, st.PutRoom(ctx, store.Room{JID: room, State: []byte(`{"name":"Lobby"}`), CreatedAt: base}))
+	for i := range 3 {
+		id, err := st.AppendRoomArchive(ctx, room, store.ArchivedMessage{With: room + "/alice", At: base.Add(time.Duration(i) * time.Second),
+			Stanza: fmt.Appendf(nil, "<message id='r%d'/>", i)})
+		must(t, err)
+		roomIDs = append(roomIDs, id)
+	}
+	must(t, st.CreateSite(ctx, store.Site{ID: "12345", Name: "Vision", KeySalt: []byte{1}, KeyHash: []byte{2},
+		Settings: map[string]bool{"auth_presence_enabled": true}, CreatedAt: base}))
+	root, err := st.CreateToken(ctx, store.Token{Random: "rootrandom", EntityType: store.EntitySite, EntityID: "12345", Policy: "SESSION",
+		CreatedAt: base, ExpiresAt: base.Add(time.Hour)})
+	must(t, err)
+	child, err := st.CreateToken(ctx, store.Token{Random: "childrandom", ParentID: root.ID, EntityType: store.EntitySite, EntityID: "12345",
+		Policy: "PRESENCE", ProxyUser: users[0], CreatedAt: base, ExpiresAt: base.Add(time.Hour)})
+	must(t, err)
+	gone, err := st.CreateToken(ctx, store.Token{Random: "gone", EntityType: store.EntityUser, EntityID: users[0], Policy: "SESSION",
+		CreatedAt: base, ExpiresAt: base.Add(time.Hour)})
+	must(t, err)
+	_, err = st.DeleteToken(ctx, gone.ID) // its id must not come back
+	must(t, err)
+	must(t, st.SetPresenceSharing(ctx, users[0], true))
+	must(t, st.PutPush(ctx, users[1], store.PushRegistration{Service: "push.example.com", Node: "n1", Resource: "phone", Options: []byte("<x/>")}))
+	return archiveIDs, roomIDs, []store.Token{root, child, gone}
+}
+
+// same fails unless a and b answer alike for everything fill stored.
+func same(t *testing.T, a, b store.Store) {
+	t.Helper()
+	ctx := context.Background()
+	check := func(what string, f func(store.Store) (any, error)) {
+		t.Helper()
+		x, errA := f(a)
+		y, errB := f(b)
+		if errA != nil || errB != nil || !reflect.DeepEqual(x, y) {
+			t.Errorf("%s:\n SQLite     %+v (%v)\n PostgreSQL %+v (%v)", what, x, errA, y, errB)
+		}
+	}
+	users, _ := a.ListUsers(ctx, "")
+	if len(users) != 3 {
+		t.Fatalf("source users %v", users)
+	}
+	check("users", func(s store.Store) (any, error) { return s.ListUsers(ctx, "") })
+	for _, u := range users {
+		check("user "+u, func(s store.Store) (any, error) { return s.User(ctx, u) })
+		check("roster of "+u, func(s store.Store) (any, error) {
+			items, ver, err := s.Roster(ctx, u)
+			return fmt.Sprint(items, ver), err
+		})
+		check("offline of "+u, func(s store.Store) (any, error) { return s.OfflineMessages(ctx, u) })
+		check("requests of "+u, func(s store.Store) (any, error) { return s.SubscriptionRequests(ctx, u) })
+		check("last presence of "+u, func(s store.Store) (any, error) {
+			b, at, err := s.LastPresence(ctx, u)
+			if errors.Is(err, store.ErrNotFound) {
+				return "none", nil
+			}
+			return fmt.Sprint(string(b), at), err
+		})
+		check("vcard of "+u, func(s store.Store) (any, error) {
+			v, err := s.VCard(ctx, u)
+			if errors.Is(err, store.ErrNotFound) {
+				return "none", nil
+			}
+			return string(v), err
+		})
+		check("archive of "+u, func(s store.Store) (any, error) { return s.QueryArchive(ctx, u, store.ArchiveQuery{Max: 100}) })
+		check("prefs of "+u, func(s store.Store) (any, error) { return s.ArchivePrefs(ctx, u) })
+		check("sharing of "+u, func(s store.Store) (any, error) { return s.PresenceShared(ctx, u) })
+		check("push of "+u, func(s store.Store) (any, error) { return s.PushRegistrations(ctx, u) })
+		check("tokens of "+u, func(s store.Store) (any, error) { return s.CountTokens(ctx, store.EntityUser, u) })
+	}
+	check("last archive id", func(s store.Store) (any, error) { return s.LastArchiveID(ctx) })
+	check("rooms", func(s store.Store) (any, error) { return s.ListRooms(ctx, "") })
+	check("room archive", func(s store.Store) (any, error) {
+		return s.QueryRoomArchive(ctx, "lobby@conference.example.com", store.ArchiveQuery{Max: 100})
+	})
+	check("sites", func(s store.Store) (any, error) { return s.ListSites(ctx) })
+	check("site tokens", func(s store.Store) (any, error) { return s.CountTokens(ctx, store.EntitySite, "12345") })
+}
+
+func TestSQLiteToPostgres(t *testing.T) {
+	ctx := context.Background()
+	src, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "parley.db"))
+	must(t, err)
+	defer src.Close()
+	dsn := pgtest.Shared(t).NewSchema(t)
+	dst, err := postgres.Open(ctx, dsn, postgres.Options{})
+	must(t, err)
+	defer dst.Close()
+
+	archiveIDs, roomIDs, tokens := fill(t, src)
+	var seen []Table
+	tables, err := SQLiteToPostgres(ctx, src, dst, func(tb Table) { seen = append(seen, tb) })
+	must(t, err)
+	if !reflect.DeepEqual(tables, seen) || len(tables) < 15 {
+		t.Fatalf("tables %v, progress %v", tables, seen)
+	}
+	same(t, src, dst)
+
+	// Ids are kept: clients and integrating applications hold them.
+	p, err := dst.QueryArchive(ctx, "alice@example.com", store.ArchiveQuery{AfterID: archiveIDs[0], Max: 100})
+	must(t, err)
+	if p.Count != 4 || p.Messages[0].ID != archiveIDs[2] {
+		t.Fatalf("alice's archive after %s: %+v", archiveIDs[0], p)
+	}
+	rp, err := dst.QueryRoomArchive(ctx, "lobby@conference.example.com", store.ArchiveQuery{AfterID: roomIDs[0], Max: 100})
+	must(t, err)
+	if len(rp.Messages) != 2 || rp.Messages[0].ID != roomIDs[1] {
+		t.Fatalf("room archive after %s: %+v", roomIDs[0], rp)
+	}
+	for _, tok := range tokens[:2] {
+		got, err := dst.Token(ctx, tok.ID)
+		if err != nil || !reflect.DeepEqual(got, tok) {
+			t.Fatalf("token %d = %+v, %v; want %+v", tok.ID, got, err, tok)
+		}
+	}
+	// ... and never handed out again: new ids continue above everything
+	// SQLite ever used, deleted rows included.
+	nt, err := dst.CreateToken(ctx, store.Token{Random: "new", EntityType: store.EntitySite, EntityID: "12345", Policy: "SESSION", ExpiresAt: base})
+	must(t, err)
+	if nt.ID <= tokens[2].ID {
+		t.Fatalf("new token id %d, SQLite had used up to %d", nt.ID, tokens[2].ID)
+	}
+	id, err := dst.AppendArchive(ctx, "bob@example.com", store.ArchivedMessage{With: "alice@example.com", At: base, Stanza: []byte("<message/>")})
+	must(t, err)
+	if mustInt(t, id) <= mustInt(t, archiveIDs[len(archiveIDs)-1]) {
+		t.Fatalf("new archive id %s after %v", id, archiveIDs)
+	}
+	rid, err := dst.AppendRoomArchive(ctx, "lobby@conference.example.com", store.ArchivedMessage{With: "x", At: base, Stanza: []byte("<message/>")})
+	must(t, err)
+	if mustInt(t, rid) <= mustInt(t, roomIDs[2]) {
+		t.Fatalf("new room archive id %s after %v", rid, roomIDs)
+	}
+	must(t, dst.StoreOffline(ctx, "bob@example.com", []byte("<message id='new'/>"), 0))
+	msgs, err := dst.OfflineMessages(ctx, "bob@example.com")
+	must(t, err)
+	if len(msgs) != 4 || msgs[3].ID <= msgs[2].ID {
+		t.Fatalf("offline after a new message: %+v", msgs)
+	}
+	// The roster version carried over; a change goes on from it.
+	if v, err := dst.PutRosterItem(ctx, "alice@example.com", store.RosterItem{Contact: "new@example.com", Subscription: store.SubNone}); err != nil || v != 6 {
+		t.Fatalf("roster version after the copy's 5: %d, %v", v, err)
+	}
+
+	// A second copy into the same (now full) database is refused, and
+	// writes nothing.
+	_, err = SQLiteToPostgres(ctx, src, dst, nil)
+	if !errors.Is(err, ErrNotEmpty) {
+		t.Fatalf("copy into a database with data: %v, want ErrNotEmpty", err)
+	}
+}
+
+func mustInt(t *testing.T, s string) int64 {
+	t.Helper()
+	n, err := strconv.ParseInt(s, 10, 64)
+	must(t, err)
+	return n
+}
+
+// A failure part-way leaves the target empty: one transaction.
+func TestSQLiteToPostgresAllOrNothing(t *testing.T) {
+	ctx := context.Background()
+	src, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "parley.db"))
+	must(t, err)
+	defer src.Close()
+	fill(t, src)
+	dst, err := postgres.Open(ctx, pgtest.Shared(t).NewSchema(t), postgres.Options{})
+	must(t, err)
+	defer dst.Close()
+	// A column SQLite has and PostgreSQL lacks stops the copy at that table.
+	if _, err := dst.Pool().Exec(ctx, `ALTER TABLE vcards DROP COLUMN vcard`); err != nil {
+		t.Fatal(err)
+	}
+	_, err = SQLiteToPostgres(ctx, src, dst, nil)
+	if !errors.Is(err, ErrSchema) {
+		t.Fatalf("copy with a missing column: %v, want ErrSchema", err)
+	}
+	if users, err := dst.ListUsers(ctx, ""); err != nil || len(users) != 0 {
+		t.Fatalf("after a failed copy the target holds users %v (%v)", users, err)
+	}
+}
