@@ -43,11 +43,18 @@ var errPortTaken = errors.New("a listen address was taken")
 // within 10 s); if the test failed its log is printed.
 func startServer(t *testing.T, name, dataDir string, extra ...string) *server {
 	t.Helper()
+	return startServerEnv(t, name, dataDir, nil, extra...)
+}
+
+// startServerEnv is startServer with env (PARLEY_*=... settings) added
+// to the server's environment.
+func startServerEnv(t *testing.T, name, dataDir string, env []string, extra ...string) *server {
+	t.Helper()
 	if dataDir == "" {
 		dataDir = t.TempDir()
 	}
 	for try := 1; ; try++ {
-		s, err := tryStart(t, name, dataDir, extra)
+		s, err := tryStart(t, name, dataDir, env, extra)
 		if err == nil {
 			return s
 		}
@@ -58,7 +65,7 @@ func startServer(t *testing.T, name, dataDir string, extra ...string) *server {
 	}
 }
 
-func tryStart(t *testing.T, name, dataDir string, extra []string) (*server, error) {
+func tryStart(t *testing.T, name, dataDir string, env, extra []string) (*server, error) {
 	s := &server{t: t, name: name, dataDir: dataDir, exited: make(chan struct{})}
 	var err error
 	if s.c2s, s.c2sTLS, s.http, err = freeAddrs(); err != nil {
@@ -75,7 +82,7 @@ func tryStart(t *testing.T, name, dataDir string, extra []string) (*server, erro
 		"--log-level", "debug"}, extra...)
 	s.cmd = exec.Command(parleyBin, args...)
 	s.cmd.Dir = logDir // no stray parley.toml or ./data from the caller's directory
-	s.cmd.Env = hermeticEnv()
+	s.cmd.Env = append(hermeticEnv(), env...)
 	s.cmd.Stdout, s.cmd.Stderr = logFile, logFile
 	if err := s.cmd.Start(); err != nil {
 		logFile.Close()
@@ -184,8 +191,15 @@ func userCmd(t *testing.T, dataDir string, args ...string) (string, error) {
 // subcommand: user, room, site...) and returns its combined output.
 func parleyCmd(t *testing.T, dataDir, sub string, args ...string) (string, error) {
 	t.Helper()
+	return parleyCmdEnv(t, dataDir, nil, sub, args...)
+}
+
+// parleyCmdEnv is parleyCmd with env (PARLEY_*=... settings) added to
+// the command's environment.
+func parleyCmdEnv(t *testing.T, dataDir string, env []string, sub string, args ...string) (string, error) {
+	t.Helper()
 	cmd := exec.Command(parleyBin, append(append([]string{sub}, args...), "--data-dir", dataDir)...)
-	cmd.Env = hermeticEnv()
+	cmd.Env = append(hermeticEnv(), env...)
 	cmd.Dir = t.TempDir()
 	out, err := cmd.CombinedOutput()
 	return string(out), err
