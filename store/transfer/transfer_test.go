@@ -92,6 +92,17 @@ func fill(t *testing.T, st store.Store) (archiveIDs, roomIDs []string, tokens []
 	must(t, err)
 	must(t, st.SetPresenceSharing(ctx, users[0], true))
 	must(t, st.PutPush(ctx, users[1], store.PushRegistration{Service: "push.example.com", Node: "n1", Resource: "phone", Options: []byte("<x/>")}))
+	// Live help: a group with a member, a guest, a chat with its lines.
+	must(t, st.CreateGroup(ctx, store.SupportGroup{JID: "support@groups.example.com", Name: "Support", Sites: []string{"12345"}, CreatedAt: base}))
+	must(t, st.PutGroupMember(ctx, "support@groups.example.com", store.GroupMember{JID: users[1], Role: store.RoleAgent}))
+	must(t, st.PutGuest(ctx, store.Guest{JID: "g1@guest.example.com", SiteID: "12345", FromUserJID: "visitor1", DisplayName: "Visitor",
+		CreatedAt: base, ExpiresAt: base.Add(time.Hour)}))
+	must(t, st.UseChatRequest(ctx, root.ID, "DIGEST", base.Add(time.Hour)))
+	chat, err := st.CreateChat(ctx, store.Chat{SiteID: "12345", GuestJID: "g1@guest.example.com", FromUserJID: "visitor1",
+		Group: "support@groups.example.com", Target: "support@groups.example.com", Agent: users[1], State: store.ChatOpen, StartedAt: base})
+	must(t, err)
+	must(t, st.AppendChatLines(ctx, chat, []store.ChatLine{{At: base, From: store.FromGuest, Name: "Visitor", Body: "hello"},
+		{At: base.Add(time.Second), From: store.FromAgent, JID: users[1], Name: "Bob", Body: "hi, how can I help?"}}))
 	return archiveIDs, roomIDs, []store.Token{root, child, gone}
 }
 
@@ -147,6 +158,25 @@ func same(t *testing.T, a, b store.Store) {
 	})
 	check("sites", func(s store.Store) (any, error) { return s.ListSites(ctx) })
 	check("site tokens", func(s store.Store) (any, error) { return s.CountTokens(ctx, store.EntitySite, "12345") })
+	check("groups", func(s store.Store) (any, error) { return s.ListGroups(ctx) })
+	check("members", func(s store.Store) (any, error) { return s.GroupMembers(ctx, "support@groups.example.com") })
+	check("guest", func(s store.Store) (any, error) { return s.Guest(ctx, "g1@guest.example.com") })
+	check("chats", func(s store.Store) (any, error) { return s.ListChats(ctx, store.ChatQuery{SiteID: "12345", Max: 10}) })
+	check("chat lines", func(s store.Store) (any, error) {
+		chats, err := s.ListChats(ctx, store.ChatQuery{SiteID: "12345", Max: 1})
+		if err != nil || len(chats) != 1 {
+			return nil, fmt.Errorf("chats %v, %v", chats, err)
+		}
+		return s.ChatLines(ctx, chats[0].ID)
+	})
+	check("used request", func(s store.Store) (any, error) {
+		err := s.UseChatRequest(ctx, 999, "X", base) // a fresh one: both accept it
+		if err != nil {
+			return nil, err
+		}
+		chats, _ := s.ListChats(ctx, store.ChatQuery{SiteID: "12345", Max: 1})
+		return fmt.Sprint(len(chats)), nil
+	})
 }
 
 func TestSQLiteToPostgres(t *testing.T) {
@@ -207,6 +237,16 @@ func TestSQLiteToPostgres(t *testing.T) {
 	must(t, err)
 	if len(msgs) != 4 || msgs[3].ID <= msgs[2].ID {
 		t.Fatalf("offline after a new message: %+v", msgs)
+	}
+	// A request used on SQLite is still used, a replay still refused.
+	roots, _ := src.ListChats(ctx, store.ChatQuery{SiteID: "12345", Max: 1})
+	if err := dst.UseChatRequest(ctx, tokens[0].ID, "DIGEST", base.Add(time.Hour)); !errors.Is(err, store.ErrExists) {
+		t.Fatalf("a chat request used before the copy: %v, want ErrExists", err)
+	}
+	cid, err := dst.CreateChat(ctx, store.Chat{SiteID: "12345", GuestJID: "g1@guest.example.com", FromUserJID: "visitor1", Target: "x", State: store.ChatOpen, StartedAt: base})
+	must(t, err)
+	if cid <= roots[0].ID {
+		t.Fatalf("new chat id %d after %d", cid, roots[0].ID)
 	}
 	// The roster version carried over; a change goes on from it.
 	if v, err := dst.PutRosterItem(ctx, "alice@example.com", store.RosterItem{Contact: "new@example.com", Subscription: store.SubNone}); err != nil || v != 6 {
