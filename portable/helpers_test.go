@@ -14,18 +14,29 @@ import (
 
 	"github.com/xdg-go/scram"
 
+	"github.com/parley-im/parley/internal/pgtest"
 	"github.com/parley-im/parley/store"
 	"github.com/parley-im/parley/store/memory"
+	"github.com/parley-im/parley/store/postgres"
 	"github.com/parley-im/parley/store/sqlite"
 	"github.com/parley-im/parley/xmpp/sasl"
 )
 
 var ctx = context.Background()
 
-// stores runs fn on a new memory store and a new sqlite store.
+// stores runs fn on a new memory store, a new sqlite store and a new
+// postgres one (internal/pgtest; skipped without PostgreSQL).
 func stores(t *testing.T, fn func(t *testing.T, st store.Store)) {
 	t.Run("memory", func(t *testing.T) { fn(t, memory.New()) })
 	t.Run("sqlite", func(t *testing.T) { fn(t, newSQLite(t)) })
+	t.Run("postgres", func(t *testing.T) {
+		st, err := postgres.Open(ctx, pgtest.Shared(t).NewSchema(t), postgres.Options{MaxConns: 4})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		fn(t, st)
+	})
 }
 
 func newSQLite(t testing.TB) store.Store {

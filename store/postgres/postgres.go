@@ -130,7 +130,7 @@ func wrap(err error, format string, args ...any) error {
 	msg := fmt.Sprintf(format, args...)
 	switch {
 	case sqlState(err) == codeForeignKey:
-		return fmt.Errorf("postgres: %s: no such owner: %w (%w)", msg, store.ErrNotFound, err)
+		return fmt.Errorf("postgres: %s: it refers to a missing row (no such account, room, site or parent): %w (%w)", msg, store.ErrNotFound, err)
 	case sqlState(err) == codeUnique:
 		return fmt.Errorf("postgres: %s: %w (%w)", msg, store.ErrExists, err)
 	case errors.Is(err, pgx.ErrNoRows):
