@@ -14,8 +14,8 @@
 // the roster version and returns it), and otherwise one transaction that
 // serializes what must not interleave: StoreOffline takes a transaction
 // advisory lock per owner before counting against the quota;
-// AppendArchiveBatch one per archive while it moves the id sequence past
-// the ids it stored. Reads that must agree (a roster and its version, an
+// AppendArchiveBatch takes one while it moves the archive's id sequence
+// past the ids it stored. Reads that must agree (a roster and its version, an
 // archive page and its count) run in one statement or in one REPEATABLE
 // READ transaction. Several statements that need no answer in between go
 // to the server as one pipelined batch: one round trip, one implicit
