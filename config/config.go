@@ -40,6 +40,10 @@ type Config struct {
 	MUC     MUC     `toml:"muc"`
 	Push    Push    `toml:"push"`
 
+	NATS     NATS     `toml:"nats"`
+	Calendar Calendar `toml:"calendar"`
+	Control  Control  `toml:"control"`
+
 	Components Components `toml:"components"`
 
 	Integration Integration `toml:"integration"`
@@ -193,6 +197,9 @@ func Default() Config {
 		Presence:    defaultPresence(),
 		Roster:      defaultRoster(),
 		LiveHelp:    defaultLiveHelp(),
+		NATS:        defaultNATS(),
+		Calendar:    defaultCalendar(),
+		Control:     defaultControl(),
 		Limits: Limits{
 			MaxStanzaBytes:        256 << 10,
 			MaxDepth:              32,

@@ -36,6 +36,7 @@ func (c *Config) Validate() error {
 		[2]string{"http.listen", c.HTTP.Listen},
 		[2]string{"http.tls_listen", c.HTTP.TLSListen},
 		[2]string{"components.listen", c.Components.Listen},
+		[2]string{"nats.listen", c.NATS.Listen},
 	)
 	for _, p := range c.HTTP.TrustedProxies {
 		if _, err := ParsePrefix(p); err != nil {
@@ -95,6 +96,9 @@ func (c *Config) Validate() error {
 	c.Presence.validate(&v)
 	c.Roster.validate(&v)
 	c.LiveHelp.validate(&v, c)
+	c.NATS.validate(&v)
+	c.validateCalendar(&v)
+	c.validateControl(&v)
 
 	l := &c.Limits
 	v.atLeast("limits.max_stanza_bytes", l.MaxStanzaBytes, 4096)
