@@ -246,6 +246,7 @@ type Store interface {
 	PresenceSharing
 	Pushes
 	LiveHelp
+	Calendar
 	// Close flushes and releases the store.
 	Close() error
 }

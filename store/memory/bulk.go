@@ -54,6 +54,7 @@ func (s *Store) ImportAccounts(_ context.Context, accts []store.Account, replace
 			delete(s.archive, j)
 			delete(s.prefs, j)
 			delete(s.sharing, j)
+			s.cal.forget(j)
 			s.deleteEntityTokens(store.EntityUser, j)
 		}
 		u := cloneUser(a.User)

@@ -46,6 +46,7 @@ type Store struct {
 	sharing   map[string]bool                     // users who publish presence over HTTP (sharing.go)
 	pushes    map[string][]store.PushRegistration // owner → XEP-0357 registrations, sorted (push.go)
 	lh        liveHelp                            // support groups, guests, transcripts (livehelp.go)
+	cal       calendar                            // the calendar agent's data (calendar.go)
 
 	rooms         map[string]store.Room
 	roomArchive   map[string][]archived // room → messages, oldest first
@@ -150,6 +151,7 @@ func (s *Store) DeleteUser(_ context.Context, jid string) error {
 	delete(s.sharing, jid)
 	delete(s.pushes, jid)
 	s.deleteMemberships(jid)
+	s.cal.forget(jid)
 	return nil
 }
 

@@ -82,6 +82,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	tests = append(tests, sharingTests...)
 	tests = append(tests, pushTests...)
 	tests = append(tests, liveHelpTests...)
+	tests = append(tests, calendarTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

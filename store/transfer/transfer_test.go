@@ -103,6 +103,13 @@ func fill(t *testing.T, st store.Store) (archiveIDs, roomIDs []string, tokens []
 	must(t, err)
 	must(t, st.AppendChatLines(ctx, chat, []store.ChatLine{{At: base, From: store.FromGuest, Name: "Visitor", Body: "hello"},
 		{At: base.Add(time.Second), From: store.FromAgent, JID: users[1], Name: "Bob", Body: "hi, how can I help?"}}))
+	// Calendar agent: a user's settings, an alarm waiting, a reminder delivered.
+	must(t, st.SetCalendarPrefs(ctx, users[0], store.CalendarPrefs{Reminders: store.RemindersOn, TimeZone: "Europe/Berlin"}))
+	must(t, st.PutAlarm(ctx, store.ScheduledAlarm{Owner: users[0], UID: "ev1", RecurrenceID: "20260302T090000Z", Source: "nats",
+		Due: base.Add(time.Hour), Data: []byte("BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n")}))
+	if first, err := st.MarkDelivered(ctx, users[0], "ev0", "", base, base); err != nil || !first {
+		t.Fatalf("MarkDelivered: %v %v", first, err)
+	}
 	return archiveIDs, roomIDs, []store.Token{root, child, gone}
 }
 
@@ -150,6 +157,11 @@ func same(t *testing.T, a, b store.Store) {
 		check("sharing of "+u, func(s store.Store) (any, error) { return s.PresenceShared(ctx, u) })
 		check("push of "+u, func(s store.Store) (any, error) { return s.PushRegistrations(ctx, u) })
 		check("tokens of "+u, func(s store.Store) (any, error) { return s.CountTokens(ctx, store.EntityUser, u) })
+		check("calendar prefs of "+u, func(s store.Store) (any, error) { return s.CalendarPrefs(ctx, u) })
+		check("alarms of "+u, func(s store.Store) (any, error) { return s.Alarms(ctx, u) })
+		check("delivered mark of "+u, func(s store.Store) (any, error) { // false where it was copied
+			return s.MarkDelivered(ctx, u, "ev0", "", base, base)
+		})
 	}
 	check("last archive id", func(s store.Store) (any, error) { return s.LastArchiveID(ctx) })
 	check("rooms", func(s store.Store) (any, error) { return s.ListRooms(ctx, "") })
