@@ -122,7 +122,7 @@ func (b *Bus) Start(ctx context.Context) error {
 // routes here.
 func (b *Bus) serverOptions() (*natsserver.Options, error) {
 	o := &natsserver.Options{
-		ServerName: b.cfg.Name,
+		ServerName: serverName(b.cfg.Name),
 		NoSigs:     true,
 		MaxPayload: natsserver.MAX_PAYLOAD_SIZE,
 		// Clients' connections (calendar servers) are few; a dead one
@@ -326,6 +326,17 @@ func (b *Bus) Health() (string, error) {
 	default:
 		return where + ", " + strings.ToLower(st.String()), ErrDown
 	}
+}
+
+// serverName makes a NATS server name of name: no spaces (nats-server
+// refuses them), only letters, digits and ".-_".
+func serverName(name string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-' || r == '_' {
+			return r
+		}
+		return '_'
+	}, name)
 }
 
 // redactedURLs lists urls without credentials, for errors and logs.

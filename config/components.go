@@ -48,6 +48,8 @@ func (c *Config) validateComponents(v *validator) {
 			v.add("components.secrets", fmt.Sprintf("%s is a served host, not a component domain", d))
 		case c.MUC.Enabled && strings.HasPrefix(d, c.MUC.Subdomain+".") && c.HasHost(strings.TrimPrefix(d, c.MUC.Subdomain+".")):
 			v.add("components.secrets", fmt.Sprintf("%s is the conference service", d))
+		case c.Calendar.Enabled && strings.HasPrefix(d, c.Calendar.Subdomain+".") && c.HasHost(strings.TrimPrefix(d, c.Calendar.Subdomain+".")):
+			v.add("components.secrets", fmt.Sprintf("%s is the calendar agent", d))
 		case seen[d]:
 			v.add("components.secrets", fmt.Sprintf("%s is listed twice", d))
 		case len(secret) < 16:

@@ -20,6 +20,11 @@ type Metrics struct {
 	ConnRejected  *prometheus.CounterVec // connections refused by limits, by reason
 	Hibernating   prometheus.Gauge       // sessions waiting for a resumption (XEP-0198)
 	Resumptions   prometheus.Counter     // sessions resumed on a new connection
+
+	CalendarReceived  *prometheus.CounterVec // notifications the calendar agent received, by source
+	CalendarDelivered prometheus.Counter     // reminders delivered
+	CalendarDiscarded *prometheus.CounterVec // reminders and notifications discarded, by reason
+	CalendarScheduled prometheus.Counter     // alarms scheduled for later
 }
 
 // New creates the collectors and registers them, with the Go and
@@ -40,6 +45,11 @@ func New() *Metrics {
 		ConnRejected:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "parley_connections_rejected_total", Help: "Connections refused by limits."}, []string{"reason"}),
 		Hibernating:   prometheus.NewGauge(prometheus.GaugeOpts{Name: "parley_c2s_hibernating_sessions", Help: "Sessions waiting for a stream resumption (XEP-0198)."}),
 		Resumptions:   prometheus.NewCounter(prometheus.CounterOpts{Name: "parley_c2s_resumptions_total", Help: "Sessions resumed on a new connection (XEP-0198)."}),
+
+		CalendarReceived:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "parley_calendar_notifications_received_total", Help: "Notifications the calendar agent received, by source (nats, webhook, caldav)."}, []string{"source"}),
+		CalendarDelivered: prometheus.NewCounter(prometheus.CounterOpts{Name: "parley_calendar_reminders_delivered_total", Help: "Calendar reminders delivered to their owners."}),
+		CalendarDiscarded: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "parley_calendar_reminders_discarded_total", Help: "Calendar reminders (or whole notifications) discarded, by reason."}, []string{"reason"}),
+		CalendarScheduled: prometheus.NewCounter(prometheus.CounterOpts{Name: "parley_calendar_alarms_scheduled_total", Help: "Calendar alarms stored to fire later."}),
 	}
 	r.MustRegister(
 		prometheus.NewGoCollector(),
@@ -47,6 +57,7 @@ func New() *Metrics {
 		m.Connections, m.Sessions, m.StanzasIn, m.StanzasOut, m.StreamErrors,
 		m.AuthTotal, m.Bounced, m.OfflineStored, m.SlowConsumers, m.ConnRejected,
 		m.Hibernating, m.Resumptions,
+		m.CalendarReceived, m.CalendarDelivered, m.CalendarDiscarded, m.CalendarScheduled,
 	)
 	return m
 }

@@ -53,7 +53,7 @@ func (s *Server) servedHere(domain string) bool {
 	if s.cfg.HasHost(domain) {
 		return true
 	}
-	return s.muc != nil && slices.Contains(s.muc.Domains(), domain)
+	return s.muc != nil && slices.Contains(s.muc.Domains(), domain) || s.calendarDomain(domain)
 }
 
 // newComponents prepares the XEP-0114 listener's server; deliver routes

@@ -42,10 +42,14 @@ func (s *Server) startMUC(ctx context.Context, send func(ctx context.Context, el
 
 // discoItems lists the server's services for disco#items on a host.
 func (s *Server) discoItems(domain string) []disco.Item {
-	if s.muc == nil {
-		return nil
+	var items []disco.Item
+	if s.muc != nil {
+		items = append(items, disco.Item{JID: s.cfg.MUC.Subdomain + "." + domain, Name: "Chatrooms"})
 	}
-	return []disco.Item{{JID: s.cfg.MUC.Subdomain + "." + domain, Name: "Chatrooms"}}
+	if s.ext.calendar != nil {
+		items = append(items, disco.Item{JID: s.cfg.Calendar.Subdomain + "." + domain, Name: "Calendar reminders"})
+	}
+	return items
 }
 
 // stopMUC tells room occupants the service shuts down (status 332),

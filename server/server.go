@@ -56,6 +56,7 @@ type Server struct {
 	web        *web.Web
 	http       *http.Server
 	httpGuard  *httpGuard // limits in front of http (httpguard.go)
+	ext        extensions // the bus, the control channel, the calendar agent (bus.go, control.go, calendar.go)
 
 	runCtx    context.Context // ends when the server stops: background work
 	cancelRun context.CancelFunc
@@ -97,6 +98,10 @@ func (s *Server) Start(ctx context.Context) error {
 		return err
 	}
 
+	if err := errors.Join(s.startControl(ctx), s.startBus(ctx, tlsConf)); err != nil {
+		s.Stop(context.Background())
+		return err
+	}
 	s.router = router.New()
 	isLocal := s.cfg.HasHost
 	exists := func(ctx context.Context, bare string) bool {
@@ -141,6 +146,10 @@ func (s *Server) Start(ctx context.Context) error {
 	version.Register(mux, "Parley", Version, false)
 	var dispatcher *im.Dispatcher
 	if err := s.startMUC(ctx, func(ctx context.Context, el *xml.Element) { dispatcher.FromComponent(ctx, el) }); err != nil {
+		s.Stop(context.Background())
+		return err
+	}
+	if err := s.startCalendar(ctx, func(ctx context.Context, el *xml.Element) { dispatcher.FromComponent(ctx, el) }); err != nil {
 		s.Stop(context.Background())
 		return err
 	}
@@ -276,14 +285,7 @@ func (s *Server) listen(ctx context.Context, tlsConf *tls.Config) error {
 
 func (s *Server) httpHandler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		if !s.ready.Load() {
-			http.Error(w, "starting", http.StatusServiceUnavailable)
-			return
-		}
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		fmt.Fprintln(w, "ok")
-	})
+	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.Handle("GET /metrics", s.httpGuard.metrics(promhttp.HandlerFor(s.metrics.Registry, promhttp.HandlerOpts{})))
 	s.web.Register(mux)
 	s.registerPages(mux)
@@ -292,6 +294,7 @@ func (s *Server) httpHandler() http.Handler {
 		s.registerIntegration(mux)
 	}
 	s.registerPresence(mux)
+	s.registerCalendar(mux)
 	return mux
 }
 
@@ -315,7 +318,7 @@ func (s *Server) Stop(ctx context.Context) error {
 
 func (s *Server) stop(ctx context.Context) error {
 	s.ready.Store(false)
-	var errs []error
+	errs := []error{s.stopControl(ctx), s.stopCalendar(ctx)}
 	s.stopMUC(ctx)
 	if s.c2s != nil {
 		errs = append(errs, s.c2s.Stop(ctx))
@@ -334,6 +337,7 @@ func (s *Server) stop(ctx context.Context) error {
 		s.cancelRun()
 	}
 	s.wg.Wait()
+	errs = append(errs, s.stopBus(ctx))
 	if s.store != nil {
 		errs = append(errs, s.store.Close())
 	}

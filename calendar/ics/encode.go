@@ -148,3 +148,11 @@ func writeLine(b *bytes.Buffer, name string, params goical.Params, value string)
 	b.WriteString(line)
 	b.WriteString("\r\n")
 }
+
+// EncodeCalendar writes a calendar go-ical decoded (a CalDAV object)
+// back as text/calendar, for Parse.
+func EncodeCalendar(c *goical.Calendar) []byte {
+	var b bytes.Buffer
+	writeComponent(&b, c.Component)
+	return b.Bytes()
+}

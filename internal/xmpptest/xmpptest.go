@@ -53,6 +53,8 @@ func RunServer(t testing.TB, opts ...Options) *Server {
 	cfg.HTTP.Listen = "127.0.0.1:0"
 	cfg.HTTP.TLSListen = "127.0.0.1:0"
 	cfg.C2S.AllowPlaintext = true
+	// Many test servers run at once: never the default NATS port.
+	cfg.NATS.Listen = "127.0.0.1:0"
 	cfg.Limits.StanzasPerSecond = 0
 	cfg.Limits.AuthFailuresPerMinute = 0
 	for _, o := range opts {
