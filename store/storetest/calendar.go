@@ -108,7 +108,6 @@ func testCalendarAlarms(t *testing.T, s store.Store) {
 	}
 }
 
-
 func testCalendarAlarmClaims(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	mustUser(t, s, alice)
