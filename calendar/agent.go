@@ -67,6 +67,13 @@ const (
 	ReasonStoreError   = "internal_error" // the store failed
 )
 
+// DiscardReasons lists every discard reason; Sources every source.
+var (
+	DiscardReasons = []string{ReasonRemindersOff, ReasonOffline, ReasonUnavailable, ReasonDuplicate, ReasonLate,
+		ReasonUnknownOwner, ReasonCancelled, ReasonInvalid, ReasonTooLarge, ReasonStoreError}
+	Sources = []string{SourceNATS, SourceWebhook, SourceCalDAV}
+)
+
 // Metrics are the agent's counters; nil funcs are skipped.
 type Metrics struct {
 	Received  func(source string)

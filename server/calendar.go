@@ -34,6 +34,12 @@ func (s *Server) startCalendar(ctx context.Context, send func(ctx context.Contex
 	}
 	addresses, mailDomains := c.OwnerMapping()
 	m := s.metrics
+	for _, r := range calendar.DiscardReasons { // every series from the start, at 0
+		m.CalendarDiscarded.WithLabelValues(r)
+	}
+	for _, src := range calendar.Sources {
+		m.CalendarReceived.WithLabelValues(src)
+	}
 	agent := calendar.New(calendar.Config{
 		Domains: domains, Hosts: s.cfg.Hosts, IsLocal: s.cfg.HasHost,
 		Store: s.store, Sessions: s.router, Send: send,

@@ -17,6 +17,7 @@ func main() {
 	}
 	root.AddCommand(serveCmd(), userCmd(), benchCmd(), versionCmd(), importCmd(), exportCmd(), roomCmd(), siteCmd(), groupCmd())
 	root.AddCommand(migrateCmd())
+	root.AddCommand(calendarAgentCmd())
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "parley:", err)
 		os.Exit(1)

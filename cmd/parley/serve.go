@@ -88,6 +88,7 @@ func serveCmd() *cobra.Command {
 		allowPlaintext            bool
 		logLevel                  string
 		pprofAddr                 string
+		natsListen                string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -117,6 +118,9 @@ func serveCmd() *cobra.Command {
 				if fl.Changed("log-level") {
 					c.Log.Level = logLevel
 				}
+				if fl.Changed("nats-listen") {
+					c.NATS.Listen = natsListen
+				}
 			})
 			if err != nil {
 				return err
@@ -133,6 +137,7 @@ func serveCmd() *cobra.Command {
 	fl.StringVar(&httpTLSListen, "http-tls-listen", "", "HTTPS listener, same endpoints (host:port, empty disables)")
 	fl.BoolVar(&allowPlaintext, "allow-plaintext", false, "allow client streams without TLS (loopback tests and benchmarks only)")
 	fl.StringVar(&logLevel, "log-level", "", "debug, info, warn or error")
+	fl.StringVar(&natsListen, "nats-listen", "", "embedded NATS server's listener (host:port, port 0 for a free one; empty disables the bus)")
 	fl.StringVar(&pprofAddr, "pprof", "", "serve Go profiles (net/http/pprof) on this address, e.g. 127.0.0.1:6060; off by default")
 	return cmd
 }

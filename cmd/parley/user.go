@@ -53,6 +53,7 @@ func userCmd() *cobra.Command {
 			return nil
 		}),
 		userSharePresenceCmd(),
+		userRemindersCmd(),
 	)
 	return cmd
 }
