@@ -2,8 +2,10 @@
 # Installs what the test suite drives when it is missing:
 #   - Debian packages: real third-party XMPP clients (python3-slixmpp,
 #     python3-aioxmpp, go-sendxmpp), the SOAP clients zeep (python3-zeep) and
-#     JAX-WS (jaxws, default-jdk-headless), the browser for test/browser
-#     (chromium), and PostgreSQL's binaries for store/postgres (postgresql);
+#     JAX-WS (jaxws, default-jdk-headless), the CalDAV server Radicale
+#     (python3-radicale, for the calendar agent's polling), the browser for
+#     test/browser (chromium), and PostgreSQL's binaries for store/postgres
+#     (postgresql);
 #   - test/browser's npm packages (playwright-core, @xmpp/client,
 #     strophe.js, converse.js), with `npm ci` from its package-lock.json.
 # Needs root (or passwordless sudo) to install Debian packages; otherwise it
@@ -18,6 +20,7 @@ missing=()
 command -v wsimport >/dev/null 2>&1 || missing+=(jaxws)
 command -v javac >/dev/null 2>&1 || missing+=(default-jdk-headless)
 command -v go-sendxmpp >/dev/null 2>&1 || missing+=(go-sendxmpp)
+/usr/bin/python3 -c 'import radicale' 2>/dev/null || missing+=(python3-radicale)
 # docs/integration.md's shell walkthrough, run as written by test/e2e.
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v jq >/dev/null 2>&1 || missing+=(jq)

@@ -50,6 +50,9 @@ var (
 	// hasHTTPTLSListen: this parley has an HTTPS listener (serve
 	// --http-tls-listen), which the tests then put on a loopback port too.
 	hasHTTPTLSListen bool
+	// hasNATSListen: this parley embeds a NATS server (serve
+	// --nats-listen); the tests give it a free port, never the default.
+	hasNATSListen bool
 )
 
 // The browser bundles the pages load, as served under /lib/.
@@ -122,6 +125,7 @@ func testMain(m *testing.M) int {
 	}
 	help, _ := exec.Command(parleyBin, "serve", "--help").CombinedOutput()
 	hasHTTPTLSListen = strings.Contains(string(help), "--http-tls-listen")
+	hasNATSListen = strings.Contains(string(help), "--nats-listen")
 	return m.Run()
 }
 

@@ -105,6 +105,9 @@ func tryStart(t *testing.T, users []string) (*server, error) {
 			s.https = addrs[3]
 			args = append(args, "--http-tls-listen", s.https)
 		}
+		if hasNATSListen {
+			args = append(args, "--nats-listen", "127.0.0.1:0") // tests run side by side: not 4222
+		}
 		args = append(args, strings.Fields(os.Getenv(serveArgsEnv))...)
 		s.cmd = exec.Command(parleyBin, args...)
 		s.cmd.Env = hermeticEnv()

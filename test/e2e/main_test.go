@@ -1,9 +1,10 @@
 // Package e2e runs the built parley binary, as a separate process on
 // loopback ports with a fresh data directory, against real third-party XMPP
 // software: Debian's python3-slixmpp and python3-aioxmpp (scenario scripts
-// in clients/) and go-sendxmpp. Accounts are made with the real `parley user` command.
+// in clients/), go-sendxmpp, and the CalDAV server Radicale
+// (python3-radicale). Accounts are made with the real `parley user` command.
 //
-// Without slixmpp, aioxmpp or go-sendxmpp the package skips itself, unless CI or
+// Without slixmpp, aioxmpp, Radicale or go-sendxmpp the package skips itself, unless CI or
 // PARLEY_E2E_REQUIRED is set: then it fails (make test installs them).
 package e2e
 
@@ -68,6 +69,9 @@ func missingTools() []string {
 	}
 	if out, err := exec.Command(python, "-c", "import aioxmpp").CombinedOutput(); err != nil {
 		missing = append(missing, fmt.Sprintf("python3-aioxmpp (%s -c 'import aioxmpp': %v %s)", python, err, strings.TrimSpace(string(out))))
+	}
+	if out, err := exec.Command(python, "-c", "import radicale").CombinedOutput(); err != nil {
+		missing = append(missing, fmt.Sprintf("python3-radicale (%s -c 'import radicale': %v %s)", python, err, strings.TrimSpace(string(out))))
 	}
 	if _, err := exec.LookPath(goSendxmpp); err != nil {
 		missing = append(missing, "go-sendxmpp (not on PATH)")

@@ -28,6 +28,7 @@ type server struct {
 	c2s     string // STARTTLS listener
 	c2sTLS  string // direct TLS listener
 	http    string
+	nats    string // the embedded NATS server's listener (calendar notifications)
 	logPath string
 	cmd     *exec.Cmd
 	exited  chan struct{} // closed when cmd.Wait returned
@@ -68,9 +69,11 @@ func startServerEnv(t *testing.T, name, dataDir string, env []string, extra ...s
 func tryStart(t *testing.T, name, dataDir string, env, extra []string) (*server, error) {
 	s := &server{t: t, name: name, dataDir: dataDir, exited: make(chan struct{})}
 	var err error
-	if s.c2s, s.c2sTLS, s.http, err = freeAddrs(); err != nil {
+	addrs, err := freeAddrs(4)
+	if err != nil {
 		return nil, err
 	}
+	s.c2s, s.c2sTLS, s.http, s.nats = addrs[0], addrs[1], addrs[2], addrs[3]
 	logDir := t.TempDir()
 	s.logPath = filepath.Join(logDir, "parley.log")
 	logFile, err := os.Create(s.logPath)
@@ -79,7 +82,7 @@ func tryStart(t *testing.T, name, dataDir string, env, extra []string) (*server,
 	}
 	args := append([]string{"serve", "--data-dir", dataDir,
 		"--c2s-listen", s.c2s, "--c2s-tls-listen", s.c2sTLS, "--http-listen", s.http, "--http-tls-listen", "",
-		"--log-level", "debug"}, extra...)
+		"--nats-listen", s.nats, "--log-level", "debug"}, extra...)
 	s.cmd = exec.Command(parleyBin, args...)
 	s.cmd.Dir = logDir // no stray parley.toml or ./data from the caller's directory
 	s.cmd.Env = append(hermeticEnv(), env...)
@@ -131,19 +134,19 @@ func tryStart(t *testing.T, name, dataDir string, env, extra []string) (*server,
 	return s, nil
 }
 
-// freeAddrs picks three loopback addresses that were free a moment ago;
+// freeAddrs picks n loopback addresses that were free a moment ago;
 // startServer retries when one is taken in between.
-func freeAddrs() (a, b, c string, err error) {
-	var addrs [3]string
+func freeAddrs(n int) ([]string, error) {
+	addrs := make([]string, n)
 	for i := range addrs {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
-			return "", "", "", err
+			return nil, err
 		}
 		defer l.Close()
 		addrs[i] = l.Addr().String()
 	}
-	return addrs[0], addrs[1], addrs[2], nil
+	return addrs, nil
 }
 
 // stop sends SIGTERM and requires exit status 0 within stopTimeout.
