@@ -139,7 +139,7 @@ func (l *logBuffer) String() string {
 }
 
 type fixture struct {
-	t      *testing.T
+	t      testing.TB
 	st     *memory.Store
 	router *router.Router
 	clock  *fakeClock
@@ -150,7 +150,7 @@ type fixture struct {
 
 var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 
-func newFixture(t *testing.T, opts ...func(*Config)) *fixture {
+func newFixture(t testing.TB, opts ...func(*Config)) *fixture {
 	t.Helper()
 	f := &fixture{t: t, st: memory.New(), router: router.New(), clock: &fakeClock{now: t0}, logs: &logBuffer{},
 		sent: make(chan *xml.Element, 100)}

@@ -9,6 +9,9 @@ NATS client library:
     scripts/calendar-publish.py --server nats.example.com:4222 \\
         --user calendar --password secret notifications.xml
 
+The server is --server, else $NATS_URL (nats://host:port), else
+127.0.0.1:4222 (Parley's embedded NATS with the default settings).
+
 The payload is text/calendar (an .ics file) or the text/xml schema of
 docs/calendar.md, chosen by the file's first characters (or
 --content-type). It is sent as a request, so the agent's answer (what
@@ -17,6 +20,7 @@ agent answered or it refused the notification.
 """
 import argparse
 import json
+import os
 import socket
 import sys
 import time
@@ -25,7 +29,8 @@ import time
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("file", help="the notification: an .ics file or XML ('-' reads standard input)")
-    p.add_argument("--server", default="127.0.0.1:4222", help="NATS host:port (default 127.0.0.1:4222)")
+    default = os.environ.get("NATS_URL", "127.0.0.1:4222").split(",")[0].split("://")[-1]
+    p.add_argument("--server", default=default, help="NATS host:port (default $NATS_URL or 127.0.0.1:4222)")
     p.add_argument("--subject", default="calendar.notifications", help="subject (calendar.subject)")
     p.add_argument("--owner", help="Calendar-Owner header: the user the reminder is for")
     p.add_argument("--content-type", help="text/calendar or text/xml (default: guessed from the data)")

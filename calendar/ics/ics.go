@@ -158,6 +158,13 @@ func ParseICalendar(data []byte) ([]*Item, error) {
 	if err := checkStructure(data); err != nil {
 		return nil, err
 	}
+	// A byte order mark, or a last line without its line end (as
+	// "$(cat file.ics)" passes it), would reach the decoder as part of
+	// the first or last line.
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	if trimmed := bytes.TrimRight(data, " \t\r\n"); len(trimmed) < len(data) || !bytes.HasSuffix(data, []byte("\n")) {
+		data = append(trimmed[:len(trimmed):len(trimmed)], '\r', '\n')
+	}
 	dec := goical.NewDecoder(bytes.NewReader(data))
 	var items []*Item
 	for n := 0; ; n++ {

@@ -383,6 +383,24 @@ func TestNoUIDIsDigest(t *testing.T) {
 	}
 }
 
+// As a shell passes a file ("$(cat event.ics)"): no line end after
+// END:VCALENDAR; or with a byte order mark; or LF line ends.
+func TestLineEnds(t *testing.T) {
+	base := string(cal("BEGIN:VEVENT", "UID:le", "DTSTART:20260303T130000Z", "END:VEVENT"))
+	for name, data := range map[string]string{
+		"no final line end": strings.TrimSuffix(base, "\r\n"),
+		"final CR only":     strings.TrimSuffix(base, "\n"),
+		"BOM":               "\xef\xbb\xbf" + base,
+		"LF":                strings.ReplaceAll(base, "\r\n", "\n"),
+		"trailing blanks":   base + "\r\n\r\n  ",
+	} {
+		items, err := Parse("text/calendar", []byte(data))
+		if err != nil || len(items) != 1 || items[0].UID != "le" {
+			t.Errorf("%s: %v %v", name, items, err)
+		}
+	}
+}
+
 func TestDetect(t *testing.T) {
 	ics := cal("BEGIN:VEVENT", "UID:x", "END:VEVENT")
 	for _, tc := range []struct {

@@ -107,24 +107,23 @@ func (r *radicale) do(t *testing.T, method, path, contentType string, body []byt
 // user (slixmpp); an event deleted from the calendar before its alarm
 // does not.
 func TestCalendarCalDAVRadicale(t *testing.T) {
-	cal := startRadicale(t, "alice", "radicale-secret")
+	cal := startRadicale(t, "alice", "radicale-password")
 	cal.do(t, "PROPFIND", "/alice/", "", nil, 207) // Radicale makes the user's principal at the first request
 	cal.do(t, "MKCALENDAR", "/alice/calendar/", "", nil, 201)
 
 	dir := t.TempDir()
 	addUsers(t, dir, "alice")
 	userCmd(t, dir, "reminders", "alice@localhost", "on")
+	// docs/calendar.md's settings, with Radicale's port and a faster poll.
+	settings := docBlockIn(t, "calendar.md", "caldav")
+	for from, to := range map[string]string{`url = "http://127.0.0.1:5232/"`: `url = "` + cal.url + `/"`, `poll_interval = "1m"`: `poll_interval = "1s"`} {
+		if !strings.Contains(settings, from) {
+			t.Fatalf("docs/calendar.md's CalDAV settings have no %s", from)
+		}
+		settings = strings.Replace(settings, from, to, 1)
+	}
 	cfg := filepath.Join(t.TempDir(), "parley.toml")
-	os.WriteFile(cfg, []byte(fmt.Sprintf(`[calendar]
-timezone = "UTC"
-[calendar.caldav]
-url = "%s/"
-username = "alice"
-password = "radicale-secret"
-home = "/{local}/"
-users = ["alice@localhost"]
-poll_interval = "1s"
-`, cal.url)), 0o600)
+	os.WriteFile(cfg, []byte("[calendar]\ntimezone = \"UTC\"\n"+settings), 0o600)
 	srv := startServer(t, "parley", dir, "--config", cfg)
 	alice := startScript(t, srv, startTLS, "calendar_user.py", "--user", "alice", "--until", "caldav-marker")
 	alice.waitFor("alice ready", "ready")
