@@ -82,10 +82,9 @@ func New(cfg Config) *Bus {
 // Embedded reports whether the bus runs its own server.
 func (b *Bus) Embedded() bool { return len(b.cfg.URLs) == 0 }
 
-// Start starts the embedded server (if any) and connects. With an
-// external NATS it returns once connected, or with an error if none of
-// its servers answers within ctx; the connection then reconnects on its
-// own whenever it is lost.
+// Start starts the embedded server (if any) and connects. An external
+// NATS that does not answer yet is retried in the background, as a lost
+// connection is (Health reports it meanwhile).
 func (b *Bus) Start(ctx context.Context) error {
 	var opts []nats.Option
 	if b.Embedded() {
@@ -112,8 +111,10 @@ func (b *Bus) Start(ctx context.Context) error {
 			where = a.String()
 		}
 		b.log.Info("embedded NATS server ready", "listen", where, "tls", b.cfg.TLS != nil, "auth", b.cfg.User != "")
-	} else {
+	} else if conn.IsConnected() {
 		b.log.Info("connected to NATS", "url", conn.ConnectedUrlRedacted())
+	} else {
+		b.log.Warn("NATS not reachable; retrying", "url", redactedURLs(b.cfg.URLs))
 	}
 	return nil
 }
@@ -208,6 +209,9 @@ func (b *Bus) connect(ctx context.Context, extra ...nats.Option) (*nats.Conn, er
 	url := natsserver.DEFAULT_HOST // unused with an in-process server
 	if !b.Embedded() {
 		url = strings.Join(b.cfg.URLs, ",")
+		// An external NATS that is away at start is retried like a lost
+		// connection: the XMPP service does not wait for the bus.
+		opts = append(opts, nats.RetryOnFailedConnect(true))
 		if b.cfg.TLS != nil {
 			opts = append(opts, nats.Secure(b.cfg.TLS.Clone()))
 		}

@@ -159,19 +159,31 @@ func TestExternal(t *testing.T) {
 	}
 }
 
-func TestExternalUnreachable(t *testing.T) {
+// An external NATS that is not there yet: Start succeeds, Health says
+// so, and the connection is made when the server appears.
+func TestExternalLater(t *testing.T) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	addr := l.Addr().String()
 	l.Close()
-	b := New(Config{URLs: []string{"nats://" + addr}})
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := b.Start(ctx); !errors.Is(err, ErrConnect) {
-		t.Fatalf("Start = %v, want ErrConnect", err)
+	ext := start(t, Config{URLs: []string{"nats://" + addr}})
+	if s, err := ext.Health(); !errors.Is(err, ErrDown) || !strings.Contains(s, "external") {
+		t.Fatalf("Health before the server = %q, %v", s, err)
 	}
+	hub := start(t, Config{Listen: addr})
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := ext.Health(); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("never connected")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	roundTrip(t, ext, hub.Conn())
 }
 
 func TestAddressTaken(t *testing.T) {
