@@ -158,15 +158,17 @@ func (a *Agent) Status(ctx context.Context) (Status, error) {
 		s.Bus = a.cfg.BusHealth()
 	}
 	s.Received, s.Delivered, s.Discarded = a.stats.snapshot()
-	alarms, err := a.cfg.Store.Alarms(ctx, "")
+	n, err := a.cfg.Store.CountAlarms(ctx)
 	if err != nil {
 		return s, err
 	}
-	s.Scheduled = len(alarms)
-	if len(alarms) > 0 {
-		s.NextAlarm = alarms[0].Due
+	s.Scheduled = n
+	if n > 0 {
+		if s.NextAlarm, err = a.cfg.Store.NextAlarm(ctx); errors.Is(err, store.ErrNotFound) {
+			err = nil
+		}
 	}
-	return s, nil
+	return s, err
 }
 
 // String is the status as `parley calendar-agent status` prints it.

@@ -57,6 +57,8 @@ type Calendar interface {
 	DeleteAlarm(ctx context.Context, owner, uid, recurrenceID string) error
 	// Alarms returns owner's alarms ("" for everyone's), soonest first.
 	Alarms(ctx context.Context, owner string) ([]ScheduledAlarm, error)
+	// CountAlarms returns how many alarms are stored.
+	CountAlarms(ctx context.Context) (int, error)
 	// NextAlarm returns the earliest time at which ClaimAlarms may
 	// return an alarm (its due time, or the end of a claim on it);
 	// ErrNotFound when there is none.

@@ -129,6 +129,13 @@ func (s *Store) Alarms(_ context.Context, owner string) ([]store.ScheduledAlarm,
 	return out, nil
 }
 
+// CountAlarms implements store.Calendar.
+func (s *Store) CountAlarms(context.Context) (int, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.cal.alarms), nil
+}
+
 // NextAlarm implements store.Calendar.
 func (s *Store) NextAlarm(context.Context) (time.Time, error) {
 	s.mu.RLock()

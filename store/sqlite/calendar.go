@@ -75,6 +75,13 @@ func (s *Store) Alarms(ctx context.Context, owner string) ([]store.ScheduledAlar
 	return out, wrap(err, "alarms of %q", owner)
 }
 
+// CountAlarms implements store.Calendar.
+func (s *Store) CountAlarms(ctx context.Context) (int, error) {
+	var n int
+	err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM calendar_alarms`).Scan(&n)
+	return n, wrap(err, "count alarms")
+}
+
 // NextAlarm implements store.Calendar.
 func (s *Store) NextAlarm(ctx context.Context) (time.Time, error) {
 	var next sql.NullInt64

@@ -84,6 +84,9 @@ func testCalendarAlarms(t *testing.T, s store.Store) {
 	if all := alarms(t, s, ""); len(all) != 3 || all[2].Owner != bob {
 		t.Fatalf("all alarms: %+v", all)
 	}
+	if n, err := s.CountAlarms(ctx); err != nil || n != 3 {
+		t.Fatalf("CountAlarms = %d, %v", n, err)
+	}
 	next, err := s.NextAlarm(ctx)
 	must(t, err)
 	if !msOf(next, due) {
