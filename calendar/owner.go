@@ -175,13 +175,39 @@ func parseVCard(raw []byte) vcard {
 	return v
 }
 
+// zoneCache keeps the zones parseZone loaded (time.LoadLocation reads
+// the zone file each time); bounded, it is simply emptied when full.
+var zoneCache struct {
+	sync.Mutex
+	m map[string]*time.Location
+}
+
 // parseZone reads a time zone name: an IANA name, or a UTC offset
 // ("+01:00", "-0500", "UTC+2") as vCard TZ gives it.
 func parseZone(s string) (*time.Location, bool) {
 	s = strings.TrimSpace(s)
-	if s == "" || strings.EqualFold(s, "local") {
+	if s == "" || strings.EqualFold(s, "local") || len(s) > 64 {
 		return nil, false
 	}
+	zoneCache.Lock()
+	loc, ok := zoneCache.m[s]
+	zoneCache.Unlock()
+	if ok {
+		return loc, true
+	}
+	loc, ok = loadZone(s)
+	if ok {
+		zoneCache.Lock()
+		if zoneCache.m == nil || len(zoneCache.m) >= 1024 {
+			zoneCache.m = map[string]*time.Location{}
+		}
+		zoneCache.m[s] = loc
+		zoneCache.Unlock()
+	}
+	return loc, ok
+}
+
+func loadZone(s string) (*time.Location, bool) {
 	if loc, err := time.LoadLocation(s); err == nil {
 		return loc, true
 	}
