@@ -14,6 +14,4 @@ var (
 	ErrRunning = errors.New("calendar: the calendar agent is already running")
 	// ErrTooLarge: a notification over calendar.max_payload_bytes.
 	ErrTooLarge = errors.New("calendar: notification too large")
-	// ErrNoBus: the agent needs a bus connection to start.
-	ErrNoBus = errors.New("calendar: no bus connection")
 )
