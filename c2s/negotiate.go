@@ -340,8 +340,18 @@ func (s *Session) negotiationIQ(ctx context.Context, iq *xml.Element) error {
 		return nil
 	}
 	s.jid = full
+	if !s.srv.claimAccountSession(s, full.Resource()) {
+		// RFC 6120 §7.6.2.1: the account has reached its limit of
+		// simultaneous resources.
+		s.log.Info("session refused: too many sessions for the account", "user", s.user)
+		s.srv.metrics.ConnRejected.WithLabelValues("max_sessions_per_account").Inc()
+		s.jid = jid.JID{}
+		s.writeDirect(stanza.Error(iq, stanza.ResourceConstraint, "too many sessions for this account: end one first").Bytes(s.content))
+		return nil
+	}
 	if err := s.srv.handler.SessionStarted(ctx, s); err != nil {
 		s.log.Error("session start", "jid", full.String(), "err", err)
+		s.srv.dropAccountSession(s)
 		s.jid = jid.JID{}
 		s.writeDirect(stanza.Error(iq, stanza.InternalServerError, "").Bytes(s.content))
 		return nil

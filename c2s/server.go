@@ -50,7 +50,13 @@ type Config struct {
 	StanzasPerSecond float64
 	StanzaBurst      int
 	MaxConnections   int
-	MaxPerIP         int
+	MaxPerIP         int // per address: IPv4 address or IPv6 /64
+	// MaxSessionsPerAccount caps an account's bound sessions, waiting
+	// ones included; 0 = no limit.
+	MaxSessionsPerAccount int
+	// UnackedBytes caps what a stream management session keeps until
+	// its client acknowledges it (also while waiting to be resumed).
+	UnackedBytes int
 	// AuthFailuresPerMinute limits failed logins per IP and per account.
 	AuthFailuresPerMinute float64
 	// ResumeTimeout is how long a session whose connection was lost
@@ -90,9 +96,12 @@ type Server struct {
 
 	mu        sync.Mutex
 	listeners []net.Listener
-	sessions  map[*Session]struct{}
-	perIP     map[string]int
-	resumable map[string]*Session // XEP-0198 resumption id -> session
+	sessions  map[*Session]struct{}            // live connections
+	conns     int                              // admitted connections, those held by waiting sessions included
+	perAddr   map[string]int                   // conns per address key (limits.go)
+	waiting   map[*Session]waitingSession      // sessions waiting for a resumption
+	accounts  map[string]map[*Session]struct{} // bound sessions per account, waiting ones included
+	resumable map[string]*Session              // XEP-0198 resumption id -> session
 	stopping  bool
 	wg        sync.WaitGroup
 
@@ -116,7 +125,8 @@ func New(cfg Config, users store.Users, h Handler, m *metrics.Metrics, log *slog
 		}
 	}
 	return &Server{cfg: cfg, users: users, handler: h, metrics: m, log: log.With("component", "c2s"),
-		hosts: hosts, bearer: bearer, sessions: make(map[*Session]struct{}), perIP: make(map[string]int), resumable: make(map[string]*Session),
+		hosts: hosts, bearer: bearer, sessions: make(map[*Session]struct{}), perAddr: make(map[string]int), resumable: make(map[string]*Session),
+		waiting: make(map[*Session]waitingSession), accounts: make(map[string]map[*Session]struct{}),
 		failures: make(map[string]*rate.Limiter)}
 }
 
@@ -166,11 +176,11 @@ func (srv *Server) Serve(ctx context.Context, l net.Listener, directTLS bool) er
 			continue
 		}
 		srv.metrics.Connections.WithLabelValues(kind).Inc()
-		ip := s.remote
+		slot := s.slot
 		go func() {
 			defer srv.wg.Done()
 			defer srv.metrics.Connections.WithLabelValues(kind).Dec()
-			defer srv.release(s, ip)
+			defer srv.connectionDone(s, slot)
 			s.serve(ctx)
 		}()
 	}
@@ -195,38 +205,9 @@ func (srv *Server) ServeTransport(ctx context.Context, t Transport, kind, remote
 	srv.metrics.Connections.WithLabelValues(kind).Inc()
 	defer srv.wg.Done()
 	defer srv.metrics.Connections.WithLabelValues(kind).Dec()
-	defer srv.release(s, remote)
+	defer srv.connectionDone(s, s.slot)
 	s.serve(ctx)
 	return nil
-}
-
-// admit applies the connection limits and registers s.
-func (srv *Server) admit(s *Session) string {
-	srv.mu.Lock()
-	defer srv.mu.Unlock()
-	switch {
-	case srv.stopping:
-		return "shutdown"
-	case srv.cfg.MaxConnections > 0 && len(srv.sessions) >= srv.cfg.MaxConnections:
-		return "max_connections"
-	case srv.cfg.MaxPerIP > 0 && srv.perIP[s.remote] >= srv.cfg.MaxPerIP:
-		return "max_connections_per_ip"
-	}
-	srv.sessions[s] = struct{}{}
-	srv.perIP[s.remote]++
-	srv.wg.Add(1)
-	return ""
-}
-
-// release undoes admit once the connection's goroutine is done. The IP
-// is the one admitted: a resumption may have moved s to another.
-func (srv *Server) release(s *Session, ip string) {
-	srv.mu.Lock()
-	defer srv.mu.Unlock()
-	delete(srv.sessions, s)
-	if srv.perIP[ip]--; srv.perIP[ip] <= 0 {
-		delete(srv.perIP, ip)
-	}
 }
 
 // Stop closes the listeners, ends every stream with <system-shutdown/>
@@ -256,8 +237,8 @@ func (srv *Server) Stop(ctx context.Context) error {
 	// Sessions waiting for a resumption end now, while storage is open
 	// for what their clients never acknowledged.
 	srv.mu.Lock()
-	waiting := make([]*Session, 0, len(srv.resumable))
-	for _, s := range srv.resumable {
+	waiting := make([]*Session, 0, len(srv.waiting))
+	for s := range srv.waiting {
 		waiting = append(waiting, s)
 	}
 	srv.mu.Unlock()

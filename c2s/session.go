@@ -57,7 +57,8 @@ type Session struct {
 	lang     string
 	domain   string // the served domain the client addressed
 
-	jid     jid.JID // full JID once bound; written before Bind, read-only after
+	slot    *connSlot // the connection's place in the limits; moves with a resumption (s.mu, Server.mu)
+	jid     jid.JID   // full JID once bound; written before Bind, read-only after
 	bound   bool
 	authed  bool
 	user    string // authenticated bare JID
@@ -119,7 +120,7 @@ func (s *Session) Deliver(el *xml.Element) {
 	held := 0
 	if hibernating && res == queued && el.Name == stanza.Message && s.srv.cfg.OnHeld != nil {
 		for _, u := range s.sm.unacked {
-			if u.Name == stanza.Message {
+			if u.el.Name == stanza.Message {
 				held++
 			}
 		}
@@ -138,16 +139,25 @@ func (s *Session) Deliver(el *xml.Element) {
 // deliverLocked counts (stream management) and queues one stanza, in
 // that order under s.mu, so the order on the wire is the order counted.
 func (s *Session) deliverLocked(el *xml.Element) pushResult {
+	var b []byte
 	if m := s.sm; m != nil {
-		m.unacked = append(m.unacked, el)
-		if len(m.unacked) > s.srv.cfg.QueueStanzas {
+		size := 0
+		if m.hibernating {
+			size = el.Size() // kept as a tree for the resumption
+		} else {
+			b = el.Bytes(s.content)
+			size = len(b)
+		}
+		if m.keep(el, size, s.srv.cfg.QueueStanzas, s.srv.cfg.UnackedBytes) {
 			return overflow // never acknowledged: as bad as never read
 		}
 		if m.hibernating {
 			return queued // kept for the resumption
 		}
+	} else {
+		b = el.Bytes(s.content)
 	}
-	res := s.out.push(el.Bytes(s.content))
+	res := s.out.push(b)
 	if res == queued {
 		s.srv.metrics.StanzasOut.Inc()
 	}
@@ -343,6 +353,7 @@ func connectionLost(err error) bool {
 
 // end unregisters a bound session for good.
 func (s *Session) end(ctx context.Context) {
+	s.srv.dropAccountSession(s)
 	s.srv.handler.SessionEnded(context.WithoutCancel(ctx), s)
 	s.srv.metrics.Sessions.Dec()
 	s.log.Info("session ended", "jid", s.jid.String())

@@ -181,6 +181,8 @@ func (s *Server) Start(ctx context.Context) error {
 		StanzaBurst:           lim.StanzaBurst,
 		MaxConnections:        lim.MaxConnections,
 		MaxPerIP:              lim.MaxConnectionsPerIP,
+		MaxSessionsPerAccount: lim.MaxSessionsPerAccount,
+		UnackedBytes:          lim.UnackedQueueBytes,
 		AuthFailuresPerMinute: lim.AuthFailuresPerMinute,
 		ResumeTimeout:         s.cfg.C2S.ResumeTimeout.Duration,
 		OnHeld:                heldHook(pushes),
