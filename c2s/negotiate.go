@@ -29,6 +29,9 @@ func (s *Session) negotiate(ctx context.Context) (restart bool, err error) {
 		if err != nil {
 			return false, stream.ReadError(err)
 		}
+		if s.closed.Load() {
+			return false, errStreamEnded
+		}
 		switch {
 		case el.Space == ns.TLS && el.Name == "starttls":
 			return true, s.startTLS(ctx)
@@ -208,6 +211,9 @@ func (s *Session) authenticate(ctx context.Context, auth *xml.Element) (bool, er
 		el, err := s.tr.Next()
 		if err != nil {
 			return false, stream.ReadError(err)
+		}
+		if s.closed.Load() {
+			return false, errStreamEnded
 		}
 		switch {
 		case el.Space == ns.SASL && el.Name == "response":

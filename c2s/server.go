@@ -186,10 +186,6 @@ func (srv *Server) Serve(ctx context.Context, l net.Listener, directTLS bool) er
 	}
 }
 
-// ErrRejected is returned by ServeTransport when a connection limit
-// refuses the stream.
-var ErrRejected = errors.New("c2s: connection limit reached")
-
 // ServeTransport runs a client stream carried by t (a WebSocket or a
 // BOSH session) in the calling goroutine until it ends. kind labels
 // the metrics ("websocket", "bosh"), remote is the client's IP, and

@@ -72,6 +72,7 @@ type Session struct {
 	wdone   chan struct{} // closed once the final bytes are written (or writing failed)
 	closing bool          // Close has run for the current connection
 	closed  atomic.Bool   // mirrors closing for lock-free reads
+	closeBy atomic.Int64  // once closed: when the reader stops waiting for the client's end tag (UnixNano)
 	sm      *streamMgmt   // nil until the client enables stream management
 	csi     clientState   // XEP-0352: held stanzas while the client is inactive
 	log     *slog.Logger
@@ -193,6 +194,8 @@ func (s *Session) Close(err *stream.Error) {
 		return
 	}
 	s.closing = true
+	deadline := time.Now().Add(closeGrace)
+	s.closeBy.Store(deadline.UnixNano())
 	s.closed.Store(true)
 	out, tr := s.out, s.tr
 	var final [][]byte
@@ -203,8 +206,9 @@ func (s *Session) Close(err *stream.Error) {
 	s.mu.Unlock()
 	out.pushFinal(append(final, tr.Trailer())...)
 	// Give the client a moment to answer with its own end tag, then
-	// unblock the reader whatever it does.
-	tr.SetReadDeadline(time.Now().Add(closeGrace))
+	// unblock the reader whatever it does. Nothing it sends meanwhile is
+	// processed (stanzaLoop).
+	tr.SetReadDeadline(deadline)
 }
 
 // closeGrace is how long a closing stream waits for the peer's end tag.
@@ -407,15 +411,23 @@ func (s *Session) run(ctx context.Context) error {
 func (s *Session) stanzaLoop(ctx context.Context) error {
 	pinged := false
 	for {
-		wait := s.srv.cfg.PingInterval
+		deadline := time.Now().Add(s.srv.cfg.PingInterval)
 		if pinged {
-			wait = s.srv.cfg.PingTimeout
+			deadline = time.Now().Add(s.srv.cfg.PingTimeout)
 		}
 		if s.closed.Load() {
-			wait = closeGrace // Close set its grace deadline meanwhile
+			// Close set a grace deadline: keep it, however much the client
+			// keeps sending.
+			deadline = time.Unix(0, s.closeBy.Load())
 		}
-		s.tr.SetReadDeadline(time.Now().Add(wait))
+		s.tr.SetReadDeadline(deadline)
 		el, err := s.tr.Next()
+		if err == nil && s.closed.Load() {
+			// The server has ended this stream (a conflict, a slow
+			// consumer, a stream error): nothing more is processed, the
+			// reader only waits for the client's end tag.
+			continue
+		}
 		if isTimeout(err) && !pinged && !s.closed.Load() {
 			pinged = true
 			s.Deliver(stanza.NewIQ("get", "keepalive-"+randomID()[:8], s.domain, s.jid.String(),

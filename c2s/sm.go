@@ -2,7 +2,6 @@ package c2s
 
 import (
 	"context"
-	"errors"
 	"strconv"
 	"time"
 
@@ -20,8 +19,6 @@ import (
 // resume timeout passes. Then it ends, and what the client never
 // acknowledged goes back to the handler (offline storage, other
 // resources, or an error to the sender): nothing is silently lost.
-
-var errNotHibernating = errors.New("c2s: session is not waiting for a resumption")
 
 // streamMgmt is a session's stream management state, guarded by
 // Session.mu.

@@ -187,6 +187,18 @@ func (c *Conn) Drop() {
 	c.conn.Close()
 }
 
+// WaitClosed reads and discards until the server closes the
+// connection, failing the test if it stays open for Timeout.
+func (c *Conn) WaitClosed() {
+	c.t.Helper()
+	c.conn.SetReadDeadline(time.Now().Add(Timeout))
+	if _, err := io.Copy(io.Discard, c.conn); err != nil {
+		if ne, ok := err.(net.Error); ok && ne.Timeout() {
+			c.t.Fatalf("the server did not close the connection within %v", Timeout)
+		}
+	}
+}
+
 // DialTLS opens a direct TLS connection (XEP-0368 listener).
 func (s *Server) DialTLS() *Conn {
 	s.t.Helper()

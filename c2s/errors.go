@@ -1,0 +1,12 @@
+package c2s
+
+import "errors"
+
+// ErrRejected is returned by ServeTransport when a connection limit
+// refuses the stream.
+var ErrRejected = errors.New("c2s: connection limit reached")
+
+var (
+	errNotHibernating = errors.New("c2s: session is not waiting for a resumption")
+	errStreamEnded    = errors.New("c2s: the server has ended the stream")
+)
