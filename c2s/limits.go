@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/netip"
 	"time"
+
+	"github.com/parley-im/parley/xmpp/stream"
 )
 
 // Connection and session limits.
@@ -62,11 +64,14 @@ type waitingSession struct {
 // the background.
 func (srv *Server) admit(s *Session) string {
 	srv.mu.Lock()
-	var victims []*Session
+	var victims, closing []*Session
 	defer func() {
 		srv.mu.Unlock()
 		for _, v := range victims {
 			go v.expire(context.Background())
+		}
+		for _, v := range closing {
+			v.Close(stream.Errorf(stream.PolicyViolation, "too many connections are waiting to log in: log in faster"))
 		}
 	}()
 	key := addrKey(s.remote)
@@ -87,6 +92,14 @@ func (srv *Server) admit(s *Session) string {
 		}
 		victims = append(victims, v)
 	}
+	v, reason := srv.enterPreloginLocked(s, key)
+	if reason != "" {
+		return reason
+	}
+	if v != nil {
+		srv.metrics.ConnRejected.WithLabelValues("prelogin_gave_way").Inc()
+		closing = append(closing, v)
+	}
 	srv.sessions[s] = struct{}{}
 	srv.conns++
 	srv.perAddr[key]++
@@ -102,6 +115,7 @@ func (srv *Server) connectionDone(s *Session, slot *connSlot) {
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
 	delete(srv.sessions, s)
+	srv.leavePreloginLocked(s)
 	if !slot.held {
 		srv.releaseSlotLocked(slot)
 	}
@@ -207,4 +221,70 @@ func (srv *Server) dropAccountSession(s *Session) {
 			delete(srv.accounts, s.user)
 		}
 	}
+}
+
+// Pre-login slots.
+//
+// Connections that have not yet authenticated take a second slot, in a
+// pool of their own: MaxPrelogin in total, MaxPreloginPerIP per
+// address. Idle unauthenticated connections (cheap to open, they cost
+// the attacker no account) thus never fill the connection limits that
+// logged-in users need, and a login is given a shorter deadline
+// (PreloginTimeout). When the pool is full, the address holding the
+// most pre-login slots loses its oldest connection to a newcomer from
+// an address holding fewer: an attacker who fills the pool from many
+// addresses keeps losing slots to legitimate logins, each of which
+// needs its slot only for the moment a login takes.
+
+// enterPreloginLocked takes a pre-login slot for s (key is its address
+// key); it returns the reason for a refusal, or the connection that
+// gave way (to be closed once Server.mu is released).
+func (srv *Server) enterPreloginLocked(s *Session, key string) (victim *Session, reason string) {
+	if srv.cfg.MaxPreloginPerIP > 0 && len(srv.prelogin[key]) >= srv.cfg.MaxPreloginPerIP {
+		return nil, "max_prelogin_connections_per_ip"
+	}
+	if srv.cfg.MaxPrelogin > 0 && srv.preloginCount >= srv.cfg.MaxPrelogin {
+		var most string
+		for k, conns := range srv.prelogin {
+			if most == "" || len(conns) > len(srv.prelogin[most]) {
+				most = k
+			}
+		}
+		if most == "" || len(srv.prelogin[most]) <= len(srv.prelogin[key]) {
+			return nil, "max_prelogin_connections"
+		}
+		victim = srv.prelogin[most][0]
+		srv.leavePreloginLocked(victim)
+	}
+	srv.prelogin[key] = append(srv.prelogin[key], s)
+	srv.preloginCount++
+	s.preKey = key
+	return victim, ""
+}
+
+// leavePreloginLocked gives up s's pre-login slot; false if it had none
+// (it authenticated already, or gave way to another connection).
+func (srv *Server) leavePreloginLocked(s *Session) bool {
+	conns := srv.prelogin[s.preKey]
+	for i, c := range conns {
+		if c == s {
+			conns = append(conns[:i], conns[i+1:]...)
+			if len(conns) == 0 {
+				delete(srv.prelogin, s.preKey)
+			} else {
+				srv.prelogin[s.preKey] = conns
+			}
+			srv.preloginCount--
+			return true
+		}
+	}
+	return false
+}
+
+// loggedIn moves s out of the pre-login pool once it has authenticated;
+// false if s gave way to another connection meanwhile (it is closing).
+func (srv *Server) loggedIn(s *Session) bool {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	return srv.leavePreloginLocked(s)
 }

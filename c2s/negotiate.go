@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/parley-im/parley/xmpp/jid"
 	"github.com/parley-im/parley/xmpp/ns"
@@ -102,7 +103,27 @@ func (s *Session) sendHeaderForError() {
 	if s.domain == "" {
 		s.domain = s.srv.defaultDomain()
 	}
-	s.writeDirect(s.tr.Header(stream.Header{From: s.domain, ID: s.streamID, Content: ns.Client, Lang: "en"}))
+	s.openStream(s.tr.Header(stream.Header{From: s.domain, ID: s.streamID, Content: ns.Client, Lang: "en"}))
+}
+
+// openStream writes our stream header (and what follows it), unless the
+// stream was closed meanwhile: Close then sent a header itself.
+func (s *Session) openStream(chunks ...[]byte) error {
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		return errStreamEnded
+	}
+	s.headerSent = true
+	s.mu.Unlock()
+	return s.writeDirect(chunks...)
+}
+
+// restarted notes a stream restart: our next header opens a new stream.
+func (s *Session) restarted() {
+	s.mu.Lock()
+	s.headerSent = false
+	s.mu.Unlock()
 }
 
 // sendFeatures writes our stream header and the features of the
@@ -132,7 +153,7 @@ func (s *Session) sendFeatures() error {
 	default:
 		features = append(features, s.mechanisms())
 	}
-	return s.writeDirect(header, s.streamElement(stream.Features(features...)))
+	return s.openStream(header, s.streamElement(stream.Features(features...)))
 }
 
 func (s *Session) canStartTLS() bool {
@@ -163,7 +184,7 @@ func (s *Session) startTLS(ctx context.Context) error {
 	if err := s.writeDirect([]byte("<proceed xmlns='" + ns.TLS + "'/>")); err != nil {
 		return err
 	}
-	if err := st.StartTLS(ctx, s.srv.cfg.TLS, s.srv.cfg.HandshakeTimeout); err != nil {
+	if err := st.StartTLS(ctx, s.srv.cfg.TLS, time.Until(s.loginBy)); err != nil {
 		return err
 	}
 	s.secure = true
@@ -256,6 +277,9 @@ func (s *Session) authSucceeded(mechName string, mech sasl.Mechanism, out []byte
 			s.saslFailure("invalid-authzid", "")
 			return false, nil
 		}
+	}
+	if !s.srv.loggedIn(s) {
+		return false, errStreamEnded // it gave its pre-login slot to another connection
 	}
 	if err := s.writeDirect(saslElement("success", out)); err != nil {
 		return false, err

@@ -51,6 +51,13 @@ type Config struct {
 	StanzaBurst      int
 	MaxConnections   int
 	MaxPerIP         int // per address: IPv4 address or IPv6 /64
+	// MaxPrelogin and MaxPreloginPerIP cap connections that have not yet
+	// authenticated, in total and per address; 0 = no limit.
+	MaxPrelogin      int
+	MaxPreloginPerIP int
+	// PreloginTimeout bounds the time from connect to authentication
+	// (HandshakeTimeout bounds it to a bound resource).
+	PreloginTimeout time.Duration
 	// MaxSessionsPerAccount caps an account's bound sessions, waiting
 	// ones included; 0 = no limit.
 	MaxSessionsPerAccount int
@@ -94,16 +101,18 @@ type Server struct {
 	hosts   map[string]bool
 	bearer  map[string]bool // domains of BearerAuth
 
-	mu        sync.Mutex
-	listeners []net.Listener
-	sessions  map[*Session]struct{}            // live connections
-	conns     int                              // admitted connections, those held by waiting sessions included
-	perAddr   map[string]int                   // conns per address key (limits.go)
-	waiting   map[*Session]waitingSession      // sessions waiting for a resumption
-	accounts  map[string]map[*Session]struct{} // bound sessions per account, waiting ones included
-	resumable map[string]*Session              // XEP-0198 resumption id -> session
-	stopping  bool
-	wg        sync.WaitGroup
+	mu            sync.Mutex
+	listeners     []net.Listener
+	sessions      map[*Session]struct{}            // live connections
+	conns         int                              // admitted connections, those held by waiting sessions included
+	perAddr       map[string]int                   // conns per address key (limits.go)
+	waiting       map[*Session]waitingSession      // sessions waiting for a resumption
+	accounts      map[string]map[*Session]struct{} // bound sessions per account, waiting ones included
+	prelogin      map[string][]*Session            // connections not yet authenticated per address key, oldest first
+	preloginCount int
+	resumable     map[string]*Session // XEP-0198 resumption id -> session
+	stopping      bool
+	wg            sync.WaitGroup
 
 	failMu   sync.Mutex
 	failures map[string]*rate.Limiter // "ip:..." and "user:..." -> failure budget
@@ -113,6 +122,9 @@ type Server struct {
 func New(cfg Config, users store.Users, h Handler, m *metrics.Metrics, log *slog.Logger) *Server {
 	if cfg.WriteTimeout == 0 {
 		cfg.WriteTimeout = 30 * time.Second
+	}
+	if cfg.PreloginTimeout <= 0 || cfg.PreloginTimeout > cfg.HandshakeTimeout {
+		cfg.PreloginTimeout = cfg.HandshakeTimeout
 	}
 	hosts := make(map[string]bool, len(cfg.Hosts))
 	for _, h := range cfg.Hosts {
@@ -127,6 +139,7 @@ func New(cfg Config, users store.Users, h Handler, m *metrics.Metrics, log *slog
 	return &Server{cfg: cfg, users: users, handler: h, metrics: m, log: log.With("component", "c2s"),
 		hosts: hosts, bearer: bearer, sessions: make(map[*Session]struct{}), perAddr: make(map[string]int), resumable: make(map[string]*Session),
 		waiting: make(map[*Session]waitingSession), accounts: make(map[string]map[*Session]struct{}),
+		prelogin: make(map[string][]*Session),
 		failures: make(map[string]*rate.Limiter)}
 }
 

@@ -55,9 +55,12 @@ type Session struct {
 	id       string // connection id (logs)
 	streamID string // id of the current stream: new at every restart (RFC 6120 §4.7.3)
 	lang     string
-	domain   string // the served domain the client addressed
+	domain   string    // the served domain the client addressed
+	started  time.Time // when the connection was accepted
+	loginBy  time.Time // the pre-login deadline: authenticate before it
 
 	slot    *connSlot // the connection's place in the limits; moves with a resumption (s.mu, Server.mu)
+	preKey  string    // address key of its pre-login slot (Server.mu)
 	jid     jid.JID   // full JID once bound; written before Bind, read-only after
 	bound   bool
 	authed  bool
@@ -67,15 +70,16 @@ type Session struct {
 	// mu guards what other goroutines (Deliver, Close) reach through
 	// the session while a resumption (XEP-0198) may replace the
 	// connection: tr, content, out, wdone, the closing state and sm.
-	mu      sync.Mutex
-	out     *outQueue
-	wdone   chan struct{} // closed once the final bytes are written (or writing failed)
-	closing bool          // Close has run for the current connection
-	closed  atomic.Bool   // mirrors closing for lock-free reads
-	closeBy atomic.Int64  // once closed: when the reader stops waiting for the client's end tag (UnixNano)
-	sm      *streamMgmt   // nil until the client enables stream management
-	csi     clientState   // XEP-0352: held stanzas while the client is inactive
-	log     *slog.Logger
+	mu         sync.Mutex
+	out        *outQueue
+	wdone      chan struct{} // closed once the final bytes are written (or writing failed)
+	closing    bool          // Close has run for the current connection
+	headerSent bool          // our header of the current stream is out (Close sends one if not)
+	closed     atomic.Bool   // mirrors closing for lock-free reads
+	closeBy    atomic.Int64  // once closed: when the reader stops waiting for the client's end tag (UnixNano)
+	sm         *streamMgmt   // nil until the client enables stream management
+	csi        clientState   // XEP-0352: held stanzas while the client is inactive
+	log        *slog.Logger
 
 	// resumedInto is set on a connection that resumed an older session:
 	// that session carries on over this connection.
@@ -195,10 +199,22 @@ func (s *Session) Close(err *stream.Error) {
 	}
 	s.closing = true
 	deadline := time.Now().Add(closeGrace)
+	if s.out.isHeld() {
+		// Still negotiating (the reader writes, the queue waits for it):
+		// no grace to wait for, and the final bytes go once the reader
+		// stops, which it does now.
+		deadline = time.Now()
+	}
 	s.closeBy.Store(deadline.UnixNano())
 	s.closed.Store(true)
 	out, tr := s.out, s.tr
 	var final [][]byte
+	if err != nil && !s.headerSent {
+		// A stream error needs our stream header before it (RFC 6120
+		// §4.9.1.2), even when the client never finished sending its own.
+		s.headerSent = true
+		final = append(final, tr.Header(stream.Header{From: s.srv.defaultDomain(), ID: randomID(), Content: ns.Client, Lang: "en"}))
+	}
 	if err != nil {
 		s.srv.metrics.StreamErrors.WithLabelValues(string(err.Condition)).Inc()
 		final = append(final, s.streamElement(err.Element()))
@@ -381,20 +397,28 @@ func (s *Session) runSafely(ctx context.Context, run func(context.Context) error
 
 // run negotiates the stream and then reads stanzas until the stream ends.
 func (s *Session) run(ctx context.Context) error {
+	s.started = time.Now()
+	s.loginBy = s.started.Add(s.srv.cfg.PreloginTimeout)
 	if s.tlsFirst {
 		if err := s.directTLS(ctx); err != nil {
 			return err
 		}
 		s.secure = true
 	}
-	s.tr.SetReadDeadline(time.Now().Add(s.srv.cfg.HandshakeTimeout))
+	// Until it authenticates the client has the shorter pre-login
+	// deadline; then the handshake deadline bounds the rest.
+	s.tr.SetReadDeadline(s.loginBy)
 	for !s.bound {
 		restart, err := s.negotiate(ctx)
 		if err != nil || s.resumedInto.Load() != nil {
 			return err
 		}
+		if s.authed {
+			s.tr.SetReadDeadline(s.started.Add(s.srv.cfg.HandshakeTimeout))
+		}
 		if r, ok := s.tr.(interface{ Restart() }); ok && restart {
 			r.Restart()
+			s.restarted()
 		}
 	}
 	s.mu.Lock()
@@ -499,7 +523,7 @@ func (s *Session) directTLS(ctx context.Context) error {
 	if !ok {
 		return errors.New("direct TLS on a transport without TLS")
 	}
-	return st.StartTLS(ctx, s.srv.cfg.TLS, s.srv.cfg.HandshakeTimeout)
+	return st.StartTLS(ctx, s.srv.cfg.TLS, time.Until(s.loginBy))
 }
 
 func isTimeout(err error) bool {

@@ -1,12 +1,25 @@
 package config
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 // ClientLimits are the [limits] keys that protect the server from
 // hostile or careless clients before and after they log in; they are
 // embedded in Limits, so their keys sit in [limits] beside the others.
 // docs/security.md gives each one's reasoning.
 type ClientLimits struct {
+	// MaxPreloginConnections caps client connections that have not yet
+	// authenticated, in total; 0 = no limit.
+	MaxPreloginConnections int `toml:"max_prelogin_connections"`
+	// MaxPreloginConnectionsPerIP caps them per address (IPv6: per /64);
+	// 0 = no limit.
+	MaxPreloginConnectionsPerIP int `toml:"max_prelogin_connections_per_ip"`
+	// PreloginTimeout is how long a connection may take from connect to
+	// successful authentication (c2s.handshake_timeout still bounds the
+	// whole negotiation, up to a bound resource).
+	PreloginTimeout Duration `toml:"prelogin_timeout"`
 	// MaxSessionsPerAccount caps one account's sessions, those waiting for
 	// a stream resumption included; 0 = no limit.
 	MaxSessionsPerAccount int `toml:"max_sessions_per_account"`
@@ -17,13 +30,19 @@ type ClientLimits struct {
 
 func defaultClientLimits() ClientLimits {
 	return ClientLimits{
-		MaxSessionsPerAccount: 10,
-		UnackedQueueBytes:     8 << 20,
+		MaxPreloginConnections:      1000,
+		MaxPreloginConnectionsPerIP: 10,
+		PreloginTimeout:             Duration{10 * time.Second},
+		MaxSessionsPerAccount:       10,
+		UnackedQueueBytes:           8 << 20,
 	}
 }
 
 func (l *Limits) validateClientLimits(v *validator) {
 	c := &l.ClientLimits
+	v.atLeast("limits.max_prelogin_connections", c.MaxPreloginConnections, 0)
+	v.atLeast("limits.max_prelogin_connections_per_ip", c.MaxPreloginConnectionsPerIP, 0)
+	v.positiveDuration("limits.prelogin_timeout", c.PreloginTimeout)
 	v.atLeast("limits.max_sessions_per_account", c.MaxSessionsPerAccount, 0)
 	// The queue must hold at least one stanza of the maximum size.
 	if c.UnackedQueueBytes < l.MaxStanzaBytes {
