@@ -33,6 +33,14 @@ func (s *Session) negotiate(ctx context.Context) (restart bool, err error) {
 		if s.closed.Load() {
 			return false, errStreamEnded
 		}
+		if el.Space == ns.SASL && el.Name == "auth" {
+			// RFC 6120 §6.4.5: a reasonable number of retries, then
+			// <policy-violation/>. Every attempt counts, those refused
+			// before TLS included: each costs a parse and a reply.
+			if s.authAttempts++; s.srv.cfg.MaxAuthAttempts > 0 && s.authAttempts > s.srv.cfg.MaxAuthAttempts {
+				return false, stream.Errorf(stream.PolicyViolation, "too many authentication attempts")
+			}
+		}
 		switch {
 		case el.Space == ns.TLS && el.Name == "starttls":
 			return true, s.startTLS(ctx)
@@ -284,6 +292,7 @@ func (s *Session) authSucceeded(mechName string, mech sasl.Mechanism, out []byte
 	if err := s.writeDirect(saslElement("success", out)); err != nil {
 		return false, err
 	}
+	s.tr.SetMaxStanzaBytes(s.srv.cfg.XMLLimits.MaxStanzaBytes)
 	s.srv.metrics.AuthTotal.WithLabelValues(mechName, "success").Inc()
 	s.authed = true
 	s.user = user.String()

@@ -58,6 +58,12 @@ type Config struct {
 	// PreloginTimeout bounds the time from connect to authentication
 	// (HandshakeTimeout bounds it to a bound resource).
 	PreloginTimeout time.Duration
+	// PreloginStanzaBytes bounds each element before authentication
+	// (XMLLimits.MaxStanzaBytes after); 0 = the same limit throughout.
+	PreloginStanzaBytes int
+	// MaxAuthAttempts is how many SASL exchanges one connection may
+	// start (RFC 6120 §6.4.5); 0 = no limit.
+	MaxAuthAttempts int
 	// MaxSessionsPerAccount caps an account's bound sessions, waiting
 	// ones included; 0 = no limit.
 	MaxSessionsPerAccount int
@@ -125,6 +131,12 @@ func New(cfg Config, users store.Users, h Handler, m *metrics.Metrics, log *slog
 	}
 	if cfg.PreloginTimeout <= 0 || cfg.PreloginTimeout > cfg.HandshakeTimeout {
 		cfg.PreloginTimeout = cfg.HandshakeTimeout
+	}
+	if cfg.XMLLimits.MaxStanzaBytes <= 0 {
+		cfg.XMLLimits.MaxStanzaBytes = xml.DefaultLimits.MaxStanzaBytes
+	}
+	if cfg.PreloginStanzaBytes <= 0 || cfg.PreloginStanzaBytes > cfg.XMLLimits.MaxStanzaBytes {
+		cfg.PreloginStanzaBytes = cfg.XMLLimits.MaxStanzaBytes
 	}
 	hosts := make(map[string]bool, len(cfg.Hosts))
 	for _, h := range cfg.Hosts {

@@ -59,13 +59,14 @@ type Session struct {
 	started  time.Time // when the connection was accepted
 	loginBy  time.Time // the pre-login deadline: authenticate before it
 
-	slot    *connSlot // the connection's place in the limits; moves with a resumption (s.mu, Server.mu)
-	preKey  string    // address key of its pre-login slot (Server.mu)
-	jid     jid.JID   // full JID once bound; written before Bind, read-only after
-	bound   bool
-	authed  bool
-	user    string // authenticated bare JID
-	limiter *rate.Limiter
+	slot         *connSlot // the connection's place in the limits; moves with a resumption (s.mu, Server.mu)
+	preKey       string    // address key of its pre-login slot (Server.mu)
+	jid          jid.JID   // full JID once bound; written before Bind, read-only after
+	bound        bool
+	authed       bool
+	authAttempts int    // SASL exchanges started on this connection
+	user         string // authenticated bare JID
+	limiter      *rate.Limiter
 
 	// mu guards what other goroutines (Deliver, Close) reach through
 	// the session while a resumption (XEP-0198) may replace the
@@ -112,6 +113,15 @@ func (s *Session) JID() jid.JID { return s.jid }
 // it; while the session waits for resumption it is only kept.
 func (s *Session) Deliver(el *xml.Element) {
 	s.mu.Lock()
+	if s.sm != nil && s.sm.ended {
+		// The session ended after the sender looked it up: what it
+		// would have kept goes where its unacknowledged stanzas went
+		// (not on the sender's goroutine, which may hold a lock the
+		// handler needs, such as a room's).
+		s.mu.Unlock()
+		go s.srv.handler.Unacknowledged(context.Background(), s, []*xml.Element{el})
+		return
+	}
 	if s.csi.hold(el) {
 		s.mu.Unlock()
 		return // the client is inactive and this can wait (XEP-0352)
@@ -399,6 +409,9 @@ func (s *Session) runSafely(ctx context.Context, run func(context.Context) error
 func (s *Session) run(ctx context.Context) error {
 	s.started = time.Now()
 	s.loginBy = s.started.Add(s.srv.cfg.PreloginTimeout)
+	// Until it authenticates the client costs the attacker nothing:
+	// small elements only (a parse costs CPU in proportion).
+	s.tr.SetMaxStanzaBytes(s.srv.cfg.PreloginStanzaBytes)
 	if s.tlsFirst {
 		if err := s.directTLS(ctx); err != nil {
 			return err

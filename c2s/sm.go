@@ -31,6 +31,7 @@ type streamMgmt struct {
 	requested   bool // an <r/> is outstanding
 	hibernating bool
 	expired     bool
+	ended       bool // the session is gone: its unacknowledged stanzas were handed back
 	timer       *time.Timer
 	parked      chan struct{} // closed once hibernating (for a takeover)
 }
@@ -314,5 +315,6 @@ func (s *Session) takeUnacked() []*xml.Element {
 		u[i] = s.sm.unacked[i].el
 	}
 	s.sm.unacked, s.sm.bytes = nil, 0
+	s.sm.ended = true // a late Deliver hands its stanza back too
 	return u
 }

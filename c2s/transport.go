@@ -34,6 +34,10 @@ type Transport interface {
 	// again.
 	Next() (*xml.Element, error)
 	SetReadDeadline(t time.Time) error
+	// SetMaxStanzaBytes changes the size limit of the elements the
+	// client sends from now on (xml.ErrTooLarge past it): the session
+	// lowers it until the client has authenticated.
+	SetMaxStanzaBytes(n int)
 
 	// Header returns the bytes that open the server's side of the
 	// stream (nil when the framing carries it otherwise).
@@ -91,6 +95,8 @@ func (t *tcpTransport) ReadHeader() (*xml.Element, error) {
 }
 
 func (t *tcpTransport) Next() (*xml.Element, error) { return t.dec.Next() }
+
+func (t *tcpTransport) SetMaxStanzaBytes(n int) { t.dec.SetMaxStanzaBytes(n) }
 
 func (t *tcpTransport) SetReadDeadline(d time.Time) error { return t.current().SetReadDeadline(d) }
 

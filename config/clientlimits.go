@@ -20,6 +20,15 @@ type ClientLimits struct {
 	// successful authentication (c2s.handshake_timeout still bounds the
 	// whole negotiation, up to a bound resource).
 	PreloginTimeout Duration `toml:"prelogin_timeout"`
+	// MaxPreloginStanzaBytes bounds each element a client sends before it
+	// has authenticated.
+	MaxPreloginStanzaBytes int `toml:"max_prelogin_stanza_bytes"`
+	// MaxNamespaceDeclarations caps the prefixed namespace declarations
+	// (xmlns:p='...') in scope inside one stanza.
+	MaxNamespaceDeclarations int `toml:"max_namespace_declarations"`
+	// MaxAuthAttempts is how many SASL exchanges one connection may start;
+	// one more ends the stream with <policy-violation/>.
+	MaxAuthAttempts int `toml:"max_auth_attempts"`
 	// MaxSessionsPerAccount caps one account's sessions, those waiting for
 	// a stream resumption included; 0 = no limit.
 	MaxSessionsPerAccount int `toml:"max_sessions_per_account"`
@@ -33,6 +42,9 @@ func defaultClientLimits() ClientLimits {
 		MaxPreloginConnections:      1000,
 		MaxPreloginConnectionsPerIP: 10,
 		PreloginTimeout:             Duration{10 * time.Second},
+		MaxPreloginStanzaBytes:      16 << 10,
+		MaxNamespaceDeclarations:    64,
+		MaxAuthAttempts:             5,
 		MaxSessionsPerAccount:       10,
 		UnackedQueueBytes:           8 << 20,
 	}
@@ -43,6 +55,13 @@ func (l *Limits) validateClientLimits(v *validator) {
 	v.atLeast("limits.max_prelogin_connections", c.MaxPreloginConnections, 0)
 	v.atLeast("limits.max_prelogin_connections_per_ip", c.MaxPreloginConnectionsPerIP, 0)
 	v.positiveDuration("limits.prelogin_timeout", c.PreloginTimeout)
+	// Above limits.max_stanza_bytes it changes nothing (the smaller wins).
+	v.atLeast("limits.max_prelogin_stanza_bytes", c.MaxPreloginStanzaBytes, 4096)
+	v.atLeast("limits.max_namespace_declarations", c.MaxNamespaceDeclarations, 8)
+	// RFC 6120 §6.4.5: allow at least 2 retries, and no more than 5.
+	if c.MaxAuthAttempts < 3 || c.MaxAuthAttempts > 6 {
+		v.add("limits.max_auth_attempts", fmt.Sprintf("must be from 3 to 6 (RFC 6120 §6.4.5: 2 to 5 retries), got %d", c.MaxAuthAttempts))
+	}
 	v.atLeast("limits.max_sessions_per_account", c.MaxSessionsPerAccount, 0)
 	// The queue must hold at least one stanza of the maximum size.
 	if c.UnackedQueueBytes < l.MaxStanzaBytes {

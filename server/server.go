@@ -171,7 +171,7 @@ func (s *Server) Start(ctx context.Context) error {
 		Hosts:                 s.cfg.Hosts,
 		TLS:                   tlsConf,
 		RequireTLS:            !s.cfg.C2S.AllowPlaintext,
-		XMLLimits:             xml.Limits{MaxStanzaBytes: lim.MaxStanzaBytes, MaxDepth: lim.MaxDepth, MaxAttrs: xml.DefaultLimits.MaxAttrs},
+		XMLLimits:             s.xmlLimits(),
 		HandshakeTimeout:      s.cfg.C2S.HandshakeTimeout.Duration,
 		PingInterval:          s.cfg.C2S.PingInterval.Duration,
 		PingTimeout:           s.cfg.C2S.PingTimeout.Duration,
@@ -185,6 +185,8 @@ func (s *Server) Start(ctx context.Context) error {
 		MaxPrelogin:           lim.MaxPreloginConnections,
 		MaxPreloginPerIP:      lim.MaxPreloginConnectionsPerIP,
 		PreloginTimeout:       lim.PreloginTimeout.Duration,
+		PreloginStanzaBytes:   lim.MaxPreloginStanzaBytes,
+		MaxAuthAttempts:       lim.MaxAuthAttempts,
 		UnackedBytes:          lim.UnackedQueueBytes,
 		AuthFailuresPerMinute: lim.AuthFailuresPerMinute,
 		ResumeTimeout:         s.cfg.C2S.ResumeTimeout.Duration,
@@ -203,7 +205,7 @@ func (s *Server) Start(ctx context.Context) error {
 		BOSH:           s.cfg.HTTP.BOSH,
 		AllowedOrigins: s.cfg.HTTP.AllowedOrigins,
 		TrustedProxies: proxies,
-		XMLLimits:      xml.Limits{MaxStanzaBytes: lim.MaxStanzaBytes, MaxDepth: lim.MaxDepth, MaxAttrs: xml.DefaultLimits.MaxAttrs},
+		XMLLimits:      s.xmlLimits(),
 		BOSHMaxWait:    s.cfg.HTTP.BOSHMaxWait.Duration,
 		BOSHInactivity: s.cfg.HTTP.BOSHInactivity.Duration,
 		BOSHMaxPause:   s.cfg.HTTP.BOSHMaxPause.Duration,
@@ -218,6 +220,13 @@ func (s *Server) Start(ctx context.Context) error {
 	s.ready.Store(true)
 	s.log.Info("parley started", "version", Version, "hosts", s.cfg.Hosts, "addrs", s.addrList())
 	return nil
+}
+
+// xmlLimits are the limits of client streams' XML.
+func (s *Server) xmlLimits() xml.Limits {
+	lim := s.cfg.Limits
+	return xml.Limits{MaxStanzaBytes: lim.MaxStanzaBytes, MaxDepth: lim.MaxDepth, MaxAttrs: xml.DefaultLimits.MaxAttrs,
+		MaxNamespaces: lim.MaxNamespaceDeclarations}
 }
 
 func (s *Server) listen(ctx context.Context, tlsConf *tls.Config) error {
