@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
+	"github.com/parley-im/parley/loginlimit"
 	"github.com/parley-im/parley/xmpp/jid"
 	"github.com/parley-im/parley/xmpp/ns"
 	"github.com/parley-im/parley/xmpp/sasl"
@@ -204,7 +206,9 @@ func (s *Session) startTLS(ctx context.Context) error {
 // may retry.
 func (s *Session) authenticate(ctx context.Context, auth *xml.Element) (bool, error) {
 	mechName := auth.Attr("mechanism")
-	if !s.srv.authAllowed(s.remote, "") {
+	addr := addrKey(s.remote)
+	if s.srv.logins.CheckAddress(addr) == loginlimit.Refuse {
+		s.srv.metrics.AuthTotal.WithLabelValues(mechName, "throttled").Inc()
 		s.saslFailure("temporary-auth-failure", "too many failed attempts, try again later")
 		return false, nil
 	}
@@ -212,7 +216,7 @@ func (s *Session) authenticate(ctx context.Context, auth *xml.Element) (bool, er
 		s.saslFailure("invalid-mechanism", "")
 		return false, nil
 	}
-	mech, err := s.mechanism(mechName)
+	mech, err := s.mechanism(mechName, addr)
 	if err != nil {
 		s.saslFailure("invalid-mechanism", "")
 		return false, nil
@@ -228,10 +232,6 @@ func (s *Session) authenticate(ctx context.Context, auth *xml.Element) (bool, er
 			return false, s.authFailed(mechName, mech, err)
 		}
 		if done {
-			if !s.srv.authAllowed(s.remote, mech.Identity()) {
-				s.saslFailure("temporary-auth-failure", "too many failed attempts, try again later")
-				return false, nil
-			}
 			return s.authSucceeded(mechName, mech, out)
 		}
 		if err := s.writeDirect(saslElement("challenge", out)); err != nil {
@@ -261,7 +261,7 @@ func (s *Session) authenticate(ctx context.Context, auth *xml.Element) (bool, er
 
 // mechanism starts the exchange the client picked: OAUTHBEARER on a
 // bearer domain, a password mechanism elsewhere.
-func (s *Session) mechanism(name string) (sasl.Mechanism, error) {
+func (s *Session) mechanism(name, addr string) (sasl.Mechanism, error) {
 	if s.srv.bearerOnly(s.domain) {
 		if name != sasl.OAuthBearer {
 			return nil, sasl.ErrInvalidMechanism
@@ -271,7 +271,7 @@ func (s *Session) mechanism(name string) (sasl.Mechanism, error) {
 			return verify(ctx, domain, authzid, ticket)
 		}), nil
 	}
-	return sasl.NewServer(name, s.srv.credentialLookup(s.domain))
+	return sasl.NewServer(name, s.srv.credentialLookup(s.domain), sasl.WithGate(s.loginGate(addr)))
 }
 
 func (s *Session) authSucceeded(mechName string, mech sasl.Mechanism, out []byte) (bool, error) {
@@ -300,11 +300,39 @@ func (s *Session) authSucceeded(mechName string, mech sasl.Mechanism, out []byte
 	return true, nil
 }
 
+// loginGate is the SASL gate of an attempt from addr (loginlimit): once
+// the client names its account, a throttled attempt is refused before
+// any credential is touched, and one on an account under attack from an
+// address without failures waits before it is checked.
+func (s *Session) loginGate(addr string) func(ctx context.Context, username string) error {
+	return func(ctx context.Context, username string) error {
+		switch s.srv.logins.Check(addr, accountKey(username, s.domain)) {
+		case loginlimit.Refuse:
+			return fmt.Errorf("%w: %w", sasl.ErrTemporaryAuthFailure, errThrottled)
+		case loginlimit.Slow:
+			t := time.NewTimer(s.srv.logins.Delay())
+			defer t.Stop()
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				return fmt.Errorf("%w: %w", sasl.ErrTemporaryAuthFailure, ctx.Err())
+			}
+		}
+		return nil
+	}
+}
+
 func (s *Session) authFailed(mechName string, mech sasl.Mechanism, err error) error {
-	cond := "not-authorized"
+	cond, text := "not-authorized", ""
 	switch {
 	case errors.Is(err, sasl.ErrMalformedRequest):
 		cond = "malformed-request"
+	case errors.Is(err, errThrottled):
+		cond, text = "temporary-auth-failure", "too many failed attempts, try again later"
+		s.srv.metrics.AuthTotal.WithLabelValues(mechName, "throttled").Inc()
+		s.log.Info("authentication throttled", "user", mech.Username(), "mechanism", mechName)
+		s.saslFailure(cond, text)
+		return nil
 	case errors.Is(err, sasl.ErrTemporaryAuthFailure):
 		cond = "temporary-auth-failure"
 		s.log.Error("authentication backend", "err", err)
@@ -313,10 +341,11 @@ func (s *Session) authFailed(mechName string, mech sasl.Mechanism, err error) er
 	}
 	s.srv.metrics.AuthTotal.WithLabelValues(mechName, cond).Inc()
 	if cond == "not-authorized" {
-		s.srv.authFailure(s.remote, mech.Identity())
-		s.log.Info("authentication failed", "user", mech.Identity(), "mechanism", mechName)
+		// Charged to the account the client named, existing or not.
+		s.srv.logins.Failed(addrKey(s.remote), accountKey(mech.Username(), s.domain))
+		s.log.Info("authentication failed", "user", mech.Username(), "mechanism", mechName)
 	}
-	s.saslFailure(cond, "")
+	s.saslFailure(cond, text)
 	return nil
 }
 

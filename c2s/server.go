@@ -25,8 +25,7 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/time/rate"
-
+	"github.com/parley-im/parley/loginlimit"
 	"github.com/parley-im/parley/metrics"
 	"github.com/parley-im/parley/store"
 	"github.com/parley-im/parley/xmpp/jid"
@@ -120,8 +119,7 @@ type Server struct {
 	stopping      bool
 	wg            sync.WaitGroup
 
-	failMu   sync.Mutex
-	failures map[string]*rate.Limiter // "ip:..." and "user:..." -> failure budget
+	logins *loginlimit.Limiter // failed logins per address, account and both
 }
 
 // New returns a Server.
@@ -152,7 +150,7 @@ func New(cfg Config, users store.Users, h Handler, m *metrics.Metrics, log *slog
 		hosts: hosts, bearer: bearer, sessions: make(map[*Session]struct{}), perAddr: make(map[string]int), resumable: make(map[string]*Session),
 		waiting: make(map[*Session]waitingSession), accounts: make(map[string]map[*Session]struct{}),
 		prelogin: make(map[string][]*Session),
-		failures: make(map[string]*rate.Limiter)}
+		logins:   loginlimit.New(loginlimit.Config{FailuresPerMinute: cfg.AuthFailuresPerMinute})}
 }
 
 func (srv *Server) isLocal(domain string) bool { return srv.hosts[domain] || srv.bearer[domain] }
@@ -317,44 +315,16 @@ func (srv *Server) credentialLookup(domain string) sasl.CredentialLookup {
 	}
 }
 
-// authAllowed reports whether the IP (and account, if known) still has
-// failure budget left.
-func (srv *Server) authAllowed(ip, user string) bool {
-	if srv.cfg.AuthFailuresPerMinute <= 0 {
-		return true
+// accountKey is the account a login attempt names, as failures are
+// counted: the bare JID the username makes in domain (normalized, so
+// that "Alice" and "alice" are one account), whether or not it exists.
+func accountKey(username, domain string) string {
+	if username == "" {
+		return ""
 	}
-	srv.failMu.Lock()
-	defer srv.failMu.Unlock()
-	for _, key := range []string{"ip:" + ip, "user:" + user} {
-		if l, ok := srv.failures[key]; ok && l.Tokens() < 1 {
-			return false
-		}
+	j, err := jid.New(username, domain, "")
+	if err != nil {
+		return "invalid:" + username + "@" + domain
 	}
-	return true
-}
-
-// authFailure charges a failed login to the IP and the account.
-func (srv *Server) authFailure(ip, user string) {
-	if srv.cfg.AuthFailuresPerMinute <= 0 {
-		return
-	}
-	srv.failMu.Lock()
-	defer srv.failMu.Unlock()
-	if len(srv.failures) > 100000 {
-		// Bounded memory: forget old entries under a failure flood.
-		clear(srv.failures)
-	}
-	perMinute := rate.Limit(srv.cfg.AuthFailuresPerMinute / 60)
-	burst := max(int(srv.cfg.AuthFailuresPerMinute), 1)
-	for _, key := range []string{"ip:" + ip, "user:" + user} {
-		if key == "user:" {
-			continue
-		}
-		l, ok := srv.failures[key]
-		if !ok {
-			l = rate.NewLimiter(perMinute, burst)
-			srv.failures[key] = l
-		}
-		l.Allow()
-	}
+	return j.String()
 }

@@ -202,7 +202,17 @@ func (c *Conn) WaitClosed() {
 // DialTLS opens a direct TLS connection (XEP-0368 listener).
 func (s *Server) DialTLS() *Conn {
 	s.t.Helper()
+	return s.DialTLSFrom("")
+}
+
+// DialTLSFrom opens a direct TLS connection from the loopback address ip
+// ("" for the kernel's choice), as DialFrom.
+func (s *Server) DialTLSFrom(ip string) *Conn {
+	s.t.Helper()
 	d := &net.Dialer{Timeout: Timeout}
+	if ip != "" {
+		d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(ip)}
+	}
 	c, err := tls.DialWithDialer(d, "tcp", s.Addr("c2s_tls").String(), &tls.Config{InsecureSkipVerify: true, ServerName: s.Config.Hosts[0]})
 	if err != nil {
 		s.t.Fatalf("dial tls: %v", err)

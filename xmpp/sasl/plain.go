@@ -19,9 +19,13 @@ type plainServer struct {
 
 	state      state
 	challenged bool
-	authcid    string
+	username   string // the claimed authcid, once parsed
+	authcid    string // the authenticated one
 	authzid    string
 }
+
+// Username implements Mechanism.
+func (p *plainServer) Username() string { return p.username }
 
 // Identity implements Mechanism.
 func (p *plainServer) Identity() string {
@@ -59,6 +63,10 @@ func (p *plainServer) Next(ctx context.Context, clientMsg []byte) ([]byte, bool,
 func (p *plainServer) verify(ctx context.Context, msg []byte) error {
 	authzid, authcid, passwd, err := parsePlain(msg)
 	if err != nil {
+		return err
+	}
+	p.username = authcid
+	if err := p.cfg.passGate(ctx, authcid); err != nil {
 		return err
 	}
 	prepared, err := PreparePassword(passwd)
