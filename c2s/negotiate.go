@@ -271,7 +271,11 @@ func (s *Session) mechanism(name, addr string) (sasl.Mechanism, error) {
 			return verify(ctx, domain, authzid, ticket)
 		}), nil
 	}
-	return sasl.NewServer(name, s.srv.credentialLookup(s.domain), sasl.WithGate(s.loginGate(addr)))
+	opts := []sasl.Option{sasl.WithGate(s.loginGate(addr))}
+	if s.srv.cfg.SASLSecret != nil {
+		opts = append(opts, sasl.WithSecret(s.srv.cfg.SASLSecret))
+	}
+	return sasl.NewServer(name, s.srv.credentialLookup(s.domain), opts...)
 }
 
 func (s *Session) authSucceeded(mechName string, mech sasl.Mechanism, out []byte) (bool, error) {

@@ -71,6 +71,10 @@ type Config struct {
 	UnackedBytes int
 	// AuthFailuresPerMinute limits failed logins per IP and per account.
 	AuthFailuresPerMinute float64
+	// SASLSecret is the key of the fake SCRAM salts shown for unknown
+	// users; kept across restarts so that they stay as fixed as a real
+	// user's (nil: a random one per process).
+	SASLSecret []byte
 	// ResumeTimeout is how long a session whose connection was lost
 	// waits for a stream resumption (XEP-0198); 0 disables resumption.
 	ResumeTimeout time.Duration

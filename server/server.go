@@ -167,7 +167,12 @@ func (s *Server) Start(ctx context.Context) error {
 		return err
 	}
 	lim := s.cfg.Limits
+	saslSecret, err := datadir.Secret(s.cfg.DataDir, datadir.SASLSecretFile, 32)
+	if err != nil {
+		s.log.Warn("no SASL secret in the data directory: unknown users' SCRAM salts will change at every restart, which tells them from real users", "err", err)
+	}
 	s.c2s = c2s.New(c2s.Config{
+		SASLSecret:            saslSecret,
 		Hosts:                 s.cfg.Hosts,
 		TLS:                   tlsConf,
 		RequireTLS:            !s.cfg.C2S.AllowPlaintext,
