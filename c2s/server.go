@@ -48,6 +48,8 @@ type Config struct {
 	QueueStanzas     int
 	StanzasPerSecond float64
 	StanzaBurst      int
+	BytesPerSecond   int // what a bound session may send (shaped); 0 = no limit
+	ByteBurst        int // at least XMLLimits.MaxStanzaBytes
 	MaxConnections   int
 	MaxPerIP         int // per address: IPv4 address or IPv6 /64
 	// MaxPrelogin and MaxPreloginPerIP cap connections that have not yet

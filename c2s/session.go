@@ -64,9 +64,10 @@ type Session struct {
 	jid          jid.JID   // full JID once bound; written before Bind, read-only after
 	bound        bool
 	authed       bool
-	authAttempts int    // SASL exchanges started on this connection
-	user         string // authenticated bare JID
-	limiter      *rate.Limiter
+	authAttempts int           // SASL exchanges started on this connection
+	user         string        // authenticated bare JID
+	limiter      *rate.Limiter // stanzas per second (shaper.go)
+	bytes        *rate.Limiter // bytes per second (shaper.go)
 
 	// mu guards what other goroutines (Deliver, Close) reach through
 	// the session while a resumption (XEP-0198) may replace the
@@ -78,6 +79,7 @@ type Session struct {
 	headerSent bool          // our header of the current stream is out (Close sends one if not)
 	closed     atomic.Bool   // mirrors closing for lock-free reads
 	closeBy    atomic.Int64  // once closed: when the reader stops waiting for the client's end tag (UnixNano)
+	stop       chan struct{} // closed by Close: ends the reader's rate-limit waits
 	sm         *streamMgmt   // nil until the client enables stream management
 	csi        clientState   // XEP-0352: held stanzas while the client is inactive
 	log        *slog.Logger
@@ -96,12 +98,11 @@ func newSession(srv *Server, tr Transport, remote string, secure bool) *Session 
 		secure:  secure,
 		id:      randomID(),
 		wdone:   make(chan struct{}),
+		stop:    make(chan struct{}),
 	}
 	s.out = s.newQueue()
 	s.log = srv.log.With("conn", s.id, "remote", s.remote)
-	if srv.cfg.StanzasPerSecond > 0 {
-		s.limiter = rate.NewLimiter(rate.Limit(srv.cfg.StanzasPerSecond), max(srv.cfg.StanzaBurst, 1))
-	}
+	s.limiter, s.bytes = newRateLimiters(srv.cfg)
 	return s
 }
 
@@ -208,6 +209,7 @@ func (s *Session) Close(err *stream.Error) {
 		return
 	}
 	s.closing = true
+	close(s.stop)
 	deadline := time.Now().Add(closeGrace)
 	if s.out.isHeld() {
 		// Still negotiating (the reader writes, the queue waits for it):
@@ -447,6 +449,7 @@ func (s *Session) run(ctx context.Context) error {
 // the stream ends with <connection-timeout/>.
 func (s *Session) stanzaLoop(ctx context.Context) error {
 	pinged := false
+	seen := s.tr.BytesIn() // what negotiation read is not charged
 	for {
 		deadline := time.Now().Add(s.srv.cfg.PingInterval)
 		if pinged {
@@ -499,11 +502,11 @@ func (s *Session) stanzaLoop(ctx context.Context) error {
 				s.log.Debug("client's 'from' replaced by the session's address", "from", from)
 			}
 		}
-		if s.limiter != nil {
-			if err := s.limiter.Wait(ctx); err != nil {
-				return stream.Errorf(stream.SystemShutdown, "")
-			}
+		in := s.tr.BytesIn()
+		if err := s.throttle(ctx, int(in-seen)); err != nil {
+			return err
 		}
+		seen = in
 		s.srv.metrics.StanzasIn.WithLabelValues(el.Name).Inc()
 		s.handled()
 		if el.Name == stanza.IQ && s.isServerReply(el) {

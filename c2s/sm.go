@@ -237,6 +237,7 @@ func (s *Session) resumeOn(next *Session, h uint32) error {
 	s.wdone = make(chan struct{})
 	s.out = s.newQueue()
 	s.closing = false
+	s.stop = make(chan struct{})
 	s.closed.Store(false)
 	s.pushLocked(smElement("resumed",
 		xml.Attr{Name: "previd", Value: s.sm.id},

@@ -35,6 +35,10 @@ type ClientLimits struct {
 	// UnackedQueueBytes caps what a stream-management session keeps for
 	// its client until acknowledged (and while it waits to be resumed).
 	UnackedQueueBytes int `toml:"unacked_queue_bytes"`
+	// BytesPerSecond shapes what one session may send; 0 = no limit.
+	BytesPerSecond int `toml:"bytes_per_second"`
+	// ByteBurst is the bucket size for BytesPerSecond.
+	ByteBurst int `toml:"byte_burst"`
 }
 
 func defaultClientLimits() ClientLimits {
@@ -47,6 +51,8 @@ func defaultClientLimits() ClientLimits {
 		MaxAuthAttempts:             5,
 		MaxSessionsPerAccount:       10,
 		UnackedQueueBytes:           8 << 20,
+		BytesPerSecond:              64 << 10,
+		ByteBurst:                   1 << 20,
 	}
 }
 
@@ -66,5 +72,9 @@ func (l *Limits) validateClientLimits(v *validator) {
 	// The queue must hold at least one stanza of the maximum size.
 	if c.UnackedQueueBytes < l.MaxStanzaBytes {
 		v.add("limits.unacked_queue_bytes", fmt.Sprintf("must be at least limits.max_stanza_bytes (%d), got %d", l.MaxStanzaBytes, c.UnackedQueueBytes))
+	}
+	v.atLeast("limits.bytes_per_second", c.BytesPerSecond, 0)
+	if c.BytesPerSecond > 0 && c.ByteBurst < l.MaxStanzaBytes {
+		v.add("limits.byte_burst", fmt.Sprintf("must be at least limits.max_stanza_bytes (%d) when bytes_per_second is set, got %d", l.MaxStanzaBytes, c.ByteBurst))
 	}
 }

@@ -184,6 +184,8 @@ func (s *Server) Start(ctx context.Context) error {
 		QueueStanzas:          lim.OutboundQueueStanzas,
 		StanzasPerSecond:      lim.StanzasPerSecond,
 		StanzaBurst:           lim.StanzaBurst,
+		BytesPerSecond:        lim.BytesPerSecond,
+		ByteBurst:             lim.ByteBurst,
 		MaxConnections:        lim.MaxConnections,
 		MaxPerIP:              lim.MaxConnectionsPerIP,
 		MaxSessionsPerAccount: lim.MaxSessionsPerAccount,

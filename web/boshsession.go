@@ -49,6 +49,7 @@ type boshSession struct {
 	idle       *time.Timer   // runs while no request is held
 	wdl        time.Time     // write deadline
 	maxStanza  atomic.Int64  // SetMaxStanzaBytes; 0: the body limit only
+	bytesIn    atomic.Int64  // bytes of the elements taken in (about: their size as parsed)
 }
 
 type boshRequest struct {
@@ -152,6 +153,7 @@ func (s *boshSession) process(req *boshRequest) {
 			s.in.push(input{err: fmt.Errorf("%w: about %d bytes, limit %d", xml.ErrTooLarge, c.Size(), n)})
 			break
 		}
+		s.bytesIn.Add(int64(c.Size()))
 		s.in.push(input{el: c})
 	}
 	if b.Attr("type") == "terminate" {
@@ -319,6 +321,8 @@ func (s *boshSession) end(condition string) {
 // c2s.Transport.
 
 func (s *boshSession) SetMaxStanzaBytes(n int) { s.maxStanza.Store(int64(n)) }
+
+func (s *boshSession) BytesIn() int64 { return s.bytesIn.Load() }
 
 func (s *boshSession) ReadHeader() (*xml.Element, error) { return s.in.readHeader() }
 func (s *boshSession) Next() (*xml.Element, error)       { return s.in.readElement() }

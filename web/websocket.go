@@ -62,6 +62,7 @@ type wsTransport struct {
 	conn      *websocket.Conn
 	lim       xml.Limits
 	maxStanza atomic.Int64 // SetMaxStanzaBytes; 0: lim's
+	bytesIn   atomic.Int64 // bytes of the messages read
 	in        *inbox
 	ctx       context.Context // cancelled by Close: ends the read loop
 	stop      context.CancelFunc
@@ -81,6 +82,7 @@ func newWSTransport(c *websocket.Conn, lim xml.Limits) *wsTransport {
 func (t *wsTransport) readLoop() {
 	for {
 		typ, data, err := t.conn.Read(t.ctx)
+		t.bytesIn.Add(int64(len(data)))
 		if err != nil {
 			if websocket.CloseStatus(err) == websocket.StatusNormalClosure || errors.Is(err, io.EOF) {
 				err = io.EOF
@@ -126,6 +128,8 @@ func (t *wsTransport) parse(typ websocket.MessageType, data []byte) input {
 }
 
 func (t *wsTransport) SetMaxStanzaBytes(n int) { t.maxStanza.Store(int64(n)) }
+
+func (t *wsTransport) BytesIn() int64 { return t.bytesIn.Load() }
 
 func (t *wsTransport) ReadHeader() (*xml.Element, error) { return t.in.readHeader() }
 func (t *wsTransport) Next() (*xml.Element, error)       { return t.in.readElement() }

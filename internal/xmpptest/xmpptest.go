@@ -42,7 +42,8 @@ type Server struct {
 // RunServer starts a server on 127.0.0.1 ports chosen by the kernel,
 // with a memory store (unless opts choose another; PARLEY_TEST_STORAGE=
 // postgres puts every server on PostgreSQL, see StorageEnv), plaintext
-// allowed and domain "localhost", and stops it when the test ends.
+// allowed, domain "localhost" and no rate limits (stanzas, bytes, failed
+// logins: tests of those set them), and stops it when the test ends.
 func RunServer(t testing.TB, opts ...Options) *Server {
 	t.Helper()
 	cfg := config.Default()
@@ -54,6 +55,7 @@ func RunServer(t testing.TB, opts ...Options) *Server {
 	cfg.HTTP.TLSListen = "127.0.0.1:0"
 	cfg.C2S.AllowPlaintext = true
 	cfg.Limits.StanzasPerSecond = 0
+	cfg.Limits.BytesPerSecond = 0
 	cfg.Limits.AuthFailuresPerMinute = 0
 	for _, o := range opts {
 		o(&cfg)
