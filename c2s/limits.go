@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/parley-im/parley/internal/netlimit"
 	"github.com/parley-im/parley/xmpp/stream"
 )
 
@@ -27,19 +28,14 @@ import (
 // All of this is guarded by Server.mu.
 
 // addrKey is the key under which per-address limits count a client:
-// its IPv4 address, or the /64 of its IPv6 address (one subscriber's
-// prefix, within which addresses are free to pick).
+// its IPv4 address, or the /64 of its IPv6 address (netlimit.Prefix,
+// as the HTTP listeners count).
 func addrKey(ip string) string {
 	a, err := netip.ParseAddr(ip)
 	if err != nil {
 		return ip
 	}
-	a = a.Unmap()
-	if a.Is4() {
-		return a.String()
-	}
-	p, _ := a.WithZone("").Prefix(64)
-	return p.String()
+	return netlimit.Prefix(a.WithZone("")).String()
 }
 
 // connSlot is an admitted connection's place in the connection limits.
