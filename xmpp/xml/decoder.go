@@ -343,6 +343,9 @@ const tagBroken = -2
 func tagEndFrom(b []byte, i int, q byte) (int, byte) {
 	for ; i < len(b); i++ {
 		c := b[i]
+		if !tagSpecial[c] {
+			continue
+		}
 		switch {
 		case c == '<':
 			return tagBroken, 0
@@ -358,3 +361,7 @@ func tagEndFrom(b []byte, i int, q byte) (int, byte) {
 	}
 	return -1, q
 }
+
+// tagSpecial marks the bytes tagEndFrom must look at; it skips the rest
+// with one load and test each.
+var tagSpecial = [256]bool{'<': true, '>': true, '\'': true, '"': true}
