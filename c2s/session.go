@@ -79,6 +79,7 @@ type Session struct {
 	headerSent bool          // our header of the current stream is out (Close sends one if not)
 	closed     atomic.Bool   // mirrors closing for lock-free reads
 	closeBy    atomic.Int64  // once closed: when the reader stops waiting for the client's end tag (UnixNano)
+	draining   atomic.Bool   // closed for a shutdown: what arrives within the grace is still handled
 	stop       chan struct{} // closed by Close: ends the reader's rate-limit waits
 	sm         *streamMgmt   // nil until the client enables stream management
 	csi        clientState   // XEP-0352: held stanzas while the client is inactive
@@ -209,6 +210,12 @@ func (s *Session) Close(err *stream.Error) {
 		return
 	}
 	s.closing = true
+	// A shutdown drains: what the client sent before it saw the end is
+	// still handled until the grace deadline (which nothing extends), so
+	// that stopping the server loses no stanza already on its way. Any
+	// other end (a conflict, a slow consumer, a stream error) stops
+	// processing at once.
+	s.draining.Store(err != nil && err.Condition == stream.SystemShutdown)
 	close(s.stop)
 	deadline := time.Now().Add(closeGrace)
 	if s.out.isHeld() {
@@ -462,7 +469,7 @@ func (s *Session) stanzaLoop(ctx context.Context) error {
 		}
 		s.tr.SetReadDeadline(deadline)
 		el, err := s.tr.Next()
-		if err == nil && s.closed.Load() {
+		if err == nil && s.closed.Load() && !s.draining.Load() {
 			// The server has ended this stream (a conflict, a slow
 			// consumer, a stream error): nothing more is processed, the
 			// reader only waits for the client's end tag.
