@@ -8,11 +8,16 @@
 // outbound queue in batches. A session whose queue overflows is a slow
 // consumer and is disconnected with <policy-violation/>.
 //
-// Locking: Server.mu guards the session set, per-IP counts and the
-// resumption table; Session.mu guards what a resumption replaces and
-// the stream management state; the outbound queue has its own mutex.
-// Order: Session.mu, then Server.mu or the queue's mutex; never the
-// other way round.
+// Connection, pre-login, session and rate limits are in limits.go and
+// shaper.go; failed logins are counted by package loginlimit.
+//
+// Locking: Server.mu guards the session set, the connection slots and
+// per-address counts, the pre-login pool, the waiting sessions, the
+// sessions per account and the resumption table; Session.mu guards what
+// a resumption replaces and the stream management state; the outbound
+// queue has its own mutex. Order: Session.mu, then Server.mu or the
+// queue's mutex; never the other way round (sessions that must end
+// because of a limit are closed or expired after Server.mu is released).
 package c2s
 
 import (
