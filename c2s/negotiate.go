@@ -4,8 +4,11 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"strings"
+	"time"
 
+	"github.com/parley-im/parley/loginlimit"
 	"github.com/parley-im/parley/xmpp/jid"
 	"github.com/parley-im/parley/xmpp/ns"
 	"github.com/parley-im/parley/xmpp/sasl"
@@ -28,6 +31,17 @@ func (s *Session) negotiate(ctx context.Context) (restart bool, err error) {
 		el, err := s.tr.Next()
 		if err != nil {
 			return false, stream.ReadError(err)
+		}
+		if s.closed.Load() {
+			return false, errStreamEnded
+		}
+		if el.Space == ns.SASL && el.Name == "auth" {
+			// RFC 6120 §6.4.5: a reasonable number of retries, then
+			// <policy-violation/>. Every attempt counts, those refused
+			// before TLS included: each costs a parse and a reply.
+			if s.authAttempts++; s.srv.cfg.MaxAuthAttempts > 0 && s.authAttempts > s.srv.cfg.MaxAuthAttempts {
+				return false, stream.Errorf(stream.PolicyViolation, "too many authentication attempts")
+			}
 		}
 		switch {
 		case el.Space == ns.TLS && el.Name == "starttls":
@@ -99,7 +113,27 @@ func (s *Session) sendHeaderForError() {
 	if s.domain == "" {
 		s.domain = s.srv.defaultDomain()
 	}
-	s.writeDirect(s.tr.Header(stream.Header{From: s.domain, ID: s.streamID, Content: ns.Client, Lang: "en"}))
+	s.openStream(s.tr.Header(stream.Header{From: s.domain, ID: s.streamID, Content: ns.Client, Lang: "en"}))
+}
+
+// openStream writes our stream header (and what follows it), unless the
+// stream was closed meanwhile: Close then sent a header itself.
+func (s *Session) openStream(chunks ...[]byte) error {
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		return errStreamEnded
+	}
+	s.headerSent = true
+	s.mu.Unlock()
+	return s.writeDirect(chunks...)
+}
+
+// restarted notes a stream restart: our next header opens a new stream.
+func (s *Session) restarted() {
+	s.mu.Lock()
+	s.headerSent = false
+	s.mu.Unlock()
 }
 
 // sendFeatures writes our stream header and the features of the
@@ -129,7 +163,7 @@ func (s *Session) sendFeatures() error {
 	default:
 		features = append(features, s.mechanisms())
 	}
-	return s.writeDirect(header, s.streamElement(stream.Features(features...)))
+	return s.openStream(header, s.streamElement(stream.Features(features...)))
 }
 
 func (s *Session) canStartTLS() bool {
@@ -160,7 +194,7 @@ func (s *Session) startTLS(ctx context.Context) error {
 	if err := s.writeDirect([]byte("<proceed xmlns='" + ns.TLS + "'/>")); err != nil {
 		return err
 	}
-	if err := st.StartTLS(ctx, s.srv.cfg.TLS, s.srv.cfg.HandshakeTimeout); err != nil {
+	if err := st.StartTLS(ctx, s.srv.cfg.TLS, time.Until(s.loginBy)); err != nil {
 		return err
 	}
 	s.secure = true
@@ -172,7 +206,9 @@ func (s *Session) startTLS(ctx context.Context) error {
 // may retry.
 func (s *Session) authenticate(ctx context.Context, auth *xml.Element) (bool, error) {
 	mechName := auth.Attr("mechanism")
-	if !s.srv.authAllowed(s.remote, "") {
+	addr := addrKey(s.remote)
+	if s.srv.logins.CheckAddress(addr) == loginlimit.Refuse {
+		s.srv.metrics.AuthTotal.WithLabelValues(mechName, "throttled").Inc()
 		s.saslFailure("temporary-auth-failure", "too many failed attempts, try again later")
 		return false, nil
 	}
@@ -180,7 +216,7 @@ func (s *Session) authenticate(ctx context.Context, auth *xml.Element) (bool, er
 		s.saslFailure("invalid-mechanism", "")
 		return false, nil
 	}
-	mech, err := s.mechanism(mechName)
+	mech, err := s.mechanism(mechName, addr)
 	if err != nil {
 		s.saslFailure("invalid-mechanism", "")
 		return false, nil
@@ -196,10 +232,6 @@ func (s *Session) authenticate(ctx context.Context, auth *xml.Element) (bool, er
 			return false, s.authFailed(mechName, mech, err)
 		}
 		if done {
-			if !s.srv.authAllowed(s.remote, mech.Identity()) {
-				s.saslFailure("temporary-auth-failure", "too many failed attempts, try again later")
-				return false, nil
-			}
 			return s.authSucceeded(mechName, mech, out)
 		}
 		if err := s.writeDirect(saslElement("challenge", out)); err != nil {
@@ -208,6 +240,9 @@ func (s *Session) authenticate(ctx context.Context, auth *xml.Element) (bool, er
 		el, err := s.tr.Next()
 		if err != nil {
 			return false, stream.ReadError(err)
+		}
+		if s.closed.Load() {
+			return false, errStreamEnded
 		}
 		switch {
 		case el.Space == ns.SASL && el.Name == "response":
@@ -226,7 +261,7 @@ func (s *Session) authenticate(ctx context.Context, auth *xml.Element) (bool, er
 
 // mechanism starts the exchange the client picked: OAUTHBEARER on a
 // bearer domain, a password mechanism elsewhere.
-func (s *Session) mechanism(name string) (sasl.Mechanism, error) {
+func (s *Session) mechanism(name, addr string) (sasl.Mechanism, error) {
 	if s.srv.bearerOnly(s.domain) {
 		if name != sasl.OAuthBearer {
 			return nil, sasl.ErrInvalidMechanism
@@ -236,7 +271,11 @@ func (s *Session) mechanism(name string) (sasl.Mechanism, error) {
 			return verify(ctx, domain, authzid, ticket)
 		}), nil
 	}
-	return sasl.NewServer(name, s.srv.credentialLookup(s.domain))
+	opts := []sasl.Option{sasl.WithGate(s.loginGate(addr))}
+	if s.srv.cfg.SASLSecret != nil {
+		opts = append(opts, sasl.WithSecret(s.srv.cfg.SASLSecret))
+	}
+	return sasl.NewServer(name, s.srv.credentialLookup(s.domain), opts...)
 }
 
 func (s *Session) authSucceeded(mechName string, mech sasl.Mechanism, out []byte) (bool, error) {
@@ -251,9 +290,13 @@ func (s *Session) authSucceeded(mechName string, mech sasl.Mechanism, out []byte
 			return false, nil
 		}
 	}
+	if !s.srv.loggedIn(s) {
+		return false, errStreamEnded // it gave its pre-login slot to another connection
+	}
 	if err := s.writeDirect(saslElement("success", out)); err != nil {
 		return false, err
 	}
+	s.tr.SetMaxStanzaBytes(s.srv.cfg.XMLLimits.MaxStanzaBytes)
 	s.srv.metrics.AuthTotal.WithLabelValues(mechName, "success").Inc()
 	s.authed = true
 	s.user = user.String()
@@ -261,11 +304,39 @@ func (s *Session) authSucceeded(mechName string, mech sasl.Mechanism, out []byte
 	return true, nil
 }
 
+// loginGate is the SASL gate of an attempt from addr (loginlimit): once
+// the client names its account, a throttled attempt is refused before
+// any credential is touched, and one on an account under attack from an
+// address without failures waits before it is checked.
+func (s *Session) loginGate(addr string) func(ctx context.Context, username string) error {
+	return func(ctx context.Context, username string) error {
+		switch s.srv.logins.Check(addr, accountKey(username, s.domain)) {
+		case loginlimit.Refuse:
+			return fmt.Errorf("%w: %w", sasl.ErrTemporaryAuthFailure, errThrottled)
+		case loginlimit.Slow:
+			t := time.NewTimer(s.srv.logins.Delay())
+			defer t.Stop()
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				return fmt.Errorf("%w: %w", sasl.ErrTemporaryAuthFailure, ctx.Err())
+			}
+		}
+		return nil
+	}
+}
+
 func (s *Session) authFailed(mechName string, mech sasl.Mechanism, err error) error {
-	cond := "not-authorized"
+	cond, text := "not-authorized", ""
 	switch {
 	case errors.Is(err, sasl.ErrMalformedRequest):
 		cond = "malformed-request"
+	case errors.Is(err, errThrottled):
+		cond, text = "temporary-auth-failure", "too many failed attempts, try again later"
+		s.srv.metrics.AuthTotal.WithLabelValues(mechName, "throttled").Inc()
+		s.log.Info("authentication throttled", "user", mech.Username(), "mechanism", mechName)
+		s.saslFailure(cond, text)
+		return nil
 	case errors.Is(err, sasl.ErrTemporaryAuthFailure):
 		cond = "temporary-auth-failure"
 		s.log.Error("authentication backend", "err", err)
@@ -274,10 +345,11 @@ func (s *Session) authFailed(mechName string, mech sasl.Mechanism, err error) er
 	}
 	s.srv.metrics.AuthTotal.WithLabelValues(mechName, cond).Inc()
 	if cond == "not-authorized" {
-		s.srv.authFailure(s.remote, mech.Identity())
-		s.log.Info("authentication failed", "user", mech.Identity(), "mechanism", mechName)
+		// Charged to the account the client named, existing or not.
+		s.srv.logins.Failed(addrKey(s.remote), accountKey(mech.Username(), s.domain))
+		s.log.Info("authentication failed", "user", mech.Username(), "mechanism", mechName)
 	}
-	s.saslFailure(cond, "")
+	s.saslFailure(cond, text)
 	return nil
 }
 
@@ -340,8 +412,18 @@ func (s *Session) negotiationIQ(ctx context.Context, iq *xml.Element) error {
 		return nil
 	}
 	s.jid = full
+	if !s.srv.claimAccountSession(s, full.Resource()) {
+		// RFC 6120 §7.6.2.1: the account has reached its limit of
+		// simultaneous resources.
+		s.log.Info("session refused: too many sessions for the account", "user", s.user)
+		s.srv.metrics.ConnRejected.WithLabelValues("max_sessions_per_account").Inc()
+		s.jid = jid.JID{}
+		s.writeDirect(stanza.Error(iq, stanza.ResourceConstraint, "too many sessions for this account: end one first").Bytes(s.content))
+		return nil
+	}
 	if err := s.srv.handler.SessionStarted(ctx, s); err != nil {
 		s.log.Error("session start", "jid", full.String(), "err", err)
+		s.srv.dropAccountSession(s)
 		s.jid = jid.JID{}
 		s.writeDirect(stanza.Error(iq, stanza.InternalServerError, "").Bytes(s.content))
 		return nil

@@ -96,6 +96,14 @@ func (q *outQueue) release() {
 	}
 }
 
+// isHeld reports whether the queue still waits for release (the
+// session is negotiating).
+func (q *outQueue) isHeld() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.held
+}
+
 // wakeLocked reports whether a writer must be started, and marks it
 // running.
 func (q *outQueue) wakeLocked() bool {

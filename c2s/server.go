@@ -8,11 +8,16 @@
 // outbound queue in batches. A session whose queue overflows is a slow
 // consumer and is disconnected with <policy-violation/>.
 //
-// Locking: Server.mu guards the session set, per-IP counts and the
-// resumption table; Session.mu guards what a resumption replaces and
-// the stream management state; the outbound queue has its own mutex.
-// Order: Session.mu, then Server.mu or the queue's mutex; never the
-// other way round.
+// Connection, pre-login, session and rate limits are in limits.go and
+// shaper.go; failed logins are counted by package loginlimit.
+//
+// Locking: Server.mu guards the session set, the connection slots and
+// per-address counts, the pre-login pool, the waiting sessions, the
+// sessions per account and the resumption table; Session.mu guards what
+// a resumption replaces and the stream management state; the outbound
+// queue has its own mutex. Order: Session.mu, then Server.mu or the
+// queue's mutex; never the other way round (sessions that must end
+// because of a limit are closed or expired after Server.mu is released).
 package c2s
 
 import (
@@ -25,8 +30,7 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/time/rate"
-
+	"github.com/parley-im/parley/loginlimit"
 	"github.com/parley-im/parley/metrics"
 	"github.com/parley-im/parley/store"
 	"github.com/parley-im/parley/xmpp/jid"
@@ -49,10 +53,35 @@ type Config struct {
 	QueueStanzas     int
 	StanzasPerSecond float64
 	StanzaBurst      int
+	BytesPerSecond   int // what a bound session may send (shaped); 0 = no limit
+	ByteBurst        int // at least XMLLimits.MaxStanzaBytes
 	MaxConnections   int
-	MaxPerIP         int
+	MaxPerIP         int // per address: IPv4 address or IPv6 /64
+	// MaxPrelogin and MaxPreloginPerIP cap connections that have not yet
+	// authenticated, in total and per address; 0 = no limit.
+	MaxPrelogin      int
+	MaxPreloginPerIP int
+	// PreloginTimeout bounds the time from connect to authentication
+	// (HandshakeTimeout bounds it to a bound resource).
+	PreloginTimeout time.Duration
+	// PreloginStanzaBytes bounds each element before authentication
+	// (XMLLimits.MaxStanzaBytes after); 0 = the same limit throughout.
+	PreloginStanzaBytes int
+	// MaxAuthAttempts is how many SASL exchanges one connection may
+	// start (RFC 6120 §6.4.5); 0 = no limit.
+	MaxAuthAttempts int
+	// MaxSessionsPerAccount caps an account's bound sessions, waiting
+	// ones included; 0 = no limit.
+	MaxSessionsPerAccount int
+	// UnackedBytes caps what a stream management session keeps until
+	// its client acknowledges it (also while waiting to be resumed).
+	UnackedBytes int
 	// AuthFailuresPerMinute limits failed logins per IP and per account.
 	AuthFailuresPerMinute float64
+	// SASLSecret is the key of the fake SCRAM salts shown for unknown
+	// users; kept across restarts so that they stay as fixed as a real
+	// user's (nil: a random one per process).
+	SASLSecret []byte
 	// ResumeTimeout is how long a session whose connection was lost
 	// waits for a stream resumption (XEP-0198); 0 disables resumption.
 	ResumeTimeout time.Duration
@@ -88,22 +117,35 @@ type Server struct {
 	hosts   map[string]bool
 	bearer  map[string]bool // domains of BearerAuth
 
-	mu        sync.Mutex
-	listeners []net.Listener
-	sessions  map[*Session]struct{}
-	perIP     map[string]int
-	resumable map[string]*Session // XEP-0198 resumption id -> session
-	stopping  bool
-	wg        sync.WaitGroup
+	mu            sync.Mutex
+	listeners     []net.Listener
+	sessions      map[*Session]struct{}            // live connections
+	conns         int                              // admitted connections, those held by waiting sessions included
+	perAddr       map[string]int                   // conns per address key (limits.go)
+	waiting       map[*Session]waitingSession      // sessions waiting for a resumption
+	accounts      map[string]map[*Session]struct{} // bound sessions per account, waiting ones included
+	prelogin      map[string][]*Session            // connections not yet authenticated per address key, oldest first
+	preloginCount int
+	resumable     map[string]*Session // XEP-0198 resumption id -> session
+	stopping      bool
+	wg            sync.WaitGroup
 
-	failMu   sync.Mutex
-	failures map[string]*rate.Limiter // "ip:..." and "user:..." -> failure budget
+	logins *loginlimit.Limiter // failed logins per address, account and both
 }
 
 // New returns a Server.
 func New(cfg Config, users store.Users, h Handler, m *metrics.Metrics, log *slog.Logger) *Server {
 	if cfg.WriteTimeout == 0 {
 		cfg.WriteTimeout = 30 * time.Second
+	}
+	if cfg.PreloginTimeout <= 0 || cfg.PreloginTimeout > cfg.HandshakeTimeout {
+		cfg.PreloginTimeout = cfg.HandshakeTimeout
+	}
+	if cfg.XMLLimits.MaxStanzaBytes <= 0 {
+		cfg.XMLLimits.MaxStanzaBytes = xml.DefaultLimits.MaxStanzaBytes
+	}
+	if cfg.PreloginStanzaBytes <= 0 || cfg.PreloginStanzaBytes > cfg.XMLLimits.MaxStanzaBytes {
+		cfg.PreloginStanzaBytes = cfg.XMLLimits.MaxStanzaBytes
 	}
 	hosts := make(map[string]bool, len(cfg.Hosts))
 	for _, h := range cfg.Hosts {
@@ -116,8 +158,10 @@ func New(cfg Config, users store.Users, h Handler, m *metrics.Metrics, log *slog
 		}
 	}
 	return &Server{cfg: cfg, users: users, handler: h, metrics: m, log: log.With("component", "c2s"),
-		hosts: hosts, bearer: bearer, sessions: make(map[*Session]struct{}), perIP: make(map[string]int), resumable: make(map[string]*Session),
-		failures: make(map[string]*rate.Limiter)}
+		hosts: hosts, bearer: bearer, sessions: make(map[*Session]struct{}), perAddr: make(map[string]int), resumable: make(map[string]*Session),
+		waiting: make(map[*Session]waitingSession), accounts: make(map[string]map[*Session]struct{}),
+		prelogin: make(map[string][]*Session),
+		logins:   loginlimit.New(loginlimit.Config{FailuresPerMinute: cfg.AuthFailuresPerMinute})}
 }
 
 func (srv *Server) isLocal(domain string) bool { return srv.hosts[domain] || srv.bearer[domain] }
@@ -166,19 +210,15 @@ func (srv *Server) Serve(ctx context.Context, l net.Listener, directTLS bool) er
 			continue
 		}
 		srv.metrics.Connections.WithLabelValues(kind).Inc()
-		ip := s.remote
+		slot := s.slot
 		go func() {
 			defer srv.wg.Done()
 			defer srv.metrics.Connections.WithLabelValues(kind).Dec()
-			defer srv.release(s, ip)
+			defer srv.connectionDone(s, slot)
 			s.serve(ctx)
 		}()
 	}
 }
-
-// ErrRejected is returned by ServeTransport when a connection limit
-// refuses the stream.
-var ErrRejected = errors.New("c2s: connection limit reached")
 
 // ServeTransport runs a client stream carried by t (a WebSocket or a
 // BOSH session) in the calling goroutine until it ends. kind labels
@@ -195,38 +235,9 @@ func (srv *Server) ServeTransport(ctx context.Context, t Transport, kind, remote
 	srv.metrics.Connections.WithLabelValues(kind).Inc()
 	defer srv.wg.Done()
 	defer srv.metrics.Connections.WithLabelValues(kind).Dec()
-	defer srv.release(s, remote)
+	defer srv.connectionDone(s, s.slot)
 	s.serve(ctx)
 	return nil
-}
-
-// admit applies the connection limits and registers s.
-func (srv *Server) admit(s *Session) string {
-	srv.mu.Lock()
-	defer srv.mu.Unlock()
-	switch {
-	case srv.stopping:
-		return "shutdown"
-	case srv.cfg.MaxConnections > 0 && len(srv.sessions) >= srv.cfg.MaxConnections:
-		return "max_connections"
-	case srv.cfg.MaxPerIP > 0 && srv.perIP[s.remote] >= srv.cfg.MaxPerIP:
-		return "max_connections_per_ip"
-	}
-	srv.sessions[s] = struct{}{}
-	srv.perIP[s.remote]++
-	srv.wg.Add(1)
-	return ""
-}
-
-// release undoes admit once the connection's goroutine is done. The IP
-// is the one admitted: a resumption may have moved s to another.
-func (srv *Server) release(s *Session, ip string) {
-	srv.mu.Lock()
-	defer srv.mu.Unlock()
-	delete(srv.sessions, s)
-	if srv.perIP[ip]--; srv.perIP[ip] <= 0 {
-		delete(srv.perIP, ip)
-	}
 }
 
 // Stop closes the listeners, ends every stream with <system-shutdown/>
@@ -256,8 +267,8 @@ func (srv *Server) Stop(ctx context.Context) error {
 	// Sessions waiting for a resumption end now, while storage is open
 	// for what their clients never acknowledged.
 	srv.mu.Lock()
-	waiting := make([]*Session, 0, len(srv.resumable))
-	for _, s := range srv.resumable {
+	waiting := make([]*Session, 0, len(srv.waiting))
+	for s := range srv.waiting {
 		waiting = append(waiting, s)
 	}
 	srv.mu.Unlock()
@@ -315,44 +326,16 @@ func (srv *Server) credentialLookup(domain string) sasl.CredentialLookup {
 	}
 }
 
-// authAllowed reports whether the IP (and account, if known) still has
-// failure budget left.
-func (srv *Server) authAllowed(ip, user string) bool {
-	if srv.cfg.AuthFailuresPerMinute <= 0 {
-		return true
+// accountKey is the account a login attempt names, as failures are
+// counted: the bare JID the username makes in domain (normalized, so
+// that "Alice" and "alice" are one account), whether or not it exists.
+func accountKey(username, domain string) string {
+	if username == "" {
+		return ""
 	}
-	srv.failMu.Lock()
-	defer srv.failMu.Unlock()
-	for _, key := range []string{"ip:" + ip, "user:" + user} {
-		if l, ok := srv.failures[key]; ok && l.Tokens() < 1 {
-			return false
-		}
+	j, err := jid.New(username, domain, "")
+	if err != nil {
+		return "invalid:" + username + "@" + domain
 	}
-	return true
-}
-
-// authFailure charges a failed login to the IP and the account.
-func (srv *Server) authFailure(ip, user string) {
-	if srv.cfg.AuthFailuresPerMinute <= 0 {
-		return
-	}
-	srv.failMu.Lock()
-	defer srv.failMu.Unlock()
-	if len(srv.failures) > 100000 {
-		// Bounded memory: forget old entries under a failure flood.
-		clear(srv.failures)
-	}
-	perMinute := rate.Limit(srv.cfg.AuthFailuresPerMinute / 60)
-	burst := max(int(srv.cfg.AuthFailuresPerMinute), 1)
-	for _, key := range []string{"ip:" + ip, "user:" + user} {
-		if key == "user:" {
-			continue
-		}
-		l, ok := srv.failures[key]
-		if !ok {
-			l = rate.NewLimiter(perMinute, burst)
-			srv.failures[key] = l
-		}
-		l.Allow()
-	}
+	return j.String()
 }

@@ -55,25 +55,35 @@ type Session struct {
 	id       string // connection id (logs)
 	streamID string // id of the current stream: new at every restart (RFC 6120 §4.7.3)
 	lang     string
-	domain   string // the served domain the client addressed
+	domain   string    // the served domain the client addressed
+	started  time.Time // when the connection was accepted
+	loginBy  time.Time // the pre-login deadline: authenticate before it
 
-	jid     jid.JID // full JID once bound; written before Bind, read-only after
-	bound   bool
-	authed  bool
-	user    string // authenticated bare JID
-	limiter *rate.Limiter
+	slot         *connSlot // the connection's place in the limits; moves with a resumption (s.mu, Server.mu)
+	preKey       string    // address key of its pre-login slot (Server.mu)
+	jid          jid.JID   // full JID once bound; written before Bind, read-only after
+	bound        bool
+	authed       bool
+	authAttempts int           // SASL exchanges started on this connection
+	user         string        // authenticated bare JID
+	limiter      *rate.Limiter // stanzas per second (shaper.go)
+	bytes        *rate.Limiter // bytes per second (shaper.go)
 
 	// mu guards what other goroutines (Deliver, Close) reach through
 	// the session while a resumption (XEP-0198) may replace the
 	// connection: tr, content, out, wdone, the closing state and sm.
-	mu      sync.Mutex
-	out     *outQueue
-	wdone   chan struct{} // closed once the final bytes are written (or writing failed)
-	closing bool          // Close has run for the current connection
-	closed  atomic.Bool   // mirrors closing for lock-free reads
-	sm      *streamMgmt   // nil until the client enables stream management
-	csi     clientState   // XEP-0352: held stanzas while the client is inactive
-	log     *slog.Logger
+	mu         sync.Mutex
+	out        *outQueue
+	wdone      chan struct{} // closed once the final bytes are written (or writing failed)
+	closing    bool          // Close has run for the current connection
+	headerSent bool          // our header of the current stream is out (Close sends one if not)
+	closed     atomic.Bool   // mirrors closing for lock-free reads
+	closeBy    atomic.Int64  // once closed: when the reader stops waiting for the client's end tag (UnixNano)
+	draining   atomic.Bool   // closed for a shutdown: what arrives within the grace is still handled
+	stop       chan struct{} // closed by Close: ends the reader's rate-limit waits
+	sm         *streamMgmt   // nil until the client enables stream management
+	csi        clientState   // XEP-0352: held stanzas while the client is inactive
+	log        *slog.Logger
 
 	// resumedInto is set on a connection that resumed an older session:
 	// that session carries on over this connection.
@@ -89,12 +99,11 @@ func newSession(srv *Server, tr Transport, remote string, secure bool) *Session 
 		secure:  secure,
 		id:      randomID(),
 		wdone:   make(chan struct{}),
+		stop:    make(chan struct{}),
 	}
 	s.out = s.newQueue()
 	s.log = srv.log.With("conn", s.id, "remote", s.remote)
-	if srv.cfg.StanzasPerSecond > 0 {
-		s.limiter = rate.NewLimiter(rate.Limit(srv.cfg.StanzasPerSecond), max(srv.cfg.StanzaBurst, 1))
-	}
+	s.limiter, s.bytes = newRateLimiters(srv.cfg)
 	return s
 }
 
@@ -106,6 +115,15 @@ func (s *Session) JID() jid.JID { return s.jid }
 // it; while the session waits for resumption it is only kept.
 func (s *Session) Deliver(el *xml.Element) {
 	s.mu.Lock()
+	if s.sm != nil && s.sm.ended {
+		// The session ended after the sender looked it up: what it
+		// would have kept goes where its unacknowledged stanzas went
+		// (not on the sender's goroutine, which may hold a lock the
+		// handler needs, such as a room's).
+		s.mu.Unlock()
+		go s.srv.handler.Unacknowledged(context.Background(), s, []*xml.Element{el})
+		return
+	}
 	if s.csi.hold(el) {
 		s.mu.Unlock()
 		return // the client is inactive and this can wait (XEP-0352)
@@ -119,7 +137,7 @@ func (s *Session) Deliver(el *xml.Element) {
 	held := 0
 	if hibernating && res == queued && el.Name == stanza.Message && s.srv.cfg.OnHeld != nil {
 		for _, u := range s.sm.unacked {
-			if u.Name == stanza.Message {
+			if u.el.Name == stanza.Message {
 				held++
 			}
 		}
@@ -138,16 +156,25 @@ func (s *Session) Deliver(el *xml.Element) {
 // deliverLocked counts (stream management) and queues one stanza, in
 // that order under s.mu, so the order on the wire is the order counted.
 func (s *Session) deliverLocked(el *xml.Element) pushResult {
+	var b []byte
 	if m := s.sm; m != nil {
-		m.unacked = append(m.unacked, el)
-		if len(m.unacked) > s.srv.cfg.QueueStanzas {
+		size := 0
+		if m.hibernating {
+			size = el.Size() // kept as a tree for the resumption
+		} else {
+			b = el.Bytes(s.content)
+			size = len(b)
+		}
+		if m.keep(el, size, s.srv.cfg.QueueStanzas, s.srv.cfg.UnackedBytes) {
 			return overflow // never acknowledged: as bad as never read
 		}
 		if m.hibernating {
 			return queued // kept for the resumption
 		}
+	} else {
+		b = el.Bytes(s.content)
 	}
-	res := s.out.push(el.Bytes(s.content))
+	res := s.out.push(b)
 	if res == queued {
 		s.srv.metrics.StanzasOut.Inc()
 	}
@@ -183,9 +210,30 @@ func (s *Session) Close(err *stream.Error) {
 		return
 	}
 	s.closing = true
+	// A shutdown drains: what the client sent before it saw the end is
+	// still handled until the grace deadline (which nothing extends), so
+	// that stopping the server loses no stanza already on its way. Any
+	// other end (a conflict, a slow consumer, a stream error) stops
+	// processing at once.
+	s.draining.Store(err != nil && err.Condition == stream.SystemShutdown)
+	close(s.stop)
+	deadline := time.Now().Add(closeGrace)
+	if s.out.isHeld() {
+		// Still negotiating (the reader writes, the queue waits for it):
+		// no grace to wait for, and the final bytes go once the reader
+		// stops, which it does now.
+		deadline = time.Now()
+	}
+	s.closeBy.Store(deadline.UnixNano())
 	s.closed.Store(true)
 	out, tr := s.out, s.tr
 	var final [][]byte
+	if err != nil && !s.headerSent {
+		// A stream error needs our stream header before it (RFC 6120
+		// §4.9.1.2), even when the client never finished sending its own.
+		s.headerSent = true
+		final = append(final, tr.Header(stream.Header{From: s.srv.defaultDomain(), ID: randomID(), Content: ns.Client, Lang: "en"}))
+	}
 	if err != nil {
 		s.srv.metrics.StreamErrors.WithLabelValues(string(err.Condition)).Inc()
 		final = append(final, s.streamElement(err.Element()))
@@ -193,8 +241,9 @@ func (s *Session) Close(err *stream.Error) {
 	s.mu.Unlock()
 	out.pushFinal(append(final, tr.Trailer())...)
 	// Give the client a moment to answer with its own end tag, then
-	// unblock the reader whatever it does.
-	tr.SetReadDeadline(time.Now().Add(closeGrace))
+	// unblock the reader whatever it does. Nothing it sends meanwhile is
+	// processed (stanzaLoop).
+	tr.SetReadDeadline(deadline)
 }
 
 // closeGrace is how long a closing stream waits for the peer's end tag.
@@ -343,6 +392,7 @@ func connectionLost(err error) bool {
 
 // end unregisters a bound session for good.
 func (s *Session) end(ctx context.Context) {
+	s.srv.dropAccountSession(s)
 	s.srv.handler.SessionEnded(context.WithoutCancel(ctx), s)
 	s.srv.metrics.Sessions.Dec()
 	s.log.Info("session ended", "jid", s.jid.String())
@@ -366,20 +416,31 @@ func (s *Session) runSafely(ctx context.Context, run func(context.Context) error
 
 // run negotiates the stream and then reads stanzas until the stream ends.
 func (s *Session) run(ctx context.Context) error {
+	s.started = time.Now()
+	s.loginBy = s.started.Add(s.srv.cfg.PreloginTimeout)
+	// Until it authenticates the client costs the attacker nothing:
+	// small elements only (a parse costs CPU in proportion).
+	s.tr.SetMaxStanzaBytes(s.srv.cfg.PreloginStanzaBytes)
 	if s.tlsFirst {
 		if err := s.directTLS(ctx); err != nil {
 			return err
 		}
 		s.secure = true
 	}
-	s.tr.SetReadDeadline(time.Now().Add(s.srv.cfg.HandshakeTimeout))
+	// Until it authenticates the client has the shorter pre-login
+	// deadline; then the handshake deadline bounds the rest.
+	s.tr.SetReadDeadline(s.loginBy)
 	for !s.bound {
 		restart, err := s.negotiate(ctx)
 		if err != nil || s.resumedInto.Load() != nil {
 			return err
 		}
+		if s.authed {
+			s.tr.SetReadDeadline(s.started.Add(s.srv.cfg.HandshakeTimeout))
+		}
 		if r, ok := s.tr.(interface{ Restart() }); ok && restart {
 			r.Restart()
+			s.restarted()
 		}
 	}
 	s.mu.Lock()
@@ -395,16 +456,25 @@ func (s *Session) run(ctx context.Context) error {
 // the stream ends with <connection-timeout/>.
 func (s *Session) stanzaLoop(ctx context.Context) error {
 	pinged := false
+	seen := s.tr.BytesIn() // what negotiation read is not charged
 	for {
-		wait := s.srv.cfg.PingInterval
+		deadline := time.Now().Add(s.srv.cfg.PingInterval)
 		if pinged {
-			wait = s.srv.cfg.PingTimeout
+			deadline = time.Now().Add(s.srv.cfg.PingTimeout)
 		}
 		if s.closed.Load() {
-			wait = closeGrace // Close set its grace deadline meanwhile
+			// Close set a grace deadline: keep it, however much the client
+			// keeps sending.
+			deadline = time.Unix(0, s.closeBy.Load())
 		}
-		s.tr.SetReadDeadline(time.Now().Add(wait))
+		s.tr.SetReadDeadline(deadline)
 		el, err := s.tr.Next()
+		if err == nil && s.closed.Load() && !s.draining.Load() {
+			// The server has ended this stream (a conflict, a slow
+			// consumer, a stream error): nothing more is processed, the
+			// reader only waits for the client's end tag.
+			continue
+		}
 		if isTimeout(err) && !pinged && !s.closed.Load() {
 			pinged = true
 			s.Deliver(stanza.NewIQ("get", "keepalive-"+randomID()[:8], s.domain, s.jid.String(),
@@ -439,11 +509,11 @@ func (s *Session) stanzaLoop(ctx context.Context) error {
 				s.log.Debug("client's 'from' replaced by the session's address", "from", from)
 			}
 		}
-		if s.limiter != nil {
-			if err := s.limiter.Wait(ctx); err != nil {
-				return stream.Errorf(stream.SystemShutdown, "")
-			}
+		in := s.tr.BytesIn()
+		if err := s.throttle(ctx, int(in-seen)); err != nil {
+			return err
 		}
+		seen = in
 		s.srv.metrics.StanzasIn.WithLabelValues(el.Name).Inc()
 		s.handled()
 		if el.Name == stanza.IQ && s.isServerReply(el) {
@@ -476,7 +546,7 @@ func (s *Session) directTLS(ctx context.Context) error {
 	if !ok {
 		return errors.New("direct TLS on a transport without TLS")
 	}
-	return st.StartTLS(ctx, s.srv.cfg.TLS, s.srv.cfg.HandshakeTimeout)
+	return st.StartTLS(ctx, s.srv.cfg.TLS, time.Until(s.loginBy))
 }
 
 func isTimeout(err error) bool {

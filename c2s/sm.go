@@ -2,7 +2,6 @@ package c2s
 
 import (
 	"context"
-	"errors"
 	"strconv"
 	"time"
 
@@ -21,24 +20,42 @@ import (
 // acknowledged goes back to the handler (offline storage, other
 // resources, or an error to the sender): nothing is silently lost.
 
-var errNotHibernating = errors.New("c2s: session is not waiting for a resumption")
-
 // streamMgmt is a session's stream management state, guarded by
 // Session.mu.
 type streamMgmt struct {
 	id          string // resumption id; "" when not resumable
 	inbound     uint32 // stanzas handled from the client (its h)
 	acked       uint32 // the last h the client acknowledged
-	unacked     []*xml.Element
+	unacked     []unackedStanza
+	bytes       int  // sizes of unacked, summed
 	requested   bool // an <r/> is outstanding
 	hibernating bool
 	expired     bool
+	ended       bool // the session is gone: its unacknowledged stanzas were handed back
 	timer       *time.Timer
 	parked      chan struct{} // closed once hibernating (for a takeover)
 }
 
+// unackedStanza is a stanza sent (or held for a resumption) that the
+// client has not acknowledged, with the bytes it is charged.
+type unackedStanza struct {
+	el   *xml.Element
+	size int
+}
+
 // outbound is the number of stanzas sent, modulo 2^32 as h is.
 func (m *streamMgmt) outbound() uint32 { return m.acked + uint32(len(m.unacked)) }
+
+// keep records el as sent and unacknowledged; it reports true when that
+// takes the session past maxCount stanzas or maxBytes bytes (0: no
+// limit), which ends it: a client that does not acknowledge is as bad
+// as one that does not read, and one waiting for a resumption must not
+// hold more than a connected one could.
+func (m *streamMgmt) keep(el *xml.Element, size, maxCount, maxBytes int) (over bool) {
+	m.unacked = append(m.unacked, unackedStanza{el, size})
+	m.bytes += size
+	return (maxCount > 0 && len(m.unacked) > maxCount) || (maxBytes > 0 && m.bytes > maxBytes)
+}
 
 // ack drops the stanzas the client acknowledged with h; false if h
 // acknowledges more than was sent.
@@ -46,6 +63,9 @@ func (m *streamMgmt) ack(h uint32) bool {
 	n := h - m.acked
 	if n > uint32(len(m.unacked)) {
 		return false
+	}
+	for _, u := range m.unacked[:n] {
+		m.bytes -= u.size
 	}
 	clear(m.unacked[:n])
 	m.unacked = m.unacked[n:]
@@ -210,15 +230,23 @@ func (s *Session) resumeOn(next *Session, h uint32) error {
 	s.sm.hibernating, s.sm.requested = false, false
 	s.sm.parked = make(chan struct{})
 	s.tr, s.content, s.remote, s.secure = next.tr, next.content, next.remote, next.secure
+	// The session now lives on next's connection and its slot.
+	s.srv.endWaiting(s)
+	s.slot = next.slot
+	s.srv.metrics.Hibernating.Dec()
 	s.wdone = make(chan struct{})
 	s.out = s.newQueue()
 	s.closing = false
+	s.stop = make(chan struct{})
 	s.closed.Store(false)
 	s.pushLocked(smElement("resumed",
 		xml.Attr{Name: "previd", Value: s.sm.id},
 		xml.Attr{Name: "h", Value: strconv.FormatUint(uint64(s.sm.inbound), 10)}))
-	for _, el := range s.sm.unacked {
-		s.out.push(el.Bytes(s.content))
+	for i, u := range s.sm.unacked {
+		b := u.el.Bytes(s.content)
+		s.sm.bytes += len(b) - u.size // charged as written now
+		s.sm.unacked[i].size = len(b)
+		s.out.push(b)
 	}
 	// A new connection starts active (XEP-0352): what was held goes now.
 	s.csi.inactive = false
@@ -237,6 +265,9 @@ func (s *Session) hibernate(ctx context.Context) {
 	s.sm.hibernating = true
 	s.sm.requested = false
 	out := s.out
+	// It keeps its connection's slot while it waits (limits.go).
+	s.srv.holdWaiting(s, s.slot)
+	s.srv.metrics.Hibernating.Inc()
 	s.mu.Unlock()
 	out.pushFinal() // stops the writer; what it did not write is in unacked
 	out.release()
@@ -249,7 +280,6 @@ func (s *Session) hibernate(ctx context.Context) {
 	s.sm.timer = time.AfterFunc(s.srv.cfg.ResumeTimeout, func() { s.expire(context.WithoutCancel(ctx)) })
 	close(s.sm.parked)
 	s.mu.Unlock()
-	s.srv.metrics.Hibernating.Inc()
 }
 
 // expire ends a hibernating session for good.
@@ -263,8 +293,9 @@ func (s *Session) expire(ctx context.Context) {
 	if s.sm.timer != nil {
 		s.sm.timer.Stop()
 	}
-	s.mu.Unlock()
 	s.srv.metrics.Hibernating.Dec()
+	s.mu.Unlock()
+	s.srv.endWaiting(s)
 	s.log.Info("resumption timed out", "jid", s.jid.String())
 	s.end(ctx)
 }
@@ -280,7 +311,11 @@ func (s *Session) takeUnacked() []*xml.Element {
 	if s.sm.id != "" {
 		s.srv.removeResumable(s.sm.id, s)
 	}
-	u := s.sm.unacked
-	s.sm.unacked = nil
+	u := make([]*xml.Element, len(s.sm.unacked))
+	for i := range s.sm.unacked {
+		u[i] = s.sm.unacked[i].el
+	}
+	s.sm.unacked, s.sm.bytes = nil, 0
+	s.sm.ended = true // a late Deliver hands its stanza back too
 	return u
 }

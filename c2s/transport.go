@@ -34,6 +34,14 @@ type Transport interface {
 	// again.
 	Next() (*xml.Element, error)
 	SetReadDeadline(t time.Time) error
+	// SetMaxStanzaBytes changes the size limit of the elements the
+	// client sends from now on (xml.ErrTooLarge past it): the session
+	// lowers it until the client has authenticated.
+	SetMaxStanzaBytes(n int)
+	// BytesIn is how many bytes the client has sent so far, framing
+	// included (what the session's byte rate limit charges). Called by
+	// the reading goroutine.
+	BytesIn() int64
 
 	// Header returns the bytes that open the server's side of the
 	// stream (nil when the framing carries it otherwise).
@@ -58,6 +66,7 @@ type tcpTransport struct {
 	mu   sync.Mutex // guards conn, which STARTTLS replaces once
 	conn net.Conn
 	dec  *xml.Decoder
+	in   int64 // bytes read (by the reading goroutine only)
 }
 
 func newTCPTransport(conn net.Conn, lim xml.Limits) *tcpTransport {
@@ -68,7 +77,13 @@ func newTCPTransport(conn net.Conn, lim xml.Limits) *tcpTransport {
 
 // Read makes the transport the decoder's reader, so that STARTTLS can
 // swap the connection underneath it.
-func (t *tcpTransport) Read(p []byte) (int, error) { return t.current().Read(p) }
+func (t *tcpTransport) Read(p []byte) (int, error) {
+	n, err := t.current().Read(p)
+	t.in += int64(n)
+	return n, err
+}
+
+func (t *tcpTransport) BytesIn() int64 { return t.in }
 
 func (t *tcpTransport) current() net.Conn {
 	t.mu.Lock()
@@ -91,6 +106,8 @@ func (t *tcpTransport) ReadHeader() (*xml.Element, error) {
 }
 
 func (t *tcpTransport) Next() (*xml.Element, error) { return t.dec.Next() }
+
+func (t *tcpTransport) SetMaxStanzaBytes(n int) { t.dec.SetMaxStanzaBytes(n) }
 
 func (t *tcpTransport) SetReadDeadline(d time.Time) error { return t.current().SetReadDeadline(d) }
 

@@ -138,13 +138,14 @@ type MAM struct {
 type Limits struct {
 	MaxStanzaBytes        int     `toml:"max_stanza_bytes"`         // -> <policy-violation/>
 	MaxDepth              int     `toml:"max_depth"`                // XML nesting depth inside a stanza
-	MaxConnections        int     `toml:"max_connections"`          // concurrent c2s connections; 0 = no limit
-	MaxConnectionsPerIP   int     `toml:"max_connections_per_ip"`   // 0 = no limit
+	MaxConnections        int     `toml:"max_connections"`          // concurrent c2s connections, waiting sessions included; 0 = no limit
+	MaxConnectionsPerIP   int     `toml:"max_connections_per_ip"`   // per address (IPv6: /64); 0 = no limit
 	StanzasPerSecond      float64 `toml:"stanzas_per_second"`       // per session inbound rate; 0 = no limit
 	StanzaBurst           int     `toml:"stanza_burst"`             // token bucket size for stanzas_per_second
 	AuthFailuresPerMinute float64 `toml:"auth_failures_per_minute"` // per IP and per account; 0 = no limit
 	OutboundQueueBytes    int     `toml:"outbound_queue_bytes"`     // per session; a slower reader is disconnected
 	OutboundQueueStanzas  int     `toml:"outbound_queue_stanzas"`   // per session, like outbound_queue_bytes
+	ClientLimits                  // clientlimits.go: before login, sessions, stream management, byte rate
 }
 
 // Log configures log/slog output.
@@ -210,6 +211,7 @@ func Default() Config {
 			AuthFailuresPerMinute: 10,
 			OutboundQueueBytes:    4 << 20,
 			OutboundQueueStanzas:  10000,
+			ClientLimits:          defaultClientLimits(),
 		},
 		Log: Log{Level: "info", Format: "text"},
 	}

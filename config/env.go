@@ -63,6 +63,12 @@ func appendSettings(out []setting, v reflect.Value, prefix string) []setting {
 		if name == "-" {
 			continue
 		}
+		if sf.Anonymous && name == "" && sf.Type.Kind() == reflect.Struct {
+			// An embedded struct's keys belong to the enclosing table, as
+			// the TOML decoder sees them.
+			out = appendSettings(out, v.Field(i), prefix)
+			continue
+		}
 		if name == "" {
 			name = strings.ToLower(sf.Name)
 		}

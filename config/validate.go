@@ -118,6 +118,7 @@ func (c *Config) Validate() error {
 		v.add("limits.outbound_queue_bytes", fmt.Sprintf("must be at least limits.max_stanza_bytes (%d), got %d", l.MaxStanzaBytes, l.OutboundQueueBytes))
 	}
 	v.atLeast("limits.outbound_queue_stanzas", l.OutboundQueueStanzas, 1)
+	l.validateClientLimits(&v)
 
 	c.Log.Level = strings.ToLower(c.Log.Level)
 	if _, ok := logLevels[c.Log.Level]; !ok {

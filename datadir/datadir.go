@@ -2,7 +2,8 @@
 // command-line tools share through a data directory: the domains the
 // server serves from it, so that `parley user add alice@example.com`
 // works on the data of `parley serve --domain example.com` without the
-// domain being repeated.
+// domain being repeated; and the server's secrets that must outlive a
+// restart (the key of the fake SCRAM salts shown for unknown users).
 //
 // The files are plain text, written atomically (a temporary file renamed
 // over the old one), so a command reading while the server starts sees
@@ -12,6 +13,8 @@ package datadir
 import (
 	"bufio"
 	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -57,6 +60,68 @@ func ReadDomains(dir string) ([]string, error) {
 		}
 	}
 	return out, sc.Err()
+}
+
+// SASLSecretFile is the name, inside the data directory, of the key
+// from which fake SCRAM salts for unknown users are derived.
+const SASLSecretFile = "sasl-secret"
+
+// Secret returns the secret of size random bytes kept in dir under name,
+// creating it (readable by the owner only) the first time.
+func Secret(dir, name string, size int) ([]byte, error) {
+	path := filepath.Join(dir, name)
+	data, err := os.ReadFile(path)
+	if err == nil {
+		b, derr := hex.DecodeString(strings.TrimSpace(string(data)))
+		if derr != nil || len(b) < size {
+			return nil, fmt.Errorf("datadir: %s is not a secret of %d hex-encoded bytes (remove it to make a new one)", path, size)
+		}
+		return b[:size], nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	b := make([]byte, size)
+	if _, err := rand.Read(b); err != nil {
+		return nil, err
+	}
+	if err := createFile(path, []byte(hex.EncodeToString(b)+"\n"), 0o600); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return Secret(dir, name, size) // another process made it first
+		}
+		return nil, err
+	}
+	return b, nil
+}
+
+// createFile writes a new file at path with data, failing with
+// fs.ErrExist if there is one: written to a temporary file and linked
+// into place, so that no reader sees it half written.
+func createFile(path string, data []byte, perm fs.FileMode) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	_, werr := f.Write(data)
+	if werr == nil {
+		werr = f.Chmod(perm)
+	}
+	if werr == nil {
+		werr = f.Sync()
+	}
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr != nil {
+		return fmt.Errorf("datadir: write %s: %w", path, werr)
+	}
+	return os.Link(tmp, path)
 }
 
 // writeFile replaces path with data atomically, unless it already holds

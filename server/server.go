@@ -176,11 +176,16 @@ func (s *Server) Start(ctx context.Context) error {
 		return err
 	}
 	lim := s.cfg.Limits
+	saslSecret, err := datadir.Secret(s.cfg.DataDir, datadir.SASLSecretFile, 32)
+	if err != nil {
+		s.log.Warn("no SASL secret in the data directory: unknown users' SCRAM salts will change at every restart, which tells them from real users", "err", err)
+	}
 	s.c2s = c2s.New(c2s.Config{
+		SASLSecret:            saslSecret,
 		Hosts:                 s.cfg.Hosts,
 		TLS:                   tlsConf,
 		RequireTLS:            !s.cfg.C2S.AllowPlaintext,
-		XMLLimits:             xml.Limits{MaxStanzaBytes: lim.MaxStanzaBytes, MaxDepth: lim.MaxDepth, MaxAttrs: xml.DefaultLimits.MaxAttrs},
+		XMLLimits:             s.xmlLimits(),
 		HandshakeTimeout:      s.cfg.C2S.HandshakeTimeout.Duration,
 		PingInterval:          s.cfg.C2S.PingInterval.Duration,
 		PingTimeout:           s.cfg.C2S.PingTimeout.Duration,
@@ -188,8 +193,17 @@ func (s *Server) Start(ctx context.Context) error {
 		QueueStanzas:          lim.OutboundQueueStanzas,
 		StanzasPerSecond:      lim.StanzasPerSecond,
 		StanzaBurst:           lim.StanzaBurst,
+		BytesPerSecond:        lim.BytesPerSecond,
+		ByteBurst:             lim.ByteBurst,
 		MaxConnections:        lim.MaxConnections,
 		MaxPerIP:              lim.MaxConnectionsPerIP,
+		MaxSessionsPerAccount: lim.MaxSessionsPerAccount,
+		MaxPrelogin:           lim.MaxPreloginConnections,
+		MaxPreloginPerIP:      lim.MaxPreloginConnectionsPerIP,
+		PreloginTimeout:       lim.PreloginTimeout.Duration,
+		PreloginStanzaBytes:   lim.MaxPreloginStanzaBytes,
+		MaxAuthAttempts:       lim.MaxAuthAttempts,
+		UnackedBytes:          lim.UnackedQueueBytes,
 		AuthFailuresPerMinute: lim.AuthFailuresPerMinute,
 		ResumeTimeout:         s.cfg.C2S.ResumeTimeout.Duration,
 		OnHeld:                heldHook(pushes),
@@ -207,7 +221,7 @@ func (s *Server) Start(ctx context.Context) error {
 		BOSH:           s.cfg.HTTP.BOSH,
 		AllowedOrigins: s.cfg.HTTP.AllowedOrigins,
 		TrustedProxies: proxies,
-		XMLLimits:      xml.Limits{MaxStanzaBytes: lim.MaxStanzaBytes, MaxDepth: lim.MaxDepth, MaxAttrs: xml.DefaultLimits.MaxAttrs},
+		XMLLimits:      s.xmlLimits(),
 		BOSHMaxWait:    s.cfg.HTTP.BOSHMaxWait.Duration,
 		BOSHInactivity: s.cfg.HTTP.BOSHInactivity.Duration,
 		BOSHMaxPause:   s.cfg.HTTP.BOSHMaxPause.Duration,
@@ -222,6 +236,13 @@ func (s *Server) Start(ctx context.Context) error {
 	s.ready.Store(true)
 	s.log.Info("parley started", "version", Version, "hosts", s.cfg.Hosts, "addrs", s.addrList())
 	return nil
+}
+
+// xmlLimits are the limits of client streams' XML.
+func (s *Server) xmlLimits() xml.Limits {
+	lim := s.cfg.Limits
+	return xml.Limits{MaxStanzaBytes: lim.MaxStanzaBytes, MaxDepth: lim.MaxDepth, MaxAttrs: xml.DefaultLimits.MaxAttrs,
+		MaxNamespaces: lim.MaxNamespaceDeclarations}
 }
 
 func (s *Server) listen(ctx context.Context, tlsConf *tls.Config) error {

@@ -318,3 +318,22 @@ func TestMismatchedEndTagEndsStreamAtOnce(t *testing.T) {
 	bob.Send("<iq type='get' id='alive' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>")
 	bob.ExpectMatch("ping result", func(el *xml.Element) bool { return el.Attr("id") == "alive" }, isAny)
 }
+
+// A stream header over 8 KB gets a stream error after a stream header
+// of ours (RFC 6120 §4.9.1.2), so that its stream: prefix is bound.
+func TestOversizedStreamHeader(t *testing.T) {
+	srv := xmpptest.RunServer(t)
+	srv.AddUser("alice@localhost", "secret")
+	c := srv.Dial()
+	c.Send("<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0' x='%s'>", strings.Repeat("a", 9<<10))
+	h, err := c.ReadHeaderErr()
+	if err != nil {
+		t.Fatalf("no stream header before the error: %v", err)
+	}
+	if h.Attr("from") != "localhost" || h.Attr("id") == "" {
+		t.Fatalf("header %s", h)
+	}
+	c.ExpectStreamError("policy-violation")
+	ok := srv.Dial()
+	ok.Login("alice", "secret", "r")
+}

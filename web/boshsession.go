@@ -2,12 +2,14 @@ package web
 
 import (
 	"bytes"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/parley-im/parley/xmpp/ns"
@@ -46,6 +48,8 @@ type boshSession struct {
 	inactivity time.Duration // current allowance (a pause may raise it)
 	idle       *time.Timer   // runs while no request is held
 	wdl        time.Time     // write deadline
+	maxStanza  atomic.Int64  // SetMaxStanzaBytes; 0: the body limit only
+	bytesIn    atomic.Int64  // bytes of the elements taken in (about: their size as parsed)
 }
 
 type boshRequest struct {
@@ -145,6 +149,11 @@ func (s *boshSession) process(req *boshRequest) {
 		s.in.push(input{open: openElement(b)}) // creation or restart
 	}
 	for _, c := range b.Children {
+		if n := s.maxStanza.Load(); n > 0 && int64(c.Size()) > n {
+			s.in.push(input{err: fmt.Errorf("%w: about %d bytes, limit %d", xml.ErrTooLarge, c.Size(), n)})
+			break
+		}
+		s.bytesIn.Add(int64(c.Size()))
 		s.in.push(input{el: c})
 	}
 	if b.Attr("type") == "terminate" {
@@ -310,6 +319,10 @@ func (s *boshSession) end(condition string) {
 }
 
 // c2s.Transport.
+
+func (s *boshSession) SetMaxStanzaBytes(n int) { s.maxStanza.Store(int64(n)) }
+
+func (s *boshSession) BytesIn() int64 { return s.bytesIn.Load() }
 
 func (s *boshSession) ReadHeader() (*xml.Element, error) { return s.in.readHeader() }
 func (s *boshSession) Next() (*xml.Element, error)       { return s.in.readElement() }

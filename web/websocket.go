@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -57,14 +59,16 @@ func offersXMPP(values []string) bool {
 // one complete element, the stream is opened and closed with the
 // <open/> and <close/> framing elements.
 type wsTransport struct {
-	conn  *websocket.Conn
-	lim   xml.Limits
-	in    *inbox
-	ctx   context.Context // cancelled by Close: ends the read loop
-	stop  context.CancelFunc
-	wmu   sync.Mutex // guards wdl
-	wdl   time.Time
-	close sync.Once
+	conn      *websocket.Conn
+	lim       xml.Limits
+	maxStanza atomic.Int64 // SetMaxStanzaBytes; 0: lim's
+	bytesIn   atomic.Int64 // bytes of the messages read
+	in        *inbox
+	ctx       context.Context // cancelled by Close: ends the read loop
+	stop      context.CancelFunc
+	wmu       sync.Mutex // guards wdl
+	wdl       time.Time
+	close     sync.Once
 }
 
 func newWSTransport(c *websocket.Conn, lim xml.Limits) *wsTransport {
@@ -78,6 +82,7 @@ func newWSTransport(c *websocket.Conn, lim xml.Limits) *wsTransport {
 func (t *wsTransport) readLoop() {
 	for {
 		typ, data, err := t.conn.Read(t.ctx)
+		t.bytesIn.Add(int64(len(data)))
 		if err != nil {
 			if websocket.CloseStatus(err) == websocket.StatusNormalClosure || errors.Is(err, io.EOF) {
 				err = io.EOF
@@ -104,6 +109,9 @@ func (t *wsTransport) parse(typ websocket.MessageType, data []byte) input {
 	if bytes.HasPrefix(data, []byte("<stream:stream")) {
 		return input{err: stream.Errorf(stream.InvalidNamespace, "use <open xmlns='"+ns.Framing+"'/> (RFC 7395), not <stream:stream>")}
 	}
+	if n := t.maxStanza.Load(); n > 0 && int64(len(data)) > n {
+		return input{err: fmt.Errorf("%w: %d bytes, limit %d", xml.ErrTooLarge, len(data), n)}
+	}
 	el, err := xml.ParseElement(data, ns.Client, t.lim)
 	if err != nil {
 		return input{err: err}
@@ -118,6 +126,10 @@ func (t *wsTransport) parse(typ websocket.MessageType, data []byte) input {
 	}
 	return input{el: el}
 }
+
+func (t *wsTransport) SetMaxStanzaBytes(n int) { t.maxStanza.Store(int64(n)) }
+
+func (t *wsTransport) BytesIn() int64 { return t.bytesIn.Load() }
 
 func (t *wsTransport) ReadHeader() (*xml.Element, error) { return t.in.readHeader() }
 func (t *wsTransport) Next() (*xml.Element, error)       { return t.in.readElement() }

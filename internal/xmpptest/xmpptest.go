@@ -42,7 +42,8 @@ type Server struct {
 // RunServer starts a server on 127.0.0.1 ports chosen by the kernel,
 // with a memory store (unless opts choose another; PARLEY_TEST_STORAGE=
 // postgres puts every server on PostgreSQL, see StorageEnv), plaintext
-// allowed and domain "localhost", and stops it when the test ends.
+// allowed, domain "localhost" and no rate limits (stanzas, bytes, failed
+// logins: tests of those set them), and stops it when the test ends.
 func RunServer(t testing.TB, opts ...Options) *Server {
 	t.Helper()
 	cfg := config.Default()
@@ -56,6 +57,7 @@ func RunServer(t testing.TB, opts ...Options) *Server {
 	// Many test servers run at once: never the default NATS port.
 	cfg.NATS.Listen = "127.0.0.1:0"
 	cfg.Limits.StanzasPerSecond = 0
+	cfg.Limits.BytesPerSecond = 0
 	cfg.Limits.AuthFailuresPerMinute = 0
 	for _, o := range opts {
 		o(&cfg)
@@ -150,10 +152,71 @@ func (s *Server) Dial() *Conn {
 		dec: xml.NewDecoder(c, xml.Limits{MaxStanzaBytes: 1 << 20, MaxDepth: 64, MaxAttrs: 128})}
 }
 
+// DialFrom opens a plain TCP connection to the STARTTLS listener from
+// the loopback address ip (any of 127.0.0.0/8 on Linux), for tests of
+// per-address limits: the test's other connections come from 127.0.0.1.
+func (s *Server) DialFrom(ip string) *Conn {
+	s.t.Helper()
+	d := net.Dialer{Timeout: Timeout, LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
+	c, err := d.Dial("tcp", s.Addr("c2s").String())
+	if err != nil {
+		s.t.Fatalf("dial from %s: %v", ip, err)
+	}
+	s.t.Cleanup(func() { c.Close() })
+	return &Conn{t: s.t, srv: s, conn: c, Domain: s.Config.Hosts[0],
+		dec: xml.NewDecoder(c, xml.Limits{MaxStanzaBytes: 1 << 20, MaxDepth: 64, MaxAttrs: 128})}
+}
+
+// Refused reports whether the server closed the connection without
+// opening a stream (a connection limit): it sends a stream header and
+// expects the connection to end instead of a header arriving.
+func (c *Conn) Refused() bool {
+	c.t.Helper()
+	c.conn.SetWriteDeadline(time.Now().Add(Timeout))
+	io.WriteString(c.conn, "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='"+c.Domain+"' version='1.0'>")
+	c.conn.SetReadDeadline(time.Now().Add(Timeout))
+	_, err := c.dec.ReadHeader()
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		c.t.Fatalf("neither a stream header nor the end of the connection within %v", Timeout)
+	}
+	return err != nil
+}
+
+// Drop ends the connection without closing the stream, as a network
+// failure or a killed client would (for stream management tests).
+func (c *Conn) Drop() {
+	if tc, ok := c.conn.(*net.TCPConn); ok {
+		tc.SetLinger(0) // a reset, not an orderly close
+	}
+	c.conn.Close()
+}
+
+// WaitClosed reads and discards until the server closes the
+// connection, failing the test if it stays open for Timeout.
+func (c *Conn) WaitClosed() {
+	c.t.Helper()
+	c.conn.SetReadDeadline(time.Now().Add(Timeout))
+	if _, err := io.Copy(io.Discard, c.conn); err != nil {
+		if ne, ok := err.(net.Error); ok && ne.Timeout() {
+			c.t.Fatalf("the server did not close the connection within %v", Timeout)
+		}
+	}
+}
+
 // DialTLS opens a direct TLS connection (XEP-0368 listener).
 func (s *Server) DialTLS() *Conn {
 	s.t.Helper()
+	return s.DialTLSFrom("")
+}
+
+// DialTLSFrom opens a direct TLS connection from the loopback address ip
+// ("" for the kernel's choice), as DialFrom.
+func (s *Server) DialTLSFrom(ip string) *Conn {
+	s.t.Helper()
 	d := &net.Dialer{Timeout: Timeout}
+	if ip != "" {
+		d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(ip)}
+	}
 	c, err := tls.DialWithDialer(d, "tcp", s.Addr("c2s_tls").String(), &tls.Config{InsecureSkipVerify: true, ServerName: s.Config.Hosts[0]})
 	if err != nil {
 		s.t.Fatalf("dial tls: %v", err)

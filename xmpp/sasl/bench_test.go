@@ -59,6 +59,23 @@ func BenchmarkPLAINLogin(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "logins/s")
 }
 
+// BenchmarkPLAINFailure measures a failed PLAIN login for a known user
+// (wrong password) and for an unknown one: they must cost the same
+// (issue 19 item 13).
+func BenchmarkPLAINFailure(b *testing.B) {
+	lookup := fuzzLookupWith(DeriveCredential(sha256.New, "pencil", []byte("0123456789abcdef"), DefaultIterations))
+	for name, msg := range map[string][]byte{"known": []byte("\x00user\x00wrong"), "unknown": []byte("\x00nobody\x00wrong")} {
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				m, _ := NewServer(Plain, lookup)
+				if _, _, err := m.Next(ctx, msg); err == nil {
+					b.Fatal("logged in")
+				}
+			}
+		})
+	}
+}
+
 // BenchmarkDeriveCredential measures credential creation (PBKDF2 with
 // DefaultIterations), the cost paid at registration and password change.
 func BenchmarkDeriveCredential(b *testing.B) {

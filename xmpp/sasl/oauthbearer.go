@@ -84,6 +84,11 @@ func (m *oauthBearer) Identity() string {
 	return m.identity
 }
 
+// Username implements Mechanism: a bearer token names no account until
+// it is verified, so a refused one is counted against the client's
+// address only.
+func (m *oauthBearer) Username() string { return "" }
+
 func (m *oauthBearer) Authzid() string {
 	if m.st != stateDone {
 		return ""

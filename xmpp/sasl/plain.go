@@ -19,9 +19,13 @@ type plainServer struct {
 
 	state      state
 	challenged bool
-	authcid    string
+	username   string // the claimed authcid, once parsed
+	authcid    string // the authenticated one
 	authzid    string
 }
+
+// Username implements Mechanism.
+func (p *plainServer) Username() string { return p.username }
 
 // Identity implements Mechanism.
 func (p *plainServer) Identity() string {
@@ -61,32 +65,37 @@ func (p *plainServer) verify(ctx context.Context, msg []byte) error {
 	if err != nil {
 		return err
 	}
+	p.username = authcid
+	if err := p.cfg.passGate(ctx, authcid); err != nil {
+		return err
+	}
 	prepared, err := PreparePassword(passwd)
 	if err != nil {
 		// No stored credential can match a password that cannot be
 		// prepared; this does not depend on the user.
 		return fmt.Errorf("%w: %w", ErrNotAuthorized, err)
 	}
-	cred, fake, err := lookupCredential(ctx, p.lookup, p.cfg, authcid, SCRAMSHA256, sha256.New)
+	// The same work whoever the user is (an unknown user must not answer
+	// faster or slower): both credentials are looked up, and exactly one
+	// key is derived — with the SHA-256 credential, or the SHA-1 one for
+	// accounts imported with SHA-1 keys only (XEP-0227 exports of
+	// ejabberd, Prosody), or the fake SHA-256 one for unknown users.
+	c256, fake256, err := lookupCredential(ctx, p.lookup, p.cfg, authcid, SCRAMSHA256, sha256.New)
 	if err != nil {
 		return err
 	}
-	// One PBKDF2 with the stored salt and count, also for unknown users.
-	got := storedKey(sha256.New, hi(sha256.New, []byte(prepared), cred.Salt, cred.Iterations))
-	ok := subtle.ConstantTimeCompare(got, cred.StoredKey) == 1
-	if fake {
-		// Accounts imported from servers that kept SCRAM-SHA-1 keys only
-		// (XEP-0227 exports of ejabberd, Prosody) have no SHA-256 key:
-		// check the SHA-1 one. Unknown users pay this PBKDF2 too.
-		cred, fake, err = lookupCredential(ctx, p.lookup, p.cfg, authcid, SCRAMSHA1, sha1.New)
-		if err != nil {
-			return err
-		}
-		got = storedKey(sha1.New, hi(sha1.New, []byte(prepared), cred.Salt, cred.Iterations))
-		ok = subtle.ConstantTimeCompare(got, cred.StoredKey) == 1
+	c1, fake1, err := lookupCredential(ctx, p.lookup, p.cfg, authcid, SCRAMSHA1, sha1.New)
+	if err != nil {
+		return err
 	}
+	h, cred := sha256.New, c256
+	if fake256 && !fake1 {
+		h, cred = sha1.New, c1
+	}
+	got := storedKey(h, hi(h, []byte(prepared), cred.Salt, cred.Iterations))
+	ok := subtle.ConstantTimeCompare(got, cred.StoredKey) == 1
 	switch {
-	case fake:
+	case fake256 && fake1:
 		return fmt.Errorf("%w: unknown user or unusable credential", ErrNotAuthorized)
 	case !ok:
 		return fmt.Errorf("%w: wrong password", ErrNotAuthorized)

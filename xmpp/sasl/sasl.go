@@ -82,6 +82,10 @@ type Mechanism interface {
 	Next(ctx context.Context, clientMsg []byte) (serverMsg []byte, done bool, err error)
 	// Identity is the authenticated username (authcid) once done, "" before.
 	Identity() string
+	// Username is the username (authcid) the client claimed, as soon as
+	// its message naming it was parsed, whether or not the exchange
+	// succeeds ("" before): what failed attempts are counted against.
+	Username() string
 	// Authzid is the requested authorization identity, if any, once done.
 	// The server must check it (RFC 6120 §6.4.6) and fail with
 	// ErrInvalidAuthzid if the user may not act as it.
@@ -93,6 +97,7 @@ type Option func(*config)
 
 type config struct {
 	secret []byte
+	gate   func(ctx context.Context, username string) error
 }
 
 // WithSecret sets the key from which fake salts and keys for unknown users
@@ -102,6 +107,16 @@ type config struct {
 // per-process secret is used.
 func WithSecret(secret []byte) Option {
 	return func(c *config) { c.secret = secret }
+}
+
+// WithGate makes the exchange call gate once the client has named its
+// username, before any credential is looked up or checked: an error
+// ends the exchange with that error (e.g. a login throttle's "try again
+// later", wrapped in ErrTemporaryAuthFailure), and gate may also wait
+// (slowing an attempt down). It runs for unknown users exactly as for
+// known ones.
+func WithGate(gate func(ctx context.Context, username string) error) Option {
+	return func(c *config) { c.gate = gate }
 }
 
 // processSecret is the default fake-salt secret.
@@ -171,6 +186,14 @@ func fakeCredential(secret []byte, mech, username string, size int) Credential {
 		StoredKey:  derive("parley sasl fake stored key", size),
 		ServerKey:  derive("parley sasl fake server key", size),
 	}
+}
+
+// passGate runs the configured gate, if any, for username.
+func (c config) passGate(ctx context.Context, username string) error {
+	if c.gate == nil {
+		return nil
+	}
+	return c.gate(ctx, username)
 }
 
 // lookupCredential calls lookup and returns the credential to use and

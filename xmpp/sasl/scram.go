@@ -62,6 +62,9 @@ func (s *scramServer) Identity() string {
 	return s.username
 }
 
+// Username implements Mechanism.
+func (s *scramServer) Username() string { return s.username }
+
 // Authzid implements Mechanism.
 func (s *scramServer) Authzid() string {
 	if s.state != stateDone {
@@ -109,11 +112,15 @@ func (s *scramServer) first(ctx context.Context, msg string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.username = cf.username
+	if err := s.cfg.passGate(ctx, cf.username); err != nil {
+		return nil, err
+	}
 	s.cred, s.fake, err = lookupCredential(ctx, s.lookup, s.cfg, cf.username, s.mech, s.h)
 	if err != nil {
 		return nil, err
 	}
-	s.gs2Header, s.clientBare, s.username, s.authzid = cf.gs2Header, cf.bare, cf.username, cf.authzid
+	s.gs2Header, s.clientBare, s.authzid = cf.gs2Header, cf.bare, cf.authzid
 	s.fullNonce = cf.nonce + s.nonce()
 
 	salt := base64.StdEncoding.EncodeToString(s.cred.Salt)

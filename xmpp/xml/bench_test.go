@@ -2,6 +2,7 @@ package xml
 
 import (
 	"bytes"
+	"fmt"
 	"testing"
 )
 
@@ -106,5 +107,57 @@ func TestInternDoesNotAllocate(t *testing.T) {
 	}
 	if got := intern([]byte("not-common")); got != "not-common" {
 		t.Fatalf("intern: %q", got)
+	}
+}
+
+// namespaceFlood is a stanza of about size bytes that declares decls
+// prefixes on each of depth nested elements and then uses the
+// outermost one over and over: with a linear scan of the declarations
+// in scope, every use costs depth*decls comparisons.
+func namespaceFlood(depth, decls, size int) []byte {
+	var b bytes.Buffer
+	b.WriteString("<message>")
+	for d := range depth {
+		b.WriteString("<e")
+		for i := range decls {
+			fmt.Fprintf(&b, " xmlns:p%d_%d='urn:x:%d'", d, i, i)
+		}
+		b.WriteString(">")
+	}
+	for b.Len() < size-depth*4-10 {
+		b.WriteString("<p0_0:x/>")
+	}
+	for range depth {
+		b.WriteString("</e>")
+	}
+	b.WriteString("</message>")
+	return b.Bytes()
+}
+
+// BenchmarkNamespaceFlood parses what an unauthenticated client could
+// send before the namespace cap: 30 elements of 60 declarations each,
+// then 200 KB of prefixed elements. It reports the cost per stanza
+// (an error once the cap applies).
+func BenchmarkNamespaceFlood(b *testing.B) {
+	data := namespaceFlood(30, 60, 210<<10)
+	lim := Limits{MaxStanzaBytes: 256 << 10, MaxDepth: 64, MaxAttrs: 64}
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		ParseElement(data, nsClient, lim)
+	}
+}
+
+// BenchmarkNamespaceResolution parses 200 KB of prefixed elements with
+// 60 declarations in scope (within the cap): resolution must not scan
+// the declarations for every name.
+func BenchmarkNamespaceResolution(b *testing.B) {
+	data := namespaceFlood(1, 60, 200<<10)
+	lim := Limits{MaxStanzaBytes: 256 << 10, MaxDepth: 64, MaxAttrs: 64}
+	if _, err := ParseElement(data, nsClient, lim); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		ParseElement(data, nsClient, lim)
 	}
 }

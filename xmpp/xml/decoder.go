@@ -23,15 +23,19 @@ import (
 	"sync"
 )
 
-// Limits bound what a peer can make us buffer.
+// Limits bound what a peer can make us buffer, and the work a stanza
+// costs.
 type Limits struct {
 	MaxStanzaBytes int // bytes of one top-level element, children included
 	MaxDepth       int // element nesting depth inside a stanza
 	MaxAttrs       int // attributes per element
+	// MaxNamespaces caps the prefixed namespace declarations
+	// (xmlns:p='...') in scope inside one stanza.
+	MaxNamespaces int
 }
 
 // DefaultLimits are RFC-friendly defaults: 256 KiB stanzas.
-var DefaultLimits = Limits{MaxStanzaBytes: 256 << 10, MaxDepth: 32, MaxAttrs: 64}
+var DefaultLimits = Limits{MaxStanzaBytes: 256 << 10, MaxDepth: 32, MaxAttrs: 64, MaxNamespaces: 64}
 
 func (l Limits) withDefaults() Limits {
 	if l.MaxStanzaBytes <= 0 {
@@ -42,6 +46,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxAttrs <= 0 {
 		l.MaxAttrs = DefaultLimits.MaxAttrs
+	}
+	if l.MaxNamespaces <= 0 {
+		l.MaxNamespaces = DefaultLimits.MaxNamespaces
 	}
 	return l
 }
@@ -81,6 +88,16 @@ func NewDecoder(r io.Reader, lim Limits) *Decoder {
 func (d *Decoder) Reset(r io.Reader) {
 	d.release()
 	*d = Decoder{r: r, lim: d.lim}
+}
+
+// SetMaxStanzaBytes changes the size limit for the elements read from
+// now on (0: the default); a stream lowers it until its client has
+// authenticated.
+func (d *Decoder) SetMaxStanzaBytes(n int) {
+	if n <= 0 {
+		n = DefaultLimits.MaxStanzaBytes
+	}
+	d.lim.MaxStanzaBytes = n
 }
 
 // DefaultNamespace is the stream header's default namespace (the content
@@ -223,7 +240,7 @@ func (d *Decoder) parse(b []byte, tags int) (*Element, error) {
 	raw := bytes.Clone(b)
 	// The stream-level declarations are never popped, and capping the
 	// capacity makes the stanza's own declarations go to a new array.
-	p := parser{raw: raw, lim: d.lim, decls: d.decls[:len(d.decls):len(d.decls)], elems: make([]Element, tags)}
+	p := parser{raw: raw, lim: d.lim, decls: d.decls[:len(d.decls):len(d.decls)], base: len(d.decls), elems: make([]Element, tags)}
 	return p.parse(d.defSpace, 0)
 }
 
@@ -326,6 +343,9 @@ const tagBroken = -2
 func tagEndFrom(b []byte, i int, q byte) (int, byte) {
 	for ; i < len(b); i++ {
 		c := b[i]
+		if !tagSpecial[c] {
+			continue
+		}
 		switch {
 		case c == '<':
 			return tagBroken, 0
@@ -341,3 +361,7 @@ func tagEndFrom(b []byte, i int, q byte) (int, byte) {
 	}
 	return -1, q
 }
+
+// tagSpecial marks the bytes tagEndFrom must look at; it skips the rest
+// with one load and test each.
+var tagSpecial = [256]bool{'<': true, '>': true, '\'': true, '"': true}

@@ -172,7 +172,7 @@ func (e *Element) WriteTo(w *bytes.Buffer, parentSpace string) {
 // Bytes serializes e like WriteTo into a new slice.
 func (e *Element) Bytes(parentSpace string) []byte {
 	var b bytes.Buffer
-	b.Grow(e.sizeHint())
+	b.Grow(e.Size())
 	e.WriteTo(&b, parentSpace)
 	return b.Bytes()
 }
@@ -182,7 +182,9 @@ func (e *Element) String() string {
 	return string(e.Bytes(""))
 }
 
-func (e *Element) sizeHint() int {
+// Size estimates the bytes of e's serialization without serializing it
+// (character escaping is not counted): what a queue holding e charges.
+func (e *Element) Size() int {
 	n := 2*len(e.Name) + len(e.Space) + 16 + len(e.Inner)
 	for _, a := range e.Attrs {
 		n += len(a.Name) + len(a.Value) + 4
@@ -190,7 +192,7 @@ func (e *Element) sizeHint() int {
 	if e.Inner == nil {
 		n += len(e.Text)
 		for _, c := range e.Children {
-			n += c.sizeHint()
+			n += c.Size()
 		}
 	}
 	return n

@@ -14,7 +14,8 @@ var (
 	ErrRestrictedXML = errors.New("xml: restricted XML")
 	// ErrTooLarge: a stanza exceeds Limits.MaxStanzaBytes (<policy-violation/>).
 	ErrTooLarge = errors.New("xml: stanza too large")
-	// ErrTooDeep: Limits.MaxDepth or MaxAttrs exceeded (<policy-violation/>).
+	// ErrTooDeep: Limits.MaxDepth, MaxAttrs or MaxNamespaces exceeded
+	// (<policy-violation/>).
 	ErrTooDeep = errors.New("xml: too deep or too many attributes")
 	// ErrStreamClosed: the peer sent the stream's end tag.
 	ErrStreamClosed = errors.New("xml: stream closed")

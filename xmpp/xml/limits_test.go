@@ -2,6 +2,7 @@ package xml
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -269,5 +270,44 @@ func TestMalformedFailsBeforeTheElementEnds(t *testing.T) {
 	d := NewDecoder(newScript("<stream:stream xmlns='jabber:client' <x>", ""), DefaultLimits)
 	if _, err := d.ReadHeader(); !errors.Is(err, ErrNotWellFormed) {
 		t.Fatalf("'<' in the stream header: %v", err)
+	}
+}
+
+// Namespace declarations in scope are capped (MaxNamespaces), and
+// resolution stays right past the linear-scan threshold: shadowing, and
+// the outer declaration back in scope after the inner element ends.
+func TestNamespaceDeclarations(t *testing.T) {
+	decls := func(from, n int) string {
+		var b strings.Builder
+		for i := from; i < from+n; i++ {
+			fmt.Fprintf(&b, " xmlns:p%d='urn:p%d'", i, i)
+		}
+		return b.String()
+	}
+	lim := Limits{MaxNamespaces: 12}
+	in := "<message" + decls(0, 6) + "><a" + decls(6, 5) + "><p3:b xmlns:p3='urn:inner'/><p10:c/></a><p3:d/><p0:e p5:x='1'/></message>"
+	el, err := ParseElement([]byte(in), nsClient, lim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := el.Children[0]
+	if got := []string{a.Children[0].Space, a.Children[1].Space, el.Children[1].Space, el.Children[2].Space}; strings.Join(got, " ") != "urn:inner urn:p10 urn:p3 urn:p0" {
+		t.Fatalf("resolved %q", got)
+	}
+	if el.Children[2].Attr("p5:x") != "1" {
+		t.Fatalf("prefixed attribute: %s", el.Children[2])
+	}
+	checkRoundTrip(t, el, nsClient)
+	// Thirteen in scope are one too many; thirteen in turn are fine.
+	if _, err := ParseElement([]byte("<message"+decls(0, 12)+"><a xmlns:q='u'/></message>"), nsClient, lim); !errors.Is(err, ErrTooDeep) {
+		t.Fatalf("13 declarations in scope: %v", err)
+	}
+	if _, err := ParseElement([]byte("<message"+decls(0, 11)+"><a xmlns:q='u'/><b xmlns:q='v'/></message>"), nsClient, lim); err != nil {
+		t.Fatalf("12 in scope at a time: %v", err)
+	}
+	// The stream header's declarations do not count.
+	checkStreamError(t, "<message"+decls(0, 65)+"/>", DefaultLimits, ErrTooDeep)
+	if _, el, err := decodeOne("<message"+decls(0, 64)+"><stream:x/></message>", DefaultLimits); err != nil || el.Children[0].Space != "http://etherx.jabber.org/streams" {
+		t.Fatalf("64 declarations and the stream prefix: %v", err)
 	}
 }

@@ -18,10 +18,17 @@ type parser struct {
 	raw    []byte
 	pos    int
 	lim    Limits
-	decls  []nsDecl // stack of prefix declarations (stream-level first)
+	decls  []nsDecl           // stack of prefix declarations (stream-level first)
+	base   int                // how many of decls are stream-level
+	index  map[string][]int32 // prefix -> its entries in decls, innermost last (once decls outgrow a scan)
 	frames []frame
 	elems  []Element // preallocated elements, one allocation per stanza
 }
+
+// scanDecls is how many declarations in scope resolve by a linear scan
+// (nearly every stanza: none but the stream's own); past it an index
+// keeps resolution at one map lookup, however many are declared.
+const scanDecls = 8
 
 // newElement returns the next preallocated element, or a new one.
 func (p *parser) newElement() *Element {
@@ -212,8 +219,31 @@ func (p *parser) pop() {
 	f := p.frames[len(p.frames)-1]
 	p.frames = p.frames[:len(p.frames)-1]
 	for len(p.decls) > 0 && p.decls[len(p.decls)-1].depth >= f.depth {
+		if p.index != nil {
+			prefix := p.decls[len(p.decls)-1].prefix
+			ix := p.index[prefix]
+			p.index[prefix] = ix[:len(ix)-1]
+		}
 		p.decls = p.decls[:len(p.decls)-1]
 	}
+}
+
+// declare pushes a prefix declaration of the element at depth.
+func (p *parser) declare(prefix, uri string, depth int) error {
+	if len(p.decls)-p.base >= p.lim.MaxNamespaces {
+		return p.fail(ErrTooDeep, "too many namespace declarations in scope")
+	}
+	p.decls = append(p.decls, nsDecl{prefix: prefix, uri: uri, depth: depth})
+	switch {
+	case p.index != nil:
+		p.index[prefix] = append(p.index[prefix], int32(len(p.decls)-1))
+	case len(p.decls) > scanDecls:
+		p.index = make(map[string][]int32, len(p.decls))
+		for i, d := range p.decls {
+			p.index[d.prefix] = append(p.index[d.prefix], int32(i))
+		}
+	}
+	return nil
 }
 
 // startTag parses a start tag at p.pos and pushes a frame for it; the
@@ -331,7 +361,9 @@ func (p *parser) startTag(defSpace string, depth int) (*Element, bool, error) {
 			if v == "" || prefix == "xml" || prefix == "xmlns" {
 				return nil, false, p.fail(ErrNotWellFormed, "invalid namespace declaration")
 			}
-			p.decls = append(p.decls, nsDecl{prefix: prefix, uri: v, depth: depth})
+			if err := p.declare(prefix, v, depth); err != nil {
+				return nil, false, err
+			}
 			el.Attrs = append(el.Attrs, Attr{Name: intern(a.name), Value: v})
 		}
 	}
@@ -386,6 +418,14 @@ func (p *parser) startTag(defSpace string, depth int) (*Element, bool, error) {
 
 // resolve finds the innermost declaration of prefix.
 func (p *parser) resolve(prefix []byte) (uri string, depth int, ok bool) {
+	if p.index != nil {
+		ix := p.index[string(prefix)]
+		if len(ix) == 0 {
+			return "", 0, false
+		}
+		d := p.decls[ix[len(ix)-1]]
+		return d.uri, d.depth, true
+	}
 	for i := len(p.decls) - 1; i >= 0; i-- {
 		if p.decls[i].prefix == string(prefix) {
 			return p.decls[i].uri, p.decls[i].depth, true

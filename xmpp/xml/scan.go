@@ -18,53 +18,57 @@ type scanState struct {
 	quote    byte // in a start tag: the open attribute value's quote, 0 if none
 	tags     int  // start tags seen: the element count, to allocate them at once
 	tagStart int  // offset of the '<' of the tag being scanned
-	// open holds the names of the open elements (offsets from the
-	// element's start), the first few without allocating.
-	open [8]nameRef
-	deep []nameRef // open[len(open):], for deeper nesting
+	// open holds where the names of the open elements start (offsets
+	// from the element's start), the first few without allocating.
+	open [8]int32
+	deep []int32 // open[len(open):], for deeper nesting
 }
 
-// nameRef locates a start tag's qualified name in the element.
-type nameRef struct{ off, n int32 }
+// reset prepares s for the next element (open needs no clearing: depth
+// says what is valid), keeping deep's array.
+func (s *scanState) reset() {
+	s.off, s.depth, s.in, s.quote, s.tags, s.tagStart = 0, 0, 0, 0, 0, 0
+	s.deep = s.deep[:0]
+}
 
-// reset prepares s for the next element, keeping deep's array.
-func (s *scanState) reset() { *s = scanState{deep: s.deep[:0]} }
-
-// push records the name of the element opened at depth s.depth.
-func (s *scanState) push(r nameRef) {
+// push records where the name of the element opened at depth s.depth
+// starts.
+func (s *scanState) push(off int32) {
 	if s.depth < len(s.open) {
-		s.open[s.depth] = r
+		s.open[s.depth] = off
 		return
 	}
-	s.deep = append(s.deep[:s.depth-len(s.open)], r)
+	s.deep = append(s.deep[:s.depth-len(s.open)], off)
 }
 
-// innermost returns the name of the innermost open element.
-func (s *scanState) innermost() nameRef {
+// innermost returns where the name of the innermost open element starts.
+func (s *scanState) innermost() int32 {
 	if d := s.depth - 1; d < len(s.open) {
 		return s.open[d]
 	}
 	return s.deep[s.depth-1-len(s.open)]
 }
 
-// indexMarkup returns the index of the first '<' or '>' in b, or -1.
-func indexMarkup(b []byte) int {
-	for i, c := range b {
-		if c == '<' || c == '>' {
-			return i
-		}
+// closes reports whether name (an end tag's) is the name of the start
+// tag whose name starts at b[off]: the same bytes, then the end of the
+// start tag's name.
+func closes(b []byte, off int, name []byte) bool {
+	end := off + len(name)
+	if end >= len(b) || !bytes.Equal(b[off:end], name) {
+		return false
 	}
-	return -1
+	c := b[end]
+	return isSpace(c) || c == '/' || c == '>'
 }
 
-// startName returns the name of the start tag at b[start] ending at
-// b[end] ('>').
-func startName(b []byte, start, end int) nameRef {
-	i := start + 1
-	for i < end && !isSpace(b[i]) && b[i] != '/' && b[i] != '>' {
+// startName returns the name of the start tag whose name starts at
+// b[off] (for error messages).
+func startName(b []byte, off int) []byte {
+	i := off
+	for i < len(b) && !isSpace(b[i]) && b[i] != '/' && b[i] != '>' {
 		i++
 	}
-	return nameRef{int32(start + 1), int32(i - start - 1)}
+	return b[off:i]
 }
 
 // run scans b (starting at the element's '<') from where it stopped and
@@ -91,28 +95,33 @@ func (s *scanState) run(b []byte, lim Limits) (int, error) {
 					if s.depth >= lim.MaxDepth {
 						return 0, errorf(ErrTooDeep, "elements nested more than %d deep", lim.MaxDepth)
 					}
-					s.push(startName(b, s.tagStart, end))
+					s.push(int32(s.tagStart + 1))
 					s.depth++
 				} else if s.depth == 0 {
 					return i, nil
 				}
 			case '/':
-				end := indexMarkup(b[i:])
+				end := bytes.IndexByte(b[i:], '>')
 				if end < 0 {
+					if bytes.IndexByte(b[i:], '<') >= 0 {
+						return 0, errorf(ErrNotWellFormed, "'<' inside an end tag")
+					}
 					s.off = len(b)
 					return 0, nil
 				}
-				if b[i+end] == '<' {
+				if bytes.IndexByte(b[i:i+end], '<') >= 0 {
 					return 0, errorf(ErrNotWellFormed, "'<' inside an end tag")
 				}
 				if s.depth == 0 {
 					return 0, errorf(ErrNotWellFormed, "unexpected end tag")
 				}
 				// The name starts after "</", maybe before this read.
-				name := bytes.TrimRight(b[s.tagStart+2:i+end], " \t\r\n")
-				open := s.innermost()
-				if !bytes.Equal(name, b[open.off:open.off+open.n]) {
-					return 0, errorf(ErrNotWellFormed, "end tag </%s> does not match <%s>", name, b[open.off:open.off+open.n])
+				name := b[s.tagStart+2 : i+end]
+				if n := len(name); n > 0 && isSpace(name[n-1]) {
+					name = bytes.TrimRight(name, " \t\r\n")
+				}
+				if open := int(s.innermost()); !closes(b, open, name) {
+					return 0, errorf(ErrNotWellFormed, "end tag </%s> does not match <%s>", name, startName(b, open))
 				}
 				i += end + 1
 				s.in = 0
