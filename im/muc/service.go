@@ -26,6 +26,7 @@ type Config struct {
 	MessagesPerSecond float64 // per occupant; 0 = no limit
 	HistoryMessages   int     // a new room's history length
 	Name              string  // the service's disco name
+	Hooks             Hooks   // another module's say in some rooms (hooks.go)
 	Logger            *slog.Logger
 }
 
