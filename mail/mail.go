@@ -195,3 +195,11 @@ func (s *Sender) build(m Message) (*gomail.Msg, error) {
 func oneLine(s string) string {
 	return strings.Join(strings.FieldsFunc(s, func(r rune) bool { return r == '\r' || r == '\n' }), " ")
 }
+
+// FromAddress is the sender's bare address ("" without a relay).
+func (s *Sender) FromAddress() string {
+	if s == nil || s.from == nil {
+		return ""
+	}
+	return s.from.Address
+}
