@@ -216,4 +216,3 @@ func (m *Manager) senderAddress() string {
 
 // IsNoRelay reports whether err says no relay is configured.
 func IsNoRelay(err error) bool { return errors.Is(err, mail.ErrNoRelay) }
-

@@ -144,7 +144,7 @@ type Result struct {
 	Skipped []string
 	// InviteErr is why the invitations could not all be sent
 	// (ERROR_SENDING_EMAIL_INVITES); nil if they were, or none were due.
-	InviteErr error
+	InviteErr   error
 	HostURL     string // the host's join URL
 	AttendeeURL string // the conference's join URL for anyone it admits
 }
