@@ -452,3 +452,18 @@ func (m *Manager) Stop(ctx context.Context) error {
 
 // Wait waits for rooms being destroyed in the background (tests).
 func (m *Manager) Wait() { m.bg.Wait() }
+
+// Finished lists the caller's conferences that ended between from and
+// to (inclusive), by scheduled start, at most limit (0: all).
+func (m *Manager) Finished(ctx context.Context, caller Caller, from, to time.Time, limit int) ([]store.Conference, error) {
+	q := store.ConferenceQuery{EndedFrom: from, EndedTo: to, Limit: limit}
+	if caller.Site != "" {
+		q.SiteID = caller.Site
+	} else {
+		q.Owner = caller.User
+	}
+	if q.SiteID == "" && q.Owner == "" {
+		return nil, ErrNotAllowed
+	}
+	return m.o.Store.ListConferences(ctx, q)
+}
