@@ -212,4 +212,3 @@ func writeXML(w http.ResponseWriter, status int, v any) {
 	w.WriteHeader(status)
 	w.Write(b.Bytes())
 }
-

@@ -197,4 +197,3 @@ func (s *Service) ListUpcomingConferences(ctx context.Context, req UpcomingConfe
 	}
 	return resp, nil
 }
-
