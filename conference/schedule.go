@@ -367,20 +367,32 @@ func (m *Manager) create(ctx context.Context, c *store.Conference) error {
 	if c.RoomJID == "" {
 		return nil
 	}
-	name := c.Title
-	if name == "" {
-		name = "Conference " + c.ID
-	}
-	room, err := muc.NewPersistentRoom(jid.MustParse(c.RoomJID), muc.RoomOptions{Name: name, Description: c.Desc,
-		Public: false, Archive: true, MaxUsers: m.o.MaxOccupants, HistoryLength: roomHistory})
-	if err == nil {
-		err = m.o.Store.PutRoom(ctx, room)
-	}
-	if err != nil {
+	if err := m.putRoom(ctx, *c); err != nil {
 		m.o.Store.DeleteConference(context.WithoutCancel(ctx), c.ID)
 		return fmt.Errorf("conference room: %w", err)
 	}
 	return nil
+}
+
+// putRoom stores the conference's room: hidden, archived, persistent,
+// owned by the host when the host has an account (so that the host's
+// own XMPP client may end the conference by destroying the room).
+// Admission is the Manager's (Admit), not the room's.
+func (m *Manager) putRoom(ctx context.Context, c store.Conference) error {
+	name := c.Title
+	if name == "" {
+		name = "Conference " + c.ID
+	}
+	var owners []string
+	if h := Host(c); h.UserID != "" {
+		owners = []string{h.UserID}
+	}
+	room, err := muc.NewPersistentRoom(jid.MustParse(c.RoomJID), muc.RoomOptions{Name: name, Description: c.Desc,
+		Public: false, Archive: true, MaxUsers: m.o.MaxOccupants, HistoryLength: roomHistory, Owners: owners})
+	if err != nil {
+		return err
+	}
+	return m.o.Store.PutRoom(ctx, room)
 }
 
 // InstantSpec is what the Instant Conference service asks for.
@@ -480,6 +492,7 @@ func (m *Manager) Update(ctx context.Context, caller Caller, s Spec, base string
 			}
 		}
 		host := Host(cur)
+		hostChanged := false
 		if s.Host != nil && !s.Host.empty() {
 			h, err := m.host(ctx, caller, s.Host)
 			if err != nil {
@@ -491,6 +504,7 @@ func (m *Manager) Update(ctx context.Context, caller Caller, s Spec, base string
 				h.KeySecret = host.KeySecret
 			}
 			h.Role, h.ID = store.RoleHost, host.ID
+			hostChanged = h.UserID != host.UserID
 			host = h
 		}
 		old := attendeesOf(cur)
@@ -521,6 +535,13 @@ func (m *Manager) Update(ctx context.Context, caller Caller, s Spec, base string
 		if err := m.save(ctx, l); err != nil {
 			l.c = cur
 			return err
+		}
+		if hostChanged && c.RoomJID != "" {
+			// The room's owner is the host: store it anew (nobody is in
+			// it before the host comes, but early joiners).
+			if err := m.putRoom(ctx, c); err != nil {
+				m.log.Warn("conference room owner not changed", "conference", c.ID, "err", err)
+			}
 		}
 		res.Conference, res.HostURL, res.AttendeeURL = c, JoinURL(base, c, host), AttendeeURL(base, c)
 		if f.SendInvitations {

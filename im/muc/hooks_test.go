@@ -145,3 +145,28 @@ func TestHooksShutdown(t *testing.T) {
 		t.Fatalf("events: %q", got)
 	}
 }
+
+// Destroying a persistent room that was unloaded when its last occupant
+// left (between a lookup and the lock, or long before) destroys the
+// stored room.
+func TestDestroyUnloadedRoom(t *testing.T) {
+	c := &capture{got: map[string][]*xml.Element{}}
+	st := memory.New()
+	s := New(Config{Domains: []string{"conference.x"}, Store: st, Send: c.send})
+	ctx := context.Background()
+	room, _ := NewPersistentRoom(jid.MustParse("gone@conference.x"), RoomOptions{Archive: true})
+	if err := st.PutRoom(ctx, room); err != nil {
+		t.Fatal(err)
+	}
+	s.Receive(ctx, presence("u@x/r", "gone@conference.x/u", "", xml.NewElement(NS, "x")))
+	s.Receive(ctx, presence("u@x/r", "gone@conference.x/u", "unavailable"))
+	if s.RoomCount() != 0 {
+		t.Fatal("the empty archived room stayed loaded")
+	}
+	if err := s.Destroy(ctx, jid.MustParse("gone@conference.x"), "", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Room(ctx, "gone@conference.x"); err == nil {
+		t.Fatal("the destroyed room is still stored")
+	}
+}
