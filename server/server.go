@@ -19,6 +19,7 @@ import (
 
 	"github.com/parley-im/parley/c2s"
 	"github.com/parley-im/parley/component"
+	"github.com/parley-im/parley/conference"
 	"github.com/parley-im/parley/config"
 	"github.com/parley-im/parley/datadir"
 	"github.com/parley-im/parley/im"
@@ -30,6 +31,7 @@ import (
 	"github.com/parley-im/parley/im/ping"
 	"github.com/parley-im/parley/im/roster"
 	"github.com/parley-im/parley/im/version"
+	"github.com/parley-im/parley/integration/conferencing"
 	"github.com/parley-im/parley/metrics"
 	"github.com/parley-im/parley/router"
 	"github.com/parley-im/parley/store"
@@ -57,6 +59,9 @@ type Server struct {
 	http       *http.Server
 	httpGuard  *httpGuard // limits in front of http (httpguard.go)
 	ext        extensions // the bus, the control channel, the calendar agent (bus.go, control.go, calendar.go)
+
+	conferences  *conference.Manager // conference.go
+	conferencing *conferencing.Service
 
 	runCtx    context.Context // ends when the server stops: background work
 	cancelRun context.CancelFunc
@@ -150,6 +155,10 @@ func (s *Server) Start(ctx context.Context) error {
 		return err
 	}
 	if err := s.startCalendar(ctx, func(ctx context.Context, el *xml.Element) { dispatcher.FromComponent(ctx, el) }); err != nil {
+		s.Stop(context.Background())
+		return err
+	}
+	if err := s.startConferences(ctx); err != nil {
 		s.Stop(context.Background())
 		return err
 	}
@@ -320,6 +329,7 @@ func (s *Server) stop(ctx context.Context) error {
 	s.ready.Store(false)
 	errs := []error{s.stopControl(ctx), s.stopCalendar(ctx)}
 	s.stopMUC(ctx)
+	s.stopConferences(ctx)
 	if s.c2s != nil {
 		errs = append(errs, s.c2s.Stop(ctx))
 	}
