@@ -106,7 +106,9 @@ func TestConferenceFlow(t *testing.T) {
 				t.Fatalf("in progress: %s %+v", e, running)
 			}
 			bob.Send("<message to='%s' type='groupchat'><body>hello from bob</body></message>", roomJID(room))
-			await(t, alice, "bob's message", func(el *xxml.Element) bool { return el.Name == "message" && strings.Contains(el.String(), "hello from bob") })
+			await(t, alice, "bob's message", func(el *xxml.Element) bool {
+				return el.Name == "message" && strings.Contains(el.String(), "hello from bob")
+			})
 			bob.Send("<presence to='%s' type='unavailable'/>", occJID(room, "Bob"))
 			await(t, alice, "bob leaving", func(el *xxml.Element) bool {
 				return el.Name == "presence" && el.Attr("from") == occJID(room, "Bob") && el.Attr("type") == "unavailable"
@@ -239,4 +241,3 @@ func getOK(t *testing.T, u string) (string, string) {
 	}
 	return resp.Header.Get("Content-Type"), string(body)
 }
-
