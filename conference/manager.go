@@ -467,3 +467,8 @@ func (m *Manager) Finished(ctx context.Context, caller Caller, from, to time.Tim
 	}
 	return m.o.Store.ListConferences(ctx, q)
 }
+
+// List returns the conferences q selects (administration).
+func (m *Manager) List(ctx context.Context, q store.ConferenceQuery) ([]store.Conference, error) {
+	return m.o.Store.ListConferences(ctx, q)
+}
