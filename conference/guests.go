@@ -73,7 +73,7 @@ func (m *Manager) GuestPass(ctx context.Context, r GuestRequest) (Pass, error) {
 		name, ok := DisplayName(r.Name)
 		pass = Pass{ConferenceID: c.ID, Expires: c.EndAt.Add(passLife)}
 		if r.JoinKey != "" {
-			p, found := participantByKey(c, r.JoinKey)
+			p, found := ParticipantByKey(c, r.JoinKey)
 			if !found {
 				return ErrBadKey
 			}

@@ -219,9 +219,9 @@ const keySecretLen = 32
 // JoinKey is a participant's join key: "<participant ID>_<secret>".
 func JoinKey(p store.Participant) string { return strconv.FormatInt(p.ID, 10) + "_" + p.KeySecret }
 
-// participantByKey finds the participant a join key names, comparing
+// ParticipantByKey finds the participant a join key names, comparing
 // the secret in constant time.
-func participantByKey(c store.Conference, key string) (store.Participant, bool) {
+func ParticipantByKey(c store.Conference, key string) (store.Participant, bool) {
 	id, sec, ok := strings.Cut(strings.TrimSpace(key), "_")
 	if !ok {
 		return store.Participant{}, false

@@ -56,11 +56,11 @@ func TestScheduleDefaults(t *testing.T) {
 	if r.Skipped != nil || r.InviteErr != nil {
 		t.Fatalf("skipped %v, invite error %v", r.Skipped, r.InviteErr)
 	}
-	if p, ok := participantByKey(c, JoinKey(b)); !ok || p.ID != 2 {
+	if p, ok := ParticipantByKey(c, JoinKey(b)); !ok || p.ID != 2 {
 		t.Fatal("bob's join key does not find bob")
 	}
 	for _, k := range []string{"2_" + h.KeySecret, "2_" + b.KeySecret[:31], "x_" + b.KeySecret, b.KeySecret, "9_" + b.KeySecret, ""} {
-		if _, ok := participantByKey(c, k); ok {
+		if _, ok := ParticipantByKey(c, k); ok {
 			t.Errorf("key %q accepted", k)
 		}
 	}

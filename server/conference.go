@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/parley-im/parley/conference"
+	"github.com/parley-im/parley/conference/page"
 	"github.com/parley-im/parley/im/muc"
 	"github.com/parley-im/parley/integration/api"
 	"github.com/parley-im/parley/integration/bind"
@@ -100,11 +101,20 @@ func (s *Server) conferenceServices() []*api.Service {
 }
 
 // registerConferenceURLs mounts the Instant Conference URL service and
-// its schemas under /imtapp/app/.
+// its schemas under /imtapp/app/, and the conference and playback pages
+// under /conference/.
 func (s *Server) registerConferenceURLs(mux *http.ServeMux) {
-	if s.conferencing != nil {
-		s.conferencing.Register(mux, s.baseURL)
+	if s.conferencing == nil {
+		return
 	}
+	s.conferencing.Register(mux, s.baseURL)
+	ph, err := page.New(page.Options{Pages: s.pages(), Conferences: s.conferences, Domain: s.cfg.Hosts[0],
+		Logger: s.log.With("module", "conference")})
+	if err != nil {
+		s.log.Error("conference pages disabled", "err", err)
+		return
+	}
+	ph.Register(mux)
 }
 
 // Conferences returns the conference manager, nil when conferences are

@@ -1,0 +1,284 @@
+// conference.js: the conference page (host and attendee views) over room.js.
+"use strict";
+
+import { config, post, h, announce } from "/assets/js/page.js";
+import { ConferenceRoom } from "/assets/conference/room.js";
+
+const cfg = config();
+const $ = (id) => document.getElementById(id);
+const key = new URLSearchParams(location.hash.slice(1)).get("key") || "";
+let info = null; // describe's answer
+let room = null;
+let hand = false;
+let locked = false;
+
+const conditions = {
+  "not-authorized": "The conference key is wrong, or missing.",
+  "registration-required": "Only the people the host invited may join this conference.",
+  "not-allowed": "The conference is not open now.",
+  forbidden: "You may not join this conference.",
+  conflict: "Someone in the conference already uses that name: choose another.",
+  "service-unavailable": "The conference is full.",
+};
+
+function setStatus(textValue, state) {
+  const s = $("status");
+  s.textContent = textValue;
+  s.dataset.state = state;
+}
+
+function fmtTime(d) {
+  return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+}
+
+function safeURL(u) {
+  try {
+    const url = new URL(u);
+    return url.protocol === "https:" || url.protocol === "http:" ? url.href : "";
+  } catch (err) {
+    return "";
+  }
+}
+
+async function describe() {
+  const res = await post(`/conference/${encodeURIComponent(cfg.id)}/describe`, key ? { key } : {});
+  const body = await res.json().catch(() => ({}));
+  if (!res.ok) throw new Error(body.error || "The conference could not be loaded.");
+  return body;
+}
+
+function showJoin() {
+  const you = info.you;
+  const who = $("who");
+  const form = $("login-form");
+  if (info.state === "ended") {
+    who.textContent = "This conference is over.";
+    return;
+  }
+  if (you && you.guest) {
+    who.textContent = `You are invited as ${you.name}${you.role === "host" ? ", the host" : ""}, without an account on this server. ` +
+      "Joining without an account is not available in this version: ask the host to invite your account.";
+    return;
+  }
+  if (you) {
+    who.textContent = `You are invited as ${you.name}${you.role === "host" ? ", the host" : ""}: log in as ${you.userID} to join.`;
+    $("username").value = you.local || you.userID;
+    $("username").readOnly = true;
+    $("nick").value = you.name;
+  } else {
+    who.textContent = info.invitedOnly
+      ? "Only invited users may join: log in with your account."
+      : "Log in with your account to join.";
+  }
+  $("key-row").classList.toggle("hidden", !info.keyRequired);
+  $("confkey").required = info.keyRequired;
+  form.classList.remove("hidden");
+  const first = you ? $("password") : $("username");
+  first.focus();
+}
+
+function participantItem(p) {
+  const li = h("li", { "data-nick": p.nick, "data-show": p.show, "data-role": p.role },
+    h("span", { class: "presence", "aria-hidden": "true" }),
+    h("span", { class: "nick" }, p.nick),
+    p.role === "moderator" ? h("span", { class: "badge" }, "host") : null,
+    h("span", { class: "visually-hidden" }, ` (${p.show})`),
+    h("span", { class: "hand hidden", title: "hand raised" }, "✋"));
+  if (p.self) li.classList.add("self");
+  const me = room && room.participants.get(room.nick);
+  if (me && me.role === "moderator" && !p.self) {
+    const b = h("button", { type: "button", class: "secondary small", "aria-label": `Remove ${p.nick}` }, "Remove");
+    b.addEventListener("click", async () => {
+      try {
+        await room.kick(p.nick, "removed by the host");
+      } catch (err) {
+        announce(`Could not remove ${p.nick}: ${err.message}`);
+      }
+    });
+    li.append(b);
+  }
+  return li;
+}
+
+function renderParticipant(p) {
+  const list = $("participants");
+  const old = list.querySelector(`li[data-nick="${CSS.escape(p.nick)}"]`);
+  if (p.gone) {
+    if (old) old.remove();
+    if (!p.renamedTo) announce(p.kicked ? `${p.nick} was removed` : `${p.nick} left`);
+  } else {
+    const li = participantItem(p);
+    if (old) {
+      li.querySelector(".hand").classList.toggle("hidden", old.querySelector(".hand").classList.contains("hidden"));
+      old.replaceWith(li);
+    } else {
+      list.append(li);
+      if (!p.self && room.joined) announce(`${p.nick} joined`);
+    }
+  }
+  $("people-count").textContent = `(${list.children.length})`;
+}
+
+function addMessage(m, cls) {
+  const list = $("messages");
+  const li = h("li", { class: [m.self ? "mine" : "", m.delayed ? "history" : "", cls || ""].join(" ").trim() },
+    h("span", { class: "who" }, m.nick), m.body, h("time", { datetime: m.at.toISOString() }, fmtTime(m.at)));
+  list.append(li);
+  list.scrollTop = list.scrollHeight;
+}
+
+function addLink(l) {
+  const url = safeURL(l.url);
+  if (!url) return;
+  const a = h("a", { href: url, rel: "noopener noreferrer", target: "_blank" }, l.title && l.title !== url ? l.title : url);
+  $("links").append(h("li", {}, a, " ", h("span", { class: "who" }, `shared by ${l.nick}`)));
+  addMessage({ nick: l.nick, body: `shared a link: ${url}`, at: l.at, delayed: l.delayed, self: l.self }, "system");
+}
+
+function showHand(nick, raised) {
+  const li = $("participants").querySelector(`li[data-nick="${CSS.escape(nick)}"]`);
+  if (li) li.querySelector(".hand").classList.toggle("hidden", !raised);
+  announce(raised ? `${nick} raised a hand` : `${nick} lowered a hand`);
+}
+
+function ended(textValue) {
+  $("room").classList.add("hidden");
+  $("join").classList.add("hidden");
+  $("ended").classList.remove("hidden");
+  $("ended-text").textContent = textValue;
+  const exit = safeURL(info && info.exitURL);
+  if (exit) {
+    const a = $("exit-link");
+    a.href = exit;
+    a.classList.remove("hidden");
+  }
+  setStatus("The conference has ended", "ended");
+  $("ended-title").focus?.();
+}
+
+async function join(ev) {
+  ev.preventDefault();
+  const btn = $("join-button");
+  btn.disabled = true;
+  $("join-error").textContent = "";
+  const username = $("username").value.trim();
+  room = new ConferenceRoom({
+    room: info.room, domain: info.domain, username, password: $("password").value,
+    nick: $("nick").value.trim(), key: info.you && info.you.role === "host" ? "" : $("confkey").value,
+  });
+  room.addEventListener("participant", (e) => renderParticipant(e.detail));
+  room.addEventListener("message", (e) => addMessage(e.detail));
+  room.addEventListener("link", (e) => addLink(e.detail));
+  room.addEventListener("hand", (e) => showHand(e.detail.nick, e.detail.raised));
+  room.addEventListener("ended", (e) => {
+    const d = e.detail;
+    if (d.kicked) ended("The host removed you from the conference.");
+    else if (d.destroyed) ended(d.reason || "The host ended the conference.");
+    else if (d.shutdown) ended("The server is restarting; join again in a moment.");
+    else ended("You left the conference.");
+  });
+  room.addEventListener("status", (e) => {
+    if (e.detail.status === "reconnecting") setStatus("Connection lost; reconnecting…", "waiting");
+    if (e.detail.status === "online" && room.joined) setStatus("In the conference", "active");
+  });
+  try {
+    const me = await room.join();
+    $("password").value = "";
+    $("join").classList.add("hidden");
+    $("room").classList.remove("hidden");
+    const host = (info.you && info.you.role === "host") || me.role === "moderator";
+    $("host-controls").classList.toggle("hidden", !host);
+    $("lock-button").classList.toggle("hidden", !(info.you && info.you.role === "host"));
+    // Re-render the list now that we know whether we may remove people.
+    for (const p of room.participants.values()) renderParticipant(p);
+    setStatus(host ? "You are in the conference, as its host" : "You are in the conference", "active");
+    $("chat-input").focus();
+    const start = safeURL(info.startURL);
+    if (start) addMessage({ nick: "Conference", body: `Information: ${start}`, at: new Date() }, "system");
+  } catch (err) {
+    btn.disabled = false;
+    const msg = err.condition ? conditions[err.condition] || `Refused: ${err.condition}` :
+      /authentication failed/.test(err.message) ? "The user name or password is wrong." : err.message;
+    $("join-error").textContent = msg;
+  }
+}
+
+async function hostPost(action, fields) {
+  const res = await post(`/conference/${encodeURIComponent(cfg.id)}/${action}`, Object.assign({ key }, fields || {}));
+  const body = await res.json().catch(() => ({}));
+  if (!res.ok) throw new Error(body.error || res.statusText);
+  return body;
+}
+
+function wire() {
+  $("login-form").addEventListener("submit", join);
+  $("chat-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const input = $("chat-input");
+    const body = input.value.trim();
+    if (!body || !room) return;
+    room.say(body);
+    input.value = "";
+  });
+  $("chat-input").addEventListener("keydown", (ev) => {
+    if (ev.key === "Enter" && !ev.shiftKey) {
+      ev.preventDefault();
+      $("chat-form").requestSubmit();
+    }
+  });
+  $("link-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const url = safeURL($("link-input").value.trim());
+    if (!url) {
+      announce("Only http and https links can be shared.");
+      return;
+    }
+    room.shareLink(url);
+    $("link-input").value = "";
+  });
+  $("hand-button").addEventListener("click", () => {
+    hand = !hand;
+    room.raiseHand(hand);
+    $("hand-button").setAttribute("aria-pressed", String(hand));
+    $("hand-button").textContent = hand ? "Lower hand" : "Raise hand";
+  });
+  $("leave-button").addEventListener("click", async () => {
+    await room.leave();
+    ended("You left the conference.");
+  });
+  $("lock-button").addEventListener("click", async () => {
+    try {
+      const r = await hostPost("lock", { locked: String(!locked) });
+      locked = r.locked;
+      $("lock-button").setAttribute("aria-pressed", String(locked));
+      $("lock-button").textContent = locked ? "Unlock the conference" : "Lock the conference";
+      announce(locked ? "The conference is locked: nobody else may enter" : "The conference is open again");
+    } catch (err) {
+      announce("Could not change the lock: " + err.message);
+    }
+  });
+  $("end-button").addEventListener("click", async () => {
+    if (!confirm("End the conference for everyone?")) return;
+    try {
+      if (key) await hostPost("end");
+      else await room.destroy("The host ended the conference.");
+    } catch (err) {
+      announce("Could not end the conference: " + err.message);
+    }
+  });
+}
+
+async function main() {
+  wire();
+  try {
+    info = await describe();
+  } catch (err) {
+    $("who").textContent = err.message;
+    setStatus("This link does not open the conference", "ended");
+    return;
+  }
+  setStatus(info.status, info.state === "in_progress" ? "active" : info.state === "ended" ? "ended" : "waiting");
+  showJoin();
+}
+
+main();
