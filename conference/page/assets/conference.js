@@ -83,7 +83,7 @@ function participantItem(p) {
     h("span", { class: "nick" }, p.nick),
     p.role === "moderator" ? h("span", { class: "badge" }, "host") : null,
     h("span", { class: "visually-hidden" }, ` (${p.show})`),
-    h("span", { class: "hand hidden", title: "hand raised" }, "✋"));
+    h("span", { class: "hand badge hidden" }, "hand raised"));
   if (p.self) li.classList.add("self");
   const me = room && room.participants.get(room.nick);
   if (me && me.role === "moderator" && !p.self) {
