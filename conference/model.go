@@ -227,8 +227,8 @@ func ParticipantByKey(c store.Conference, key string) (store.Participant, bool) 
 		return store.Participant{}, false
 	}
 	n, err := strconv.ParseInt(id, 10, 64)
-	if err != nil {
-		return store.Participant{}, false
+	if err != nil || strconv.FormatInt(n, 10) != id {
+		return store.Participant{}, false // one spelling per key
 	}
 	for _, p := range c.Participants {
 		if p.ID == n {

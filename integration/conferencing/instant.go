@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/parley-im/parley/conference"
@@ -94,46 +95,17 @@ func (s *Service) instant(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxInstantXML+4096)
-	textMode := strings.EqualFold(r.URL.Query().Get("returnType"), "text")
 	if err := r.ParseForm(); err != nil {
-		s.instantError(w, textMode, outcome{integration.ServiceInputError, "the request could not be read"})
+		s.instantError(w, strings.EqualFold(r.URL.Query().Get("returnType"), "text"),
+			outcome{integration.ServiceInputError, "the request could not be read"})
 		return
 	}
-	xmlin := r.Form.Get("xmlin")
-	var in instantRequest
-	parseErr := error(nil)
-	switch {
-	case xmlin == "":
-		parseErr = fmt.Errorf("the xmlin parameter is missing")
-	case len(xmlin) > maxInstantXML:
-		parseErr = fmt.Errorf("xmlin is longer than %d bytes", maxInstantXML)
-	default:
-		d := xml.NewDecoder(strings.NewReader(xmlin))
-		d.Strict = true
-		if err := d.Decode(&in); err != nil {
-			parseErr = fmt.Errorf("xmlin is not an instant meeting request: %v", err)
-		}
-	}
-	if rt := strings.TrimSpace(in.ReturnType); rt != "" {
-		textMode = strings.EqualFold(rt, "text")
-		if !textMode && !strings.EqualFold(rt, "XML") {
-			s.instantError(w, false, outcome{integration.ServiceInputError, fmt.Sprintf("returnType %q: want XML or text", rt)})
-			return
-		}
-	}
-	if op := r.Form.Get("operation"); op != InstantOp {
-		s.instantError(w, textMode, outcome{integration.ServiceInputError, fmt.Sprintf("operation %q: this service does %s", op, InstantOp)})
-		return
-	}
-	if parseErr != nil {
-		s.instantError(w, textMode, outcome{integration.ServiceInputError, parseErr.Error()})
+	in, textMode, o := parseInstant(r.Form)
+	if o.failed() {
+		s.instantError(w, textMode, o)
 		return
 	}
 	siteID := strings.TrimSpace(in.SiteID)
-	if siteID == "" {
-		s.instantError(w, textMode, outcome{integration.InvalidSiteID, "siteid is required"})
-		return
-	}
 	token := strings.TrimSpace(in.Token)
 	if token == "" {
 		token = strings.TrimSpace(r.Form.Get("token"))
@@ -158,6 +130,46 @@ func (s *Service) instant(w http.ResponseWriter, r *http.Request) {
 	}
 	writeXML(w, http.StatusOK, meetingResp{ResponseCode: 0, MtgID: res.Conference.ID,
 		PlaybackURL: conference.PlaybackLink(api.BaseURL(ctx), res.Conference, false), HostURL: res.HostURL, AttendeeURL: res.AttendeeURL})
+}
+
+// parseInstant reads an Instant Conference request's parameters: the
+// operation, the xmlin document and the answer's form (returnType, in
+// xmlin or as a parameter; XML unless it says text). A failure names the
+// status code of the answer (SERVICE_INPUT_ERROR for malformed input,
+// INVALID_SITE_ID without a siteid).
+func parseInstant(form url.Values) (instantRequest, bool, outcome) {
+	var in instantRequest
+	textMode := strings.EqualFold(form.Get("returnType"), "text")
+	xmlin := form.Get("xmlin")
+	var parseErr error
+	switch {
+	case xmlin == "":
+		parseErr = fmt.Errorf("the xmlin parameter is missing")
+	case len(xmlin) > maxInstantXML:
+		parseErr = fmt.Errorf("xmlin is longer than %d bytes", maxInstantXML)
+	default:
+		d := xml.NewDecoder(strings.NewReader(xmlin))
+		d.Strict = true
+		if err := d.Decode(&in); err != nil {
+			parseErr = fmt.Errorf("xmlin is not an instant meeting request: %v", err)
+		}
+	}
+	if rt := strings.TrimSpace(in.ReturnType); rt != "" {
+		textMode = strings.EqualFold(rt, "text")
+		if !textMode && !strings.EqualFold(rt, "XML") {
+			return in, false, outcome{integration.ServiceInputError, fmt.Sprintf("returnType %q: want XML or text", rt)}
+		}
+	}
+	if op := form.Get("operation"); op != InstantOp {
+		return in, textMode, outcome{integration.ServiceInputError, fmt.Sprintf("operation %q: this service does %s", op, InstantOp)}
+	}
+	if parseErr != nil {
+		return in, textMode, outcome{integration.ServiceInputError, parseErr.Error()}
+	}
+	if strings.TrimSpace(in.SiteID) == "" {
+		return in, textMode, outcome{integration.InvalidSiteID, "siteid is required"}
+	}
+	return in, textMode, ok
 }
 
 // httpStatus is the HTTP status that goes with a failed instant
