@@ -374,9 +374,12 @@ func (m *Manager) create(ctx context.Context, c *store.Conference) error {
 	return nil
 }
 
-// putRoom stores the conference's room: hidden, archived, persistent,
-// owned by the host when the host has an account (so that the host's
-// own XMPP client may end the conference by destroying the room).
+// putRoom stores the conference's room: hidden, persistent, owned by
+// the host when the host has an account (so that the host's own XMPP
+// client may end the conference by destroying the room). It keeps no
+// archive of its own: the conference's timeline records the chat (one
+// write per message, not two: BenchmarkRoomMessage), and the room's
+// recent history (roomHistory messages) is sent to whoever joins late.
 // Admission is the Manager's (Admit), not the room's.
 func (m *Manager) putRoom(ctx context.Context, c store.Conference) error {
 	name := c.Title
@@ -388,7 +391,7 @@ func (m *Manager) putRoom(ctx context.Context, c store.Conference) error {
 		owners = []string{h.UserID}
 	}
 	room, err := muc.NewPersistentRoom(jid.MustParse(c.RoomJID), muc.RoomOptions{Name: name, Description: c.Desc,
-		Public: false, Archive: true, MaxUsers: m.o.MaxOccupants, HistoryLength: roomHistory, Owners: owners})
+		Public: false, Archive: false, MaxUsers: m.o.MaxOccupants, HistoryLength: roomHistory, Owners: owners})
 	if err != nil {
 		return err
 	}
