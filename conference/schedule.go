@@ -382,16 +382,16 @@ func (m *Manager) create(ctx context.Context, c *store.Conference) error {
 // recent history (roomHistory messages) is sent to whoever joins late.
 // Admission is the Manager's (Admit), not the room's.
 func (m *Manager) putRoom(ctx context.Context, c store.Conference) error {
-	name := c.Title
-	if name == "" {
-		name = "Conference " + c.ID
-	}
+	// The room's name is what any XMPP user may read (disco#info): the
+	// conference's ID only. Its title is the room's subject, which only
+	// the people in the room see.
+	name := "Conference " + c.ID
 	var owners []string
 	if h := Host(c); h.UserID != "" {
 		owners = []string{h.UserID}
 	}
-	room, err := muc.NewPersistentRoom(jid.MustParse(c.RoomJID), muc.RoomOptions{Name: name, Description: c.Desc,
-		Public: false, Archive: false, MaxUsers: m.o.MaxOccupants, HistoryLength: roomHistory, Owners: owners})
+	room, err := muc.NewPersistentRoom(jid.MustParse(c.RoomJID), muc.RoomOptions{Name: name,
+		Public: false, Archive: false, MaxUsers: m.o.MaxOccupants, HistoryLength: roomHistory, Owners: owners, Subject: title(c)})
 	if err != nil {
 		return err
 	}
@@ -539,9 +539,10 @@ func (m *Manager) Update(ctx context.Context, caller Caller, s Spec, base string
 			l.c = cur
 			return err
 		}
-		if hostChanged && c.RoomJID != "" {
-			// The room's owner is the host: store it anew (nobody is in
-			// it before the host comes, but early joiners).
+		if (hostChanged || c.Title != cur.Title) && c.RoomJID != "" {
+			// The room's owner is the host and its subject the title:
+			// store it anew (nobody is in it before the host comes, but
+			// early joiners).
 			if err := m.putRoom(ctx, c); err != nil {
 				m.log.Warn("conference room owner not changed", "conference", c.ID, "err", err)
 			}

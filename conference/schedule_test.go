@@ -50,7 +50,7 @@ func TestScheduleDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	info, _ := muc.DecodeRoom(room)
-	if info.Config.Public || info.Config.Archive || !info.Config.Persistent || info.Config.Name != "Review" || info.Config.HistoryLength != roomHistory {
+	if info.Config.Public || info.Config.Archive || !info.Config.Persistent || info.Config.Name != "Conference "+c.ID || info.Config.HistoryLength != roomHistory {
 		t.Fatalf("room config: %+v", info.Config)
 	}
 	if r.Skipped != nil || r.InviteErr != nil {

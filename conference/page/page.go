@@ -116,11 +116,23 @@ func (h *Handler) lookup(w http.ResponseWriter, r *http.Request, asJSON bool) (s
 }
 
 // pageData is what the conference and playback templates show before
-// their scripts run.
+// their scripts run. Only a publicly listed conference shows its title,
+// description and times to whoever has its address; the others show them
+// once the script has proved a key (describe, timeline).
 type pageData struct {
 	ID, Title, Description string
 	Start, End             time.Time
 	Status                 string
+	Public                 bool
+}
+
+// publicData is what anyone may see of a conference.
+func publicData(c store.Conference, status string) pageData {
+	d := pageData{ID: c.ID, Title: "Conference", Status: status, Public: c.Flags.PubliclyListed}
+	if d.Public {
+		d.Title, d.Description, d.Start, d.End = title(c), c.Desc, c.StartAt, c.EndAt
+	}
+	return d
 }
 
 func (h *Handler) conferencePage(w http.ResponseWriter, r *http.Request) {
@@ -129,12 +141,13 @@ func (h *Handler) conferencePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	status, _ := conference.Status(c, time.Now(), h.o.Conferences.EarlyJoin())
+	d := publicData(c, status)
 	h.o.Pages.Render(w, r, h.page, http.StatusOK, pages.View{
-		Title:   title(c),
+		Title:   d.Title,
 		Scripts: []string{"/assets/conference/conference.js"},
 		Class:   "conference-page",
-		Config:  map[string]any{"id": c.ID, "domain": h.o.Domain, "room": c.RoomJID},
-		Data:    pageData{ID: c.ID, Title: title(c), Description: c.Desc, Start: c.StartAt, End: c.EndAt, Status: status},
+		Config:  map[string]any{"id": c.ID},
+		Data:    d,
 	})
 }
 
@@ -143,12 +156,13 @@ func (h *Handler) playbackPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	d := publicData(c, "")
 	h.o.Pages.Render(w, r, h.playback, http.StatusOK, pages.View{
-		Title:   "Playback: " + title(c),
+		Title:   "Playback: " + d.Title,
 		Scripts: []string{"/assets/conference/playback.js"},
 		Class:   "playback-page",
-		Config:  map[string]any{"id": c.ID, "keyRequired": c.Key != ""},
-		Data:    pageData{ID: c.ID, Title: title(c), Description: c.Desc, Start: c.StartAt, End: c.EndAt},
+		Config:  map[string]any{"id": c.ID},
+		Data:    d,
 	})
 }
 
@@ -189,7 +203,10 @@ type description struct {
 }
 
 // describe tells the page about the conference and, with a join key,
-// about its holder. A key that does not fit is a 403.
+// about its holder. Without a key it tells only what a visitor needs to
+// try to join (its title, description and times too when it is publicly
+// listed): the page's address is easily shared. A key that does not fit
+// is a 403.
 func (h *Handler) describe(w http.ResponseWriter, r *http.Request) {
 	c, ok := h.lookup(w, r, true)
 	if !ok {
@@ -201,7 +218,11 @@ func (h *Handler) describe(w http.ResponseWriter, r *http.Request) {
 		OpensAt: c.StartAt.Add(-h.o.Conferences.EarlyJoin()), Room: c.RoomJID, Domain: h.o.Domain, KeyRequired: c.Key != "",
 		RegisteredOnly: c.Flags.RegisteredUserOnly, InvitedOnly: c.Flags.HostInvitedOnly, ExitURL: c.URLs.AttendeeExit,
 		StartURL: c.URLs.AttendeeStart}
-	if key := r.PostFormValue("key"); key != "" {
+	key := r.PostFormValue("key")
+	if key == "" && !c.Flags.PubliclyListed {
+		d.Title, d.Description, d.Start, d.End, d.ExitURL, d.StartURL = "Conference", "", time.Time{}, time.Time{}, "", ""
+	}
+	if key != "" {
 		p, ok := conference.ParticipantByKey(c, key)
 		if !ok {
 			writeJSON(w, r, http.StatusForbidden, map[string]string{"error": "This link is not valid for this conference: check the link you were given."})

@@ -104,9 +104,19 @@ func (f *fixture) call(path string, form url.Values, out any) int {
 func TestConferencePage(t *testing.T) {
 	f := newFixture(t)
 	status, body, hdr := f.page("/conference/" + f.c.ID)
-	if status != 200 || !strings.Contains(body, `src="/assets/conference/conference.js"`) || !strings.Contains(body, "Review &lt;b&gt;") ||
+	if status != 200 || !strings.Contains(body, `src="/assets/conference/conference.js"`) || strings.Contains(body, "Review") ||
 		!strings.Contains(hdr.Get("Content-Security-Policy"), "script-src 'self'") || f.csrf == "" {
-		t.Fatalf("page: %d %s", status, body)
+		t.Fatalf("page (its title is not shown without a key): %d %s", status, body)
+	}
+	// A publicly listed conference shows its title to anyone, escaped.
+	start, end := time.Now(), time.Now().Add(time.Hour)
+	r, err := f.m.Schedule(context.Background(), conference.Caller{Site: "1"}, conference.Spec{Title: "Open <house>", Start: &start, End: &end,
+		PubliclyListed: ptrTo(true), Host: &conference.Person{UserID: "alice"}}, "http://x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, body, _ := f.page("/conference/" + r.Conference.ID); !strings.Contains(body, "Open &lt;house&gt;") {
+		t.Fatalf("a listed conference's page: %s", body)
 	}
 	if status, _, _ := f.page("/conference/42"); status != 404 {
 		t.Fatalf("unknown conference: %d", status)
@@ -129,11 +139,11 @@ func TestDescribe(t *testing.T) {
 	f.page("/conference/" + f.c.ID)
 	var d description
 	if s := f.call("/conference/"+f.c.ID+"/describe", url.Values{}, &d); s != 200 || d.You != nil || !d.KeyRequired || !d.RegisteredOnly ||
-		d.Room != f.c.RoomJID || d.Domain != "example.com" || d.Status != "Waiting for Host" {
-		t.Fatalf("without a key: %d %+v", s, d)
+		d.Room != f.c.RoomJID || d.Domain != "example.com" || d.Status != "Waiting for Host" || d.Title != "Conference" || !d.Start.IsZero() {
+		t.Fatalf("without a key (no title, no times): %d %+v", s, d)
 	}
 	bob := conference.JoinKey(f.c.Participants[1])
-	if s := f.call("/conference/"+f.c.ID+"/describe", url.Values{"key": {bob}}, &d); s != 200 || d.You == nil || d.You.Role != "attendee" ||
+	if s := f.call("/conference/"+f.c.ID+"/describe", url.Values{"key": {bob}}, &d); s != 200 || d.You == nil || d.You.Role != "attendee" || d.Title != "Review <b>" ||
 		d.You.UserID != "bob@example.com" || d.You.Local != "bob" || d.You.Name != "Bob" || d.You.Guest || !d.KeyRequired {
 		t.Fatalf("bob: %d %+v", s, d.You)
 	}
@@ -224,3 +234,5 @@ func TestTimeline(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func ptrTo[T any](v T) *T { return &v }

@@ -141,6 +141,7 @@ type RoomOptions struct {
 	HistoryLength int // messages sent to people who join
 	Archive       bool
 	Lang          string   // the room's natural language (BCP 47), optional
+	Subject       string   // the room's subject, sent to each occupant on entering
 	Owners        []string // bare JIDs
 	Admins        []string
 	Members       []string
@@ -169,6 +170,7 @@ func NewPersistentRoom(room jid.JID, o RoomOptions) (store.Room, error) {
 		creator = o.Owners[0]
 	}
 	st := newState(cfg, creator)
+	st.Subject = o.Subject
 	for _, list := range []struct {
 		jids []string
 		a    Affiliation

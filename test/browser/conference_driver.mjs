@@ -101,8 +101,10 @@ async function join(who, { username, key, nick }) {
   if (nick) await page.fill("#nick", nick);
   await page.click("#join-button");
   await page.locator("#room").waitFor({ state: "visible", timeout: STEP });
+  // The title: from the invitation's link, or from the room (its subject).
+  await page.waitForFunction(() => document.getElementById("title").textContent !== "Conference", null, { timeout: STEP });
   const host = await page.locator("#host-controls").isVisible();
-  emit("joined", { who, invitation, host, status: await page.locator("#status").textContent() });
+  emit("joined", { who, invitation, host, title: await page.locator("#title").textContent(), status: await page.locator("#status").textContent() });
 }
 
 async function refused(who, { username, key, nick }) {

@@ -115,6 +115,11 @@ func TestConferencePage(t *testing.T) {
 	if e := find("joined", "who", "bob"); e.get("host") != "false" {
 		t.Errorf("bob joined: %s", e)
 	}
+	for _, who := range []string{"alice", "bob", "carol"} {
+		if e := find("joined", "who", who); e.get("title") != "Browser conference" {
+			t.Errorf("%s's page shows the title %q", who, e.get("title"))
+		}
+	}
 	if e := find("refused", "who", "carol"); !strings.Contains(e.get("error"), "conference key") {
 		t.Errorf("carol with a wrong key: %s", e)
 	}

@@ -170,6 +170,13 @@ async function join(ev) {
   room.addEventListener("message", (e) => addMessage(e.detail));
   room.addEventListener("link", (e) => addLink(e.detail));
   room.addEventListener("hand", (e) => showHand(e.detail.nick, e.detail.raised));
+  room.addEventListener("subject", (e) => {
+    // The room tells its occupants the conference's title.
+    if (e.detail.subject) {
+      $("title").textContent = e.detail.subject;
+      document.title = e.detail.subject + " · Parley";
+    }
+  });
   room.addEventListener("ended", (e) => {
     const d = e.detail;
     if (d.kicked) ended("The host removed you from the conference.");
@@ -268,6 +275,21 @@ function wire() {
   });
 }
 
+// showDetails shows what describe told of the conference (its title and
+// times are not in the page itself unless it is publicly listed).
+function showDetails() {
+  $("title").textContent = info.title;
+  document.title = info.title + " · Parley";
+  $("description").textContent = info.description || "";
+  if (info.start && !info.start.startsWith("0001")) {
+    const start = new Date(info.start);
+    const end = new Date(info.end);
+    const opts = { weekday: "short", day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit" };
+    $("when").replaceChildren(h("time", { datetime: start.toISOString() }, start.toLocaleString([], opts)), " to ",
+      h("time", { datetime: end.toISOString() }, end.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })));
+  }
+}
+
 async function main() {
   wire();
   try {
@@ -277,6 +299,7 @@ async function main() {
     setStatus("This link does not open the conference", "ended");
     return;
   }
+  showDetails();
   setStatus(info.status, info.state === "in_progress" ? "active" : info.state === "ended" ? "ended" : "waiting");
   showJoin();
 }

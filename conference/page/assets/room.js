@@ -8,6 +8,7 @@
 //   room.addEventListener("message", (e) => e.detail);     // {nick, body, at, delayed, self}
 //   room.addEventListener("link", (e) => e.detail);        // {nick, url, title, at, delayed}
 //   room.addEventListener("hand", (e) => e.detail);        // {nick, raised}
+//   room.addEventListener("subject", (e) => e.detail);     // {subject}: the conference's title
 //   room.addEventListener("ended", (e) => e.detail);       // {reason, kicked}: the room is gone, or we were removed
 //   room.addEventListener("status", (e) => e.detail);      // the XMPP client's status
 //   await room.join();            // rejects with .condition (e.g. "not-authorized") when refused
@@ -165,6 +166,11 @@ export class ConferenceRoom extends EventTarget {
   }
 
   _message(m) {
+    const inRoom = m.from === this.room || m.from.startsWith(this.room + "/");
+    if (m.type === "groupchat" && inRoom && m.subject && !m.body) {
+      this._emit("subject", { subject: m.subject });
+      return;
+    }
     if (m.type !== "groupchat" || !m.from.startsWith(this.room + "/")) return;
     const nick = m.from.slice(this.room.length + 1);
     const el = m.element;
