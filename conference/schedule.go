@@ -391,7 +391,7 @@ func (m *Manager) putRoom(ctx context.Context, c store.Conference) error {
 		owners = []string{h.UserID}
 	}
 	room, err := muc.NewPersistentRoom(jid.MustParse(c.RoomJID), muc.RoomOptions{Name: name,
-		Public: false, Archive: false, MaxUsers: m.o.MaxOccupants, HistoryLength: roomHistory, Owners: owners, Subject: title(c)})
+		Public: false, Archive: false, MaxUsers: m.o.MaxOccupants, HistoryLength: roomHistory, Owners: owners, Subject: title(c), System: true})
 	if err != nil {
 		return err
 	}

@@ -170,3 +170,29 @@ func TestDestroyUnloadedRoom(t *testing.T) {
 		t.Fatal("the destroyed room is still stored")
 	}
 }
+
+// A room the server made for a module counts against no owner's room
+// limit.
+func TestSystemRoomsCountAgainstNobody(t *testing.T) {
+	c := &capture{got: map[string][]*xml.Element{}}
+	st := memory.New()
+	ctx := context.Background()
+	room, _ := NewPersistentRoom(jid.MustParse("conf1@conference.x"), RoomOptions{Owners: []string{"u@x"}, System: true})
+	if err := st.PutRoom(ctx, room); err != nil {
+		t.Fatal(err)
+	}
+	s := New(Config{Domains: []string{"conference.x"}, Store: st, Send: c.send, MaxRoomsPerUser: 1})
+	if err := s.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s.Receive(ctx, presence("u@x/r", "mine@conference.x/u", "", xml.NewElement(NS, "x")))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if got := c.got["u@x/r"]; len(got) == 0 || !strings.Contains(got[0].String(), "code='201'") {
+		t.Fatalf("u could not create a room of its own: %v", got)
+	}
+	info, _ := DecodeRoom(room)
+	if info.Affiliations["u@x"] != "owner" || info.Creator != "" {
+		t.Fatalf("the system room: %+v", info)
+	}
+}

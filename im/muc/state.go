@@ -145,6 +145,7 @@ type RoomOptions struct {
 	Owners        []string // bare JIDs
 	Admins        []string
 	Members       []string
+	System        bool // made by the server for a module (a conference): counts against no owner's max_rooms_per_user
 }
 
 // NewPersistentRoom builds the stored form of a new, configured
@@ -166,7 +167,7 @@ func NewPersistentRoom(room jid.JID, o RoomOptions) (store.Room, error) {
 		cfg.WhoIs = "anyone"
 	}
 	creator := ""
-	if len(o.Owners) > 0 {
+	if len(o.Owners) > 0 && !o.System {
 		creator = o.Owners[0]
 	}
 	st := newState(cfg, creator)
