@@ -167,3 +167,51 @@ func (m *Manager) openNow(c store.Conference) error {
 func (m *Manager) guestsAllowed(ctx context.Context, c store.Conference) bool {
 	return m.o.GuestsAllowed != nil && m.o.GuestsAllowed(ctx, c)
 }
+
+// Enrol adds a registered user to a conference that requires enrolment
+// (enrollmentRequired), as an attendee, when they give its conference
+// key; they may then join like an invitee. Enrolling again returns the
+// existing participant. Errors: ErrNotFound, ErrClosed (over),
+// ErrNotAllowed (the conference takes no enrolment: only the host's
+// invitees), ErrUnknownUser, ErrBadKey, ErrParticipants (full).
+func (m *Manager) Enrol(ctx context.Context, id, user, key string) (store.Participant, error) {
+	u, err := m.resolveUser(ctx, Person{UserID: user})
+	if err != nil {
+		return store.Participant{}, err
+	}
+	if u == "" {
+		return store.Participant{}, ErrUnknownUser
+	}
+	var out store.Participant
+	err = m.with(ctx, strings.TrimSpace(id), false, func(l *live) error {
+		c := l.c
+		switch {
+		case c.State == store.ConferenceEnded:
+			return fmt.Errorf("%w: the conference has ended", ErrClosed)
+		case !c.Flags.EnrollmentRequired:
+			return fmt.Errorf("%w: this conference takes no enrolment", ErrNotAllowed)
+		case !keyOK(c, key):
+			return fmt.Errorf("%w: the conference key is required", ErrBadKey)
+		}
+		for _, p := range c.Participants {
+			if p.UserID == u {
+				out = p
+				return nil
+			}
+		}
+		if len(c.Participants) > m.o.MaxAttendees {
+			return fmt.Errorf("%w: the conference is full", ErrParticipants)
+		}
+		out = store.Participant{ID: maxID(c) + 1, Role: store.RoleAttendee, UserID: u, KeySecret: secret(keySecretLen), Enrolled: true}
+		c.Participants = append(append([]store.Participant(nil), c.Participants...), out)
+		prev := l.c
+		l.c = c
+		if err := m.save(ctx, l); err != nil {
+			l.c = prev
+			return err
+		}
+		m.log.Info("conference enrolment", "conference", c.ID, "user", u)
+		return nil
+	})
+	return out, err
+}

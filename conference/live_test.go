@@ -441,3 +441,37 @@ func TestConcurrentConferences(t *testing.T) {
 		t.Fatalf("%d live values left with nobody present", n)
 	}
 }
+
+// Enrolment: a registered user who was not invited enrols with the
+// conference key, then joins; without it, or where the conference takes
+// no enrolment, they cannot.
+func TestEnrol(t *testing.T) {
+	f := newFixture(t)
+	s := spec()
+	s.Type, s.EnrollmentRequired, s.Key, s.Start, s.End = TypeRegistered, ptr(true), ptr("k3y"), ptr(t0), ptr(t0.Add(time.Hour))
+	c := f.schedule(site, s).Conference
+	if cond := f.join(c, carol+"/pc", "Carol", "k3y"); cond != "registration-required" {
+		t.Fatalf("before enrolling: %q", cond)
+	}
+	_, err := f.m.Enrol(f.ctx, c.ID, "carol", "wrong")
+	wantErr(t, "a wrong key", err, ErrBadKey)
+	_, err = f.m.Enrol(f.ctx, c.ID, "nobody", "k3y")
+	wantErr(t, "an unknown user", err, ErrUnknownUser)
+	_, err = f.m.Enrol(f.ctx, "42", "carol", "k3y")
+	wantErr(t, "an unknown conference", err, ErrNotFound)
+	p, err := f.m.Enrol(f.ctx, c.ID, "carol", "k3y")
+	if err != nil || p.UserID != carol || !p.Enrolled || p.ID != 3 || p.Role != store.RoleAttendee {
+		t.Fatalf("enrolled: %+v %v", p, err)
+	}
+	again, err := f.m.Enrol(f.ctx, c.ID, carol, "k3y")
+	if err != nil || again.ID != p.ID {
+		t.Fatalf("enrolling twice: %+v %v", again, err)
+	}
+	f.mustJoin(c, carol+"/pc", "Carol", "k3y")
+	if got := f.stored(c.ID); len(got.Participants) != 3 {
+		t.Fatalf("participants: %+v", got.Participants)
+	}
+	plain := f.schedule(site, spec()).Conference
+	_, err = f.m.Enrol(f.ctx, plain.ID, "carol", "")
+	wantErr(t, "a conference without enrolment", err, ErrNotAllowed)
+}

@@ -108,7 +108,15 @@ func (s *Server) registerConferenceURLs(mux *http.ServeMux) {
 		return
 	}
 	s.conferencing.Register(mux, s.baseURL)
-	ph, err := page.New(page.Options{Pages: s.pages(), Conferences: s.conferences, Domain: s.cfg.Hosts[0],
+	a := s.authService()
+	user := func(ctx context.Context, token string) (string, error) {
+		tok, err := a.Resolve(ctx, token)
+		if err != nil || !tok.IsUser() {
+			return "", err
+		}
+		return tok.EntityID, nil
+	}
+	ph, err := page.New(page.Options{Pages: s.pages(), Conferences: s.conferences, Domain: s.cfg.Hosts[0], User: user,
 		Logger: s.log.With("module", "conference")})
 	if err != nil {
 		s.log.Error("conference pages disabled", "err", err)

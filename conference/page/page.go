@@ -15,6 +15,7 @@
 //	POST /conference/{id}/describe   key        → the conference and who the key's holder is
 //	POST /conference/{id}/lock       key locked → the host locks or unlocks the conference
 //	POST /conference/{id}/end        key        → the host ends it (GRACEFUL)
+//	POST /conference/{id}/enrol      token key  → a registered user enrols (enrollmentRequired)
 //	POST /conference/{id}/timeline   t ck after → a page of the timeline (playback)
 //
 // Joining is entering the conference's room: a registered user logs in
@@ -23,6 +24,7 @@
 package page
 
 import (
+	"context"
 	"embed"
 	"encoding/json"
 	"errors"
@@ -48,6 +50,9 @@ type Options struct {
 	Conferences *conference.Manager
 	// Domain is the XMPP domain registered users log in to.
 	Domain string
+	// User resolves a user's authentication token (createSession) to the
+	// user's bare JID, for enrolment; nil refuses every enrolment.
+	User   func(ctx context.Context, token string) (string, error)
 	Logger *slog.Logger
 }
 
@@ -92,6 +97,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("POST /conference/{id}/describe", p.Protect(maxForm, http.HandlerFunc(h.describe)))
 	mux.Handle("POST /conference/{id}/lock", p.Protect(maxForm, http.HandlerFunc(h.lock)))
 	mux.Handle("POST /conference/{id}/end", p.Protect(maxForm, http.HandlerFunc(h.end)))
+	mux.Handle("POST /conference/{id}/enrol", p.Protect(maxForm, http.HandlerFunc(h.enrol)))
 	mux.Handle("POST /conference/{id}/timeline", p.Protect(maxForm, http.HandlerFunc(h.timeline)))
 }
 
@@ -197,6 +203,7 @@ type description struct {
 	KeyRequired    bool      `json:"keyRequired"`
 	RegisteredOnly bool      `json:"registeredOnly"`
 	InvitedOnly    bool      `json:"invitedOnly"`
+	Enrollment     bool      `json:"enrollment"` // the uninvited enrol first (POST enrol)
 	You            *you      `json:"you"`
 	ExitURL        string    `json:"exitURL,omitempty"`
 	StartURL       string    `json:"startURL,omitempty"`
@@ -216,7 +223,8 @@ func (h *Handler) describe(w http.ResponseWriter, r *http.Request) {
 	status, _ := conference.Status(c, now, h.o.Conferences.EarlyJoin())
 	d := description{ID: c.ID, Title: title(c), Description: c.Desc, Start: c.StartAt, End: c.EndAt, Status: status, State: c.State,
 		OpensAt: c.StartAt.Add(-h.o.Conferences.EarlyJoin()), Room: c.RoomJID, Domain: h.o.Domain, KeyRequired: c.Key != "",
-		RegisteredOnly: c.Flags.RegisteredUserOnly, InvitedOnly: c.Flags.HostInvitedOnly, ExitURL: c.URLs.AttendeeExit,
+		RegisteredOnly: c.Flags.RegisteredUserOnly, InvitedOnly: c.Flags.HostInvitedOnly, Enrollment: c.Flags.EnrollmentRequired,
+		ExitURL:  c.URLs.AttendeeExit,
 		StartURL: c.URLs.AttendeeStart}
 	key := r.PostFormValue("key")
 	if key == "" && !c.Flags.PubliclyListed {
@@ -277,6 +285,36 @@ func (h *Handler) end(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, r, http.StatusOK, map[string]string{"ended": conference.EndGraceful})
+}
+
+// enrol enrols the user a token names (a live token of theirs, from
+// createSession) in the conference, with its conference key.
+func (h *Handler) enrol(w http.ResponseWriter, r *http.Request) {
+	c, ok := h.lookup(w, r, true)
+	if !ok {
+		return
+	}
+	user := ""
+	if h.o.User != nil {
+		user, _ = h.o.User(r.Context(), r.PostFormValue("token"))
+	}
+	if user == "" {
+		writeJSON(w, r, http.StatusForbidden, map[string]string{"error": "The user name or password is wrong."})
+		return
+	}
+	_, err := h.o.Conferences.Enrol(r.Context(), c.ID, user, r.PostFormValue("key"))
+	switch {
+	case err == nil:
+		writeJSON(w, r, http.StatusOK, map[string]string{"enrolled": user})
+	case errors.Is(err, conference.ErrBadKey):
+		writeJSON(w, r, http.StatusForbidden, map[string]string{"error": "The conference key is wrong, or missing."})
+	case errors.Is(err, conference.ErrNotAllowed):
+		writeJSON(w, r, http.StatusForbidden, map[string]string{"error": "Only the people the host invited may join this conference."})
+	case errors.Is(err, conference.ErrParticipants):
+		writeJSON(w, r, http.StatusConflict, map[string]string{"error": "The conference is full."})
+	default:
+		h.fail(w, r, err)
+	}
 }
 
 // event is one timeline entry as the playback page reads it.

@@ -2,6 +2,7 @@ package page
 
 import (
 	"context"
+	"errors"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -34,7 +35,7 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	f := &fixture{t: t, st: memory.New()}
 	ctx := context.Background()
-	for _, u := range []string{"alice@example.com", "bob@example.com"} {
+	for _, u := range []string{"alice@example.com", "bob@example.com", "carol@example.com"} {
 		if err := f.st.CreateUser(ctx, store.User{JID: u}); err != nil {
 			t.Fatal(err)
 		}
@@ -49,7 +50,12 @@ func newFixture(t *testing.T) *fixture {
 	}
 	f.c = r.Conference
 	p := pages.New(pages.Config{})
-	h, err := New(Options{Pages: p, Conferences: f.m, Domain: "example.com"})
+	h, err := New(Options{Pages: p, Conferences: f.m, Domain: "example.com", User: func(_ context.Context, token string) (string, error) {
+		if token == "carol-token" {
+			return "carol@example.com", nil
+		}
+		return "", errors.New("invalid token")
+	}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,3 +242,43 @@ func TestTimeline(t *testing.T) {
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 func ptrTo[T any](v T) *T { return &v }
+
+// enrol: a user's token and the conference key enrol them where the
+// conference takes enrolment.
+func TestEnrolEndpoint(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	start, end := time.Now(), time.Now().Add(time.Hour)
+	r, err := f.m.Schedule(ctx, conference.Caller{Site: "1"}, conference.Spec{Title: "Course", Start: &start, End: &end,
+		Type: conference.TypeRegistered, EnrollmentRequired: ptrTo(true), Key: ptrTo("k3y"), Host: &conference.Person{UserID: "alice"}}, "http://x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := r.Conference.ID
+	f.page("/conference/" + id)
+	var d description
+	if f.call("/conference/"+id+"/describe", url.Values{}, &d); !d.Enrollment {
+		t.Fatalf("describe: %+v", d)
+	}
+	var out map[string]string
+	for _, tc := range []struct {
+		form   url.Values
+		status int
+	}{
+		{url.Values{"token": {"forged"}, "key": {"k3y"}}, 403},
+		{url.Values{"token": {"carol-token"}, "key": {"wrong"}}, 403},
+		{url.Values{"token": {"carol-token"}, "key": {"k3y"}}, 200},
+		{url.Values{"token": {"carol-token"}, "key": {"k3y"}}, 200}, // again: still enrolled
+	} {
+		if s := f.call("/conference/"+id+"/enrol", tc.form, &out); s != tc.status {
+			t.Errorf("enrol %v: %d %v, want %d", tc.form, s, out, tc.status)
+		}
+	}
+	c, _ := f.m.Lookup(ctx, id)
+	if len(c.Participants) != 2 || c.Participants[1].UserID != "carol@example.com" || !c.Participants[1].Enrolled {
+		t.Fatalf("participants: %+v", c.Participants)
+	}
+	if s := f.call("/conference/"+f.c.ID+"/enrol", url.Values{"token": {"carol-token"}, "key": {"k3y"}}, &out); s != 403 {
+		t.Fatalf("enrolling where only invitees may join: %d", s)
+	}
+}

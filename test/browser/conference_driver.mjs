@@ -10,7 +10,8 @@
 //   stderr  a trace: each page's console and the WebSocket frames.
 //
 // Usage: node conference_driver.mjs --host URL --attendee URL --playback URL
-//        --key KEY --password PW [--chromium PATH] [--timeout S] [--artifacts DIR]
+//        --key KEY --password PW [--enrol URL] [--chromium PATH] [--timeout S] [--artifacts DIR]
+// --enrol is the link of a conference that takes enrolment, which dave joins.
 import { chromium } from "playwright-core";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join as pathJoin } from "node:path";
@@ -21,6 +22,7 @@ const { values: opts } = parseArgs({
     host: { type: "string" },
     attendee: { type: "string" },
     playback: { type: "string" },
+    enrol: { type: "string", default: "" },
     key: { type: "string", default: "" },
     password: { type: "string", default: "secret" },
     chromium: { type: "string", default: "/usr/bin/chromium" },
@@ -189,6 +191,14 @@ async function main() {
   for (const who of ["alice", "bob"]) {
     await pages[who].locator("#ended").waitFor({ state: "visible", timeout: STEP });
     emit("ended", { who, text: await pages[who].locator("#ended-text").textContent() });
+  }
+
+  // dave was not invited to the other conference, which takes enrolment:
+  // the page enrols him (his account's session and the key) and he joins.
+  if (opts.enrol) {
+    await open("dave", opts.enrol);
+    await join("dave", { username: "dave", key: opts.key, nick: "Dave" });
+    await participants("dave", ["Dave"]);
   }
 
   // The playback page replays the timeline.

@@ -48,7 +48,7 @@ func TestConferencePage(t *testing.T) {
 	if target != "parley" {
 		t.Skip("the conference page is Parley's")
 	}
-	srv := startServer(t, "alice", "bob", "carol")
+	srv := startServer(t, "alice", "bob", "carol", "dave")
 	base := srv.origin()
 	before := time.Now()
 
@@ -79,6 +79,22 @@ func TestConferencePage(t *testing.T) {
 		t.Fatalf("scheduleConference: %+v", sched)
 	}
 	id := sched.ScheduleResult.ConferenceID
+	// A second conference, REGISTERED with enrolment: dave was not invited.
+	var course struct {
+		StatusCode     int
+		ScheduleResult struct{ AttendeeURL string }
+	}
+	api(t, base, "PreConferenceService", "scheduleConference", &course, map[string]any{
+		"entityID": "alice@localhost", "entityToken": pre.Token,
+		"scheduleOptions": map[string]any{
+			"title": "Course", "startDate": start.Format(time.RFC3339), "endDate": start.Add(time.Hour).Format(time.RFC3339),
+			"conferenceKey": "k3y", "enrollmentRequired": true, "hostInvitedOnly": false,
+			"organizer": map[string]string{"userid": "alice@localhost"},
+		},
+	})
+	if course.StatusCode != 0 {
+		t.Fatalf("scheduleConference (enrolment): %+v", course)
+	}
 	var pb struct {
 		StatusCode        int
 		PlaybackURLDetail struct{ PlaybackURL string }
@@ -89,7 +105,8 @@ func TestConferencePage(t *testing.T) {
 	driverTimeout := 120 * time.Second
 	p := startProc(t, "conference-browser", pkgDir, driverTimeout+10*time.Second, is("fail"),
 		"node", "conference_driver.mjs", "--host", sched.ScheduleResult.HostURL, "--attendee", sched.ScheduleResult.AttendeeURL,
-		"--playback", pb.PlaybackURLDetail.PlaybackURL, "--key", "k3y", "--password", password, "--chromium", chromiumPath,
+		"--playback", pb.PlaybackURLDetail.PlaybackURL, "--enrol", course.ScheduleResult.AttendeeURL,
+		"--key", "k3y", "--password", password, "--chromium", chromiumPath,
 		"--timeout", strconv.Itoa(int(driverTimeout/time.Second)), "--artifacts", artifactDir(t),
 		"--chromium-args="+os.Getenv(chromiumArgsEnv))
 	events := p.wait()
@@ -146,6 +163,9 @@ func TestConferencePage(t *testing.T) {
 		}
 	}
 	find("seen", "who", "carol", "text", "hello from bob")
+	if e := find("joined", "who", "dave"); e.get("title") != "Course" {
+		t.Errorf("dave, enrolled: %s", e)
+	}
 	find("link", "who", "alice")
 	find("hand", "who", "alice", "nick", "Carol")
 	if e := find("left", "who", "carol"); !strings.Contains(e.get("text"), "left") {

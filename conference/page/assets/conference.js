@@ -68,7 +68,9 @@ function showJoin() {
   } else {
     who.textContent = info.invitedOnly
       ? "Only invited users may join: log in with your account."
-      : "Log in with your account to join.";
+      : info.enrollment
+        ? "Log in with your account and give the conference key to enrol and join."
+        : "Log in with your account to join.";
   }
   $("key-row").classList.toggle("hidden", !info.keyRequired);
   $("confkey").required = info.keyRequired;
@@ -156,12 +158,41 @@ function ended(textValue) {
   $("ended-title").focus?.();
 }
 
+// enrol enrols a user who was not invited in a conference that takes
+// enrolment: a session token proves who they are (createSession), the
+// conference key that they may.
+async function enrol(username, password, confKey) {
+  const api = (op, params) => fetch("/api/v1/AuthenticationService/" + op, {
+    method: "POST", headers: { "Content-Type": "application/json" }, credentials: "omit",
+    body: JSON.stringify(params),
+  });
+  const res = await api("createSession", { param0: username, param1: password, param2: "USER" });
+  if (!res.ok) throw new Error("The user name or password is wrong.");
+  const token = (await res.json()).token;
+  try {
+    const r = await post(`/conference/${encodeURIComponent(cfg.id)}/enrol`, { token, key: confKey });
+    const body = await r.json().catch(() => ({}));
+    if (!r.ok) throw new Error(body.error || "You could not be enrolled.");
+  } finally {
+    api("endSession", { param0: username, param1: token }).catch(() => {});
+  }
+}
+
 async function join(ev) {
   ev.preventDefault();
   const btn = $("join-button");
   btn.disabled = true;
   $("join-error").textContent = "";
   const username = $("username").value.trim();
+  if (info.enrollment && !info.you) {
+    try {
+      await enrol(username.includes("@") ? username : username + "@" + info.domain, $("password").value, $("confkey").value);
+    } catch (err) {
+      btn.disabled = false;
+      $("join-error").textContent = err.message;
+      return;
+    }
+  }
   room = new ConferenceRoom({
     room: info.room, domain: info.domain, username, password: $("password").value,
     nick: $("nick").value.trim(), key: info.you && info.you.role === "host" ? "" : $("confkey").value,
