@@ -16,7 +16,10 @@ import (
 // join key proves who they are), a host without an account (an instant
 // conference's), or a visitor with the conference's link where the
 // conference and its site admit guests. The guest's XMPP session runs
-// as JID, which it proves with Secret.
+// as JID on Options.GuestDomain, logging in with Secret as an
+// OAUTHBEARER ticket (BearerVerify) as often as its page reconnects,
+// until the pass expires; the session may then only talk to its
+// conference's room (GuestPolicy).
 type Pass struct {
 	JID           string // the guest's bare JID, guest-<random>@<Domain>
 	Secret        string // the guest's one-time login secret
@@ -112,7 +115,10 @@ func (m *Manager) GuestPass(ctx context.Context, r GuestRequest) (Pass, error) {
 	if err != nil {
 		return Pass{}, err
 	}
-	pass.JID = "guest-" + strings.ToLower(secret(16)) + "@" + m.o.Domain
+	if m.o.GuestDomain == "" {
+		return Pass{}, fmt.Errorf("%w: this server takes no guests", ErrGuestsNotAllowed)
+	}
+	pass.JID = "guest-" + strings.ToLower(secret(16)) + "@" + m.o.GuestDomain
 	pass.Secret = secret(keySecretLen)
 	now := m.now()
 	m.mu.Lock()
@@ -121,6 +127,7 @@ func (m *Manager) GuestPass(ctx context.Context, r GuestRequest) (Pass, error) {
 		for j, p := range m.passes {
 			if !now.Before(p.Expires) {
 				delete(m.passes, j)
+				delete(m.ticket, p.Secret)
 			}
 		}
 		if len(m.passes) >= maxPasses {
@@ -128,6 +135,7 @@ func (m *Manager) GuestPass(ctx context.Context, r GuestRequest) (Pass, error) {
 		}
 	}
 	m.passes[pass.JID] = pass
+	m.ticket[pass.Secret] = pass.JID
 	return pass, nil
 }
 
@@ -138,6 +146,7 @@ func (m *Manager) pass(bare string) (Pass, bool) {
 	p, ok := m.passes[bare]
 	if ok && !m.now().Before(p.Expires) {
 		delete(m.passes, bare)
+		delete(m.ticket, p.Secret)
 		return Pass{}, false
 	}
 	return p, ok
@@ -214,4 +223,12 @@ func (m *Manager) Enrol(ctx context.Context, id, user, key string) (store.Partic
 		return nil
 	})
 	return out, err
+}
+
+// GuestsWelcome reports whether people without an account may join the
+// conference with its link, by display name: it admits guests
+// (REGULAR, PUBLIC) and its site lets guests in now.
+func (m *Manager) GuestsWelcome(ctx context.Context, c store.Conference) bool {
+	f := c.Flags
+	return m.o.GuestDomain != "" && !f.RegisteredUserOnly && !f.HostInvitedOnly && !f.EnrollmentRequired && m.guestsAllowed(ctx, c)
 }

@@ -18,13 +18,14 @@ import (
 )
 
 const (
-	domain    = "example.com"
-	mucDomain = "conference.example.com"
-	base      = "https://parley.example.com"
-	alice     = "alice@example.com"
-	bob       = "bob@example.com"
-	carol     = "carol@example.com"
-	dave      = "dave@example.com"
+	domain      = "example.com"
+	mucDomain   = "conference.example.com"
+	guestDomain = "conference-guests.example.com"
+	base        = "https://parley.example.com"
+	alice       = "alice@example.com"
+	bob         = "bob@example.com"
+	carol       = "carol@example.com"
+	dave        = "dave@example.com"
 )
 
 // t0 is the fixture's "now" when it starts.
@@ -95,7 +96,8 @@ func newFixture(t *testing.T, tune ...func(*Options)) *fixture {
 			t.Fatal(err)
 		}
 	}
-	o := Options{Store: f.st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Domain: domain, MUCDomain: mucDomain, EarlyJoin: 15 * time.Minute, Now: f.clock.Now,
+	o := Options{Store: f.st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Domain: domain, MUCDomain: mucDomain,
+		GuestDomain: guestDomain, EarlyJoin: 15 * time.Minute, Now: f.clock.Now,
 		GuestsAllowed: func(context.Context, store.Conference) bool { return f.guests }}
 	for _, fn := range tune {
 		fn(&o)

@@ -342,7 +342,7 @@ func TestGuests(t *testing.T) {
 		wantErr(t, tc.name, err, tc.want)
 	}
 	hostPass, err := f.m.GuestPass(f.ctx, GuestRequest{ConferenceID: c.ID, JoinKey: JoinKey(host)})
-	if err != nil || !hostPass.Host || hostPass.Name != "Hostess" || !strings.HasPrefix(hostPass.JID, "guest-") || !strings.HasSuffix(hostPass.JID, "@"+domain) {
+	if err != nil || !hostPass.Host || hostPass.Name != "Hostess" || !strings.HasPrefix(hostPass.JID, "guest-") || !strings.HasSuffix(hostPass.JID, "@"+guestDomain) {
 		t.Fatalf("host pass: %+v %v", hostPass, err)
 	}
 	gailPass, err := f.m.GuestPass(f.ctx, GuestRequest{ConferenceID: c.ID, JoinKey: JoinKey(gail), ConferenceKey: "k3y", Name: "Gail G."})
@@ -361,7 +361,7 @@ func TestGuests(t *testing.T) {
 	f.mustJoin(c, hostPass.JID+"/web", "Hostess", "")
 	f.mustJoin(c, gailPass.JID+"/web", "Gail G.", "")
 	f.mustJoin(c, visitor.JID+"/web", "Vic", "")
-	if cond := f.join(c, "guest-forged@"+domain+"/web", "Forger", ""); cond != "not-authorized" {
+	if cond := f.join(c, "guest-forged@"+guestDomain+"/web", "Forger", ""); cond != "not-authorized" {
 		t.Fatalf("a guest JID without a pass: %q", cond)
 	}
 	if st := f.stored(c.ID).State; st != store.ConferenceInProgress {
@@ -474,4 +474,82 @@ func TestEnrol(t *testing.T) {
 	plain := f.schedule(site, spec()).Conference
 	_, err = f.m.Enrol(f.ctx, plain.ID, "carol", "")
 	wantErr(t, "a conference without enrolment", err, ErrNotAllowed)
+}
+
+// A guest logs in with its pass's ticket on the guest domain, and its
+// session may talk only to its conference's room.
+func TestGuestSessions(t *testing.T) {
+	f := newFixture(t)
+	f.guests = true
+	s := spec()
+	s.Type, s.Start, s.End = TypeRegular, ptr(t0), ptr(t0.Add(time.Hour))
+	c := f.schedule(site, s).Conference
+	p, err := f.m.GuestPass(f.ctx, GuestRequest{ConferenceID: c.ID, Name: "Vic"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	self := jid.MustParse(p.JID + "/web")
+	if !f.m.IsGuest(self) || f.m.IsGuest(jid.MustParse(alice)) {
+		t.Fatal("IsGuest")
+	}
+	local, err := f.m.BearerVerify(f.ctx, guestDomain, "", p.Secret)
+	if err != nil || local+"@"+guestDomain != p.JID {
+		t.Fatalf("BearerVerify: %q %v", local, err)
+	}
+	if _, err := f.m.BearerVerify(f.ctx, guestDomain, p.JID, p.Secret); err != nil {
+		t.Fatalf("with the guest as authzid: %v", err)
+	}
+	for _, tc := range []struct{ domain, authzid, ticket string }{
+		{guestDomain, "", "nope"}, {guestDomain, "", ""}, {domain, "", p.Secret}, {guestDomain, "other@" + guestDomain, p.Secret},
+	} {
+		if _, err := f.m.BearerVerify(f.ctx, tc.domain, tc.authzid, tc.ticket); err == nil {
+			t.Errorf("BearerVerify(%+v) accepted", tc)
+		}
+	}
+	el := func(s string) *xml.Element {
+		e, err := xml.ParseElement([]byte(s), "jabber:client", xml.DefaultLimits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	room := c.RoomJID
+	for _, tc := range []struct {
+		stanza string
+		want   Verdict
+	}{
+		{"<presence/>", Drop},
+		{"<presence to='" + room + "/Vic'><x xmlns='http://jabber.org/protocol/muc'/></presence>", Forward},
+		{"<presence to='" + room + "/Vic' type='unavailable'/>", Forward},
+		{"<presence to='" + room + "'/>", Refuse},
+		{"<presence to='" + alice + "' type='subscribe'/>", Refuse},
+		{"<message to='" + room + "' type='groupchat'><body>hi</body></message>", Forward},
+		{"<message to='" + room + "/Alice' type='chat'><body>psst</body></message>", Refuse},
+		{"<message to='" + alice + "'><body>hi</body></message>", Refuse},
+		{"<message to='conf1@" + mucDomain + "' type='groupchat'><body>hi</body></message>", Refuse},
+		{"<iq type='set' id='1' to='" + room + "'><query xmlns='http://jabber.org/protocol/muc#admin'/></iq>", Forward},
+		{"<iq type='result' id='2' to='" + room + "/Alice'/>", Forward},
+		{"<iq type='get' id='3'><ping xmlns='urn:xmpp:ping'/></iq>", Pong},
+		{"<iq type='get' id='4' to='" + guestDomain + "'><ping xmlns='urn:xmpp:ping'/></iq>", Pong},
+		{"<iq type='get' id='5'><query xmlns='jabber:iq:roster'/></iq>", Refuse},
+		{"<iq type='get' id='6' to='" + mucDomain + "'><query xmlns='http://jabber.org/protocol/disco#items'/></iq>", Refuse},
+		{"<iq type='result' id='7' to='" + alice + "/pc'/>", Drop},
+		{"<message to='not a jid@@'/>", Refuse},
+	} {
+		if v := f.m.GuestPolicy(self, el(tc.stanza)); v.Verdict != tc.want {
+			t.Errorf("%s: verdict %d, want %d (%s)", tc.stanza, v.Verdict, tc.want, v.Text)
+		}
+	}
+	// Once the conference is deleted, the pass is gone: the ticket opens
+	// nothing and the session is told to end.
+	f.clock.advance(2 * time.Hour)
+	if err := f.m.Delete(f.ctx, site, c.ID, base); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.m.BearerVerify(f.ctx, guestDomain, "", p.Secret); err == nil {
+		t.Fatal("the ticket of a deleted conference's guest still logs in")
+	}
+	if v := f.m.GuestPolicy(self, el("<presence/>")); v.Verdict != Refuse || !v.Ended {
+		t.Fatalf("after the delete: %+v", v)
+	}
 }

@@ -34,8 +34,12 @@ type Options struct {
 	// Mail sends invitations; nil or without a relay, sending fails with
 	// mail.ErrNoRelay.
 	Mail *mail.Sender
-	// Domain completes user IDs given without '@' and names guests.
+	// Domain completes user IDs given without '@'.
 	Domain string
+	// GuestDomain is where guests' sessions live (guest-<random>@<it>),
+	// logging in with their pass's ticket (BearerVerify); "" admits no
+	// guest.
+	GuestDomain string
 	// MUCDomain is the service the conference rooms are on
 	// (conference.<Domain>); "" for conferences without a room.
 	MUCDomain string
@@ -70,8 +74,9 @@ type Manager struct {
 	log *slog.Logger
 
 	mu     sync.Mutex
-	lives  map[string]*live // conference ID → its live state, while in use
-	passes map[string]Pass  // guest bare JID → pass (guests.go)
+	lives  map[string]*live  // conference ID → its live state, while in use
+	passes map[string]Pass   // guest bare JID → pass (guests.go)
+	ticket map[string]string // a pass's secret → its guest's bare JID
 
 	runMu  sync.Mutex
 	cancel context.CancelFunc
@@ -99,7 +104,7 @@ func New(o Options) *Manager {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	return &Manager{o: o, log: o.Logger, lives: map[string]*live{}, passes: map[string]Pass{}}
+	return &Manager{o: o, log: o.Logger, lives: map[string]*live{}, passes: map[string]Pass{}, ticket: map[string]string{}}
 }
 
 // EarlyJoin is how long before its start a conference opens.

@@ -244,6 +244,7 @@ func (m *Manager) Delete(ctx context.Context, caller Caller, id, base string) er
 	for j, p := range m.passes {
 		if p.ConferenceID == id {
 			delete(m.passes, j)
+			delete(m.ticket, p.Secret)
 		}
 	}
 	m.mu.Unlock()

@@ -99,7 +99,7 @@ func (c *Config) Validate() error {
 	c.NATS.validate(&v)
 	c.validateCalendar(&v)
 	c.validateControl(&v)
-	c.Conference.validate(&v)
+	c.Conference.validate(&v, c)
 	c.Mail.validate(&v)
 
 	l := &c.Limits

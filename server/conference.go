@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/parley-im/parley/c2s"
 	"github.com/parley-im/parley/conference"
 	"github.com/parley-im/parley/conference/page"
 	"github.com/parley-im/parley/im/muc"
@@ -13,6 +14,11 @@ import (
 	"github.com/parley-im/parley/integration/bind"
 	"github.com/parley-im/parley/integration/conferencing"
 	"github.com/parley-im/parley/mail"
+	"github.com/parley-im/parley/router"
+	"github.com/parley-im/parley/xmpp/jid"
+	"github.com/parley-im/parley/xmpp/stanza"
+	"github.com/parley-im/parley/xmpp/stream"
+	"github.com/parley-im/parley/xmpp/xml"
 )
 
 // conferenceHooks are the muc hooks through which the conference
@@ -66,6 +72,7 @@ func (s *Server) startConferences(ctx context.Context) error {
 	}
 	mgr := conference.New(conference.Options{
 		Store: s.store, MUC: s.muc, Mail: sender, Domain: domain, MUCDomain: s.cfg.MUC.Subdomain + "." + domain,
+		GuestDomain: c.GuestsSubdomain + "." + domain,
 		EarlyJoin:   time.Duration(s.cfg.Integration.EarlyJoinMinutes) * time.Minute,
 		MaxDuration: c.MaxDuration.Duration, MaxAttendees: c.MaxAttendees, MaxOccupants: maxIn,
 		InstantLength: c.InstantLength.Duration, CheckInterval: c.CheckInterval.Duration,
@@ -128,3 +135,99 @@ func (s *Server) registerConferenceURLs(mux *http.ServeMux) {
 // Conferences returns the conference manager, nil when conferences are
 // off (for tests and admin tooling).
 func (s *Server) Conferences() *conference.Manager { return s.conferences }
+
+// conferenceGuests lets conference guests log in (their pass's ticket,
+// OAUTHBEARER on the guest domain, beside live help's bearer domains)
+// and keeps their sessions to their conference's room: next gets every
+// other session's stanzas, and a guest's only when GuestPolicy lets
+// them through.
+func (s *Server) conferenceGuests(next c2s.Handler, bearer *c2s.BearerAuth) (c2s.Handler, *c2s.BearerAuth) {
+	m := s.conferences
+	if m == nil || m.GuestDomain() == "" {
+		return next, bearer
+	}
+	dom := m.GuestDomain()
+	combined := &c2s.BearerAuth{Domains: []string{dom}, Verify: m.BearerVerify}
+	if bearer != nil {
+		other := bearer.Verify
+		combined.Domains = append(append([]string(nil), bearer.Domains...), dom)
+		combined.Verify = func(ctx context.Context, domain, authzid, ticket string) (string, error) {
+			if domain == dom {
+				return m.BearerVerify(ctx, domain, authzid, ticket)
+			}
+			return other(ctx, domain, authzid, ticket)
+		}
+	}
+	return conferenceGuestHandler{next: next, m: m}, combined
+}
+
+// conferenceGuestHandler sorts conference guests' stanzas (GuestPolicy).
+type conferenceGuestHandler struct {
+	next c2s.Handler
+	m    *conference.Manager
+}
+
+func (h conferenceGuestHandler) SessionStarted(ctx context.Context, sess router.Session) error {
+	return h.next.SessionStarted(ctx, sess)
+}
+
+func (h conferenceGuestHandler) HandleStanza(ctx context.Context, sess router.Session, el *xml.Element) {
+	if !h.m.IsGuest(sess.JID()) {
+		h.next.HandleStanza(ctx, sess, el)
+		return
+	}
+	v := h.m.GuestPolicy(sess.JID(), el)
+	switch v.Verdict {
+	case conference.Forward:
+		h.next.HandleStanza(ctx, sess, el)
+	case conference.Pong:
+		sess.Deliver(stanza.Result(el))
+	case conference.Refuse:
+		if stanza.CanReplyWithError(el) {
+			sess.Deliver(stanza.Error(stanza.WithAddress(el, sess.JID().String(), el.Attr("to")), v.Cond, v.Text))
+		}
+		if v.Ended {
+			sess.Close(stream.Errorf(stream.NotAuthorized, "the conference is over"))
+		}
+	}
+}
+
+func (h conferenceGuestHandler) SessionEnded(ctx context.Context, sess router.Session) {
+	h.next.SessionEnded(ctx, sess)
+}
+
+// Unacknowledged: nothing is kept for a guest (it has no offline
+// storage); its page joins again and gets the room's recent history.
+func (h conferenceGuestHandler) Unacknowledged(ctx context.Context, sess router.Session, stanzas []*xml.Element) {
+	if h.m.IsGuest(sess.JID()) {
+		return
+	}
+	h.next.Unacknowledged(ctx, sess, stanzas)
+}
+
+// toConferenceGuests delivers what the MUC service sends to conference
+// guests to their sessions (the server's routing serves only its own
+// hosts' users), and everything else through next.
+func (s *Server) toConferenceGuests(next func(context.Context, *xml.Element)) func(context.Context, *xml.Element) {
+	return func(ctx context.Context, el *xml.Element) {
+		m := s.conferences
+		if m == nil {
+			next(ctx, el)
+			return
+		}
+		to, err := jid.Parse(el.Attr("to"))
+		if err != nil || !m.IsGuest(to) {
+			next(ctx, el)
+			return
+		}
+		if to.IsBare() {
+			for _, r := range s.router.Resources(to.String()) {
+				r.Session.Deliver(stanza.WithAddress(el, el.Attr("from"), r.Session.JID().String()))
+			}
+			return
+		}
+		if r, ok := s.router.Resource(to); ok {
+			r.Session.Deliver(el)
+		}
+	}
+}

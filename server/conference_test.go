@@ -2,21 +2,28 @@ package server_test
 
 import (
 	"bytes"
+	"encoding/base64"
+	"encoding/json"
 	"encoding/xml"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/mail"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/parley-im/parley/conference"
 	"github.com/parley-im/parley/config"
 	"github.com/parley-im/parley/im/muc"
 	"github.com/parley-im/parley/integration/api"
 	"github.com/parley-im/parley/integration/auth"
 	"github.com/parley-im/parley/integration/conferencing"
 	"github.com/parley-im/parley/internal/smtptest"
+	"github.com/parley-im/parley/internal/xmpptest"
+	"github.com/parley-im/parley/xmpp/ns"
 	xxml "github.com/parley-im/parley/xmpp/xml"
 )
 
@@ -240,4 +247,127 @@ func getOK(t *testing.T, u string) (string, string) {
 		t.Fatalf("GET %s: %d %s", u, resp.StatusCode, body)
 	}
 	return resp.Header.Get("Content-Type"), string(body)
+}
+
+// guestLogin logs a conference guest in over XMPP (TCP): its pass's
+// ticket, OAUTHBEARER on the guest domain (the only mechanism there).
+func guestLogin(t *testing.T, srv *xmpptest.Server, jid, ticket string) *xmpptest.Conn {
+	t.Helper()
+	c := srv.Dial()
+	c.Domain = jid[strings.Index(jid, "@")+1:]
+	features := c.Open()
+	if m := features.Child(ns.SASL, "mechanisms"); m == nil || len(m.Children) != 1 || m.Children[0].Text != "OAUTHBEARER" {
+		t.Fatalf("the guest domain offers %s, want OAUTHBEARER only", features)
+	}
+	c.Send("<auth xmlns='%s' mechanism='OAUTHBEARER'>%s</auth>", ns.SASL,
+		base64.StdEncoding.EncodeToString([]byte("n,,\x01auth=Bearer "+ticket+"\x01\x01")))
+	if el := c.Next(); el.Name != "success" {
+		t.Fatalf("guest login: %s", el)
+	}
+	c.Open()
+	c.Bind("web")
+	return c
+}
+
+// TestConferenceGuests: a REGULAR conference of a site that lets guests
+// in; a visitor gets a pass from the conference page's endpoint, logs
+// in with its ticket on the guest domain and joins the room by name
+// beside a registered user; it chats, may write to nobody else, is
+// refused a wrong ticket, and its stay is recorded as a guest's.
+func TestConferenceGuests(t *testing.T) {
+	it := newITest(t)
+	it.srv.AddUser("alice@localhost", "secret")
+	siteID, _ := it.site("guest-site", "PRECONFERENCE", "GUESTCHAT") // GUESTCHAT turns guest access on
+	ctx := t.Context()
+	m := it.srv.Conferences()
+	start, end := time.Now(), time.Now().Add(time.Hour)
+	r, err := m.Schedule(ctx, conference.Caller{Site: siteID, GuestsAllowed: true}, conference.Spec{Title: "Open house",
+		Type: conference.TypeRegular, Start: &start, End: &end, Key: ptrTo("k3y"), Host: &conference.Person{UserID: "alice"}}, it.base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := r.Conference
+	room := "conf" + c.ID
+
+	// The page's endpoint gives the visitor a pass (CSRF token from the page).
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar}
+	resp, err := browser.Get(it.base + "/conference/" + c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	csrf := regexp.MustCompile(`data-csrf="([^"]+)"`).FindSubmatch(page)
+	post := func(path string, form url.Values) (int, map[string]any) {
+		req, _ := http.NewRequest("POST", it.base+path, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-CSRF-Token", string(csrf[1]))
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		resp, err := browser.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		json.NewDecoder(resp.Body).Decode(&out)
+		return resp.StatusCode, out
+	}
+	if s, d := post("/conference/"+c.ID+"/describe", url.Values{}); s != 200 || d["guestsAllowed"] != true {
+		t.Fatalf("describe: %d %v", s, d)
+	}
+	if s, _ := post("/conference/"+c.ID+"/guest", url.Values{"name": {"Vic"}, "confkey": {"wrong"}}); s != 403 {
+		t.Fatalf("a wrong key: %d", s)
+	}
+	s, pass := post("/conference/"+c.ID+"/guest", url.Values{"name": {"Vic"}, "confkey": {"k3y"}})
+	if s != 200 || !strings.HasSuffix(pass["jid"].(string), "@conference-guests.localhost") || pass["ticket"] == "" {
+		t.Fatalf("guest pass: %d %v", s, pass)
+	}
+	guestJID, ticket := pass["jid"].(string), pass["ticket"].(string)
+
+	// A wrong ticket does not log in.
+	bad := it.srv.Dial()
+	bad.Domain = "conference-guests.localhost"
+	bad.Open()
+	bad.Send("<auth xmlns='%s' mechanism='OAUTHBEARER'>%s</auth>", ns.SASL, base64.StdEncoding.EncodeToString([]byte("n,,\x01auth=Bearer nope\x01\x01")))
+	if el := bad.ExpectMatch("the refusal", func(el *xxml.Element) bool { return el.Name == "failure" || el.Name == "challenge" }, isAny); el == nil {
+		t.Fatal("no refusal")
+	}
+
+	alice := mucLogin(t, it.srv, "alice")
+	join(t, alice, room, "Alice", "")
+	guest := guestLogin(t, it.srv, guestJID, ticket)
+	guest.Send("<presence/>") // to nobody: dropped, no error
+	join(t, guest, room, "Vic", "")
+	await(t, alice, "the guest's entry", presenceFrom(occJID(room, "Vic")))
+	guest.Send("<message to='%s' type='groupchat'><body>hello from a guest</body></message>", roomJID(room))
+	await(t, alice, "the guest's message", func(el *xxml.Element) bool {
+		return el.Name == "message" && strings.Contains(el.String(), "hello from a guest")
+	})
+	guest.Send("<message to='alice@localhost' id='dm'><body>psst</body></message>")
+	if el := await(t, guest, "the refusal", func(el *xxml.Element) bool { return el.Attr("id") == "dm" }); errCond(el) != "not-allowed" {
+		t.Fatalf("a guest writing to a user: %s", el)
+	}
+	guest.Send("<iq type='get' id='p1'><ping xmlns='urn:xmpp:ping'/></iq>")
+	if el := await(t, guest, "the pong", func(el *xxml.Element) bool { return el.Attr("id") == "p1" }); el.Attr("type") != "result" {
+		t.Fatalf("ping: %s", el)
+	}
+	guest.Send("<iq type='get' id='r1'><query xmlns='jabber:iq:roster'/></iq>")
+	if el := await(t, guest, "the roster refusal", func(el *xxml.Element) bool { return el.Attr("id") == "r1" }); errCond(el) != "not-allowed" {
+		t.Fatalf("roster: %s", el)
+	}
+	// The guest's connection drops: it leaves the room.
+	guest.Close()
+	await(t, alice, "the guest leaving", func(el *xxml.Element) bool {
+		return el.Name == "presence" && el.Attr("from") == occJID(room, "Vic") && el.Attr("type") == "unavailable"
+	})
+	xmpptest.WaitFor(t, "the guest's stay closed", func() bool {
+		att, _ := m.Attendance(ctx, c.ID)
+		for _, a := range att {
+			if a.JID == guestJID && a.Guest && a.Name == "Vic" && !a.Exited.IsZero() {
+				return true
+			}
+		}
+		return false
+	})
 }

@@ -150,7 +150,7 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	version.Register(mux, "Parley", Version, false)
 	var dispatcher *im.Dispatcher
-	if err := s.startMUC(ctx, func(ctx context.Context, el *xml.Element) { dispatcher.FromComponent(ctx, el) }); err != nil {
+	if err := s.startMUC(ctx, s.toConferenceGuests(func(ctx context.Context, el *xml.Element) { dispatcher.FromComponent(ctx, el) })); err != nil {
 		s.Stop(context.Background())
 		return err
 	}
@@ -184,6 +184,7 @@ func (s *Server) Start(ctx context.Context) error {
 		s.Stop(context.Background())
 		return err
 	}
+	handler, bearer = s.conferenceGuests(handler, bearer)
 	lim := s.cfg.Limits
 	s.c2s = c2s.New(c2s.Config{
 		Hosts:                 s.cfg.Hosts,

@@ -16,6 +16,7 @@
 //	POST /conference/{id}/lock       key locked → the host locks or unlocks the conference
 //	POST /conference/{id}/end        key        → the host ends it (GRACEFUL)
 //	POST /conference/{id}/enrol      token key  → a registered user enrols (enrollmentRequired)
+//	POST /conference/{id}/guest      key confkey name → a guest's pass: its JID and login ticket
 //	POST /conference/{id}/timeline   t ck after → a page of the timeline (playback)
 //
 // Joining is entering the conference's room: a registered user logs in
@@ -39,6 +40,7 @@ import (
 	"github.com/parley-im/parley/conference"
 	"github.com/parley-im/parley/store"
 	"github.com/parley-im/parley/web/pages"
+	"github.com/parley-im/parley/xmpp/jid"
 )
 
 //go:embed templates assets
@@ -98,6 +100,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("POST /conference/{id}/lock", p.Protect(maxForm, http.HandlerFunc(h.lock)))
 	mux.Handle("POST /conference/{id}/end", p.Protect(maxForm, http.HandlerFunc(h.end)))
 	mux.Handle("POST /conference/{id}/enrol", p.Protect(maxForm, http.HandlerFunc(h.enrol)))
+	mux.Handle("POST /conference/{id}/guest", p.Protect(maxForm, http.HandlerFunc(h.guest)))
 	mux.Handle("POST /conference/{id}/timeline", p.Protect(maxForm, http.HandlerFunc(h.timeline)))
 }
 
@@ -204,9 +207,12 @@ type description struct {
 	RegisteredOnly bool      `json:"registeredOnly"`
 	InvitedOnly    bool      `json:"invitedOnly"`
 	Enrollment     bool      `json:"enrollment"` // the uninvited enrol first (POST enrol)
-	You            *you      `json:"you"`
-	ExitURL        string    `json:"exitURL,omitempty"`
-	StartURL       string    `json:"startURL,omitempty"`
+	// GuestsAllowed: people without an account may join with the
+	// conference's link, by display name (POST guest).
+	GuestsAllowed bool   `json:"guestsAllowed"`
+	You           *you   `json:"you"`
+	ExitURL       string `json:"exitURL,omitempty"`
+	StartURL      string `json:"startURL,omitempty"`
 }
 
 // describe tells the page about the conference and, with a join key,
@@ -226,6 +232,7 @@ func (h *Handler) describe(w http.ResponseWriter, r *http.Request) {
 		RegisteredOnly: c.Flags.RegisteredUserOnly, InvitedOnly: c.Flags.HostInvitedOnly, Enrollment: c.Flags.EnrollmentRequired,
 		ExitURL:  c.URLs.AttendeeExit,
 		StartURL: c.URLs.AttendeeStart}
+	d.GuestsAllowed = h.o.Conferences.GuestsWelcome(r.Context(), c)
 	key := r.PostFormValue("key")
 	if key == "" && !c.Flags.PubliclyListed {
 		d.Title, d.Description, d.Start, d.End, d.ExitURL, d.StartURL = "Conference", "", time.Time{}, time.Time{}, "", ""
@@ -315,6 +322,34 @@ func (h *Handler) enrol(w http.ResponseWriter, r *http.Request) {
 	default:
 		h.fail(w, r, err)
 	}
+}
+
+// guest issues a guest's pass: with a guest invitee's (or host's) join
+// key, or with the conference's link and a display name where guests
+// are welcome. The answer is the guest's JID and its login ticket
+// (OAUTHBEARER), which only this page learns.
+func (h *Handler) guest(w http.ResponseWriter, r *http.Request) {
+	c, ok := h.lookup(w, r, true)
+	if !ok {
+		return
+	}
+	pass, err := h.o.Conferences.GuestPass(r.Context(), conference.GuestRequest{ConferenceID: c.ID, JoinKey: r.PostFormValue("key"),
+		ConferenceKey: r.PostFormValue("confkey"), Name: r.PostFormValue("name")})
+	if err != nil {
+		msg := strings.TrimPrefix(err.Error(), "conference: ")
+		switch {
+		case errors.Is(err, conference.ErrBadKey), errors.Is(err, conference.ErrGuestsNotAllowed), errors.Is(err, conference.ErrClosed):
+			writeJSON(w, r, http.StatusForbidden, map[string]string{"error": msg})
+		case errors.Is(err, conference.ErrParticipants):
+			writeJSON(w, r, http.StatusServiceUnavailable, map[string]string{"error": msg})
+		default:
+			h.fail(w, r, err)
+		}
+		return
+	}
+	j, _ := jid.Parse(pass.JID)
+	writeJSON(w, r, http.StatusOK, map[string]any{"jid": pass.JID, "domain": j.Domain(), "ticket": pass.Secret, "name": pass.Name,
+		"host": pass.Host})
 }
 
 // event is one timeline entry as the playback page reads it.

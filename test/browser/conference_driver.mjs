@@ -11,7 +11,8 @@
 //
 // Usage: node conference_driver.mjs --host URL --attendee URL --playback URL
 //        --key KEY --password PW [--enrol URL] [--chromium PATH] [--timeout S] [--artifacts DIR]
-// --enrol is the link of a conference that takes enrolment, which dave joins.
+// --enrol is the link of a conference that takes enrolment, which dave joins;
+// --guest the link of one that welcomes guests, which erin joins by name.
 import { chromium } from "playwright-core";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join as pathJoin } from "node:path";
@@ -23,6 +24,7 @@ const { values: opts } = parseArgs({
     attendee: { type: "string" },
     playback: { type: "string" },
     enrol: { type: "string", default: "" },
+    guest: { type: "string", default: "" },
     key: { type: "string", default: "" },
     password: { type: "string", default: "secret" },
     chromium: { type: "string", default: "/usr/bin/chromium" },
@@ -199,6 +201,23 @@ async function main() {
     await open("dave", opts.enrol);
     await join("dave", { username: "dave", key: opts.key, nick: "Dave" });
     await participants("dave", ["Dave"]);
+  }
+
+  // erin has no account: she joins the third conference, which welcomes
+  // guests, by name (with the key), and chats.
+  if (opts.guest) {
+    await open("erin", opts.guest);
+    const page = pages.erin;
+    await page.locator("#guest-form").waitFor({ state: "visible", timeout: STEP });
+    await page.fill("#guest-name", "Erin");
+    await page.fill("#guest-key", opts.key);
+    await page.click("#guest-button");
+    await page.locator("#room").waitFor({ state: "visible", timeout: STEP });
+    await page.waitForFunction(() => document.getElementById("title").textContent !== "Conference", null, { timeout: STEP });
+    emit("joined", { who: "erin", title: await page.locator("#title").textContent(), host: await page.locator("#host-controls").isVisible() });
+    await participants("erin", ["Erin"]);
+    await say("erin", "hello from a guest");
+    await sees("erin", "hello from a guest");
   }
 
   // The playback page replays the timeline.

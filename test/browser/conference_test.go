@@ -95,6 +95,36 @@ func TestConferencePage(t *testing.T) {
 	if course.StatusCode != 0 {
 		t.Fatalf("scheduleConference (enrolment): %+v", course)
 	}
+	// A third, REGULAR, of a site that lets guests in: erin, who has no
+	// account, joins it by name.
+	out, err := run(parleyBin, nil, "site", "create", "--name", "guests welcome", "--policies", "PRECONFERENCE,GUESTCHAT", "--json",
+		"--data-dir", srv.dataDir)
+	var site struct {
+		SiteID  string `json:"site_id"`
+		AuthKey string `json:"auth_key"`
+	}
+	if err != nil || json.Unmarshal([]byte(out[strings.LastIndex(strings.TrimSpace(out), "\n")+1:]), &site) != nil {
+		t.Fatalf("parley site create: %v %s", err, out)
+	}
+	var siteSession, sitePre tokenObj
+	api(t, base, "AuthenticationService", "createSession", &siteSession, site.SiteID, site.AuthKey, "SITE")
+	api(t, base, "AuthenticationService", "requestToken", &sitePre, site.SiteID, siteSession.Token, map[string]string{"tokenPolicy": "PRECONFERENCE"}, nil)
+	var open struct {
+		StatusCode     int
+		StatusDetails  string
+		ScheduleResult struct{ AttendeeURL string }
+	}
+	api(t, base, "PreConferenceService", "scheduleConference", &open, map[string]any{
+		"entityID": site.SiteID, "entityToken": sitePre.Token,
+		"scheduleOptions": map[string]any{
+			"title": "Open house", "startDate": start.Format(time.RFC3339), "endDate": start.Add(time.Hour).Format(time.RFC3339),
+			"conferenceKey": "k3y", "registeredUserOnly": false,
+			"organizer": map[string]string{"userid": "alice@localhost"},
+		},
+	})
+	if open.StatusCode != 0 {
+		t.Fatalf("scheduleConference (guests): %+v", open)
+	}
 	var pb struct {
 		StatusCode        int
 		PlaybackURLDetail struct{ PlaybackURL string }
@@ -105,7 +135,7 @@ func TestConferencePage(t *testing.T) {
 	driverTimeout := 120 * time.Second
 	p := startProc(t, "conference-browser", pkgDir, driverTimeout+10*time.Second, is("fail"),
 		"node", "conference_driver.mjs", "--host", sched.ScheduleResult.HostURL, "--attendee", sched.ScheduleResult.AttendeeURL,
-		"--playback", pb.PlaybackURLDetail.PlaybackURL, "--enrol", course.ScheduleResult.AttendeeURL,
+		"--playback", pb.PlaybackURLDetail.PlaybackURL, "--enrol", course.ScheduleResult.AttendeeURL, "--guest", open.ScheduleResult.AttendeeURL,
 		"--key", "k3y", "--password", password, "--chromium", chromiumPath,
 		"--timeout", strconv.Itoa(int(driverTimeout/time.Second)), "--artifacts", artifactDir(t),
 		"--chromium-args="+os.Getenv(chromiumArgsEnv))
@@ -166,6 +196,10 @@ func TestConferencePage(t *testing.T) {
 	if e := find("joined", "who", "dave"); e.get("title") != "Course" {
 		t.Errorf("dave, enrolled: %s", e)
 	}
+	if e := find("joined", "who", "erin"); e.get("title") != "Open house" {
+		t.Errorf("erin, a guest: %s", e)
+	}
+	find("seen", "who", "erin", "text", "hello from a guest")
 	find("link", "who", "alice")
 	find("hand", "who", "alice", "nick", "Carol")
 	if e := find("left", "who", "carol"); !strings.Contains(e.get("text"), "left") {

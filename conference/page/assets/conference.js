@@ -50,18 +50,24 @@ async function describe() {
 function showJoin() {
   const you = info.you;
   const who = $("who");
-  const form = $("login-form");
   if (info.state === "ended") {
     who.textContent = "This conference is over.";
     return;
   }
+  const host = you && you.role === "host";
   if (you && you.guest) {
-    who.textContent = `You are invited as ${you.name}${you.role === "host" ? ", the host" : ""}, without an account on this server. ` +
-      "Joining without an account is not available in this version: ask the host to invite your account.";
+    // Invited without an account (or the host of an instant conference):
+    // the link itself lets them in, by name.
+    who.textContent = `You are invited as ${you.name}${host ? ", the host" : ""}.`;
+    $("guest-title").textContent = "Join";
+    $("guest-name").value = you.name;
+    $("guest-key-row").classList.toggle("hidden", host || !info.keyRequired);
+    $("guest-form").classList.remove("hidden");
+    $("guest-name").focus();
     return;
   }
   if (you) {
-    who.textContent = `You are invited as ${you.name}${you.role === "host" ? ", the host" : ""}: log in as ${you.userID} to join.`;
+    who.textContent = `You are invited as ${you.name}${host ? ", the host" : ""}: log in as ${you.userID} to join.`;
     $("username").value = you.local || you.userID;
     $("username").readOnly = true;
     $("nick").value = you.name;
@@ -70,13 +76,18 @@ function showJoin() {
       ? "Only invited users may join: log in with your account."
       : info.enrollment
         ? "Log in with your account and give the conference key to enrol and join."
-        : "Log in with your account to join.";
+        : info.guestsAllowed
+          ? "Log in with your account to join, or join as a guest with your name."
+          : "Log in with your account to join.";
+    if (info.guestsAllowed) {
+      $("guest-key-row").classList.toggle("hidden", !info.keyRequired);
+      $("guest-form").classList.remove("hidden");
+    }
   }
   $("key-row").classList.toggle("hidden", !info.keyRequired);
   $("confkey").required = info.keyRequired;
-  form.classList.remove("hidden");
-  const first = you ? $("password") : $("username");
-  first.focus();
+  $("login-form").classList.remove("hidden");
+  (you ? $("password") : $("username")).focus();
 }
 
 function participantItem(p) {
@@ -178,25 +189,10 @@ async function enrol(username, password, confKey) {
   }
 }
 
-async function join(ev) {
-  ev.preventDefault();
-  const btn = $("join-button");
-  btn.disabled = true;
-  $("join-error").textContent = "";
-  const username = $("username").value.trim();
-  if (info.enrollment && !info.you) {
-    try {
-      await enrol(username.includes("@") ? username : username + "@" + info.domain, $("password").value, $("confkey").value);
-    } catch (err) {
-      btn.disabled = false;
-      $("join-error").textContent = err.message;
-      return;
-    }
-  }
-  room = new ConferenceRoom({
-    room: info.room, domain: info.domain, username, password: $("password").value,
-    nick: $("nick").value.trim(), key: info.you && info.you.role === "host" ? "" : $("confkey").value,
-  });
+// enter joins the conference's room with room options, wiring the view;
+// it throws what the room refused.
+async function enter(opts) {
+  room = new ConferenceRoom(Object.assign({ room: info.room }, opts));
   room.addEventListener("participant", (e) => renderParticipant(e.detail));
   room.addEventListener("message", (e) => addMessage(e.detail));
   room.addEventListener("link", (e) => addLink(e.detail));
@@ -219,25 +215,63 @@ async function join(ev) {
     if (e.detail.status === "reconnecting") setStatus("Connection lost; reconnecting…", "waiting");
     if (e.detail.status === "online" && room.joined) setStatus("In the conference", "active");
   });
+  const me = await room.join();
+  $("password").value = "";
+  $("join").classList.add("hidden");
+  $("room").classList.remove("hidden");
+  const host = (info.you && info.you.role === "host") || me.role === "moderator";
+  $("host-controls").classList.toggle("hidden", !host);
+  $("lock-button").classList.toggle("hidden", !(info.you && info.you.role === "host"));
+  // Re-render the list now that we know whether we may remove people.
+  for (const p of room.participants.values()) renderParticipant(p);
+  setStatus(host ? "You are in the conference, as its host" : "You are in the conference", "active");
+  $("chat-input").focus();
+  const start = safeURL(info.startURL);
+  if (start) addMessage({ nick: "Conference", body: `Information: ${start}`, at: new Date() }, "system");
+}
+
+function refusal(err) {
+  if (err.condition) return conditions[err.condition] || `Refused: ${err.condition}`;
+  return /authentication failed/.test(err.message) ? "The user name or password is wrong." : err.message;
+}
+
+async function join(ev) {
+  ev.preventDefault();
+  const btn = $("join-button");
+  btn.disabled = true;
+  $("join-error").textContent = "";
+  const username = $("username").value.trim();
   try {
-    const me = await room.join();
-    $("password").value = "";
-    $("join").classList.add("hidden");
-    $("room").classList.remove("hidden");
-    const host = (info.you && info.you.role === "host") || me.role === "moderator";
-    $("host-controls").classList.toggle("hidden", !host);
-    $("lock-button").classList.toggle("hidden", !(info.you && info.you.role === "host"));
-    // Re-render the list now that we know whether we may remove people.
-    for (const p of room.participants.values()) renderParticipant(p);
-    setStatus(host ? "You are in the conference, as its host" : "You are in the conference", "active");
-    $("chat-input").focus();
-    const start = safeURL(info.startURL);
-    if (start) addMessage({ nick: "Conference", body: `Information: ${start}`, at: new Date() }, "system");
+    if (info.enrollment && !info.you) {
+      await enrol(username.includes("@") ? username : username + "@" + info.domain, $("password").value, $("confkey").value);
+    }
+    await enter({
+      domain: info.domain, username, password: $("password").value,
+      nick: $("nick").value.trim(), key: info.you && info.you.role === "host" ? "" : $("confkey").value,
+    });
   } catch (err) {
     btn.disabled = false;
-    const msg = err.condition ? conditions[err.condition] || `Refused: ${err.condition}` :
-      /authentication failed/.test(err.message) ? "The user name or password is wrong." : err.message;
-    $("join-error").textContent = msg;
+    $("join-error").textContent = refusal(err);
+  }
+}
+
+// joinAsGuest gets a guest's pass (by the link's key, or by name where
+// guests are welcome) and logs in with its ticket.
+async function joinAsGuest(ev) {
+  ev.preventDefault();
+  const btn = $("guest-button");
+  btn.disabled = true;
+  $("join-error").textContent = "";
+  try {
+    const res = await post(`/conference/${encodeURIComponent(cfg.id)}/guest`, {
+      key, confkey: $("guest-key").value, name: $("guest-name").value.trim(),
+    });
+    const pass = await res.json().catch(() => ({}));
+    if (!res.ok) throw new Error(pass.error || "You could not join as a guest.");
+    await enter({ domain: pass.domain, credentials: async () => ({ ticket: pass.ticket }), nick: pass.name });
+  } catch (err) {
+    btn.disabled = false;
+    $("join-error").textContent = refusal(err);
   }
 }
 
@@ -250,6 +284,7 @@ async function hostPost(action, fields) {
 
 function wire() {
   $("login-form").addEventListener("submit", join);
+  $("guest-form").addEventListener("submit", joinAsGuest);
   $("chat-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
     const input = $("chat-input");
