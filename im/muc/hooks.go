@@ -23,7 +23,9 @@ type Hooks struct {
 	// nick, capacity) have passed. nil admits everyone.
 	Admit func(ctx context.Context, e Entry) Admission
 	// Observe is told of occupants joining and leaving, nick changes,
-	// the room's messages and its destruction. nil hears nothing.
+	// the room's messages and its destruction. nil hears nothing. It
+	// hears of an entry before anyone is sent the new occupant's
+	// presence (its own self-presence included).
 	Observe func(ctx context.Context, e Event)
 }
 

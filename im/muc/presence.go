@@ -160,12 +160,13 @@ func (r *Room) join(ctx context.Context, el *xml.Element, from jid.JID, nick str
 		codes = append(codes, "210")
 	}
 	if existing == nil {
+		// Before anyone hears of the entry, so that what the hook
+		// records (a conference starting with its host) holds by the
+		// time the occupant has its self-presence.
+		r.observe(ctx, Joined, o, nil)
 		r.broadcastPresence(ctx, o, "", nil, nil, from)
 	}
 	r.joinSequence(ctx, from, o, mucX, codes)
-	if existing == nil {
-		r.observe(ctx, Joined, o, nil)
-	}
 }
 
 // offeredPassword is the password in a join's <x/>, or "".
