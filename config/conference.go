@@ -39,7 +39,7 @@ func (c *Conference) validate(v *validator, cfg *Config) {
 			v.add("conference.guests_subdomain", fmt.Sprintf("%q is not a domain label", c.GuestsSubdomain))
 		}
 		for key, other := range map[string]string{"muc.subdomain": cfg.MUC.Subdomain, "livehelp.groups_subdomain": cfg.LiveHelp.GroupsSubdomain,
-			"livehelp.guests_subdomain": cfg.LiveHelp.GuestsSubdomain} {
+			"livehelp.guests_subdomain": cfg.LiveHelp.GuestsSubdomain, "calendar.subdomain": cfg.Calendar.Subdomain} {
 			if c.GuestsSubdomain == other {
 				v.add("conference.guests_subdomain", fmt.Sprintf("must differ from %s (%q)", key, other))
 			}

@@ -183,6 +183,7 @@ func TestConferenceAndMailValidation(t *testing.T) {
 		{func(c *Config) { c.Conference.GuestsSubdomain = "conference" }, "conference.guests_subdomain"},
 		{func(c *Config) { c.Conference.GuestsSubdomain = "a.b" }, "conference.guests_subdomain"},
 		{func(c *Config) { c.Conference.GuestsSubdomain = "guest" }, "conference.guests_subdomain"},
+		{func(c *Config) { c.Conference.GuestsSubdomain = "calendar" }, "conference.guests_subdomain"},
 		{func(c *Config) { c.Mail.Relay = "smtp.example.com" }, "mail.relay"},
 		{func(c *Config) { c.Mail.Relay = "smtp.example.com:99999" }, "mail.relay"},
 		{func(c *Config) { c.Mail.From = "not an address" }, "mail.from"},
