@@ -309,8 +309,8 @@ func (m *Manager) Timeline(ctx context.Context, id string, after int64, max int)
 // whose scheduled end passed without its host is ended ABANDONED (at
 // its scheduled end); one in progress past its end that nobody is in
 // any more is ended GRACEFUL; one that an administrator ended in the
-// store meanwhile (parley conference end on a running server) has its
-// room destroyed. Run calls it every CheckInterval.
+// store meanwhile (parley conference end on a running server whose
+// control channel is off) has its room destroyed. Run calls it every CheckInterval.
 func (m *Manager) Tick(ctx context.Context) error {
 	now := m.now()
 	due, err := m.o.Store.ListConferences(ctx, store.ConferenceQuery{

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/parley-im/parley/integration/conferencing"
 	"github.com/parley-im/parley/mail"
 	"github.com/parley-im/parley/router"
+	"github.com/parley-im/parley/store"
 	"github.com/parley-im/parley/xmpp/jid"
 	"github.com/parley-im/parley/xmpp/stanza"
 	"github.com/parley-im/parley/xmpp/stream"
@@ -44,6 +46,9 @@ func (s *Server) conferenceHooks() muc.Hooks {
 // MUC service, before the listeners); conferences need the integration
 // services and the MUC service.
 func (s *Server) startConferences(ctx context.Context) error {
+	if s.ext.control != nil {
+		s.ext.control.Handle("conference", s.conferenceCommand)
+	}
 	c := s.cfg.Conference
 	if !c.Enabled {
 		return nil
@@ -87,6 +92,36 @@ func (s *Server) startConferences(ctx context.Context) error {
 		MaxResponseSize: s.cfg.Integration.MaxResponseSize, MaxRequestSize: s.cfg.Integration.MaxRequestSize,
 		Logger: s.log.With("module", "conference")})
 	return nil
+}
+
+// conferenceCommand is `parley conference end ID` on the control
+// channel: the running server's manager ends the conference at once,
+// letting its people out and destroying its room. With conferences off
+// it ends it in the store, as the command does without a server.
+func (s *Server) conferenceCommand(ctx context.Context, args []string) (string, error) {
+	if len(args) != 2 || args[0] != "end" {
+		return "", errors.New("usage: conference end CONFERENCE_ID")
+	}
+	m := s.conferences
+	if m == nil {
+		domain := s.cfg.Hosts[0]
+		m = conference.New(conference.Options{Store: s.store, Domain: domain, MUCDomain: s.cfg.MUC.Subdomain + "." + domain,
+			Logger: s.log.With("module", "conference")})
+	}
+	c, err := m.Lookup(ctx, args[1])
+	if errors.Is(err, conference.ErrNotFound) {
+		return "", fmt.Errorf("no conference %s", args[1])
+	}
+	if err != nil {
+		return "", err
+	}
+	if c.State == store.ConferenceEnded {
+		return "", fmt.Errorf("conference %s already ended (%s)", c.ID, c.EndCause)
+	}
+	if err := m.End(ctx, c.ID, conference.EndForced); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("ended conference %s (FORCED)\n", c.ID), nil
 }
 
 // stopConferences stops the conference lifecycle (after the MUC

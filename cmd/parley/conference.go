@@ -13,13 +13,14 @@ import (
 
 	"github.com/parley-im/parley/conference"
 	"github.com/parley-im/parley/config"
+	"github.com/parley-im/parley/control"
 	"github.com/parley-im/parley/store"
 )
 
 // conferenceCmd is `parley conference`: the web conferences sites and
-// users scheduled (docs/conferences.md). Works while the server runs on
-// the same data; a running server lets the people of a conference ended
-// here out within conference.check_interval.
+// users scheduled (docs/conferences.md). Works whether or not the server
+// runs on the same data; end goes through a running server's control
+// channel.
 func conferenceCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "conference",
@@ -272,13 +273,18 @@ func who(p participantView) string {
 	return s
 }
 
+// conferenceEndCmd is `parley conference end ID`. A server running on
+// the same data directory does it through its control channel, at once:
+// it lets the conference's people out and destroys its room. With no
+// server running, the conference is ended in the store, and a server
+// started later finds it ended.
 func conferenceEndCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "end CONFERENCE_ID",
-		Short: "End a conference now (FORCED): a running server lets everyone out within conference.check_interval",
+		Short: "End a conference now (FORCED); a running server lets everyone out at once",
 		Args:  cobra.ExactArgs(1),
 	}
-	return conferenceSub(cmd, func(ctx context.Context, cmd *cobra.Command, m *conference.Manager, _ config.Config, args []string) error {
+	conferenceSub(cmd, func(ctx context.Context, cmd *cobra.Command, m *conference.Manager, _ config.Config, args []string) error {
 		c, err := m.Lookup(ctx, args[0])
 		if errors.Is(err, conference.ErrNotFound) {
 			return fmt.Errorf("no conference %s", args[0])
@@ -295,4 +301,30 @@ func conferenceEndCmd() *cobra.Command {
 		fmt.Fprintf(cmd.OutOrStdout(), "ended conference %s (FORCED)\n", c.ID)
 		return nil
 	})
+	inStore := cmd.RunE
+	cmd.RunE = func(c *cobra.Command, args []string) error {
+		var cf configFlags
+		cf.configFile, _ = c.Flags().GetString("config")
+		cf.dataDir, _ = c.Flags().GetString("data-dir")
+		cfg, err := cf.load(nil)
+		if err != nil {
+			return err
+		}
+		if cfg.Control.Enabled && !cfg.ControlSocketTooLong() {
+			ctx, cancel := context.WithTimeout(cmdContext(c), 40*time.Second)
+			out, err := control.Call(ctx, cfg.ControlSocket(), "conference", "end", args[0])
+			cancel()
+			switch {
+			case err == nil:
+				fmt.Fprint(c.OutOrStdout(), out)
+				return nil
+			case errors.Is(err, control.ErrCommand):
+				return errors.New(strings.TrimPrefix(err.Error(), control.ErrCommand.Error()+": "))
+			case !errors.Is(err, control.ErrNotRunning):
+				return err
+			}
+		}
+		return inStore(c, args)
+	}
+	return cmd
 }

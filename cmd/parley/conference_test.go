@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,8 +13,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/parley-im/parley/conference"
+	"github.com/parley-im/parley/config"
+	"github.com/parley-im/parley/internal/xmpptest"
 	"github.com/parley-im/parley/store"
 	"github.com/parley-im/parley/store/sqlite"
+	"github.com/parley-im/parley/xmpp/xml"
 )
 
 func runConference(t *testing.T, dir string, args ...string) (string, error) {
@@ -95,3 +99,49 @@ func TestConferenceCLI(t *testing.T) {
 }
 
 func ptrOf[T any](v T) *T { return &v }
+
+// With a server running on the data directory, parley conference end
+// goes through its control channel: the people in the conference's room
+// are let out at once, not at the server's next lifecycle check.
+func TestConferenceEndThroughRunningServer(t *testing.T) {
+	dir, err := os.MkdirTemp("", "pconf") // short: the control socket's path is bounded
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	for _, k := range []string{"PARLEY_HOSTS", "PARLEY_DATA_DIR", "PARLEY_STORAGE_DRIVER"} {
+		t.Setenv(k, "")
+		os.Unsetenv(k)
+	}
+	srv := xmpptest.RunServer(t, func(c *config.Config) {
+		c.DataDir = dir
+		c.Storage.Driver = "sqlite"
+		c.Conference.CheckInterval = config.Duration{Duration: time.Hour}
+	})
+	srv.AddUser("alice@localhost", "pw")
+	ctx := t.Context()
+	start, end := time.Now(), time.Now().Add(time.Hour)
+	r, err := srv.Conferences().Schedule(ctx, conference.Caller{Site: "12345"}, conference.Spec{Title: "Running", Start: &start, End: &end,
+		Host: &conference.Person{UserID: "alice"}, Type: conference.TypeRegular}, "http://x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, room := r.Conference.ID, r.Conference.RoomJID
+	alice := srv.Dial()
+	alice.Login("alice", "pw", "r")
+	alice.Send("<presence to='%s/Alice'><x xmlns='http://jabber.org/protocol/muc'/></presence>", room)
+	alice.ExpectMatch("self-presence", func(el *xml.Element) bool {
+		return el.Name == "presence" && el.Attr("from") == room+"/Alice" && strings.Contains(el.String(), "code='110'")
+	}, func(*xml.Element) bool { return true })
+
+	out, err := runConference(t, dir, "end", id)
+	if err != nil || out != "ended conference "+id+" (FORCED)\n" {
+		t.Fatalf("end: %v %q", err, out)
+	}
+	alice.ExpectMatch("the room destroyed", func(el *xml.Element) bool {
+		return el.Name == "presence" && el.Attr("type") == "unavailable" && strings.Contains(el.String(), "<destroy")
+	}, func(*xml.Element) bool { return true })
+	if _, err := runConference(t, dir, "end", id); err == nil || err.Error() != "conference "+id+" already ended (FORCED)" {
+		t.Fatalf("end twice: %v", err)
+	}
+}
