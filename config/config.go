@@ -50,6 +50,8 @@ type Config struct {
 	Presence    Presence    `toml:"presence"`
 	Roster      Roster      `toml:"roster"`
 	LiveHelp    LiveHelp    `toml:"livehelp"`
+	Conference  Conference  `toml:"conference"`
+	Mail        Mail        `toml:"mail"`
 
 	Limits Limits `toml:"limits"`
 	Log    Log    `toml:"log"`
@@ -201,6 +203,8 @@ func Default() Config {
 		NATS:        defaultNATS(),
 		Calendar:    defaultCalendar(),
 		Control:     defaultControl(),
+		Conference:  defaultConference(),
+		Mail:        defaultMail(),
 		Limits: Limits{
 			MaxStanzaBytes:        256 << 10,
 			MaxDepth:              32,

@@ -170,3 +170,44 @@ func clearEnv(t *testing.T) {
 		}
 	}
 }
+
+func TestConferenceAndMailValidation(t *testing.T) {
+	for _, tc := range []struct {
+		mod func(*Config)
+		key string
+	}{
+		{func(c *Config) { c.Conference.MaxAttendees = 0 }, "conference.max_attendees"},
+		{func(c *Config) { c.Conference.MaxParticipants = -1 }, "conference.max_participants"},
+		{func(c *Config) { c.Conference.CheckInterval = Duration{} }, "conference.check_interval"},
+		{func(c *Config) { c.Conference.InstantLength = Duration{48 * time.Hour} }, "conference.instant_length"},
+		{func(c *Config) { c.Conference.GuestsSubdomain = "conference" }, "conference.guests_subdomain"},
+		{func(c *Config) { c.Conference.GuestsSubdomain = "a.b" }, "conference.guests_subdomain"},
+		{func(c *Config) { c.Conference.GuestsSubdomain = "guest" }, "conference.guests_subdomain"},
+		{func(c *Config) { c.Conference.GuestsSubdomain = "calendar" }, "conference.guests_subdomain"},
+		{func(c *Config) { c.Mail.Relay = "smtp.example.com" }, "mail.relay"},
+		{func(c *Config) { c.Mail.Relay = "smtp.example.com:99999" }, "mail.relay"},
+		{func(c *Config) { c.Mail.From = "not an address" }, "mail.from"},
+		{func(c *Config) { c.Mail.TLS = "ssl" }, "mail.tls"},
+		{func(c *Config) { c.Mail.Timeout = Duration{} }, "mail.timeout"},
+	} {
+		c := Default()
+		tc.mod(&c)
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), tc.key) {
+			t.Errorf("%s: %v", tc.key, err)
+		}
+	}
+	c := Default()
+	c.Mail.Relay, c.Mail.From = "smtp.example.com:587", "Parley <chat@example.com>"
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if c.MailFrom() != "Parley <chat@example.com>" || Default().MailFrom() != "Parley <parley@localhost>" {
+		t.Fatalf("MailFrom: %q %q", c.MailFrom(), Default().MailFrom())
+	}
+	if err := c.ApplyEnv(func(k string) (string, bool) {
+		v, ok := map[string]string{"PARLEY_MAIL_RELAY": "relay.example.com:25", "PARLEY_CONFERENCE_MAX_ATTENDEES": "7"}[k]
+		return v, ok
+	}); err != nil || c.Mail.Relay != "relay.example.com:25" || c.Conference.MaxAttendees != 7 {
+		t.Fatalf("env: %v %+v %+v", err, c.Mail, c.Conference)
+	}
+}

@@ -99,6 +99,8 @@ func (c *Config) Validate() error {
 	c.NATS.validate(&v)
 	c.validateCalendar(&v)
 	c.validateControl(&v)
+	c.Conference.validate(&v, c)
+	c.Mail.validate(&v)
 
 	l := &c.Limits
 	v.atLeast("limits.max_stanza_bytes", l.MaxStanzaBytes, 4096)

@@ -17,11 +17,13 @@ missing=()
 /usr/bin/python3 -c 'import slixmpp' 2>/dev/null || missing+=(python3-slixmpp)
 /usr/bin/python3 -c 'import aioxmpp' 2>/dev/null || missing+=(python3-aioxmpp)
 /usr/bin/python3 -c 'import zeep' 2>/dev/null || missing+=(python3-zeep)
+# test/e2e's conference tests validate the Instant Conference answers against their schemas.
+/usr/bin/python3 -c 'import lxml.etree' 2>/dev/null || missing+=(python3-lxml)
 command -v wsimport >/dev/null 2>&1 || missing+=(jaxws)
 command -v javac >/dev/null 2>&1 || missing+=(default-jdk-headless)
 command -v go-sendxmpp >/dev/null 2>&1 || missing+=(go-sendxmpp)
 /usr/bin/python3 -c 'import radicale' 2>/dev/null || missing+=(python3-radicale)
-# docs/integration.md's shell walkthrough, run as written by test/e2e.
+# docs/integration.md's and docs/conferences.md's shell walkthroughs, run as written by test/e2e.
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v jq >/dev/null 2>&1 || missing+=(jq)
 [ -x /usr/bin/chromium ] || missing+=(chromium)

@@ -94,6 +94,7 @@ func (s *Server) registerIntegration(mux *http.ServeMux) {
 	if lh := s.liveHelp(); lh != nil {
 		services = append(services, bind.LiveHelp(lh))
 	}
+	services = append(services, s.conferenceServices()...)
 	base, body := s.baseURL, s.cfg.HTTP.BodyTimeout.Duration
 	inner := http.NewServeMux()
 	soap.New(soap.Config{BaseURL: base, BodyTimeout: body, Logger: s.log}, services...).Register(inner)
@@ -102,6 +103,7 @@ func (s *Server) registerIntegration(mux *http.ServeMux) {
 	mux.Handle(soap.Prefix, h)
 	mux.Handle(strings.TrimSuffix(soap.Prefix, "/"), h)
 	mux.Handle(jsonapi.Prefix, h)
+	s.registerConferenceURLs(mux)
 }
 
 // withClientAddr records the client's address for the Authentication

@@ -29,6 +29,7 @@ func (s *Server) startMUC(ctx context.Context, send func(ctx context.Context, el
 		MaxRoomsPerUser:   c.MaxRoomsPerUser,
 		MessagesPerSecond: c.MessagesPerSecond,
 		HistoryMessages:   c.HistoryMessages,
+		Hooks:             s.conferenceHooks(),
 		Logger:            s.log.With("module", "muc"),
 	})
 	if err := s.muc.Start(ctx); err != nil {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/parley-im/parley/c2s"
 	"github.com/parley-im/parley/component"
+	"github.com/parley-im/parley/conference"
 	"github.com/parley-im/parley/config"
 	"github.com/parley-im/parley/datadir"
 	"github.com/parley-im/parley/im"
@@ -30,6 +31,7 @@ import (
 	"github.com/parley-im/parley/im/ping"
 	"github.com/parley-im/parley/im/roster"
 	"github.com/parley-im/parley/im/version"
+	"github.com/parley-im/parley/integration/conferencing"
 	"github.com/parley-im/parley/metrics"
 	"github.com/parley-im/parley/router"
 	"github.com/parley-im/parley/store"
@@ -57,6 +59,9 @@ type Server struct {
 	http       *http.Server
 	httpGuard  *httpGuard // limits in front of http (httpguard.go)
 	ext        extensions // the bus, the control channel, the calendar agent (bus.go, control.go, calendar.go)
+
+	conferences  *conference.Manager // conference.go
+	conferencing *conferencing.Service
 
 	runCtx    context.Context // ends when the server stops: background work
 	cancelRun context.CancelFunc
@@ -145,11 +150,15 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	version.Register(mux, "Parley", Version, false)
 	var dispatcher *im.Dispatcher
-	if err := s.startMUC(ctx, func(ctx context.Context, el *xml.Element) { dispatcher.FromComponent(ctx, el) }); err != nil {
+	if err := s.startMUC(ctx, s.toConferenceGuests(func(ctx context.Context, el *xml.Element) { dispatcher.FromComponent(ctx, el) })); err != nil {
 		s.Stop(context.Background())
 		return err
 	}
 	if err := s.startCalendar(ctx, func(ctx context.Context, el *xml.Element) { dispatcher.FromComponent(ctx, el) }); err != nil {
+		s.Stop(context.Background())
+		return err
+	}
+	if err := s.startConferences(ctx); err != nil {
 		s.Stop(context.Background())
 		return err
 	}
@@ -175,6 +184,7 @@ func (s *Server) Start(ctx context.Context) error {
 		s.Stop(context.Background())
 		return err
 	}
+	handler, bearer = s.conferenceGuests(handler, bearer)
 	lim := s.cfg.Limits
 	saslSecret, err := datadir.Secret(s.cfg.DataDir, datadir.SASLSecretFile, 32)
 	if err != nil {
@@ -341,6 +351,7 @@ func (s *Server) stop(ctx context.Context) error {
 	s.ready.Store(false)
 	errs := []error{s.stopControl(ctx), s.stopCalendar(ctx)}
 	s.stopMUC(ctx)
+	s.stopConferences(ctx)
 	if s.c2s != nil {
 		errs = append(errs, s.c2s.Stop(ctx))
 	}

@@ -247,6 +247,7 @@ type Store interface {
 	Pushes
 	LiveHelp
 	Calendar
+	Conferences
 	// Close flushes and releases the store.
 	Close() error
 }

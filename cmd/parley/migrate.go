@@ -31,8 +31,9 @@ func migrateCmd() *cobra.Command {
 their SCRAM keys, rosters with their versions, pending subscription requests,
 offline messages, last presences, vCards, message archives and archiving
 preferences, rooms with their archives, integration sites and tokens, presence
-sharing and push registrations. Ids are kept (archive ids that clients page by,
-token ids that integrating applications hold).
+sharing, push registrations, live help, web conferences and the calendar agent's
+data. Ids are kept (archive ids that clients page by, token ids that integrating
+applications hold).
 
 --from-sqlite names the data directory (its parley.db) or the database file.
 --to is the PostgreSQL connection string; without it, the configured storage

@@ -81,6 +81,7 @@ func (r *Room) groupchat(ctx context.Context, el *xml.Element, o *occupant) {
 	for _, q := range r.sortedOccupants() {
 		r.sendTo(ctx, q, msg, from)
 	}
+	r.observe(ctx, Message, o, func(e *Event) { e.Message = msg })
 }
 
 // reflect builds the message the room broadcasts for an occupant: the

@@ -134,9 +134,20 @@ func (r *Room) join(ctx context.Context, el *xml.Element, from jid.JID, nick str
 		fail(errFull, "the room is full")
 		return
 	}
+	var adm Admission
+	if existing == nil {
+		adm = r.svc.admit(ctx, Entry{Room: r.jid, Session: from, Nick: nick, Password: offeredPassword(mucX)})
+		if adm.Refuse.Name != "" {
+			fail(adm.Refuse, adm.Text)
+			return
+		}
+	}
 	o := existing
 	if o == nil {
 		o = &occupant{nick: nick, bare: bare, role: defaultRole(aff, cfg.Moderated)}
+		if adm.Moderator {
+			o.role = Moderator
+		}
 		if mps := r.svc.cfg.MessagesPerSecond; mps > 0 {
 			o.limiter = rate.NewLimiter(rate.Limit(mps), max(1, int(mps*2)))
 		}
@@ -149,9 +160,24 @@ func (r *Room) join(ctx context.Context, el *xml.Element, from jid.JID, nick str
 		codes = append(codes, "210")
 	}
 	if existing == nil {
+		// Before anyone hears of the entry, so that what the hook
+		// records (a conference starting with its host) holds by the
+		// time the occupant has its self-presence.
+		r.observe(ctx, Joined, o, nil)
 		r.broadcastPresence(ctx, o, "", nil, nil, from)
 	}
 	r.joinSequence(ctx, from, o, mucX, codes)
+}
+
+// offeredPassword is the password in a join's <x/>, or "".
+func offeredPassword(mucX *xml.Element) string {
+	if mucX == nil {
+		return ""
+	}
+	if p := mucX.Child(NS, "password"); p != nil {
+		return p.Text
+	}
+	return ""
 }
 
 // passwordOK compares the offered password in constant time.
@@ -377,6 +403,7 @@ func (r *Room) leave(ctx context.Context, el *xml.Element, from jid.JID, o *occu
 	delete(r.occupants, o.nick)
 	r.broadcastPresence(ctx, o, "unavailable", nil, nil)
 	o.leaving = nil
+	r.observe(ctx, Left, o, nil)
 	r.maybeEmpty()
 }
 
@@ -397,6 +424,7 @@ func (r *Room) remove(ctx context.Context, o *occupant, codes []string, actor, r
 		delete(r.sessions, s)
 	}
 	delete(r.occupants, o.nick)
+	r.observe(ctx, Left, o, nil)
 	r.maybeEmpty()
 }
 
@@ -420,6 +448,7 @@ func (r *Room) changeNick(ctx context.Context, el *xml.Element, from jid.JID, o 
 		return
 	}
 	r.broadcastPresence(ctx, o, "unavailable", []string{"303"}, func(it *xml.Element) { it.SetAttr("nick", nick) })
+	r.observe(ctx, Renamed, o, func(e *Event) { e.NewNick = nick })
 	delete(r.occupants, o.nick)
 	o.nick = nick
 	o.presence = sanitizePresence(el)

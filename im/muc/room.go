@@ -221,6 +221,7 @@ func (r *Room) destroy(ctx context.Context, reason, alternate, password string) 
 	if r.st != nil && r.st.Config.Persistent {
 		r.unpersist(ctx)
 	}
+	r.observe(ctx, Destroyed, nil, nil)
 	r.gone = true
 	r.svc.forget(r)
 	if r.st != nil {
@@ -245,4 +246,5 @@ func (r *Room) shutdown(ctx context.Context) {
 	r.occupants, r.sessions = map[string]*occupant{}, map[jid.JID]*occupant{}
 	r.gone = true
 	r.svc.forget(r)
+	r.observe(ctx, Shutdown, nil, nil)
 }

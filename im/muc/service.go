@@ -26,6 +26,7 @@ type Config struct {
 	MessagesPerSecond float64 // per occupant; 0 = no limit
 	HistoryMessages   int     // a new room's history length
 	Name              string  // the service's disco name
+	Hooks             Hooks   // another module's say in some rooms (hooks.go)
 	Logger            *slog.Logger
 }
 
@@ -282,23 +283,36 @@ func (s *Service) Stop(ctx context.Context) {
 // destroy` edits the store directly; a running server notices a room
 // deleted that way only when the room is next loaded.)
 func (s *Service) Destroy(ctx context.Context, room jid.JID, reason, alternate string) error {
-	r, err := s.room(ctx, room.Bare(), false)
-	if err != nil {
-		return err
+	for {
+		r, err := s.room(ctx, room.Bare(), false)
+		if err != nil {
+			return err
+		}
+		if r == nil {
+			return store.ErrNotFound
+		}
+		if done, err := r.destroyIfLive(ctx, reason, alternate); done {
+			return err
+		}
+		// The room left the table (its last occupant left and it was
+		// unloaded) between lookup and lock: look again, in the store.
 	}
-	if r == nil {
-		return store.ErrNotFound
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.gone || r.st == nil {
-		return store.ErrNotFound
-	}
-	r.destroy(ctx, reason, alternate, "")
-	return nil
 }
 
-// reply answers el with an error from its 'to'.
+// destroyIfLive destroys the room unless it is gone; false if it was.
+func (r *Room) destroyIfLive(ctx context.Context, reason, alternate string) (bool, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.gone {
+		return false, nil
+	}
+	if r.st == nil {
+		return true, store.ErrNotFound
+	}
+	r.destroy(ctx, reason, alternate, "")
+	return true, nil
+}
+
 func (s *Service) reply(ctx context.Context, el *xml.Element, cond stanza.Condition, text string) {
 	if !stanza.CanReplyWithError(el) {
 		return

@@ -141,9 +141,11 @@ type RoomOptions struct {
 	HistoryLength int // messages sent to people who join
 	Archive       bool
 	Lang          string   // the room's natural language (BCP 47), optional
+	Subject       string   // the room's subject, sent to each occupant on entering
 	Owners        []string // bare JIDs
 	Admins        []string
 	Members       []string
+	System        bool // made by the server for a module (a conference): counts against no owner's max_rooms_per_user
 }
 
 // NewPersistentRoom builds the stored form of a new, configured
@@ -165,10 +167,11 @@ func NewPersistentRoom(room jid.JID, o RoomOptions) (store.Room, error) {
 		cfg.WhoIs = "anyone"
 	}
 	creator := ""
-	if len(o.Owners) > 0 {
+	if len(o.Owners) > 0 && !o.System {
 		creator = o.Owners[0]
 	}
 	st := newState(cfg, creator)
+	st.Subject = o.Subject
 	for _, list := range []struct {
 		jids []string
 		a    Affiliation

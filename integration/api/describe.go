@@ -16,7 +16,7 @@ const (
 	Int                  // xsd:int (Go int, int32), JSON integer
 	Long                 // xsd:long (Go int64), JSON integer
 	Boolean              // xsd:boolean, JSON boolean
-	DateTime             // xsd:dateTime (Go time.Time), JSON string date-time
+	DateTime             // xsd:dateTime (Go time.Time, Timestamp), JSON string date-time
 	Struct               // a named complex type
 	Array                // a top-level array: ArrayOf<Elem> with <item> children
 )
@@ -58,7 +58,10 @@ func (t *Type) XSD() string {
 	return "tns:" + t.Name
 }
 
-var timeType = reflect.TypeFor[time.Time]()
+var (
+	timeType      = reflect.TypeFor[time.Time]()
+	timestampType = reflect.TypeFor[Timestamp]()
+)
 
 // Describe walks t. A top-level slice is an Array; slices inside
 // structs are repeated fields; nested slices and other kinds are
@@ -72,7 +75,7 @@ func describe(t reflect.Type, top bool, seen map[reflect.Type]*Type) (*Type, err
 		return d, nil
 	}
 	switch {
-	case t == timeType:
+	case t == timeType || t == timestampType:
 		return &Type{Kind: DateTime, Go: t}, nil
 	case t.Kind() == reflect.String:
 		return &Type{Kind: String, Go: t}, nil

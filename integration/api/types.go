@@ -1,6 +1,8 @@
 package api
 
 import (
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/parley-im/parley/integration"
@@ -50,3 +52,32 @@ type BulkPresenceResponse struct {
 	PresentityStatusList []PresentityStatus           `xml:"presentityStatusList" json:"presentityStatusList"`
 	AdhocAttributes      []integration.AdhocAttribute `xml:"adhocAttributes" json:"adhocAttributes"`
 }
+
+// Timestamp is an xsd:dateTime in a request. It reads RFC 3339 and the
+// forms SOAP toolkits write for times without a zone (Python zeep sends
+// a naive datetime as "2026-06-01T10:00:00"), which are taken as UTC;
+// it writes RFC 3339 in UTC. Described like time.Time.
+type Timestamp time.Time
+
+// timestampLayouts are the accepted lexical forms, tried in order.
+var timestampLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02T15:04:05.999999999Z0700"}
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (t *Timestamp) UnmarshalText(b []byte) error {
+	s := strings.TrimSpace(string(b))
+	for _, l := range timestampLayouts {
+		if v, err := time.Parse(l, s); err == nil {
+			*t = Timestamp(v.UTC())
+			return nil
+		}
+	}
+	return fmt.Errorf("%q is not an xsd:dateTime (e.g. 2026-06-01T10:00:00Z)", s)
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (t Timestamp) MarshalText() ([]byte, error) {
+	return []byte(time.Time(t).UTC().Format(time.RFC3339Nano)), nil
+}
+
+// Time is t as a time.Time.
+func (t Timestamp) Time() time.Time { return time.Time(t) }

@@ -8,6 +8,7 @@ import (
 	"github.com/parley-im/parley/integration"
 	"github.com/parley-im/parley/integration/api"
 	"github.com/parley-im/parley/integration/auth"
+	"github.com/parley-im/parley/integration/conferencing"
 	"github.com/parley-im/parley/integration/presence"
 )
 
@@ -47,11 +48,16 @@ func TestErrorMapping(t *testing.T) {
 // Every service describes the seed's operations with param0..N, and
 // the three can share one OpenAPI document (their complex types agree).
 func TestDescriptions(t *testing.T) {
-	svcs := []*api.Service{Authentication(&auth.Service{}), Configuration(nil), Presence(nil)}
+	svcs := []*api.Service{Authentication(&auth.Service{}), Configuration(nil), Presence(nil),
+		PreConference(&conferencing.Service{}), PostConference(&conferencing.Service{}), Reporting(&conferencing.Service{})}
 	want := map[string][]string{
 		"AuthenticationService": {"createSession:3", "requestToken:4", "requestMultipleTokens:4", "requestTokenForCredentials:3", "endSession:2", "getTokenStatus:2"},
 		"ConfigurationService":  {"getConfiguration:1"},
 		"PresenceService":       {"getPresence:5", "getBulkPresence:1"},
+		"PreConferenceService":  {"scheduleConference:1", "updateConference:1", "deleteConference:1", "listUpcomingConferences:1"},
+		"PostConferenceService": {"getPlaybackURL:1"},
+		"ReportingService": {"reportAttendeeList:1", "reportFinishedConferenceDetails:1", "reportFinishedConferencesByDate:1",
+			"reportFinishedConferencesByID:1"},
 	}
 	for _, s := range svcs {
 		var got []string
@@ -72,7 +78,12 @@ func TestDescriptions(t *testing.T) {
 		names[ct.Name] = true
 	}
 	for _, n := range []string{"TokenObject", "AdhocAttribute", "TokenProperties", "PolicyObject", "ArrayOfPolicyObject", "ArrayOfTokenObject",
-		"CredentialObject", "GetConfigurationRequest", "GetConfigurationResponse", "PresentityStatus", "PresentityResource", "BulkPresenceRequest", "BulkPresenceResponse"} {
+		"CredentialObject", "GetConfigurationRequest", "GetConfigurationResponse", "PresentityStatus", "PresentityResource", "BulkPresenceRequest", "BulkPresenceResponse",
+		"ScheduleRequest", "ScheduleOptions", "ParticipantData", "ScheduleResponse", "ScheduleResult", "DeleteConferenceRequest",
+		"StatusResponse", "UpcomingConferencesRequest", "UpcomingConferencesResponse", "UpcomingConferenceDetails",
+		"PlaybackURLRequest", "PlaybackURLResponse", "PlaybackURLDetails", "AttendeeListRequest", "AttendeeListResponse", "Attendee",
+		"FinishedConferenceDetailsRequest", "FinishedConferenceDetailsResponse", "FinishedConferenceDetails",
+		"FinishedConferencesByDateRequest", "FinishedConferencesByIDRequest", "BulkFinishedConferenceDetailsResponse"} {
 		if !names[n] {
 			t.Errorf("no complex type %s", n)
 		}

@@ -47,6 +47,7 @@ type Store struct {
 	pushes    map[string][]store.PushRegistration // owner → XEP-0357 registrations, sorted (push.go)
 	lh        liveHelp                            // support groups, guests, transcripts (livehelp.go)
 	cal       calendar                            // the calendar agent's data (calendar.go)
+	confs     confs                               // web conferences (conferences.go)
 
 	rooms         map[string]store.Room
 	roomArchive   map[string][]archived // room → messages, oldest first

@@ -13,8 +13,9 @@
 // messages, last presences, vCards, message archives with their ids
 // (clients page them by id), archiving preferences, rooms with their
 // archives, sites and tokens with their ids (integrating applications
-// hold them), presence sharing, push registrations, the calendar
-// agent's settings, alarms and delivered marks.
+// hold them), presence sharing, push registrations, live help, web
+// conferences with their attendance and timelines, the calendar agent's
+// settings, alarms and delivered marks.
 //
 // Identity sequences are then moved past every copied id, and past the
 // greatest id SQLite ever handed out (sqlite_sequence), so that no id is

@@ -110,6 +110,32 @@ func fill(t *testing.T, st store.Store) (archiveIDs, roomIDs []string, tokens []
 	if first, err := st.MarkDelivered(ctx, users[0], "ev0", "", base, base); err != nil || !first {
 		t.Fatalf("MarkDelivered: %v %v", first, err)
 	}
+	// A web conference: its schedule and participants, an attendance
+	// (one stay over, one still open) and its timeline.
+	conf := store.Conference{ID: "100200", Owner: users[0], Title: "Review", Desc: "Weekly", Type: "REGULAR",
+		Key: "k1", DialIn: "+1 555", RoomJID: "conf100200@conference.example.com",
+		Flags:   store.ConferenceFlags{RegisteredUserOnly: true, HostInvitedOnly: true, SendInvitations: true},
+		URLs:    store.ConferenceURLs{HostExit: "https://example.com/bye"},
+		StartAt: base, EndAt: base.Add(time.Hour), State: store.ConferenceEnded, EndCause: "GRACEFUL",
+		StartedAt: base.Add(time.Minute), EndedAt: base.Add(50 * time.Minute), Sequence: 2,
+		Participants: []store.Participant{
+			{ID: 1, Role: store.RoleHost, FirstName: "Alice", Email: "alice@example.com", UserID: users[0], KeySecret: "s1"},
+			{ID: 2, Role: store.RoleAttendee, FirstName: "Bob", UserID: users[1], KeySecret: "s2", Enrolled: true},
+		},
+		CreatedAt: base, UpdatedAt: base.Add(time.Second)}
+	must(t, st.CreateConference(ctx, conf))
+	stay, err := st.AddAttendance(ctx, store.Attendance{ConferenceID: conf.ID, ParticipantID: 1, JID: users[0], UserID: users[0],
+		Name: "Alice", Host: true, Entered: base.Add(time.Minute)})
+	must(t, err)
+	must(t, st.EndAttendance(ctx, conf.ID, stay, base.Add(50*time.Minute)))
+	_, err = st.AddAttendance(ctx, store.Attendance{ConferenceID: conf.ID, JID: "guest-x@conference-guests.example.com",
+		Name: "Erin", Guest: true, Entered: base.Add(2 * time.Minute)})
+	must(t, err)
+	for i, kind := range []string{"start", "join", "chat", "end"} {
+		_, err := st.AppendConferenceEvent(ctx, store.ConferenceEvent{ConferenceID: conf.ID, At: base.Add(time.Duration(i) * time.Microsecond),
+			Kind: kind, Nick: "Alice", Text: fmt.Sprint("e", i)})
+		must(t, err)
+	}
 	return archiveIDs, roomIDs, []store.Token{root, child, gone}
 }
 
@@ -181,6 +207,9 @@ func same(t *testing.T, a, b store.Store) {
 		}
 		return s.ChatLines(ctx, chats[0].ID)
 	})
+	check("conferences", func(s store.Store) (any, error) { return s.ListConferences(ctx, store.ConferenceQuery{}) })
+	check("attendance", func(s store.Store) (any, error) { return s.Attendance(ctx, "100200") })
+	check("timeline", func(s store.Store) (any, error) { return s.ConferenceEvents(ctx, "100200", 0, 0) })
 	check("used request", func(s store.Store) (any, error) {
 		err := s.UseChatRequest(ctx, 999, "X", base) // a fresh one: both accept it
 		if err != nil {
@@ -259,6 +288,16 @@ func TestSQLiteToPostgres(t *testing.T) {
 	must(t, err)
 	if cid <= roots[0].ID {
 		t.Fatalf("new chat id %d after %d", cid, roots[0].ID)
+	}
+	// Conference stays and timeline events go on numbering above the
+	// copied ones.
+	stays, _ := src.Attendance(ctx, "100200")
+	if id, err := dst.AddAttendance(ctx, store.Attendance{ConferenceID: "100200", JID: "x@example.com", Entered: base}); err != nil || id <= stays[len(stays)-1].ID {
+		t.Fatalf("new attendance id %d, %v after %+v", id, err, stays)
+	}
+	events, _ := src.ConferenceEvents(ctx, "100200", 0, 0)
+	if seq, err := dst.AppendConferenceEvent(ctx, store.ConferenceEvent{ConferenceID: "100200", At: base, Kind: "chat"}); err != nil || seq <= events[len(events)-1].Seq {
+		t.Fatalf("new event seq %d, %v after %+v", seq, err, events)
 	}
 	// The roster version carried over; a change goes on from it.
 	if v, err := dst.PutRosterItem(ctx, "alice@example.com", store.RosterItem{Contact: "new@example.com", Subscription: store.SubNone}); err != nil || v != 6 {
