@@ -20,6 +20,10 @@ import (
 // eventTimeout bounds waiting for one event from a running process.
 const eventTimeout = 20 * time.Second
 
+// exitTimeout bounds waiting for a process to end after its last event:
+// closing Chromium with several contexts takes long on a loaded machine.
+const exitTimeout = 60 * time.Second
+
 // event is one JSON line a driver or script printed: {"event": "message", ...}.
 type event map[string]any
 
@@ -203,14 +207,14 @@ func (p *proc) expect(name string, kv ...string) event {
 	return p.waitFor(describe(name, kv...), is(name, kv...))
 }
 
-// wait waits for the process to end (within eventTimeout), requires exit
+// wait waits for the process to end (within exitTimeout), requires exit
 // status 0, and returns every event it printed.
 func (p *proc) wait() []event {
 	p.t.Helper()
 	select {
 	case <-p.done:
-	case <-time.After(eventTimeout):
-		p.t.Fatalf("%s still running %v after its last expected event", p.name, eventTimeout)
+	case <-time.After(exitTimeout):
+		p.t.Fatalf("%s still running %v after its last expected event", p.name, exitTimeout)
 	}
 	if p.err != nil {
 		p.t.Fatalf("%s failed (%v)%s", p.name, p.err, p.failure())
