@@ -14,7 +14,6 @@ import (
 	"github.com/parley-im/parley/integration/api"
 	"github.com/parley-im/parley/integration/bind"
 	"github.com/parley-im/parley/integration/conferencing"
-	"github.com/parley-im/parley/mail"
 	"github.com/parley-im/parley/router"
 	"github.com/parley-im/parley/store"
 	"github.com/parley-im/parley/xmpp/jid"
@@ -61,12 +60,7 @@ func (s *Server) startConferences(ctx context.Context) error {
 	if a == nil {
 		return nil // registerIntegration reports why
 	}
-	m := s.cfg.Mail
-	sender, err := mail.New(mail.Config{Relay: m.Relay, From: s.cfg.MailFrom(), Username: m.Username, Password: m.Password,
-		TLS: m.TLS, CAFile: m.CAFile, Timeout: m.Timeout.Duration})
-	if err != nil {
-		return fmt.Errorf("mail: %w", err)
-	}
+	sender := s.mail
 	if !sender.Enabled() {
 		s.log.Info("no mail relay configured: conference invitations are not sent (mail.relay)")
 	}

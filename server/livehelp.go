@@ -66,6 +66,7 @@ func (s *Server) startLiveHelp(ctx context.Context, d *im.Dispatcher) (c2s.Handl
 		ReconnectGrace:      lc.ReconnectGrace.Duration,
 		TranscriptRetention: lc.TranscriptRetention.Duration,
 		MaxGuestSessions:    lc.MaxGuestSessions,
+		Mail:                s.mailText(),
 		Logger:              s.log,
 	}, lc.RequestFailuresPerMinute)
 	if err := svc.Start(ctx); err != nil {

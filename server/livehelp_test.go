@@ -15,7 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parley-im/parley/config"
 	"github.com/parley-im/parley/integration/auth"
+	"github.com/parley-im/parley/internal/smtptest"
 	"github.com/parley-im/parley/internal/xmpptest"
 	"github.com/parley-im/parley/livehelp"
 	"github.com/parley-im/parley/store"
@@ -38,9 +40,9 @@ type lhFixture struct {
 	key  string
 }
 
-func newLHFixture(t *testing.T) *lhFixture {
+func newLHFixture(t *testing.T, opts ...xmpptest.Options) *lhFixture {
 	t.Helper()
-	srv := xmpptest.RunServer(t)
+	srv := xmpptest.RunServer(t, opts...)
 	f := &lhFixture{t: t, srv: srv, base: "http://" + srv.Addr("http").String()}
 	for _, u := range []string{"alice", "bob", "dave"} {
 		srv.AddUser(u+"@localhost", "secret")
@@ -495,5 +497,41 @@ func TestLiveHelpPageActions(t *testing.T) {
 	}
 	if code, _, _ := httpGet(t, f.srv, "/livehelp/status?group=nobody@groups.localhost"); code != 404 {
 		t.Fatalf("status of an unknown group: %d", code)
+	}
+}
+
+// TestLiveHelpLeftMessageMailed: a message left while nobody is online
+// is mailed, through the configured relay (a real SMTP server here), to
+// the group's address.
+func TestLiveHelpLeftMessageMailed(t *testing.T) {
+	relay := smtptest.Start(t, smtptest.Options{Username: "parley", Password: "relay pw"})
+	f := newLHFixture(t, func(c *config.Config) {
+		c.Mail.Relay, c.Mail.Username, c.Mail.Password, c.Mail.CAFile = relay.Addr, "parley", "relay pw", relay.CAFile
+	})
+	address := "support-team@vision.example"
+	g := livehelp.Groups{Store: f.srv.Store(), Hosts: f.srv.Config.Hosts}
+	if _, err := g.Set(context.Background(), lhSupport, livehelp.GroupOptions{Email: &address}); err != nil {
+		t.Fatal(err)
+	}
+	v := f.visitor()
+	v.open(f.chatURL(f.token(), "v1@sites.example.com"))
+	form := url.Values{"message": {"Please call me back."}, "email": {"v1@example.net"}, "csrf_token": {v.csrf}}
+	req, _ := http.NewRequest("POST", f.base+"/imtapp/im/chat/leave", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	resp, err := v.hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("leave a message: %d", resp.StatusCode)
+	}
+	msg := relay.Wait(t, 1, xmpptest.Timeout)[0]
+	if len(msg.To) != 1 || msg.To[0] != address || !msg.TLS || msg.User != "parley" {
+		t.Fatalf("mail to %v (tls %v, user %q), want %s over TLS as parley", msg.To, msg.TLS, msg.User, address)
+	}
+	if body := string(msg.Data); !strings.Contains(body, "Please call me back.") || !strings.Contains(body, "v1@example.net") {
+		t.Fatalf("the mail lacks the message or the visitor's address:\n%s", body)
 	}
 }

@@ -32,6 +32,7 @@ import (
 	"github.com/parley-im/parley/im/roster"
 	"github.com/parley-im/parley/im/version"
 	"github.com/parley-im/parley/integration/conferencing"
+	"github.com/parley-im/parley/mail"
 	"github.com/parley-im/parley/metrics"
 	"github.com/parley-im/parley/router"
 	"github.com/parley-im/parley/store"
@@ -60,6 +61,7 @@ type Server struct {
 	httpGuard  *httpGuard // limits in front of http (httpguard.go)
 	ext        extensions // the bus, the control channel, the calendar agent (bus.go, control.go, calendar.go)
 
+	mail         *mail.Sender        // mail.go: conference invitations, live help's left messages
 	conferences  *conference.Manager // conference.go
 	conferencing *conferencing.Service
 
@@ -103,6 +105,10 @@ func (s *Server) Start(ctx context.Context) error {
 		return err
 	}
 
+	if err := s.startMail(); err != nil {
+		st.Close()
+		return err
+	}
 	if err := errors.Join(s.startControl(ctx), s.startBus(ctx, tlsConf)); err != nil {
 		s.Stop(context.Background())
 		return err
