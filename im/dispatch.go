@@ -25,7 +25,7 @@ import (
 
 // Dispatcher handles every stanza a bound client sends.
 type Dispatcher struct {
-	router  *router.Router
+	router  router.Router
 	roster  *roster.Engine
 	offline *offline.Service
 	carbons *carbons.Service
@@ -47,7 +47,7 @@ type Metrics struct {
 
 // Config wires a Dispatcher.
 type Config struct {
-	Router     *router.Router
+	Router     router.Router
 	Roster     *roster.Engine
 	Offline    *offline.Service
 	Carbons    *carbons.Service // nil: no message carbons

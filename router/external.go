@@ -4,7 +4,7 @@ package router
 // it, and reports whether it did. External components (XEP-0114)
 // connect and disconnect while the server runs; the first connection
 // for a domain keeps it.
-func (r *Router) AddComponent(domain string, c Component) bool {
+func (r *Local) AddComponent(domain string, c Component) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	cur := r.components.Load()
@@ -18,7 +18,7 @@ func (r *Router) AddComponent(domain string, c Component) bool {
 }
 
 // RemoveComponent unregisters c from domain, if c still serves it.
-func (r *Router) RemoveComponent(domain string, c Component) {
+func (r *Local) RemoveComponent(domain string, c Component) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	cur := r.components.Load()
@@ -29,7 +29,7 @@ func (r *Router) RemoveComponent(domain string, c Component) {
 }
 
 // storeComponents publishes a copy of cur changed by edit (r.mu held).
-func (r *Router) storeComponents(cur *map[string]Component, edit func(map[string]Component)) {
+func (r *Local) storeComponents(cur *map[string]Component, edit func(map[string]Component)) {
 	next := make(map[string]Component)
 	if cur != nil {
 		for k, v := range *cur {

@@ -1,12 +1,18 @@
-// Package router keeps the table of bound client sessions on this node
-// and their presence state, and delivers stanzas to them. It knows
-// nothing about rosters or storage: the delivery rules of RFC 6121 live
-// in package im, which asks the router who is online.
+// Package router keeps the table of bound client sessions and their
+// presence state, and delivers stanzas to them. It knows nothing about
+// rosters or storage: the delivery rules of RFC 6121 live in package im,
+// which asks the router who is online.
 //
-// Locking: one RWMutex guards the table and every Resource's presence
-// fields. It is never held while calling into a Session (Deliver and
-// Close only queue work), so no lock ordering issue arises with session
-// locks; presence watchers (OnPresence) run after it is released.
+// Router is the seam between the server and where sessions live: Local
+// is the table of this node's sessions (a single node uses it alone);
+// package cluster's Router adds the sessions bound on the other nodes of
+// a cluster, whose Session values forward what is delivered to them.
+//
+// Locking (Local): one RWMutex guards the table and every Resource's
+// presence fields. It is never held while calling into a Session
+// (Deliver and Close only queue work), so no lock ordering issue arises
+// with session locks; presence watchers (OnPresence) run after it is
+// released.
 package router
 
 import (
@@ -52,8 +58,51 @@ type Component interface {
 	Receive(ctx context.Context, el *xml.Element)
 }
 
-// Router is the local session table.
-type Router struct {
+// Router is what the server asks of the session table: who is bound
+// where, with which presence, and which component serves a domain.
+// Local is the node's own table; a cluster's Router also knows the
+// sessions of the other nodes.
+type Router interface {
+	// Bind registers s under its full JID. If a session is already bound
+	// to that full JID it is replaced and returned, so the caller can
+	// close it with <conflict/> (RFC 6120 §7.7.2.2: the new session
+	// wins).
+	Bind(s Session) (replaced Session)
+	// Unbind removes s if it is still the session bound to its JID and
+	// returns its last state; ok is false if it was not bound (or
+	// already replaced by a newer session).
+	Unbind(s Session) (last Resource, ok bool)
+	// SetPresence records the session's broadcast presence and reports
+	// the previous availability and priority.
+	SetPresence(s Session, available bool, priority int, presence *xml.Element) (wasAvailable bool, wasPriority int)
+	// SetInterested marks s as an interested resource (RFC 6121 §2.1.6).
+	SetInterested(s Session)
+	// SetCarbons records whether s wants message carbons (XEP-0280).
+	SetCarbons(s Session, on bool)
+	// Resources returns snapshots of the resources bound for a bare JID.
+	Resources(bare string) []Resource
+	// Resource returns the snapshot of the resource bound to a full JID.
+	Resource(full jid.JID) (Resource, bool)
+	// Online reports whether any resource of bare is bound.
+	Online(bare string) bool
+	// Count is the number of sessions bound on this node.
+	Count() int
+	// All returns every session bound on this node (for shutdown).
+	All() []Session
+	// OnPresence registers fn to be told of the bare JIDs whose
+	// availability may have changed (see Local.OnPresence).
+	OnPresence(fn func(bare string))
+
+	// RegisterComponent, AddComponent, RemoveComponent and Component
+	// keep the components of this node (see Local).
+	RegisterComponent(domain string, c Component)
+	AddComponent(domain string, c Component) bool
+	RemoveComponent(domain string, c Component)
+	Component(domain string) (Component, bool)
+}
+
+// Local is the table of the sessions bound on this node.
+type Local struct {
 	mu    sync.RWMutex
 	users map[string][]*Resource // bare JID -> bound resources
 	count int
@@ -72,7 +121,7 @@ type Router struct {
 // goroutine after the table's lock is released, and must not block
 // (live help collects the JIDs and looks at them on its own goroutine).
 // Registered at start, before sessions bind.
-func (r *Router) OnPresence(fn func(bare string)) {
+func (r *Local) OnPresence(fn func(bare string)) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var next []func(string)
@@ -83,7 +132,7 @@ func (r *Router) OnPresence(fn func(bare string)) {
 	r.watchers.Store(&next)
 }
 
-func (r *Router) presenceChanged(bare string) {
+func (r *Local) presenceChanged(bare string) {
 	if w := r.watchers.Load(); w != nil {
 		for _, fn := range *w {
 			fn(bare)
@@ -91,15 +140,17 @@ func (r *Router) presenceChanged(bare string) {
 	}
 }
 
-// New returns an empty router.
-func New() *Router {
-	return &Router{users: make(map[string][]*Resource)}
+var _ Router = (*Local)(nil)
+
+// New returns an empty local table.
+func New() *Local {
+	return &Local{users: make(map[string][]*Resource)}
 }
 
 // Bind registers s under its full JID. If a session is already bound to
 // that full JID it is replaced and returned, so the caller can close it
 // with <conflict/> (RFC 6120 §7.7.2.2: the new session wins).
-func (r *Router) Bind(s Session) (replaced Session) {
+func (r *Local) Bind(s Session) (replaced Session) {
 	j := s.JID()
 	bare := j.Bare().String()
 	r.mu.Lock()
@@ -120,7 +171,7 @@ func (r *Router) Bind(s Session) (replaced Session) {
 // Unbind removes s if it is still the session bound to its JID and
 // returns its last state; ok is false if it was not bound (or already
 // replaced by a newer session).
-func (r *Router) Unbind(s Session) (last Resource, ok bool) {
+func (r *Local) Unbind(s Session) (last Resource, ok bool) {
 	bare := s.JID().Bare().String()
 	last, ok = r.unbind(s, bare)
 	if ok {
@@ -129,7 +180,7 @@ func (r *Router) Unbind(s Session) (last Resource, ok bool) {
 	return last, ok
 }
 
-func (r *Router) unbind(s Session, bare string) (last Resource, ok bool) {
+func (r *Local) unbind(s Session, bare string) (last Resource, ok bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	list := r.users[bare]
@@ -152,7 +203,7 @@ func (r *Router) unbind(s Session, bare string) (last Resource, ok bool) {
 // SetPresence records the session's broadcast presence. It reports the
 // previous availability and priority, so callers can tell initial
 // presence and a priority raised to non-negative apart.
-func (r *Router) SetPresence(s Session, available bool, priority int, presence *xml.Element) (wasAvailable bool, wasPriority int) {
+func (r *Local) SetPresence(s Session, available bool, priority int, presence *xml.Element) (wasAvailable bool, wasPriority int) {
 	bare := s.JID().Bare().String()
 	wasAvailable, wasPriority, found := r.setPresence(s, bare, available, priority, presence)
 	if found {
@@ -161,7 +212,7 @@ func (r *Router) SetPresence(s Session, available bool, priority int, presence *
 	return wasAvailable, wasPriority
 }
 
-func (r *Router) setPresence(s Session, bare string, available bool, priority int, presence *xml.Element) (wasAvailable bool, wasPriority int, found bool) {
+func (r *Local) setPresence(s Session, bare string, available bool, priority int, presence *xml.Element) (wasAvailable bool, wasPriority int, found bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, res := range r.users[bare] {
@@ -179,7 +230,7 @@ func (r *Router) setPresence(s Session, bare string, available bool, priority in
 }
 
 // SetInterested marks s as an interested resource (RFC 6121 §2.1.6).
-func (r *Router) SetInterested(s Session) {
+func (r *Local) SetInterested(s Session) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, res := range r.users[s.JID().Bare().String()] {
@@ -190,7 +241,7 @@ func (r *Router) SetInterested(s Session) {
 }
 
 // SetCarbons records whether s wants message carbons (XEP-0280).
-func (r *Router) SetCarbons(s Session, on bool) {
+func (r *Local) SetCarbons(s Session, on bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, res := range r.users[s.JID().Bare().String()] {
@@ -201,7 +252,7 @@ func (r *Router) SetCarbons(s Session, on bool) {
 }
 
 // Resources returns snapshots of the resources bound for a bare JID.
-func (r *Router) Resources(bare string) []Resource {
+func (r *Local) Resources(bare string) []Resource {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	list := r.users[bare]
@@ -216,7 +267,7 @@ func (r *Router) Resources(bare string) []Resource {
 }
 
 // Resource returns the snapshot of the resource bound to a full JID.
-func (r *Router) Resource(full jid.JID) (Resource, bool) {
+func (r *Local) Resource(full jid.JID) (Resource, bool) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	for _, res := range r.users[full.Bare().String()] {
@@ -228,21 +279,21 @@ func (r *Router) Resource(full jid.JID) (Resource, bool) {
 }
 
 // Online reports whether any resource of bare is bound.
-func (r *Router) Online(bare string) bool {
+func (r *Local) Online(bare string) bool {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	return len(r.users[bare]) > 0
 }
 
 // Count is the number of bound sessions.
-func (r *Router) Count() int {
+func (r *Local) Count() int {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	return r.count
 }
 
 // All returns every bound session (for shutdown).
-func (r *Router) All() []Session {
+func (r *Local) All() []Session {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	out := make([]Session, 0, r.count)
@@ -256,14 +307,14 @@ func (r *Router) All() []Session {
 
 // RegisterComponent routes every stanza addressed to domain (and its
 // users and resources) to c. Registered at start, before sessions bind.
-func (r *Router) RegisterComponent(domain string, c Component) {
+func (r *Local) RegisterComponent(domain string, c Component) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.storeComponents(r.components.Load(), func(next map[string]Component) { next[domain] = c })
 }
 
 // Component returns the component serving domain, if any.
-func (r *Router) Component(domain string) (Component, bool) {
+func (r *Local) Component(domain string) (Component, bool) {
 	m := r.components.Load()
 	if m == nil {
 		return nil, false

@@ -52,7 +52,7 @@ type Server struct {
 	metrics *metrics.Metrics
 
 	store      store.Store
-	router     *router.Router
+	router     router.Router
 	c2s        *c2s.Server
 	components *component.Server
 	muc        *muc.Service
@@ -408,4 +408,4 @@ func (s *Server) Store() store.Store { return s.store }
 func (s *Server) Metrics() *metrics.Metrics { return s.metrics }
 
 // Router returns the session table (for tests).
-func (s *Server) Router() *router.Router { return s.router }
+func (s *Server) Router() router.Router { return s.router }

@@ -44,7 +44,7 @@ type Store interface {
 // Engine implements rosters and presence for the local domains.
 type Engine struct {
 	store   Store
-	router  *router.Router
+	router  router.Router
 	isLocal func(domain string) bool
 	exists  func(ctx context.Context, bare string) bool
 	max     int
@@ -61,7 +61,7 @@ type Engine struct {
 // Config wires an Engine.
 type Config struct {
 	Store  Store
-	Router *router.Router
+	Router router.Router
 	// IsLocal reports whether a domain is served here.
 	IsLocal func(domain string) bool
 	// UserExists reports whether a local account exists.
