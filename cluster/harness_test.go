@@ -44,7 +44,7 @@ func natsServer(t *testing.T) *natsserver.Server {
 
 // testNode is one cluster node with its own NATS connection.
 type testNode struct {
-	t    *testing.T
+	t     *testing.T
 	r     *Router
 	conn  *nats.Conn
 	rooms router.Component // the owned rooms' component, with withRooms

@@ -233,4 +233,3 @@ func TestRemotePresenceTellsWatchers(t *testing.T) {
 		return b.presenceSeen["ivy@example.com"] > 0
 	})
 }
-
