@@ -48,6 +48,7 @@ type Store struct {
 	lh        liveHelp                            // support groups, guests, transcripts (livehelp.go)
 	cal       calendar                            // the calendar agent's data (calendar.go)
 	confs     confs                               // web conferences (conferences.go)
+	nodes     nodes                               // served domains and node slots (nodes.go)
 
 	rooms         map[string]store.Room
 	roomArchive   map[string][]archived // room → messages, oldest first
