@@ -43,6 +43,7 @@ type Config struct {
 	NATS     NATS     `toml:"nats"`
 	Calendar Calendar `toml:"calendar"`
 	Control  Control  `toml:"control"`
+	Cluster  Cluster  `toml:"cluster"`
 
 	Components Components `toml:"components"`
 
@@ -205,6 +206,7 @@ func Default() Config {
 		Control:     defaultControl(),
 		Conference:  defaultConference(),
 		Mail:        defaultMail(),
+		Cluster:     defaultCluster(),
 		Limits: Limits{
 			MaxStanzaBytes:        256 << 10,
 			MaxDepth:              32,

@@ -37,6 +37,7 @@ func (c *Config) Validate() error {
 		[2]string{"http.tls_listen", c.HTTP.TLSListen},
 		[2]string{"components.listen", c.Components.Listen},
 		[2]string{"nats.listen", c.NATS.Listen},
+		[2]string{"cluster.listen", c.Cluster.Listen},
 	)
 	for _, p := range c.HTTP.TrustedProxies {
 		if _, err := ParsePrefix(p); err != nil {
@@ -101,6 +102,7 @@ func (c *Config) Validate() error {
 	c.validateControl(&v)
 	c.Conference.validate(&v, c)
 	c.Mail.validate(&v)
+	c.validateCluster(&v)
 
 	l := &c.Limits
 	v.atLeast("limits.max_stanza_bytes", l.MaxStanzaBytes, 4096)
