@@ -36,6 +36,8 @@ type Dispatcher struct {
 	exists  func(ctx context.Context, bare string) bool
 	log     *slog.Logger
 	metrics Metrics
+
+	offlineStored func(bare string)
 }
 
 // Metrics counts routing outcomes; nil funcs are skipped.
@@ -58,6 +60,11 @@ type Config struct {
 	UserExists func(ctx context.Context, bare string) bool
 	Logger     *slog.Logger
 	Metrics    Metrics
+	// OfflineStored, when set, is told of every message stored offline,
+	// instead of the dispatcher delivering it at once if the user came
+	// online meanwhile: in a cluster the user may have come online on
+	// any node, and the node with the best resource delivers it.
+	OfflineStored func(bare string)
 }
 
 // New returns a Dispatcher.
@@ -67,7 +74,7 @@ func New(c Config) *Dispatcher {
 		log = slog.Default()
 	}
 	return &Dispatcher{router: c.Router, roster: c.Roster, offline: c.Offline, carbons: c.Carbons, archive: c.Archive, push: c.Push, mux: c.Mux,
-		isLocal: c.IsLocal, exists: c.UserExists, log: log, metrics: c.Metrics}
+		isLocal: c.IsLocal, exists: c.UserExists, log: log, metrics: c.Metrics, offlineStored: c.OfflineStored}
 }
 
 // SessionStarted registers a newly bound session. A session already
@@ -341,6 +348,10 @@ func (d *Dispatcher) route(ctx context.Context, el *xml.Element, to jid.JID, arc
 		}
 		if d.push != nil {
 			d.push.Offline(ctx, bare, el)
+		}
+		if d.offlineStored != nil {
+			d.offlineStored(bare)
+			return
 		}
 		// The recipient may have come online between the check above and
 		// the store: its initial presence then found nothing to deliver.

@@ -49,6 +49,7 @@ type Engine struct {
 	exists  func(ctx context.Context, bare string) bool
 	max     int
 	log     *slog.Logger
+	changed func(owner string)
 
 	seed    maphash.Seed
 	stripes [64]sync.Mutex
@@ -71,6 +72,9 @@ type Config struct {
 	// add a contact: <policy-violation/>). 0 means no cap.
 	MaxItems int
 	Logger   *slog.Logger
+	// Changed, when set, is told of every change written to a roster
+	// (the cluster tells the nodes that cache it, which Reload it).
+	Changed func(owner string)
 }
 
 // New returns an Engine.
@@ -80,7 +84,7 @@ func New(c Config) *Engine {
 		log = slog.Default()
 	}
 	return &Engine{
-		store: c.Store, router: c.Router, isLocal: c.IsLocal, exists: c.UserExists, max: c.MaxItems, log: log,
+		store: c.Store, router: c.Router, isLocal: c.IsLocal, exists: c.UserExists, max: c.MaxItems, log: log, changed: c.Changed,
 		seed:     maphash.MakeSeed(),
 		cache:    make(map[string]*cached),
 		directed: make(map[jid.JID]map[jid.JID]struct{}),
@@ -219,6 +223,7 @@ func (e *Engine) put(ctx context.Context, owner string, it store.RosterItem) err
 	}
 	e.updateCache(owner, ver, it.Contact, &it)
 	e.push(owner, ver, it, false)
+	e.tellChanged(owner)
 	return nil
 }
 
@@ -234,6 +239,35 @@ func (e *Engine) remove(ctx context.Context, owner string, it store.RosterItem) 
 	}
 	e.updateCache(owner, ver, it.Contact, nil)
 	e.push(owner, ver, it, true)
+	e.tellChanged(owner)
+	return nil
+}
+
+func (e *Engine) tellChanged(owner string) {
+	if e.changed != nil {
+		e.changed(owner)
+	}
+}
+
+// Reload reads owner's roster again from the store if it is cached here:
+// another node of the cluster changed it.
+func (e *Engine) Reload(ctx context.Context, owner string) error {
+	e.mu.Lock()
+	c := e.cache[owner]
+	e.mu.Unlock()
+	if c == nil {
+		return nil
+	}
+	mu := e.stripe(owner)
+	mu.Lock()
+	defer mu.Unlock()
+	fresh, err := e.load(ctx, owner)
+	if err != nil {
+		return err
+	}
+	c.r.mu.Lock()
+	c.r.version, c.r.items = fresh.version, fresh.items
+	c.r.mu.Unlock()
 	return nil
 }
 
