@@ -128,6 +128,7 @@ type Server struct {
 	preloginCount int
 	resumable     map[string]*Session // XEP-0198 resumption id -> session
 	stopping      bool
+	redirecting   bool // the node is drained (Redirect): no new stream
 	wg            sync.WaitGroup
 
 	logins *loginlimit.Limiter // failed logins per address, account and both

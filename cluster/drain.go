@@ -55,3 +55,18 @@ func (r *Router) ReconnectTo() string {
 	i := r.nextAddr.Add(1)
 	return addrs[int(i%uint64(len(addrs)))]
 }
+
+// Leads reports whether this node comes first, by name, among itself
+// and the peers it hears: for work one node of the cluster does on
+// behalf of all (storing a lost session's last presence).
+func (r *Router) Leads() bool {
+	now := r.now()
+	r.regMu.RLock()
+	defer r.regMu.RUnlock()
+	for _, p := range r.peers {
+		if p.name < r.cfg.Node && r.fresh(p, now) {
+			return false
+		}
+	}
+	return true
+}

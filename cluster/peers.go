@@ -91,6 +91,7 @@ type events struct {
 	lost      []router.Resource   // sessions of a peer that died or left
 	moved     map[string]struct{} // keys whose claim vanished
 	offline   []string            // offline notices
+	rosters   []string            // rosters changed on a peer
 	sync      []peerRef           // peers whose table must be fetched
 	lostClaim []string            // keys this node lost to an older claim
 }
@@ -162,6 +163,8 @@ func (r *Router) onBroadcast(m message) {
 			p = nil
 		case fOffline:
 			ev.offline = append(ev.offline, f.JID)
+		case fRoster:
+			ev.rosters = append(ev.rosters, f.JID)
 		default:
 			if !p.synced {
 				if p.syncing && len(p.pending) < maxPendingFrames {
@@ -372,6 +375,11 @@ func (r *Router) act(ev *events) {
 	}
 	for _, bare := range ev.offline {
 		r.offlineNotice(bare)
+	}
+	if h := r.hooks.RosterChanged; h != nil {
+		for _, bare := range ev.rosters {
+			r.submit(bare, func() { h(r.ctx, bare) })
+		}
 	}
 	for _, p := range ev.sync {
 		go r.sync(p)

@@ -54,6 +54,9 @@ type Hooks struct {
 	// SessionsLost gets the resources of a peer that died or left
 	// without unbinding them (its clients lost their connection).
 	SessionsLost func(ctx context.Context, lost []router.Resource)
+	// RosterChanged is told that a peer changed bare's roster (this node
+	// may cache it).
+	RosterChanged func(ctx context.Context, bare string)
 }
 
 // nameRE is what a cluster or node name may be: it goes into subjects.
@@ -341,6 +344,12 @@ func IsRemote(s router.Session) bool {
 func (r *Router) OfflineStored(bare string) {
 	r.out.add(r.subAll, false, func(b *bytes.Buffer) { putOffline(b, bare) })
 	r.offlineNotice(bare)
+}
+
+// RosterChanged tells the peers that bare's roster changed (they reload
+// it if they cache it).
+func (r *Router) RosterChanged(bare string) {
+	r.out.add(r.subAll, false, func(b *bytes.Buffer) { putRoster(b, bare) })
 }
 
 // offlineNotice delivers bare's offline messages if this node holds its

@@ -40,6 +40,7 @@ const (
 	fOffline   frameKind = 8  // bare JID: a message was stored offline for it
 	fLeaving   frameKind = 9  // the sender stops now: forget it at once
 	fSnapEnd   frameKind = 10 // seq: the last frame of a snapshot
+	fRoster    frameKind = 11 // bare JID: its roster changed
 
 	fDeliver   frameKind = 32 // full JID, stanza: deliver to that local session
 	fClose     frameKind = 33 // full JID, condition, text: close that session
@@ -281,7 +282,7 @@ func decodeMessage(data []byte) (message, error) {
 		case fRelease:
 			f.Seq = r.uvarint("seq")
 			f.JID = r.str("key")
-		case fOffline:
+		case fOffline, fRoster:
 			f.JID = r.str("jid")
 		case fLeaving:
 		case fSnapEnd:
@@ -363,6 +364,11 @@ func putRelease(b *bytes.Buffer, seq uint64, key string) {
 
 func putOffline(b *bytes.Buffer, bare string) {
 	b.WriteByte(byte(fOffline))
+	putString(b, bare)
+}
+
+func putRoster(b *bytes.Buffer, bare string) {
+	b.WriteByte(byte(fRoster))
 	putString(b, bare)
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/parley-im/parley/c2s"
+	"github.com/parley-im/parley/cluster"
 	"github.com/parley-im/parley/component"
 	"github.com/parley-im/parley/conference"
 	"github.com/parley-im/parley/config"
@@ -53,6 +54,7 @@ type Server struct {
 
 	store      store.Store
 	router     router.Router
+	cluster    *cluster.Router // nil on a single server (cluster.go)
 	c2s        *c2s.Server
 	components *component.Server
 	muc        *muc.Service
@@ -98,6 +100,10 @@ func (s *Server) Start(ctx context.Context) error {
 		// The server runs without it; only the data commands lose it.
 		s.log.Warn("cannot record the served domains in the data directory", "err", err)
 	}
+	// And in the store: the commands of a cluster need no data directory.
+	if err := st.SetServedDomains(ctx, s.cfg.Cluster.Node, s.cfg.Hosts); err != nil {
+		s.log.Warn("cannot record the served domains in the store", "err", err)
+	}
 
 	tlsConf, err := s.tlsConfig()
 	if err != nil {
@@ -113,14 +119,21 @@ func (s *Server) Start(ctx context.Context) error {
 		s.Stop(context.Background())
 		return err
 	}
-	s.router = router.New()
+	if s.router, err = s.newRouter(); err != nil {
+		s.Stop(context.Background())
+		return err
+	}
 	isLocal := s.cfg.HasHost
 	exists := func(ctx context.Context, bare string) bool {
 		_, err := st.User(ctx, bare)
 		return err == nil
 	}
-	engine := roster.New(roster.Config{Store: st, Router: s.router, IsLocal: isLocal, UserExists: exists,
-		MaxItems: s.cfg.Roster.MaxItems, Logger: s.log})
+	rc := roster.Config{Store: st, Router: s.router, IsLocal: isLocal, UserExists: exists,
+		MaxItems: s.cfg.Roster.MaxItems, Logger: s.log}
+	if s.cluster != nil {
+		rc.Changed = s.cluster.RosterChanged
+	}
+	engine := roster.New(rc)
 	mux := im.NewMux()
 	mux.Handle(ns.Roster, "query", im.ToAccount, engine.HandleIQ)
 	// RFC 3921 session establishment is a no-op kept for old clients.
@@ -134,8 +147,14 @@ func (s *Server) Start(ctx context.Context) error {
 	mux.AddFeature(im.ToServer, ns.Carbons)
 	var archive *mam.Service
 	if s.cfg.MAM.Enabled {
+		slot, err := s.nodeSlot(ctx)
+		if err != nil {
+			s.Stop(context.Background())
+			return err
+		}
 		archive = mam.New(mam.Config{
-			Store: st,
+			NodeSlot: slot,
+			Store:    st,
 			InRoster: func(ctx context.Context, owner, contact string) bool {
 				_, err := st.RosterItem(ctx, owner, contact)
 				return err == nil
@@ -173,12 +192,18 @@ func (s *Server) Start(ctx context.Context) error {
 	mux.AddFeature(im.ToServer, ns.Offline)
 	mux.AddFeature(im.ToServer, ns.ChatStates)
 	mux.AddFeature(im.ToAccount, ns.ChatStates)
+	off := offline.New(st, s.cfg.Offline.MaxMessages, s.log)
+	var offlineStored func(string)
+	if s.cluster != nil {
+		offlineStored = s.cluster.OfflineStored
+	}
 	dispatcher = im.New(im.Config{
 		Router: s.router, Roster: engine, Mux: mux, IsLocal: isLocal, UserExists: exists, Logger: s.log,
-		Offline: offline.New(st, s.cfg.Offline.MaxMessages, s.log),
-		Carbons: cc,
-		Archive: archive,
-		Push:    pushes,
+		Offline:       off,
+		OfflineStored: offlineStored,
+		Carbons:       cc,
+		Archive:       archive,
+		Push:          pushes,
 		Metrics: im.Metrics{
 			Stored:  s.metrics.OfflineStored.Inc,
 			Bounced: func(c string) { s.metrics.Bounced.WithLabelValues(c).Inc() },
@@ -245,6 +270,10 @@ func (s *Server) Start(ctx context.Context) error {
 		Hosts:          s.cfg.Hosts,
 	}, s.c2s, s.log)
 
+	if err := s.startCluster(ctx, dispatcher, engine, off); err != nil {
+		s.Stop(context.Background())
+		return err
+	}
 	if err := s.listen(ctx, tlsConf); err != nil {
 		s.Stop(context.Background())
 		return err
@@ -356,6 +385,7 @@ func (s *Server) Stop(ctx context.Context) error {
 func (s *Server) stop(ctx context.Context) error {
 	s.ready.Store(false)
 	errs := []error{s.stopControl(ctx), s.stopCalendar(ctx)}
+	s.drainCluster(ctx) // rooms move to the other nodes of a cluster first
 	s.stopMUC(ctx)
 	s.stopConferences(ctx)
 	if s.c2s != nil {
@@ -364,6 +394,7 @@ func (s *Server) stop(ctx context.Context) error {
 	if s.components != nil {
 		errs = append(errs, s.components.Stop(ctx))
 	}
+	errs = append(errs, s.stopCluster(ctx))
 	if s.web != nil {
 		s.web.Stop() // BOSH sessions still holding a terminate for their client
 	}
