@@ -98,14 +98,19 @@ func (w *owned) route(ctx context.Context, key string, flags byte, el *xml.Eleme
 	w.r.out.add(w.r.nodeSubject(node), true, func(b *bytes.Buffer) { putComponent(b, flags, el) })
 }
 
-// handle gives el to the local service, which holds key from now on.
+// handle gives el to the local service, which holds key from now on
+// (unless an older claim is known: then it gives it up once el is
+// served).
 func (w *owned) handle(ctx context.Context, key string, flags byte, el *xml.Element) {
-	w.r.claim(key)
+	older := w.r.claim(key)
 	if rj, ok := w.Service.(Rejoiner); ok && flags&compRejoin != 0 {
 		rj.Rejoin(ctx, el)
-		return
+	} else {
+		w.Service.Receive(ctx, el)
 	}
-	w.Service.Receive(ctx, el)
+	if older {
+		w.r.yield(key)
+	}
 }
 
 // fromPeer handles a stanza another node sent for a service held here.
@@ -233,21 +238,27 @@ func (r *Router) claimCount() int {
 	return len(r.mine)
 }
 
-// claim makes this node the holder of key, announced to the peers.
-func (r *Router) claim(key string) {
+// claim makes this node the holder of key, announced to the peers. It
+// reports whether an older claim was known already (this node was sent
+// the key by a peer that had not heard of it): the caller serves the
+// stanza at hand, then gives the key up (yield), and the joins follow
+// the key to its holder.
+func (r *Router) claim(key string) (older bool) {
 	if _, ok := r.mineSince(key); ok {
-		return
+		return false
 	}
 	at := r.now()
+	claimed := false
 	r.announce(func() bool {
 		r.bmu.Lock()
 		defer r.bmu.Unlock()
 		if _, ok := r.mine[key]; ok {
 			return false
 		}
-		r.mine[key] = at
+		r.mine[key], claimed = at, true
 		return true
 	}, func(b *bytes.Buffer, seq uint64) { putClaim(b, seq, key, at) })
+	return claimed && r.ownerOf(key) != r.cfg.Node
 }
 
 // release gives key up, announced to the peers (whose sessions then
