@@ -36,13 +36,18 @@ type Cluster struct {
 	// from the others' tables and its rooms move.
 	PeerTimeout Duration `toml:"peer_timeout"`
 	// DrainTimeout bounds how long `parley node drain` waits for the
-	// node's clients to leave.
+	// node's clients to leave (at most 25s: the control channel answers
+	// within 30s).
 	DrainTimeout Duration `toml:"drain_timeout"`
 }
 
+// maxDrain leaves a drain time to answer `parley node drain` within the
+// control channel's 30 seconds.
+const maxDrain = 25 * time.Second
+
 func defaultCluster() Cluster {
 	return Cluster{Name: "parley", Routes: []string{}, Heartbeat: Duration{time.Second},
-		PeerTimeout: Duration{3 * time.Second}, DrainTimeout: Duration{30 * time.Second}}
+		PeerTimeout: Duration{3 * time.Second}, DrainTimeout: Duration{20 * time.Second}}
 }
 
 // Enabled reports whether this server is a node of a cluster.
@@ -62,6 +67,9 @@ func (c *Config) validateCluster(v *validator) {
 	}
 	v.positiveDuration("cluster.heartbeat", cl.Heartbeat)
 	v.positiveDuration("cluster.drain_timeout", cl.DrainTimeout)
+	if cl.DrainTimeout.Duration > maxDrain {
+		v.add("cluster.drain_timeout", fmt.Sprintf("at most %s (the control channel answers within 30s), got %s", maxDrain, cl.DrainTimeout.Duration))
+	}
 	if cl.PeerTimeout.Duration < 2*cl.Heartbeat.Duration {
 		v.add("cluster.peer_timeout", fmt.Sprintf("must be at least twice cluster.heartbeat (%s), got %s", 2*cl.Heartbeat.Duration, cl.PeerTimeout.Duration))
 	}

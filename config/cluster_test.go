@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 func pg(c *Config) { c.Storage.Driver, c.Storage.DSN = "postgres", "postgres://parley@db/parley" }
@@ -21,6 +22,7 @@ func TestClusterValidation(t *testing.T) {
 		{"cluster.peer_timeout", func(c *Config) { c.Cluster.PeerTimeout.Duration = c.Cluster.Heartbeat.Duration }},
 		{"cluster.heartbeat", func(c *Config) { c.Cluster.Heartbeat.Duration = 0 }},
 		{"cluster.drain_timeout", func(c *Config) { c.Cluster.DrainTimeout.Duration = 0 }},
+		{"cluster.drain_timeout", func(c *Config) { c.Cluster.DrainTimeout.Duration = time.Minute }},
 		{"cluster.listen", func(c *Config) { c.Cluster.Listen = "6222" }},
 		{"cluster.listen", func(c *Config) { c.Cluster.Listen = ":6222" }}, // beyond loopback, no credentials
 		{"cluster.listen", func(c *Config) { c.Cluster.Listen = "127.0.0.1:4222" }},

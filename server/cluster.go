@@ -79,6 +79,9 @@ func (s *Server) nodeSlot(ctx context.Context) (int, error) {
 // startCluster answers the cluster's hooks and joins it (before the
 // listeners open, so that the first sessions see the whole cluster).
 func (s *Server) startCluster(ctx context.Context, d *im.Dispatcher, engine *roster.Engine, off *offline.Service) error {
+	if c := s.ext.control; c != nil {
+		c.Handle("node", s.nodeCommand)
+	}
 	cr := s.cluster
 	if cr == nil {
 		return nil
@@ -109,9 +112,6 @@ func (s *Server) startCluster(ctx context.Context, d *im.Dispatcher, engine *ros
 		},
 	})
 	s.metrics.Registry.MustRegister(cr.Collector())
-	if c := s.ext.control; c != nil {
-		c.Handle("node", s.nodeCommand)
-	}
 	return cr.Start(ctx)
 }
 
