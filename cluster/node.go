@@ -45,12 +45,17 @@ func (r *Router) Start(ctx context.Context) error {
 		sub.SetPendingLimits(inboundQueue, 256<<20)
 		r.subs = append(r.subs, sub)
 	}
-	snap, err := conn.Subscribe(r.subSnap, r.serveSnapshot)
-	if err != nil {
-		r.unsubscribe()
-		return fmt.Errorf("cluster: subscribe %s: %w", r.subSnap, err)
+	for subject, handler := range map[string]nats.MsgHandler{
+		r.subSnap: r.serveSnapshot,
+		"parley." + r.cfg.Name + ".call." + r.cfg.Node: r.serveCall,
+	} {
+		sub, err := conn.Subscribe(subject, handler)
+		if err != nil {
+			r.unsubscribe()
+			return fmt.Errorf("cluster: subscribe %s: %w", subject, err)
+		}
+		r.subs = append(r.subs, sub)
 	}
-	r.subs = append(r.subs, snap)
 	if err := conn.Flush(); err != nil {
 		r.log.Warn("NATS flush at start", "err", err)
 	}

@@ -1,6 +1,10 @@
 package cluster
 
 import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/parley-im/parley/xmpp/jid"
@@ -215,5 +219,36 @@ func TestOlderClaimWins(t *testing.T) {
 	waitFor(t, "ned's join replayed on a", func() bool { _, re := rs[0].count("nedjoin"); return re == 1 })
 	for _, n := range ns {
 		waitFor(t, "all to agree", func() bool { return n.r.ownerOf(room) == "a" })
+	}
+}
+
+func TestCallRunsOnTheHolder(t *testing.T) {
+	srv := natsServer(t)
+	reg := func(n *testNode) {
+		name := n.r.NodeName()
+		n.r.HandleCall("whoami", func(_ context.Context, key string, args []string) (string, error) {
+			if len(args) == 1 && args[0] == "fail" {
+				return "", errors.New("refused on " + name)
+			}
+			return name + ":" + key, nil
+		})
+	}
+	a := startNode(t, srv, "a", reg)
+	b := startNode(t, srv, "b", reg)
+	waitFor(t, "peers", func() bool { return len(a.r.Peers()) == 1 && len(b.r.Peers()) == 1 })
+	for i := range 20 {
+		key := "k" + strconv.Itoa(i) + "@" + roomDomain
+		want := a.r.ownerOf(key)
+		out, err := a.r.Call(t.Context(), key, "whoami")
+		if err != nil || out != want+":"+key {
+			t.Fatalf("Call(%s) = %q, %v; want it run on %s", key, out, err, want)
+		}
+	}
+	_, err := b.r.Call(t.Context(), "k0@"+roomDomain, "whoami", "fail")
+	if !errors.Is(err, ErrCall) || !strings.Contains(err.Error(), "refused on") {
+		t.Fatalf("an operation's error: %v", err)
+	}
+	if _, err := a.r.Call(t.Context(), "k0@"+roomDomain, "nosuch"); !errors.Is(err, ErrCall) {
+		t.Fatalf("an unknown operation: %v", err)
 	}
 }

@@ -107,6 +107,9 @@ type Router struct {
 	ownedMu sync.RWMutex
 	owned   map[string]*owned // service domain -> its wrapper
 
+	callMu sync.RWMutex
+	calls  map[string]CallFunc // operations peers may run here (call.go)
+
 	// joinMu guards the local sessions' joins of keys (a leaf lock).
 	joinMu sync.Mutex
 	joins  map[string]map[jid.JID]*xml.Element // key -> session -> its last join
@@ -153,7 +156,7 @@ func New(cfg Config) (*Router, error) {
 		bound: make(map[jid.JID]time.Time), mine: make(map[string]time.Time),
 		peers: make(map[string]*peer), gone: make(map[string]uint64),
 		byBare: make(map[string][]*remoteRes), claims: make(map[string][]claimant),
-		owned: make(map[string]*owned),
+		owned: make(map[string]*owned), calls: make(map[string]CallFunc),
 		joins: make(map[string]map[jid.JID]*xml.Element), joined: make(map[jid.JID]map[string]struct{}),
 	}
 	maxMsg := 512 << 10

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/parley-im/parley/cluster"
+	"github.com/parley-im/parley/conference"
 	"github.com/parley-im/parley/im"
 	"github.com/parley-im/parley/im/muc"
 	"github.com/parley-im/parley/im/offline"
@@ -62,6 +63,24 @@ func (s *Server) registerRooms(domain string, svc *muc.Service) {
 	s.router.RegisterComponent(domain, s.cluster.Own(cluster.Owned{
 		Domain: domain, Service: svc, Key: muc.RoomKey, Replay: muc.RejoinPresence,
 	}))
+}
+
+// conferencePlacement tells the conference manager which node holds
+// each conference's room (nil on a single server).
+func (s *Server) conferencePlacement() conference.Placement {
+	if s.cluster == nil {
+		return nil
+	}
+	return roomPlacement{s.cluster}
+}
+
+type roomPlacement struct{ r *cluster.Router }
+
+func (p roomPlacement) Here(room string) bool { return p.r.Holds(room) }
+
+func (p roomPlacement) Call(ctx context.Context, room string, args ...string) error {
+	_, err := p.r.Call(ctx, room, "conference", args...)
+	return err
 }
 
 // nodeSlot is this node's slot in archive IDs: 0 for a single server.

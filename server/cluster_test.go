@@ -8,9 +8,11 @@ import (
 
 	natsserver "github.com/nats-io/nats-server/v2/server"
 
+	"github.com/parley-im/parley/conference"
 	"github.com/parley-im/parley/config"
 	"github.com/parley-im/parley/internal/pgtest"
 	"github.com/parley-im/parley/internal/xmpptest"
+	"github.com/parley-im/parley/store"
 	"github.com/parley-im/parley/xmpp/ns"
 	"github.com/parley-im/parley/xmpp/xml"
 )
@@ -227,5 +229,43 @@ func TestClusterDrain(t *testing.T) {
 	}
 	if code, _, body := httpGet(t, nodes[1], "/healthz"); code != 200 || !strings.Contains(string(body), "peers 1 [n1 (draining)]") {
 		t.Fatalf("healthz of its peer: %d %q", code, body)
+	}
+}
+
+// A web conference lives on the node that holds its room: ended from
+// another node, its people are let out there.
+func TestClusterConferenceEndedFromAnotherNode(t *testing.T) {
+	nodes := runCluster(t, 3)
+	nodes[0].AddUser("alice@localhost", "secret")
+	it := &itest{t: t, srv: nodes[0], base: "http://" + nodes[0].Addr("http").String()}
+	siteID, _ := it.site("cluster-site", "PRECONFERENCE")
+	start, end := time.Now(), time.Now().Add(time.Hour)
+	r, err := nodes[0].Conferences().Schedule(t.Context(), conference.Caller{Site: siteID}, conference.Spec{Title: "Standup",
+		Type: conference.TypeRegular, Start: &start, End: &end, Host: &conference.Person{UserID: "alice"}}, it.base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	room := "conf" + r.Conference.ID
+	alice := mucLogin(t, nodes[1], "alice")
+	join(t, alice, room, "Alice", "")
+	holder := -1
+	for i, s := range nodes {
+		if s.MUC().Loaded(room + "@conference.localhost") {
+			holder = i
+		}
+	}
+	if holder < 0 {
+		t.Fatal("no node holds the conference room")
+	}
+	other := (holder + 1) % 3
+	if err := nodes[other].Conferences().End(t.Context(), r.Conference.ID, conference.EndForced); err != nil {
+		t.Fatalf("End on node %d (room on node %d): %v", other+1, holder+1, err)
+	}
+	alice.ExpectMatch("the room destroyed", func(el *xml.Element) bool {
+		return el.Name == "presence" && el.Attr("type") == "unavailable" && strings.Contains(el.String(), "<destroy")
+	}, isAny)
+	c, err := nodes[2].Conferences().Lookup(t.Context(), r.Conference.ID)
+	if err != nil || c.State != store.ConferenceEnded {
+		t.Fatalf("after End: %+v %v", c, err)
 	}
 }
