@@ -46,7 +46,11 @@ func (r *Router) Holds(key string) bool { return r.ownerOf(key) == r.cfg.Node }
 func (r *Router) Call(ctx context.Context, key, op string, args ...string) (string, error) {
 	node := r.ownerOf(key)
 	if node == r.cfg.Node {
-		return r.runCall(ctx, callRequest{Op: op, Key: key, Args: args})
+		out, err := r.runCall(ctx, callRequest{Op: op, Key: key, Args: args})
+		if err != nil && !errors.Is(err, ErrCall) {
+			err = fmt.Errorf("%w: %w", ErrCall, err)
+		}
+		return out, err
 	}
 	data, _ := json.Marshal(callRequest{Op: op, Key: key, Args: args})
 	msg, err := r.cfg.Conn.RequestWithContext(ctx, "parley."+r.cfg.Name+".call."+node, data)
