@@ -28,7 +28,7 @@ const (
 )
 
 // natsServer starts an in-process NATS server on a free port.
-func natsServer(t *testing.T) *natsserver.Server {
+func natsServer(t testing.TB) *natsserver.Server {
 	t.Helper()
 	srv, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: natsserver.RANDOM_PORT, NoSigs: true, NoLog: true})
 	if err != nil {
@@ -44,7 +44,7 @@ func natsServer(t *testing.T) *natsserver.Server {
 
 // testNode is one cluster node with its own NATS connection.
 type testNode struct {
-	t     *testing.T
+	t     testing.TB
 	r     *Router
 	conn  *nats.Conn
 	rooms router.Component // the owned rooms' component, with withRooms
@@ -56,7 +56,7 @@ type testNode struct {
 	presenceSeen map[string]int
 }
 
-func startNode(t *testing.T, srv *natsserver.Server, name string, setup ...func(*testNode)) *testNode {
+func startNode(t testing.TB, srv *natsserver.Server, name string, setup ...func(*testNode)) *testNode {
 	t.Helper()
 	conn, err := nats.Connect(srv.ClientURL(), nats.Name(name))
 	if err != nil {

@@ -21,7 +21,7 @@ import (
 // schema) and one NATS server started by the test, as docs/cluster.md
 // describes with an external NATS. Heartbeats are fast so that the
 // tests wait little.
-func runCluster(t *testing.T, n int, opts ...xmpptest.Options) []*xmpptest.Server {
+func runCluster(t testing.TB, n int, opts ...xmpptest.Options) []*xmpptest.Server {
 	t.Helper()
 	pg := pgtest.Shared(t)
 	dsn := pg.NewSchema(t)
@@ -54,7 +54,7 @@ func runCluster(t *testing.T, n int, opts ...xmpptest.Options) []*xmpptest.Serve
 	return nodes
 }
 
-func natsServer(t *testing.T) *natsserver.Server {
+func natsServer(t testing.TB) *natsserver.Server {
 	t.Helper()
 	srv, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: natsserver.RANDOM_PORT, NoSigs: true, NoLog: true})
 	if err != nil {
