@@ -156,7 +156,7 @@ func runNodes(t *testing.T, a, b, c *server, tag string, subscribe bool) {
 }
 
 // waitPeers waits until n's /healthz lists peers live peers.
-func waitPeers(t *testing.T, n *server, peers int) {
+func waitPeers(t testing.TB, n *server, peers int) {
 	t.Helper()
 	want := fmt.Sprintf("; peers %d [", peers)
 	deadline := time.Now().Add(20 * time.Second)
@@ -174,7 +174,7 @@ func waitPeers(t *testing.T, n *server, peers int) {
 
 // healthz fetches a /healthz page (0 and the error when it does not
 // answer).
-func healthz(t *testing.T, url string) (int, string) {
+func healthz(t testing.TB, url string) (int, string) {
 	t.Helper()
 	resp, err := http.Get(url)
 	if err != nil {
@@ -223,7 +223,7 @@ func createSiteEnv(t *testing.T, dataDir string, env []string, name string, poli
 
 // startNATS runs a NATS server for the test's cluster (the "external
 // NATS" of docs/cluster.md) and returns its URL.
-func startNATS(t *testing.T) string {
+func startNATS(t testing.TB) string {
 	t.Helper()
 	srv, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: natsserver.RANDOM_PORT, NoSigs: true, NoLog: true})
 	if err != nil {
@@ -241,7 +241,7 @@ func startNATS(t *testing.T) string {
 // as docs/cluster.md puts one: each connection goes to the next node in
 // turn that accepts it.
 type balancer struct {
-	t  *testing.T
+	t  testing.TB
 	ln net.Listener
 
 	mu       sync.Mutex
@@ -250,7 +250,7 @@ type balancer struct {
 	chosen   []string // the backend of each connection, in order
 }
 
-func startBalancer(t *testing.T, backends ...string) *balancer {
+func startBalancer(t testing.TB, backends ...string) *balancer {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

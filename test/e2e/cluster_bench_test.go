@@ -1,0 +1,125 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/parley-im/parley/bench"
+	"github.com/parley-im/parley/internal/pgtest"
+)
+
+// BenchmarkClusterChat is the throughput model of docs/cluster.md: a
+// single server, then clusters of two and three nodes (their embedded
+// NATS servers joined by routes), each on PostgreSQL with the default
+// configuration (archive on), all on this machine, behind a TCP load
+// balancer; `parley bench chat` sends chat messages between random
+// users through the balancer at rising rates until delivery falls
+// behind. It reports the highest rate delivered in full and the CPU the
+// nodes spent per delivered message (with n nodes, (n-1)/n of the
+// messages cross nodes). Run it alone, once:
+//
+//	go test -run '^$' -bench ClusterChat -benchtime 1x ./test/e2e/
+func BenchmarkClusterChat(b *testing.B) {
+	pg := pgtest.Shared(b)
+	for _, n := range []int{1, 2, 3} {
+		b.Run(fmt.Sprintf("nodes=%d", n), func(b *testing.B) {
+			for b.Loop() {
+				clusterChat(b, pg, n)
+			}
+		})
+	}
+}
+
+func clusterChat(b *testing.B, pg *pgtest.Server, n int) {
+	dsn := pg.NewSchema(b)
+	env := []string{"PARLEY_STORAGE_DRIVER=postgres", "PARLEY_STORAGE_DSN=" + dsn,
+		// Every connection comes from the balancer's address.
+		"PARLEY_LIMITS_MAX_CONNECTIONS_PER_IP=0", "PARLEY_LIMITS_MAX_PRELOGIN_CONNECTIONS_PER_IP=0"}
+	routes, err := freeAddrs(n)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var urls []string
+	for _, r := range routes {
+		urls = append(urls, "nats-route://"+r)
+	}
+	var nodes []*server
+	for i := range n {
+		e := env
+		if n > 1 {
+			e = append([]string{fmt.Sprintf("PARLEY_CLUSTER_NODE=n%d", i+1), "PARLEY_CLUSTER_LISTEN=" + routes[i],
+				"PARLEY_CLUSTER_ROUTES=" + strings.Join(urls, ",")}, env...)
+		}
+		nodes = append(nodes, startServerEnv(b, fmt.Sprintf("n%d", i+1), "", e, "--allow-plaintext", "--log-level", "warn"))
+	}
+	for _, s := range nodes {
+		if n > 1 {
+			waitPeers(b, s, n-1)
+		}
+	}
+	const users = 200
+	if out, err := parleyCmdEnv(b, b.TempDir(), env, "bench", "provision", "--users", strconv.Itoa(users)); err != nil {
+		b.Fatalf("provision: %v\n%s", err, out)
+	}
+	var backends []string
+	for _, s := range nodes {
+		backends = append(backends, s.c2s)
+	}
+	lb := startBalancer(b, backends...)
+
+	pids := make([]string, len(nodes))
+	for i, s := range nodes {
+		pids[i] = strconv.Itoa(s.cmd.Process.Pid)
+	}
+	args := []string{"bench", "chat", "--addr", lb.addr(), "--users", strconv.Itoa(users),
+		"--rates", "1000,2000,3000,4000,6000,8000,12000,16000", "--duration", "5s", "--json", "--server-pid", pids[0]}
+	if n > 1 {
+		args = append(args, "--cluster-pids", strings.Join(pids[1:], ","))
+	}
+	cmd := exec.Command(parleyBin, args...)
+	cmd.Env = hermeticEnv()
+	cmd.Dir = b.TempDir()
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		b.Fatalf("parley bench chat: %v\n%s", err, out.String())
+	}
+	// The best step is the fastest one the nodes kept up with (as the
+	// tool judges saturation: delivery rate, loss, p99 latency).
+	// CPU per message is compared at one rate that every setup keeps up
+	// with (batching makes it fall as the rate rises).
+	var best, fixed bench.Result
+	sc := bufio.NewScanner(&out)
+	for sc.Scan() {
+		var r bench.Result
+		if json.Unmarshal(sc.Bytes(), &r) != nil || r.Rate == 0 {
+			continue
+		}
+		if !bench.Saturated(r) && r.DeliveredPS > best.DeliveredPS {
+			best = r
+		}
+		if r.Rate == fixedRate {
+			fixed = r
+		}
+	}
+	b.Logf("%d node(s):\n%s", n, out.String())
+	b.ReportMetric(best.DeliveredPS, "msgs/s")
+	b.ReportMetric(best.P50ms, "p50-ms")
+	b.ReportMetric(best.P99ms, "p99-ms")
+	if best.Delivered > 0 {
+		b.ReportMetric(best.ServerCPUs*1e6/float64(best.Delivered), "node-cpu-µs/msg")
+	}
+	if fixed.Delivered > 0 {
+		b.ReportMetric(fixed.ServerCPUs*1e6/float64(fixed.Delivered), "node-cpu-µs/msg@2000")
+	}
+}
+
+// fixedRate is the step at which every setup's CPU per message is
+// compared.
+const fixedRate = 2000
