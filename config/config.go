@@ -67,6 +67,11 @@ type C2S struct {
 	PingTimeout      Duration `toml:"ping_timeout"`      // time to wait for any data after that ping
 	HandshakeTimeout Duration `toml:"handshake_timeout"` // time allowed from connect to bound resource
 	ResumeTimeout    Duration `toml:"resume_timeout"`    // XEP-0198: how long a lost session waits to be resumed; 0 disables
+	// ProxyProtocol lists the addresses (IPs or CIDRs) of TCP load
+	// balancers that start every client connection with a PROXY protocol
+	// header (v1 or v2) naming the client; connections from them must
+	// send one. Empty: none is read (docs/cluster.md).
+	ProxyProtocol []string `toml:"proxy_protocol"`
 }
 
 // HTTP configures the HTTP listeners: health, metrics and the browser
@@ -171,6 +176,7 @@ func Default() Config {
 			PingTimeout:      Duration{30 * time.Second},
 			HandshakeTimeout: Duration{30 * time.Second},
 			ResumeTimeout:    Duration{300 * time.Second},
+			ProxyProtocol:    []string{},
 		},
 		HTTP: HTTP{
 			Listen:         ":5280",

@@ -39,6 +39,11 @@ func (c *Config) Validate() error {
 		[2]string{"nats.listen", c.NATS.Listen},
 		[2]string{"cluster.listen", c.Cluster.Listen},
 	)
+	for _, p := range c.C2S.ProxyProtocol {
+		if _, err := ParsePrefix(p); err != nil {
+			v.add("c2s.proxy_protocol", fmt.Sprintf("%q is not an IP address or CIDR prefix", p))
+		}
+	}
 	for _, p := range c.HTTP.TrustedProxies {
 		if _, err := ParsePrefix(p); err != nil {
 			v.add("http.trusted_proxies", fmt.Sprintf("%q is not an IP address or CIDR prefix", p))

@@ -248,15 +248,12 @@ func (s *Server) Start(ctx context.Context) error {
 		AuthFailuresPerMinute: lim.AuthFailuresPerMinute,
 		ResumeTimeout:         s.cfg.C2S.ResumeTimeout.Duration,
 		OnHeld:                heldHook(pushes),
+		ProxyProtocol:         prefixes(s.cfg.C2S.ProxyProtocol),
 		Bearer:                bearer,
 	}, st, handler, s.metrics, s.log)
 	s.components = s.newComponents(dispatcher.FromExternal)
 
-	proxies := make([]netip.Prefix, 0, len(s.cfg.HTTP.TrustedProxies))
-	for _, p := range s.cfg.HTTP.TrustedProxies {
-		pfx, _ := config.ParsePrefix(p) // validated by config.Load
-		proxies = append(proxies, pfx)
-	}
+	proxies := prefixes(s.cfg.HTTP.TrustedProxies)
 	s.web = web.New(ctx, web.Config{
 		WebSocket:      s.cfg.HTTP.WebSocket,
 		BOSH:           s.cfg.HTTP.BOSH,
@@ -412,6 +409,16 @@ func (s *Server) stop(ctx context.Context) error {
 	}
 	s.log.Info("parley stopped")
 	return errors.Join(errs...)
+}
+
+// prefixes parses validated IP prefixes (config.Validate checked them).
+func prefixes(list []string) []netip.Prefix {
+	out := make([]netip.Prefix, 0, len(list))
+	for _, p := range list {
+		pfx, _ := config.ParsePrefix(p)
+		out = append(out, pfx)
+	}
+	return out
 }
 
 // Addr returns the bound address of a listener ("c2s", "c2s_tls",
