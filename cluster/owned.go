@@ -122,6 +122,18 @@ func (r *Router) fromPeer(from string, flags byte, el *xml.Element) {
 		r.stats.badFrames.Add(1)
 		return
 	}
+	if flags&compAtSession != 0 {
+		r.ownedMu.RLock()
+		l := r.located[to.Domain()]
+		r.ownedMu.RUnlock()
+		if l == nil {
+			r.stats.badFrames.Add(1)
+			return
+		}
+		r.stats.componentReceived.Add(1)
+		r.submit(to.Bare().String(), func() { l.svc.Receive(r.ctx, el) })
+		return
+	}
 	w := r.ownedFor(to.Domain())
 	if w == nil {
 		r.stats.badFrames.Add(1)
@@ -425,4 +437,42 @@ func (r *Router) keysHeld() []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// AtSession returns the component to register for domain in place of
+// svc, for a service whose addresses are users with sessions (live
+// help's guests): a stanza to one of them goes to the node that holds
+// that user's session, where the service keeps its state; to a user
+// with no session anywhere, to the local service.
+func (r *Router) AtSession(domain string, svc router.Component) router.Component {
+	w := &atSession{r: r, svc: svc}
+	r.ownedMu.Lock()
+	r.located[domain] = w
+	r.ownedMu.Unlock()
+	return w
+}
+
+type atSession struct {
+	r   *Router
+	svc router.Component
+}
+
+func (w *atSession) Receive(ctx context.Context, el *xml.Element) {
+	to, err := jid.Parse(el.Attr("to"))
+	if err != nil || to.Local() == "" {
+		w.svc.Receive(ctx, el)
+		return
+	}
+	if w.r.Local.Online(to.Bare().String()) {
+		w.svc.Receive(ctx, el)
+		return
+	}
+	for _, res := range w.r.Resources(to.Bare().String()) {
+		if rs, ok := res.Session.(*remoteSession); ok {
+			w.r.stats.componentForwarded.Add(1)
+			w.r.out.add(w.r.nodeSubject(rs.node), true, func(b *bytes.Buffer) { putComponent(b, compAtSession, el) })
+			return
+		}
+	}
+	w.svc.Receive(ctx, el)
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/parley-im/parley/router"
 	"github.com/parley-im/parley/xmpp/jid"
 )
 
@@ -250,5 +251,34 @@ func TestCallRunsOnTheHolder(t *testing.T) {
 	}
 	if _, err := a.r.Call(t.Context(), "k0@"+roomDomain, "nosuch"); !errors.Is(err, ErrCall) {
 		t.Fatalf("an unknown operation: %v", err)
+	}
+}
+
+func TestAtSessionFollowsTheUser(t *testing.T) {
+	srv := natsServer(t)
+	const guests = "guest.example.com"
+	svcs := map[string]*rooms{}
+	comps := map[string]router.Component{}
+	reg := func(n *testNode) {
+		f := newRooms(n.r.NodeName())
+		svcs[n.r.NodeName()] = f
+		comps[n.r.NodeName()] = n.r.AtSession(guests, f)
+	}
+	a := startNode(t, srv, "a", reg)
+	b := startNode(t, srv, "b", reg)
+	waitFor(t, "peers", func() bool { return len(a.r.Peers()) == 1 && len(b.r.Peers()) == 1 })
+	a.r.Bind(newSession("g1@" + guests + "/web"))
+	waitFor(t, "b to see the guest", func() bool { return b.sees("g1@"+guests+"/web", false) })
+	// An agent on b answers the guest: the guest's node's service gets it.
+	m := chat("agent@example.com/x", "g1@"+guests, "r1", "hello")
+	comps["b"].Receive(t.Context(), m)
+	waitFor(t, "a's service to get the answer", func() bool { got, _ := svcs["a"].count("r1"); return got == 1 })
+	// A guest with no session: the local service answers.
+	comps["b"].Receive(t.Context(), chat("agent@example.com/x", "gone@"+guests, "r2", "hello?"))
+	if got, _ := svcs["b"].count("r2"); got != 1 {
+		t.Fatal("a stanza for a guest without a session left the node")
+	}
+	if got, _ := svcs["b"].count("r1"); got != 0 {
+		t.Fatal("b handled a stanza for a's guest")
 	}
 }

@@ -105,7 +105,8 @@ type Router struct {
 	watchers []func(bare string)
 
 	ownedMu sync.RWMutex
-	owned   map[string]*owned // service domain -> its wrapper
+	owned   map[string]*owned     // service domain -> its wrapper
+	located map[string]*atSession // service domain -> its wrapper (AtSession)
 
 	callMu sync.RWMutex
 	calls  map[string]CallFunc // operations peers may run here (call.go)
@@ -156,7 +157,7 @@ func New(cfg Config) (*Router, error) {
 		bound: make(map[jid.JID]time.Time), mine: make(map[string]time.Time),
 		peers: make(map[string]*peer), gone: make(map[string]uint64),
 		byBare: make(map[string][]*remoteRes), claims: make(map[string][]claimant),
-		owned: make(map[string]*owned), calls: make(map[string]CallFunc),
+		owned: make(map[string]*owned), located: make(map[string]*atSession), calls: make(map[string]CallFunc),
 		joins: make(map[string]map[jid.JID]*xml.Element), joined: make(map[jid.JID]map[string]struct{}),
 	}
 	maxMsg := 512 << 10

@@ -62,6 +62,7 @@ const (
 const (
 	compRejoin    byte = 1 << iota // a join replayed after its room moved
 	compSecondHop                  // passed on once already: handle it here
+	compAtSession                  // for a service at its user's session (AtSession)
 )
 
 // maxFrameString bounds a string field (JIDs, keys, addresses).

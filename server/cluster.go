@@ -83,6 +83,16 @@ func (p roomPlacement) Call(ctx context.Context, room string, args ...string) er
 	return err
 }
 
+// atGuestSession is the component for a domain of live help's guests: on
+// a node of a cluster, a stanza to a guest goes to the node holding the
+// guest's session, whose live help has the guest's chat.
+func (s *Server) atGuestSession(domain string, svc router.Component) router.Component {
+	if s.cluster == nil {
+		return svc
+	}
+	return s.cluster.AtSession(domain, svc)
+}
+
 // nodeSlot is this node's slot in archive IDs: 0 for a single server.
 func (s *Server) nodeSlot(ctx context.Context) (int, error) {
 	if s.cluster == nil {
