@@ -5,10 +5,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/parley-im/parley/bench"
 	"github.com/parley-im/parley/internal/pgtest"
@@ -37,32 +39,8 @@ func BenchmarkClusterChat(b *testing.B) {
 }
 
 func clusterChat(b *testing.B, pg *pgtest.Server, n int) {
-	dsn := pg.NewSchema(b)
-	env := []string{"PARLEY_STORAGE_DRIVER=postgres", "PARLEY_STORAGE_DSN=" + dsn,
-		// Every connection comes from the balancer's address.
-		"PARLEY_LIMITS_MAX_CONNECTIONS_PER_IP=0", "PARLEY_LIMITS_MAX_PRELOGIN_CONNECTIONS_PER_IP=0"}
-	routes, err := freeAddrs(n)
-	if err != nil {
-		b.Fatal(err)
-	}
-	var urls []string
-	for _, r := range routes {
-		urls = append(urls, "nats-route://"+r)
-	}
-	var nodes []*server
-	for i := range n {
-		e := env
-		if n > 1 {
-			e = append([]string{fmt.Sprintf("PARLEY_CLUSTER_NODE=n%d", i+1), "PARLEY_CLUSTER_LISTEN=" + routes[i],
-				"PARLEY_CLUSTER_ROUTES=" + strings.Join(urls, ",")}, env...)
-		}
-		nodes = append(nodes, startServerEnv(b, fmt.Sprintf("n%d", i+1), "", e, "--allow-plaintext", "--log-level", "warn"))
-	}
-	for _, s := range nodes {
-		if n > 1 {
-			waitPeers(b, s, n-1)
-		}
-	}
+	nodes := startBenchCluster(b, pg, n)
+	env := nodes[0].env
 	const users = 200
 	if out, err := parleyCmdEnv(b, b.TempDir(), env, "bench", "provision", "--users", strconv.Itoa(users)); err != nil {
 		b.Fatalf("provision: %v\n%s", err, out)
@@ -138,4 +116,76 @@ func fit(xs, ys []float64) (slope, intercept float64, ok bool) {
 	}
 	slope = (n*sxy - sx*sy) / d
 	return slope, (sy - slope*sx) / n, true
+}
+
+// BenchmarkClusterIdle is what the nodes of an idle cluster (no client)
+// cost: heartbeats, NATS routes and pings, timers, the runtime. Run it
+// alone: go test -run '^$' -bench ClusterIdle -benchtime 1x ./test/e2e/
+func BenchmarkClusterIdle(b *testing.B) {
+	pg := pgtest.Shared(b)
+	for _, n := range []int{1, 3} {
+		b.Run(fmt.Sprintf("nodes=%d", n), func(b *testing.B) {
+			for b.Loop() {
+				nodes := startBenchCluster(b, pg, n)
+				before := nodesCPU(b, nodes)
+				start := time.Now()
+				time.Sleep(10 * time.Second) // the measurement window
+				cpu := nodesCPU(b, nodes) - before
+				b.ReportMetric(cpu.Seconds()/time.Since(start).Seconds()*100/float64(n), "cpu-%/node")
+			}
+		})
+	}
+}
+
+// nodesCPU is the CPU time the nodes' processes used so far.
+func nodesCPU(b testing.TB, nodes []*server) time.Duration {
+	var total time.Duration
+	for _, s := range nodes {
+		data, err := os.ReadFile("/proc/" + strconv.Itoa(s.cmd.Process.Pid) + "/stat")
+		if err != nil {
+			b.Fatal(err)
+		}
+		// After the command name (which may hold spaces): utime is the
+		// 14th field, stime the 15th, in clock ticks (100 per second).
+		f := strings.Fields(string(data[bytes.LastIndexByte(data, ')')+2:]))
+		ut, _ := strconv.ParseInt(f[11], 10, 64)
+		st, _ := strconv.ParseInt(f[12], 10, 64)
+		total += time.Duration(ut+st) * 10 * time.Millisecond
+	}
+	return total
+}
+
+// startBenchCluster starts n nodes on a fresh schema (a single server
+// for 1), their embedded NATS servers joined by routes, and waits until
+// they see each other.
+func startBenchCluster(b *testing.B, pg *pgtest.Server, n int) []*server {
+	dsn := pg.NewSchema(b)
+	env := []string{"PARLEY_STORAGE_DRIVER=postgres", "PARLEY_STORAGE_DSN=" + dsn,
+		// Every connection comes from the balancer's address.
+		"PARLEY_LIMITS_MAX_CONNECTIONS_PER_IP=0", "PARLEY_LIMITS_MAX_PRELOGIN_CONNECTIONS_PER_IP=0"}
+	routes, err := freeAddrs(n)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var urls []string
+	for _, r := range routes {
+		urls = append(urls, "nats-route://"+r)
+	}
+	var nodes []*server
+	for i := range n {
+		e := env
+		if n > 1 {
+			e = append([]string{fmt.Sprintf("PARLEY_CLUSTER_NODE=n%d", i+1), "PARLEY_CLUSTER_LISTEN=" + routes[i],
+				"PARLEY_CLUSTER_ROUTES=" + strings.Join(urls, ",")}, env...)
+		}
+		s := startServerEnv(b, fmt.Sprintf("n%d", i+1), "", e, "--allow-plaintext", "--log-level", "warn")
+		s.env = env
+		nodes = append(nodes, s)
+	}
+	for _, s := range nodes {
+		if n > 1 {
+			waitPeers(b, s, n-1)
+		}
+	}
+	return nodes
 }

@@ -28,7 +28,8 @@ type server struct {
 	c2s     string // STARTTLS listener
 	c2sTLS  string // direct TLS listener
 	http    string
-	nats    string // the embedded NATS server's listener (calendar notifications)
+	nats    string   // the embedded NATS server's listener (calendar notifications)
+	env     []string // the store's settings, for the commands (cluster benchmarks)
 	logPath string
 	cmd     *exec.Cmd
 	exited  chan struct{} // closed when cmd.Wait returned
