@@ -248,6 +248,7 @@ type Store interface {
 	LiveHelp
 	Calendar
 	Conferences
+	PersonalData
 	// Close flushes and releases the store.
 	Close() error
 }

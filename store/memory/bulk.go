@@ -56,6 +56,7 @@ func (s *Store) ImportAccounts(_ context.Context, accts []store.Account, replace
 			delete(s.sharing, j)
 			s.cal.forget(j)
 			s.deleteEntityTokens(store.EntityUser, j)
+			s.pers.forget(j)
 		}
 		u := cloneUser(a.User)
 		u.CreatedAt = msUTC(u.CreatedAt)

@@ -48,6 +48,7 @@ type Store struct {
 	lh        liveHelp                            // support groups, guests, transcripts (livehelp.go)
 	cal       calendar                            // the calendar agent's data (calendar.go)
 	confs     confs                               // web conferences (conferences.go)
+	pers      personal                            // PEP, block lists, private XML, uploads (personal.go)
 
 	rooms         map[string]store.Room
 	roomArchive   map[string][]archived // room → messages, oldest first
@@ -153,6 +154,7 @@ func (s *Store) DeleteUser(_ context.Context, jid string) error {
 	delete(s.pushes, jid)
 	s.deleteMemberships(jid)
 	s.cal.forget(jid)
+	s.pers.forget(jid)
 	return nil
 }
 
