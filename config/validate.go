@@ -101,6 +101,11 @@ func (c *Config) Validate() error {
 	c.validateControl(&v)
 	c.Conference.validate(&v, c)
 	c.Mail.validate(&v)
+	c.validateAdmins(&v)
+	c.validatePersonal(&v)
+	c.validateUpload(&v)
+	c.validateRegistration(&v)
+	c.validateExternalServices(&v)
 
 	l := &c.Limits
 	v.atLeast("limits.max_stanza_bytes", l.MaxStanzaBytes, 4096)
