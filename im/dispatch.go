@@ -36,6 +36,19 @@ type Dispatcher struct {
 	exists  func(ctx context.Context, bare string) bool
 	log     *slog.Logger
 	metrics Metrics
+
+	calls      *Calls
+	blocks     func(user string, other jid.JID) bool
+	stamp      func(ctx context.Context, user string, el *xml.Element) *xml.Element
+	onPresence func(ctx context.Context, ev PresenceChanged)
+}
+
+// PresenceChanged tells modules that a session's broadcast presence
+// changed: Presence is the available presence as broadcast, or nil when
+// the session became unavailable (it sent unavailable presence or ended).
+type PresenceChanged struct {
+	Session  router.Session
+	Presence *xml.Element
 }
 
 // Metrics counts routing outcomes; nil funcs are skipped.
@@ -58,6 +71,19 @@ type Config struct {
 	UserExists func(ctx context.Context, bare string) bool
 	Logger     *slog.Logger
 	Metrics    Metrics
+
+	// Calls gets the clients' answers to iq requests the server sent
+	// them (nil: the server sends none).
+	Calls *Calls
+	// Blocks reports whether the local account user blocks other
+	// (XEP-0191); nil: nobody blocks anyone.
+	Blocks func(user string, other jid.JID) bool
+	// StampPresence may rewrite an available presence a client sends,
+	// broadcast or directed, before it goes anywhere (XEP-0153 photo
+	// hashes); nil keeps it as sent.
+	StampPresence func(ctx context.Context, user string, el *xml.Element) *xml.Element
+	// OnPresence hears every change of a session's broadcast presence.
+	OnPresence func(ctx context.Context, ev PresenceChanged)
 }
 
 // New returns a Dispatcher.
@@ -67,7 +93,8 @@ func New(c Config) *Dispatcher {
 		log = slog.Default()
 	}
 	return &Dispatcher{router: c.Router, roster: c.Roster, offline: c.Offline, carbons: c.Carbons, archive: c.Archive, push: c.Push, mux: c.Mux,
-		isLocal: c.IsLocal, exists: c.UserExists, log: log, metrics: c.Metrics}
+		isLocal: c.IsLocal, exists: c.UserExists, log: log, metrics: c.Metrics,
+		calls: c.Calls, blocks: c.Blocks, stamp: c.StampPresence, onPresence: c.OnPresence}
 }
 
 // SessionStarted registers a newly bound session. A session already
@@ -93,6 +120,9 @@ func (d *Dispatcher) SessionEnded(ctx context.Context, s router.Session) {
 		return
 	}
 	d.roster.SessionEnded(ctx, s, last)
+	if last.Available && d.onPresence != nil {
+		d.onPresence(ctx, PresenceChanged{Session: s})
+	}
 }
 
 // Unacknowledged treats the stanzas a stream management client never
@@ -136,6 +166,9 @@ func (d *Dispatcher) HandleStanza(ctx context.Context, s router.Session, el *xml
 		to = j.String()
 	}
 	el = stanza.WithAddress(el, from.String(), to)
+	if !toJID.IsZero() && d.blockedOutbound(s, el, toJID) {
+		return
+	}
 	switch el.Name {
 	case stanza.Presence:
 		d.presence(ctx, s, el)
@@ -160,6 +193,10 @@ func (d *Dispatcher) HandleStanza(ctx context.Context, s router.Session, el *xml
 
 func (d *Dispatcher) presence(ctx context.Context, s router.Session, el *xml.Element) {
 	d.count("presence")
+	typ := el.Attr("type")
+	if typ == "" && d.stamp != nil {
+		el = d.stamp(ctx, s.JID().Bare().String(), el)
+	}
 	reachable, err := d.roster.HandlePresence(ctx, s, el)
 	if err != nil {
 		d.log.Error("presence", "from", s.JID().String(), "err", err)
@@ -170,6 +207,14 @@ func (d *Dispatcher) presence(ctx context.Context, s router.Session, el *xml.Ele
 	}
 	if reachable != nil && d.offline != nil {
 		d.offline.Deliver(ctx, s)
+	}
+	if d.onPresence != nil && el.Attr("to") == "" {
+		switch typ {
+		case "":
+			d.onPresence(ctx, PresenceChanged{Session: s, Presence: el})
+		case "unavailable":
+			d.onPresence(ctx, PresenceChanged{Session: s})
+		}
 	}
 }
 
@@ -200,23 +245,31 @@ func (d *Dispatcher) iq(ctx context.Context, s router.Session, el *xml.Element, 
 	case to.Local() == "" && to.Resource() == "" && d.isLocal(to.Domain()):
 		if request {
 			d.serve(ctx, s, el, ToServer)
+		} else if d.calls != nil {
+			d.calls.Resolve(el)
 		}
 	case !d.isLocal(to.Domain()):
 		d.bounce(ctx, el, stanza.RemoteServerNotFound)
 	case to.IsBare():
 		// Another account's bare JID: the server answers on its behalf.
 		if request {
-			if !d.exists(ctx, to.String()) {
+			if !d.exists(ctx, to.String()) || d.blockedInbound(to, s.JID()) {
 				d.bounce(ctx, el, stanza.ServiceUnavailable)
 				return
 			}
-			if fn, ok := d.mux.lookup(el.Children[0], ToAccount); ok && el.Children[0].Space == ns.DiscoInfo {
+			if fn, ok := d.mux.lookup(el.Children[0], ToContact); ok {
 				fn(ctx, s, el)
 				return
 			}
 			d.bounce(ctx, el, stanza.ServiceUnavailable)
 		}
 	default:
+		if d.blockedInbound(to, s.JID()) {
+			if request {
+				d.bounce(ctx, el, stanza.ServiceUnavailable)
+			}
+			return
+		}
 		if res, ok := d.router.Resource(to); ok {
 			res.Session.Deliver(el)
 			return
@@ -262,6 +315,11 @@ func (d *Dispatcher) route(ctx context.Context, el *xml.Element, to jid.JID, arc
 	}
 	if to.Local() == "" {
 		// Messages to the server itself: nothing here handles them.
+		d.bounce(ctx, el, stanza.ServiceUnavailable)
+		return
+	}
+	if from, err := jid.Parse(el.Attr("from")); err == nil && d.blockedInbound(to, from) {
+		// XEP-0191 §3.3: the user appears offline to those they block.
 		d.bounce(ctx, el, stanza.ServiceUnavailable)
 		return
 	}
@@ -426,8 +484,40 @@ func (d *Dispatcher) FromComponent(ctx context.Context, el *xml.Element) {
 	case stanza.Presence:
 		d.roster.DeliverPresence(ctx, el)
 	case stanza.IQ:
+		if from, err := jid.Parse(el.Attr("from")); err == nil && d.blockedInbound(to, from) {
+			return
+		}
 		if res, ok := d.router.Resource(to); ok {
 			res.Session.Deliver(el)
 		}
 	}
+}
+
+// blockedInbound reports whether the local account of to blocks from
+// (XEP-0191); an account never blocks itself.
+func (d *Dispatcher) blockedInbound(to, from jid.JID) bool {
+	if d.blocks == nil || to.Local() == "" || to.Bare() == from.Bare() {
+		return false
+	}
+	return d.blocks(to.Bare().String(), from)
+}
+
+// blockedOutbound stops a stanza the session's user sends to an entity
+// they block (XEP-0191 §3.3): a message or iq comes back with
+// <not-acceptable/> and <blocked/>, presence is dropped. Stanzas to the
+// user's own account and to the server are never blocked.
+func (d *Dispatcher) blockedOutbound(s router.Session, el *xml.Element, to jid.JID) bool {
+	user := s.JID().Bare()
+	if d.blocks == nil || to.Bare() == user || (to.Local() == "" && to.Resource() == "" && d.isLocal(to.Domain())) {
+		return false
+	}
+	if !d.blocks(user.String(), to) {
+		return false
+	}
+	if el.Name != stanza.Presence && stanza.CanReplyWithError(el) {
+		reply := stanza.Error(el, stanza.NotAcceptable, "")
+		reply.Child(ns.Client, "error").AddChild(xml.NewElement(ns.BlockingErrors, "blocked"))
+		s.Deliver(reply)
+	}
+	return true
 }

@@ -111,7 +111,7 @@ func (e *Engine) probe(ctx context.Context, s router.Session) {
 	}
 	for _, c := range r.subscribedTo() {
 		cj, err := parseBare(c)
-		if err != nil || !e.isLocal(cj.Domain()) {
+		if err != nil || !e.isLocal(cj.Domain()) || e.blockedEitherWay(user, cj) {
 			continue
 		}
 		sent := false
@@ -254,6 +254,9 @@ func (e *Engine) deliverPresence(ctx context.Context, el *xml.Element, to string
 	j, err := jid.Parse(to)
 	if err != nil {
 		return
+	}
+	if from, err := jid.Parse(el.Attr("from")); err == nil && e.blockedBetween(from, j) {
+		return // XEP-0191: no presence, no error
 	}
 	if !e.isLocal(j.Domain()) {
 		if c, ok := e.router.Component(j.Domain()); ok {

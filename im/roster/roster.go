@@ -49,6 +49,7 @@ type Engine struct {
 	exists  func(ctx context.Context, bare string) bool
 	max     int
 	log     *slog.Logger
+	blocks  func(user string, other jid.JID) bool // XEP-0191; nil: none
 
 	seed    maphash.Seed
 	stripes [64]sync.Mutex
@@ -71,6 +72,11 @@ type Config struct {
 	// add a contact: <policy-violation/>). 0 means no cap.
 	MaxItems int
 	Logger   *slog.Logger
+
+	// Blocks reports whether the local account user blocks other
+	// (XEP-0191): no presence passes between them, either way. nil:
+	// nobody blocks anyone.
+	Blocks func(user string, other jid.JID) bool
 }
 
 // New returns an Engine.
@@ -80,7 +86,7 @@ func New(c Config) *Engine {
 		log = slog.Default()
 	}
 	return &Engine{
-		store: c.Store, router: c.Router, isLocal: c.IsLocal, exists: c.UserExists, max: c.MaxItems, log: log,
+		store: c.Store, router: c.Router, isLocal: c.IsLocal, exists: c.UserExists, max: c.MaxItems, log: log, blocks: c.Blocks,
 		seed:     maphash.MakeSeed(),
 		cache:    make(map[string]*cached),
 		directed: make(map[jid.JID]map[jid.JID]struct{}),

@@ -6,6 +6,7 @@ import (
 
 	"github.com/parley-im/parley/router"
 	"github.com/parley-im/parley/store"
+	"github.com/parley-im/parley/xmpp/jid"
 	"github.com/parley-im/parley/xmpp/stanza"
 	"github.com/parley-im/parley/xmpp/xml"
 )
@@ -145,6 +146,9 @@ func (e *Engine) inbound(ctx context.Context, el *xml.Element, contact string) e
 func (e *Engine) inboundSubscription(ctx context.Context, el *xml.Element, owner string) error {
 	from := el.Attr("from")
 	typ := el.Attr("type")
+	if fj, err := jid.Parse(from); err == nil && e.blockedEitherWay(owner, fj) {
+		return nil // XEP-0191: dropped without an answer
+	}
 	if !e.exists(ctx, owner) {
 		if typ == "subscribe" {
 			// §3.1.3: a subscription to a non-existent account is refused.
