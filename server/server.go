@@ -56,6 +56,7 @@ type Server struct {
 	c2s        *c2s.Server
 	components *component.Server
 	muc        *muc.Service
+	pers       personal // PEP, blocking and the other modules of personal.go
 	web        *web.Web
 	http       *http.Server
 	httpGuard  *httpGuard // limits in front of http (httpguard.go)
@@ -120,7 +121,7 @@ func (s *Server) Start(ctx context.Context) error {
 		return err == nil
 	}
 	engine := roster.New(roster.Config{Store: st, Router: s.router, IsLocal: isLocal, UserExists: exists,
-		MaxItems: s.cfg.Roster.MaxItems, Logger: s.log})
+		MaxItems: s.cfg.Roster.MaxItems, Logger: s.log, Blocks: s.blocks})
 	mux := im.NewMux()
 	mux.Handle(ns.Roster, "query", im.ToAccount, engine.HandleIQ)
 	// RFC 3921 session establishment is a no-op kept for old clients.
@@ -168,12 +169,16 @@ func (s *Server) Start(ctx context.Context) error {
 		s.Stop(context.Background())
 		return err
 	}
-	disco.Register(mux, "Parley", s.discoItems)
+	discoSvc := disco.Register(mux, "Parley", s.discoItems)
+	if err := s.startPersonal(ctx, mux, engine, discoSvc); err != nil {
+		s.Stop(context.Background())
+		return err
+	}
 	pushes := s.newPush(mux)
 	mux.AddFeature(im.ToServer, ns.Offline)
 	mux.AddFeature(im.ToServer, ns.ChatStates)
 	mux.AddFeature(im.ToAccount, ns.ChatStates)
-	dispatcher = im.New(im.Config{
+	dcfg := im.Config{
 		Router: s.router, Roster: engine, Mux: mux, IsLocal: isLocal, UserExists: exists, Logger: s.log,
 		Offline: offline.New(st, s.cfg.Offline.MaxMessages, s.log),
 		Carbons: cc,
@@ -183,7 +188,9 @@ func (s *Server) Start(ctx context.Context) error {
 			Stored:  s.metrics.OfflineStored.Inc,
 			Bounced: func(c string) { s.metrics.Bounced.WithLabelValues(c).Inc() },
 		},
-	})
+	}
+	s.personalHooks(&dcfg)
+	dispatcher = im.New(dcfg)
 
 	handler, bearer, err := s.startLiveHelp(ctx, dispatcher)
 	if err != nil {
