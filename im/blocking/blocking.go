@@ -185,6 +185,7 @@ func (s *Service) HandleIQ(ctx context.Context, sess router.Session, iq *xml.Ele
 			sess.Deliver(stanza.Error(iq, stanza.InternalServerError, ""))
 		default:
 			sess.Deliver(stanza.Result(iq))
+			s.push(owner, p.Name, items)
 		}
 	default:
 		sess.Deliver(stanza.Error(iq, stanza.BadRequest, "expected a get of blocklist or a set of block or unblock"))
@@ -193,8 +194,8 @@ func (s *Service) HandleIQ(ctx context.Context, sess router.Session, iq *xml.Ele
 
 // Block adds items to owner's list: owner's available resources first
 // send unavailable presence to the newly blocked contacts that receive
-// their presence (§3.3), then the list changes and every resource of
-// owner gets the push.
+// their presence (§3.3), then the list changes. (HandleIQ then pushes
+// the change to owner's resources.)
 func (s *Service) Block(ctx context.Context, owner string, items []jid.JID) error {
 	s.changeMu.Lock()
 	defer s.changeMu.Unlock()
@@ -223,7 +224,6 @@ func (s *Service) Block(ctx context.Context, owner string, items []jid.JID) erro
 	s.mu.Lock()
 	s.lists[owner] = append(slices.Clone(s.lists[owner]), added...)
 	s.mu.Unlock()
-	s.push(owner, "block", items)
 	return nil
 }
 
@@ -256,7 +256,6 @@ func (s *Service) Unblock(ctx context.Context, owner string, items []jid.JID) er
 	}
 	s.mu.Unlock()
 	s.presenceTo(ctx, owner, removed, true)
-	s.push(owner, "unblock", items)
 	return nil
 }
 
