@@ -2,14 +2,20 @@ package server
 
 import (
 	"context"
-	"fmt"
+	"time"
 
 	"github.com/parley-im/parley/im"
+	"github.com/parley-im/parley/im/avatar"
 	"github.com/parley-im/parley/im/blocking"
+	"github.com/parley-im/parley/im/bookmarks"
 	"github.com/parley-im/parley/im/caps"
 	"github.com/parley-im/parley/im/disco"
+	"github.com/parley-im/parley/im/entitytime"
+	"github.com/parley-im/parley/im/lastactivity"
 	"github.com/parley-im/parley/im/pep"
+	"github.com/parley-im/parley/im/private"
 	"github.com/parley-im/parley/im/roster"
+	"github.com/parley-im/parley/im/vcard"
 	"github.com/parley-im/parley/xmpp/jid"
 	"github.com/parley-im/parley/xmpp/ns"
 	"github.com/parley-im/parley/xmpp/xml"
@@ -23,6 +29,8 @@ type personal struct {
 	caps     *caps.Cache
 	blocking *blocking.Service
 	pep      *pep.Service
+	vcards   *vcard.Service
+	avatars  *avatar.Converter
 }
 
 // blocks is the XEP-0191 check the roster engine and the dispatcher
@@ -55,6 +63,24 @@ func (s *Server) startPersonal(ctx context.Context, mux *im.Mux, engine *roster.
 	})
 	p.pep.Register(mux)
 	d.HandleNodes(p.pep.DiscoNodes)
+
+	p.vcards = vcard.New(vcard.Config{Store: s.store, Router: s.router, Roster: engine, MaxBytes: s.cfg.VCard.MaxBytes,
+		OnSet: s.vcardSet, Logger: s.log.With("module", "vcard")})
+	mux.Handle(ns.VCard, "vCard", im.ToAccount|im.ToContact, p.vcards.HandleIQ)
+	mux.AddFeature(im.ToServer|im.ToAccount, ns.VCard)
+	p.avatars = &avatar.Converter{PEP: p.pep, VCards: p.vcards, Log: s.log.With("module", "avatar")}
+	mux.AddFeature(im.ToAccount, ns.PEPVCard)
+
+	marks := &bookmarks.Service{PEP: p.pep, Store: s.store, Log: s.log.With("module", "bookmarks")}
+	priv := private.New(private.Config{Store: s.store, MaxBytes: s.cfg.PrivateStorage.MaxBytes, MaxNamespaces: s.cfg.PrivateStorage.MaxNamespaces,
+		Views:  map[string]private.View{ns.Bookmarks: {Get: marks.Get, Set: marks.Set}},
+		Logger: s.log.With("module", "private")})
+	mux.Handle(ns.Private, "query", im.ToAccount|im.ToContact, priv.HandleIQ)
+	mux.AddFeature(im.ToAccount, ns.Bookmarks2+"#compat")
+
+	last := lastactivity.New(lastactivity.Config{Store: s.store, Router: s.router, Roster: engine, Started: time.Now(), Logger: s.log})
+	mux.Handle(ns.LastActivity, "query", im.ToServer|im.ToAccount|im.ToContact, last.HandleIQ)
+	mux.Handle(ns.Time, "time", im.ToServer, entitytime.Handler(time.Now))
 	return nil
 }
 
@@ -63,6 +89,7 @@ func (s *Server) personalHooks(c *im.Config) {
 	c.Calls = s.pers.calls
 	c.Blocks = s.blocks
 	c.OnPresence = s.presenceChanged
+	c.StampPresence = s.pers.vcards.StampPresence
 }
 
 func (s *Server) presenceChanged(ctx context.Context, ev im.PresenceChanged) {
@@ -71,8 +98,19 @@ func (s *Server) presenceChanged(ctx context.Context, ev im.PresenceChanged) {
 	}
 }
 
-// published hears PEP publications.
-func (s *Server) published(ctx context.Context, p pep.Published) {}
+// published hears PEP publications: avatars go into vCards (XEP-0398).
+func (s *Server) published(ctx context.Context, p pep.Published) {
+	if s.pers.avatars != nil {
+		s.pers.avatars.Published(ctx, p)
+	}
+}
+
+// vcardSet hears vCards clients store: photos go to PEP (XEP-0398).
+func (s *Server) vcardSet(ctx context.Context, owner string, v *xml.Element) {
+	if s.pers.avatars != nil {
+		s.pers.avatars.VCardSet(ctx, owner, v)
+	}
+}
 
 // forgetAccount drops what the modules keep in memory about a removed
 // account.
@@ -83,7 +121,7 @@ func (s *Server) forgetAccount(bare string) {
 	if s.pers.blocking != nil {
 		s.pers.blocking.Forget(bare)
 	}
+	if s.pers.vcards != nil {
+		s.pers.vcards.Forget(bare)
+	}
 }
-
-var _ = fmt.Sprint
-var _ = xml.NewElement

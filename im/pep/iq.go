@@ -125,9 +125,9 @@ func (s *Service) HandleIQ(ctx context.Context, sess router.Session, iq *xml.Ele
 	case set && !own && (action.Name == "publish" || action.Name == "retract" || action.Name == "create"):
 		sess.Deliver(stanza.Error(iq, stanza.Forbidden, "only the account's owner publishes to its nodes"))
 	case set && action.Name == "publish":
-		s.publish(ctx, sess, iq, owner, action, ps.Child(ns.PubSub, "publish-options"))
+		s.handlePublish(ctx, sess, iq, owner, action, ps.Child(ns.PubSub, "publish-options"))
 	case set && action.Name == "retract":
-		s.retract(ctx, sess, iq, owner, action)
+		s.handleRetract(ctx, sess, iq, owner, action)
 	case set && action.Name == "create":
 		s.create(ctx, sess, iq, owner, action, ps.Child(ns.PubSub, "configure"))
 	case action.Name == "subscribe" || action.Name == "unsubscribe" || action.Name == "options":
@@ -191,18 +191,14 @@ func (s *Service) HandleOwnerIQ(ctx context.Context, sess router.Session, iq *xm
 			return
 		}
 		sess.Deliver(stanza.Result(iq))
-	case set && action.Name == "delete":
-		if err := s.Delete(ctx, owner, node); err != nil {
+	case set && (action.Name == "delete" || action.Name == "purge"):
+		after, err := s.deleteOrPurge(ctx, owner, node, action.Name == "delete")
+		if err != nil {
 			sess.Deliver(s.errorReply(iq, err))
 			return
 		}
 		sess.Deliver(stanza.Result(iq))
-	case set && action.Name == "purge":
-		if err := s.Purge(ctx, owner, node); err != nil {
-			sess.Deliver(s.errorReply(iq, err))
-			return
-		}
-		sess.Deliver(stanza.Result(iq))
+		after(ctx)
 	case action.Name == "subscriptions" || action.Name == "affiliations":
 		sess.Deliver(unsupported(iq, "manage-"+action.Name))
 	default:
@@ -210,7 +206,7 @@ func (s *Service) HandleOwnerIQ(ctx context.Context, sess router.Session, iq *xm
 	}
 }
 
-func (s *Service) publish(ctx context.Context, sess router.Session, iq *xml.Element, owner string, pub, opts *xml.Element) {
+func (s *Service) handlePublish(ctx context.Context, sess router.Session, iq *xml.Element, owner string, pub, opts *xml.Element) {
 	node := pub.Attr("node")
 	if node == "" {
 		sess.Deliver(pubsubError(iq, stanza.BadRequest, "nodeid-required"))
@@ -243,7 +239,7 @@ func (s *Service) publish(ctx context.Context, sess router.Session, iq *xml.Elem
 		}
 		form = &f
 	}
-	id, err := s.Publish(ctx, owner, node, items[0].Attr("id"), items[0].Children[0], form, false)
+	id, after, err := s.publish(ctx, owner, node, items[0].Attr("id"), items[0].Children[0], form, false)
 	if err != nil {
 		sess.Deliver(s.errorReply(iq, err))
 		return
@@ -252,9 +248,10 @@ func (s *Service) publish(ctx context.Context, sess router.Session, iq *xml.Elem
 		xml.NewElement(ns.PubSub, "publish", xml.Attr{Name: "node", Value: node}).AddChild(
 			xml.NewElement(ns.PubSub, "item", xml.Attr{Name: "id", Value: id})))
 	sess.Deliver(stanza.Result(iq, res))
+	after(ctx)
 }
 
-func (s *Service) retract(ctx context.Context, sess router.Session, iq *xml.Element, owner string, r *xml.Element) {
+func (s *Service) handleRetract(ctx context.Context, sess router.Session, iq *xml.Element, owner string, r *xml.Element) {
 	node := r.Attr("node")
 	if node == "" {
 		sess.Deliver(pubsubError(iq, stanza.BadRequest, "nodeid-required"))
@@ -266,11 +263,13 @@ func (s *Service) retract(ctx context.Context, sess router.Session, iq *xml.Elem
 		return
 	}
 	notify, _ := dataform.Bool(r.Attr("notify"))
-	if err := s.Retract(ctx, owner, node, items[0].Attr("id"), notify); err != nil {
+	after, err := s.retract(ctx, owner, node, items[0].Attr("id"), notify)
+	if err != nil {
 		sess.Deliver(s.errorReply(iq, err))
 		return
 	}
 	sess.Deliver(stanza.Result(iq))
+	after(ctx)
 }
 
 func (s *Service) create(ctx context.Context, sess router.Session, iq *xml.Element, owner string, c, configure *xml.Element) {

@@ -22,9 +22,23 @@ import (
 // (or checked, XEP-0060 §7.1.5, when the node exists), and notifies.
 // It returns the item's id.
 func (s *Service) Publish(ctx context.Context, owner, node, id string, payload *xml.Element, opts *dataform.Form, byServer bool) (string, error) {
+	id, after, err := s.publish(ctx, owner, node, id, payload, opts, byServer)
+	if err != nil {
+		return "", err
+	}
+	after(ctx)
+	return id, nil
+}
+
+// followUp is what an operation does once its result is on its way:
+// notifications, hooks.
+type followUp func(context.Context)
+
+// publish is Publish without the notifications, which it returns.
+func (s *Service) publish(ctx context.Context, owner, node, id string, payload *xml.Element, opts *dataform.Form, byServer bool) (string, followUp, error) {
 	raw := payload.Bytes("")
 	if len(raw) > s.cfg.MaxItemBytes {
-		return "", ErrPayloadTooBig
+		return "", nil, ErrPayloadTooBig
 	}
 	if id == "" {
 		id = newItemID()
@@ -35,15 +49,16 @@ func (s *Service) Publish(ctx context.Context, owner, node, id string, payload *
 	cfg, err := s.publishLocked(ctx, owner, node, it, opts)
 	mu.Unlock()
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
-	event := xml.NewElement(ns.PubSubEvent, "items", xml.Attr{Name: "node", Value: node}).
-		AddChild(xml.NewElement(ns.PubSubEvent, "item", xml.Attr{Name: "id", Value: id}, xml.Attr{Name: "publisher", Value: owner}).AddChild(payload))
-	s.notify(ctx, owner, node, cfg, event)
-	if s.cfg.OnPublish != nil {
-		s.cfg.OnPublish(ctx, Published{Owner: owner, Node: node, ItemID: id, Payload: payload, ByServer: byServer})
-	}
-	return id, nil
+	return id, func(ctx context.Context) {
+		event := xml.NewElement(ns.PubSubEvent, "items", xml.Attr{Name: "node", Value: node}).
+			AddChild(xml.NewElement(ns.PubSubEvent, "item", xml.Attr{Name: "id", Value: id}, xml.Attr{Name: "publisher", Value: owner}).AddChild(payload))
+		s.notify(ctx, owner, node, cfg, event)
+		if s.cfg.OnPublish != nil {
+			s.cfg.OnPublish(ctx, Published{Owner: owner, Node: node, ItemID: id, Payload: payload, ByServer: byServer})
+		}
+	}, nil
 }
 
 func (s *Service) publishLocked(ctx context.Context, owner, node string, it store.PEPItem, opts *dataform.Form) (NodeConfig, error) {
@@ -190,19 +205,28 @@ func (s *Service) Configure(ctx context.Context, owner, node string, f dataform.
 // Retract deletes an item and, when notify is set or the node says so,
 // notifies its removal.
 func (s *Service) Retract(ctx context.Context, owner, node, id string, notify bool) error {
+	after, err := s.retract(ctx, owner, node, id, notify)
+	if err == nil {
+		after(ctx)
+	}
+	return err
+}
+
+func (s *Service) retract(ctx context.Context, owner, node, id string, notify bool) (followUp, error) {
 	mu := s.stripe(owner)
 	mu.Lock()
 	cfg, err := s.retractLocked(ctx, owner, node, id)
 	mu.Unlock()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if notify || cfg.NotifyRetract {
-		event := xml.NewElement(ns.PubSubEvent, "items", xml.Attr{Name: "node", Value: node}).
-			AddChild(xml.NewElement(ns.PubSubEvent, "retract", xml.Attr{Name: "id", Value: id}))
-		s.notify(ctx, owner, node, cfg, event)
-	}
-	return nil
+	return func(ctx context.Context) {
+		if notify || cfg.NotifyRetract {
+			event := xml.NewElement(ns.PubSubEvent, "items", xml.Attr{Name: "node", Value: node}).
+				AddChild(xml.NewElement(ns.PubSubEvent, "retract", xml.Attr{Name: "id", Value: id}))
+			s.notify(ctx, owner, node, cfg, event)
+		}
+	}, nil
 }
 
 func (s *Service) retractLocked(ctx context.Context, owner, node, id string) (NodeConfig, error) {
@@ -243,28 +267,36 @@ func (s *Service) retractLocked(ctx context.Context, owner, node, id string) (No
 
 // Delete removes a node and, if its configuration says so, notifies.
 func (s *Service) Delete(ctx context.Context, owner, node string) error {
-	return s.deleteOrPurge(ctx, owner, node, true)
+	after, err := s.deleteOrPurge(ctx, owner, node, true)
+	if err == nil {
+		after(ctx)
+	}
+	return err
 }
 
 // Purge removes every item of a node and notifies.
 func (s *Service) Purge(ctx context.Context, owner, node string) error {
-	return s.deleteOrPurge(ctx, owner, node, false)
+	after, err := s.deleteOrPurge(ctx, owner, node, false)
+	if err == nil {
+		after(ctx)
+	}
+	return err
 }
 
-func (s *Service) deleteOrPurge(ctx context.Context, owner, node string, del bool) error {
+func (s *Service) deleteOrPurge(ctx context.Context, owner, node string, del bool) (followUp, error) {
 	mu := s.stripe(owner)
 	mu.Lock()
 	st, err := s.state(ctx, owner)
 	if err != nil {
 		mu.Unlock()
-		return err
+		return nil, err
 	}
 	s.mu.Lock()
 	n := st.nodes[node]
 	s.mu.Unlock()
 	if n == nil {
 		mu.Unlock()
-		return ErrNodeNotFound
+		return nil, ErrNodeNotFound
 	}
 	if del {
 		err = s.cfg.Store.DeletePEPNode(ctx, owner, node)
@@ -273,7 +305,7 @@ func (s *Service) deleteOrPurge(ctx context.Context, owner, node string, del boo
 	}
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		mu.Unlock()
-		return fmt.Errorf("pep: delete or purge %s %s: %w", owner, node, err)
+		return nil, fmt.Errorf("pep: delete or purge %s %s: %w", owner, node, err)
 	}
 	s.mu.Lock()
 	delete(s.transient, ownerNode{owner, node})
@@ -285,13 +317,14 @@ func (s *Service) deleteOrPurge(ctx context.Context, owner, node string, del boo
 	s.mu.Unlock()
 	mu.Unlock()
 	cfg := n.cfg
-	switch {
-	case del && cfg.NotifyDelete:
-		s.notify(ctx, owner, node, cfg, xml.NewElement(ns.PubSubEvent, "delete", xml.Attr{Name: "node", Value: node}))
-	case !del:
-		s.notify(ctx, owner, node, cfg, xml.NewElement(ns.PubSubEvent, "purge", xml.Attr{Name: "node", Value: node}))
-	}
-	return nil
+	return func(ctx context.Context) {
+		switch {
+		case del && cfg.NotifyDelete:
+			s.notify(ctx, owner, node, cfg, xml.NewElement(ns.PubSubEvent, "delete", xml.Attr{Name: "node", Value: node}))
+		case !del:
+			s.notify(ctx, owner, node, cfg, xml.NewElement(ns.PubSubEvent, "purge", xml.Attr{Name: "node", Value: node}))
+		}
+	}, nil
 }
 
 // Items reads items of a node for the owner (ids nil for all, max 0
