@@ -15,6 +15,7 @@ import (
 	"github.com/parley-im/parley/im/pep"
 	"github.com/parley-im/parley/im/private"
 	"github.com/parley-im/parley/im/roster"
+	"github.com/parley-im/parley/im/upload"
 	"github.com/parley-im/parley/im/vcard"
 	"github.com/parley-im/parley/xmpp/jid"
 	"github.com/parley-im/parley/xmpp/ns"
@@ -31,6 +32,7 @@ type personal struct {
 	pep      *pep.Service
 	vcards   *vcard.Service
 	avatars  *avatar.Converter
+	upload   *upload.Service
 }
 
 // blocks is the XEP-0191 check the roster engine and the dispatcher
@@ -39,8 +41,9 @@ func (s *Server) blocks(user string, other jid.JID) bool {
 	return s.pers.blocking.Blocks(user, other)
 }
 
-// startPersonal wires the personal-data modules onto mux and disco.
-func (s *Server) startPersonal(ctx context.Context, mux *im.Mux, engine *roster.Engine, d *disco.Service) error {
+// startPersonal wires the personal-data modules onto mux and disco;
+// send delivers what its services (upload) send to local users.
+func (s *Server) startPersonal(ctx context.Context, mux *im.Mux, engine *roster.Engine, d *disco.Service, send func(context.Context, *xml.Element)) error {
 	p := &s.pers
 	p.calls = im.NewCalls(10000)
 	p.caps = caps.New(caps.Config{Calls: p.calls})
@@ -81,7 +84,7 @@ func (s *Server) startPersonal(ctx context.Context, mux *im.Mux, engine *roster.
 	last := lastactivity.New(lastactivity.Config{Store: s.store, Router: s.router, Roster: engine, Started: time.Now(), Logger: s.log})
 	mux.Handle(ns.LastActivity, "query", im.ToServer|im.ToAccount|im.ToContact, last.HandleIQ)
 	mux.Handle(ns.Time, "time", im.ToServer, entitytime.Handler(time.Now))
-	return nil
+	return s.startUpload(send)
 }
 
 // personalHooks are the dispatcher's hooks into the personal modules.

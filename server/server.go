@@ -170,7 +170,7 @@ func (s *Server) Start(ctx context.Context) error {
 		return err
 	}
 	discoSvc := disco.Register(mux, "Parley", s.discoItems)
-	if err := s.startPersonal(ctx, mux, engine, discoSvc); err != nil {
+	if err := s.startPersonal(ctx, mux, engine, discoSvc, func(ctx context.Context, el *xml.Element) { dispatcher.FromComponent(ctx, el) }); err != nil {
 		s.Stop(context.Background())
 		return err
 	}
@@ -334,6 +334,7 @@ func (s *Server) httpHandler() http.Handler {
 	s.web.Register(mux)
 	s.registerPages(mux)
 	s.registerLiveHelp(mux)
+	s.registerUpload(mux)
 	if s.cfg.Integration.Enabled {
 		s.registerIntegration(mux)
 	}
