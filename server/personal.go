@@ -14,6 +14,7 @@ import (
 	"github.com/parley-im/parley/im/lastactivity"
 	"github.com/parley-im/parley/im/pep"
 	"github.com/parley-im/parley/im/private"
+	"github.com/parley-im/parley/im/register"
 	"github.com/parley-im/parley/im/roster"
 	"github.com/parley-im/parley/im/upload"
 	"github.com/parley-im/parley/im/vcard"
@@ -33,6 +34,7 @@ type personal struct {
 	vcards   *vcard.Service
 	avatars  *avatar.Converter
 	upload   *upload.Service
+	register *register.Service
 }
 
 // blocks is the XEP-0191 check the roster engine and the dispatcher
@@ -84,6 +86,7 @@ func (s *Server) startPersonal(ctx context.Context, mux *im.Mux, engine *roster.
 	last := lastactivity.New(lastactivity.Config{Store: s.store, Router: s.router, Roster: engine, Started: time.Now(), Logger: s.log})
 	mux.Handle(ns.LastActivity, "query", im.ToServer|im.ToAccount|im.ToContact, last.HandleIQ)
 	mux.Handle(ns.Time, "time", im.ToServer, entitytime.Handler(time.Now))
+	s.startRegister(mux)
 	return s.startUpload(send)
 }
 

@@ -231,6 +231,7 @@ func (s *Server) Start(ctx context.Context) error {
 		ResumeTimeout:         s.cfg.C2S.ResumeTimeout.Duration,
 		OnHeld:                heldHook(pushes),
 		Bearer:                bearer,
+		Register:              s.preAuthRegister(),
 	}, st, handler, s.metrics, s.log)
 	s.components = s.newComponents(dispatcher.FromExternal)
 

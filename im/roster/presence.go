@@ -2,6 +2,7 @@ package roster
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"time"
 
@@ -189,7 +190,7 @@ func (e *Engine) goUnavailable(ctx context.Context, s router.Session, el *xml.El
 		}
 		if !anyAvailable {
 			last := stanza.WithAddress(el, "", "")
-			if err := e.store.SetLastPresence(ctx, user, last.Bytes(ns.Client), time.Now().UTC()); err != nil {
+			if err := e.store.SetLastPresence(ctx, user, last.Bytes(ns.Client), time.Now().UTC()); err != nil && !errors.Is(err, store.ErrNotFound) { // not found: the account was removed
 				e.log.Error("store last presence", "user", user, "err", err)
 			}
 		}
