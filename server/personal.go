@@ -87,6 +87,7 @@ func (s *Server) startPersonal(ctx context.Context, mux *im.Mux, engine *roster.
 	mux.Handle(ns.LastActivity, "query", im.ToServer|im.ToAccount|im.ToContact, last.HandleIQ)
 	mux.Handle(ns.Time, "time", im.ToServer, entitytime.Handler(time.Now))
 	s.startRegister(mux)
+	s.startAdmin(mux, d)
 	return s.startUpload(send)
 }
 
