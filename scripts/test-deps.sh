@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the test suite drives when it is missing:
-#   - Debian packages: real third-party XMPP clients (python3-slixmpp,
+#   - Debian packages: real third-party XMPP clients (python3-slixmpp and
+#     python3-aiohttp for its HTTP upload,
 #     python3-aioxmpp, go-sendxmpp), the SOAP clients zeep (python3-zeep) and
 #     JAX-WS (jaxws, default-jdk-headless), the CalDAV server Radicale
 #     (python3-radicale, for the calendar agent's polling), the browser for
@@ -15,6 +16,8 @@ cd "$(dirname "$0")/.."
 
 missing=()
 /usr/bin/python3 -c 'import slixmpp' 2>/dev/null || missing+=(python3-slixmpp)
+# slixmpp's XEP-0363 plugin uploads with aiohttp (test/e2e upload scenario).
+/usr/bin/python3 -c 'import aiohttp' 2>/dev/null || missing+=(python3-aiohttp)
 /usr/bin/python3 -c 'import aioxmpp' 2>/dev/null || missing+=(python3-aioxmpp)
 /usr/bin/python3 -c 'import zeep' 2>/dev/null || missing+=(python3-zeep)
 # test/e2e's conference tests validate the Instant Conference answers against their schemas.
