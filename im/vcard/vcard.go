@@ -13,6 +13,7 @@
 package vcard
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha1"
 	"encoding/base64"
@@ -278,9 +279,16 @@ func stamp(p *xml.Element, h string, force bool) *xml.Element {
 			c.Children = append(c.Children, ch)
 		}
 	}
-	c.Text, c.Inner = p.Text, nil
 	upd := xml.NewElement(ns.VCardUpdate, "x").AddChild(xml.NewElement(ns.VCardUpdate, "photo").SetText(h))
 	c.Children = append(c.Children, upd)
+	// Serialized once here, so that the broadcast to every contact
+	// copies these bytes instead of writing the children again.
+	var inner bytes.Buffer
+	xml.EscapeText(&inner, p.Text)
+	for _, ch := range c.Children {
+		ch.WriteTo(&inner, p.Space)
+	}
+	c.Text, c.Inner = p.Text, inner.Bytes()
 	return c
 }
 
