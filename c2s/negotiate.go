@@ -61,7 +61,7 @@ func (s *Session) negotiate(ctx context.Context) (restart bool, err error) {
 			if err := s.negotiateSM(ctx, el); err != nil || s.resumedInto.Load() != nil {
 				return false, err
 			}
-		case !s.authed && s.srv.cfg.Register != nil && el.Space == ns.Client && el.Name == stanza.IQ && isRegistration(el):
+		case !s.authed && s.registrationOffered() && el.Space == ns.Client && el.Name == stanza.IQ && isRegistration(el):
 			if err := s.writeDirect(s.srv.cfg.Register(ctx, s.domain, s.remote, el).Bytes(s.content)); err != nil {
 				return false, err
 			}
@@ -163,17 +163,24 @@ func (s *Session) sendFeatures() error {
 		features = append(features, st)
 		if !s.srv.cfg.RequireTLS {
 			features = append(features, s.mechanisms())
-			if s.srv.cfg.Register != nil {
+			if s.registrationOffered() {
 				features = append(features, xml.NewElement(ns.RegisterFeat, "register"))
 			}
 		}
 	default:
 		features = append(features, s.mechanisms())
-		if s.srv.cfg.Register != nil {
+		if s.registrationOffered() {
 			features = append(features, xml.NewElement(ns.RegisterFeat, "register"))
 		}
 	}
 	return s.openStream(header, s.streamElement(stream.Features(features...)))
+}
+
+// registrationOffered reports whether this stream may create an account
+// in band: registration is on, and the domain is not one whose users log
+// in with bearer tickets only.
+func (s *Session) registrationOffered() bool {
+	return s.srv.cfg.Register != nil && !s.srv.bearerOnly(s.domain)
 }
 
 // isRegistration reports an iq carrying in-band registration (XEP-0077).
