@@ -94,7 +94,8 @@ type Item struct {
 const (
 	cacheTTL       = 10 * time.Minute
 	cacheOwners    = 10000
-	cachedItemSize = 8 << 10 // last items up to this size are kept in memory
+	cachedItemSize = 8 << 10  // last items up to this size are kept in memory,
+	cacheBudget    = 64 << 20 // up to this many bytes of them in all
 )
 
 // Service is the PEP service of every local account.
@@ -109,6 +110,7 @@ type Service struct {
 	owners    map[string]*ownerState      // cached owners
 	transient map[ownerNode]store.PEPItem // last item of nodes that do not persist items
 	seen      map[jid.JID]string          // full JID -> capabilities it last announced
+	cached    int                         // bytes of last items in owners' cache entries
 }
 
 type ownerNode struct{ owner, node string }
@@ -168,15 +170,26 @@ func (s *Service) state(ctx context.Context, owner string) (*ownerState, error) 
 	s.mu.Lock()
 	if len(s.owners) >= cacheOwners {
 		for k := range s.owners {
-			delete(s.owners, k)
+			s.evict(k)
 			if len(s.owners) < cacheOwners/2 {
 				break
 			}
 		}
 	}
+	s.evict(owner) // an expired entry
 	s.owners[owner] = st
 	s.mu.Unlock()
 	return st, nil
+}
+
+// evict drops owner's cache entry and its bytes (s.mu held).
+func (s *Service) evict(owner string) {
+	if st, ok := s.owners[owner]; ok {
+		for _, n := range st.nodes {
+			s.setLast(n, nil, false)
+		}
+		delete(s.owners, owner)
+	}
 }
 
 // view returns a copy of owner's node configurations (for readers that
@@ -236,26 +249,29 @@ func (s *Service) lastItem(ctx context.Context, owner, node string) (store.PEPIt
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(items) == 0 {
-		n.last, n.lastKnown = nil, true
+		s.setLast(n, nil, true)
 		return store.PEPItem{}, false, nil
 	}
-	if len(items[0].Payload) <= cachedItemSize {
-		it := items[0]
-		n.last, n.lastKnown = &it, true
-	}
+	s.setLast(n, &items[0], true)
 	return items[0], true, nil
 }
 
-// setLast records a node's newest item in the cache (s.mu held).
-func setLast(n *nodeState, it *store.PEPItem) {
+// setLast records what the cache knows of a node's newest item (s.mu
+// held): it (nil: the node has none) when known, else nothing. An item
+// too large, or over the cache's byte budget, is left to the store.
+func (s *Service) setLast(n *nodeState, it *store.PEPItem, known bool) {
+	if n.last != nil {
+		s.cached -= len(n.last.Payload)
+	}
+	n.last, n.lastKnown = nil, false
 	switch {
+	case !known:
 	case it == nil:
-		n.last, n.lastKnown = nil, true
-	case len(it.Payload) <= cachedItemSize:
+		n.lastKnown = true
+	case len(it.Payload) <= cachedItemSize && s.cached+len(it.Payload) <= cacheBudget:
 		c := *it
 		n.last, n.lastKnown = &c, true
-	default:
-		n.last, n.lastKnown = nil, false
+		s.cached += len(c.Payload)
 	}
 }
 
@@ -266,7 +282,7 @@ func (s *Service) Forget(owner string) {
 	defer mu.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.owners, owner)
+	s.evict(owner)
 	for k := range s.transient {
 		if k.owner == owner {
 			delete(s.transient, k)

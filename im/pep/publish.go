@@ -96,7 +96,7 @@ func (s *Service) publishLocked(ctx context.Context, owner, node string, it stor
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if n.cfg.PersistItems {
-		setLast(n, &it)
+		s.setLast(n, &it, true)
 	} else {
 		s.transient[ownerNode{owner, node}] = it
 	}
@@ -124,7 +124,7 @@ func (s *Service) createLocked(ctx context.Context, owner, node string, cfg Node
 
 func (s *Service) dropOwner(owner string) {
 	s.mu.Lock()
-	delete(s.owners, owner)
+	s.evict(owner)
 	s.mu.Unlock()
 }
 
@@ -191,13 +191,15 @@ func (s *Service) Configure(ctx context.Context, owner, node string, f dataform.
 	defer s.mu.Unlock()
 	wasPersistent := n.cfg.PersistItems
 	n.cfg = cfg
-	n.lastKnown = n.lastKnown && wasPersistent == cfg.PersistItems
 	if !cfg.PersistItems {
 		if wasPersistent && n.last != nil {
 			s.transient[ownerNode{owner, node}] = *n.last
 		}
 	} else {
 		delete(s.transient, ownerNode{owner, node})
+	}
+	if wasPersistent != cfg.PersistItems {
+		s.setLast(n, nil, false)
 	}
 	return nil
 }
@@ -259,7 +261,7 @@ func (s *Service) retractLocked(ctx context.Context, owner, node, id string) (No
 	}
 	s.mu.Lock()
 	if n.lastKnown && n.last != nil && n.last.ID == id {
-		n.lastKnown = false
+		s.setLast(n, nil, false)
 	}
 	s.mu.Unlock()
 	return n.cfg, nil
@@ -310,9 +312,10 @@ func (s *Service) deleteOrPurge(ctx context.Context, owner, node string, del boo
 	s.mu.Lock()
 	delete(s.transient, ownerNode{owner, node})
 	if del {
+		s.setLast(n, nil, false)
 		delete(st.nodes, node)
 	} else {
-		n.last, n.lastKnown = nil, true
+		s.setLast(n, nil, true)
 	}
 	s.mu.Unlock()
 	mu.Unlock()
