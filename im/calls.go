@@ -89,10 +89,3 @@ func (c *Calls) Resolve(el *xml.Element) bool {
 	cl.fn(el)
 	return true
 }
-
-// Pending is how many requests wait for an answer.
-func (c *Calls) Pending() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.pending)
-}

@@ -18,7 +18,6 @@ import (
 	"crypto/sha512"
 	"encoding/base64"
 	"hash"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -299,18 +298,4 @@ func (c *Cache) Queries() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.queries
-}
-
-// Known lists the hashes whose features are known, for diagnostics.
-func (c *Cache) Known() []string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var out []string
-	for k, e := range c.entries {
-		if e.features != nil {
-			out = append(out, k)
-		}
-	}
-	slices.Sort(out)
-	return out
 }

@@ -127,7 +127,3 @@ func (s *Service) Set(ctx context.Context, owner string, el *xml.Element) error 
 	}
 	return s.cfg.Store.PutPrivateXML(ctx, owner, el.Space, raw, s.cfg.MaxNamespaces)
 }
-
-// Raw reads and writes the store directly (for views that keep part of
-// their data there).
-func (s *Service) Raw() store.PrivateXML { return s.cfg.Store }
