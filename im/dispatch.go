@@ -2,7 +2,10 @@
 // stanzas of bound client sessions: it stamps and checks addresses,
 // routes messages (§8.5), hands presence and rosters to package roster,
 // iq payloads to the handlers registered on its Mux, and stores
-// messages for offline users (package offline).
+// messages for offline users (package offline). It applies block lists
+// (XEP-0191) to what it routes, hands clients' answers to the server's
+// own requests to Calls, and tells modules of presence changes
+// (PresenceChanged).
 package im
 
 import (
