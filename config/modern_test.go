@@ -23,6 +23,8 @@ func TestValidateModernSettings(t *testing.T) {
 		{"blocking.max_items", func(c *Config) { c.Blocking.MaxItems = -1 }},
 		{"upload.subdomain", func(c *Config) { c.Upload.Subdomain = "conference" }},
 		{"upload.subdomain", func(c *Config) { c.Upload.Subdomain = "bad label" }},
+		{"upload.subdomain", func(c *Config) { c.Upload.Subdomain = "calendar" }},
+		{"upload.subdomain", func(c *Config) { c.Upload.Subdomain = "guest" }},
 		{"upload.max_file_size", func(c *Config) { c.Upload.MaxFileSize = 0 }},
 		{"upload.quota", func(c *Config) { c.Upload.Quota = -1 }},
 		{"upload.allowed_types", func(c *Config) { c.Upload.AllowedTypes = []string{"png"} }},

@@ -72,8 +72,24 @@ func (c *Config) validateUpload(v *validator) {
 	if u.Enabled {
 		if _, err := normalizeDomain(u.Subdomain + ".example"); err != nil || u.Subdomain == "" {
 			v.add("upload.subdomain", fmt.Sprintf("%q is not a domain label", u.Subdomain))
-		} else if c.MUC.Enabled && strings.EqualFold(u.Subdomain, c.MUC.Subdomain) {
-			v.add("upload.subdomain", fmt.Sprintf("%q is the conference service's subdomain (muc.subdomain)", u.Subdomain))
+		} else {
+			// The other services on <subdomain>.<host>.
+			others := map[string]string{}
+			if c.MUC.Enabled {
+				others["muc.subdomain"] = c.MUC.Subdomain
+			}
+			if c.Calendar.Enabled {
+				others["calendar.subdomain"] = c.Calendar.Subdomain
+			}
+			if c.LiveHelp.Enabled {
+				others["livehelp.groups_subdomain"] = c.LiveHelp.GroupsSubdomain
+				others["livehelp.guests_subdomain"] = c.LiveHelp.GuestsSubdomain
+			}
+			for key, other := range others {
+				if strings.EqualFold(u.Subdomain, other) {
+					v.add("upload.subdomain", fmt.Sprintf("%q is also %s", u.Subdomain, key))
+				}
+			}
 		}
 		for _, h := range c.Hosts {
 			if c.HasHost(u.Subdomain + "." + h) {
