@@ -119,7 +119,7 @@ func BenchmarkLastItemsOnLogin(b *testing.B) {
 	}
 	before := all[1].got.Load()
 	for b.Loop() {
-		svc.sendLastItems(ctx, all[1], f)
+		svc.sendLastItems(ctx, all[1], f, time.Now())
 	}
 	// Its own node and the owner's (its only contact).
 	if got := all[1].got.Load() - before; got != 2*int64(b.N) {

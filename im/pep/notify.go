@@ -115,18 +115,31 @@ func (s *Service) PresenceChanged(ctx context.Context, ev im.PresenceChanged) {
 		if now, cok := caps.FromPresence(res.Presence); !ok || res.Session != sess || !res.Available || !cok || now != cp {
 			return
 		}
+		since := s.cfg.Now()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		s.sendLastItems(ctx, sess, f)
+		s.sendLastItems(ctx, sess, f, since)
 	})
 	if known {
-		s.sendLastItems(ctx, sess, f)
+		// Known capabilities: sess has been a recipient of live
+		// notifications since the router took this presence, which may
+		// be a while before this event reaches here.
+		since := s.cfg.Now()
+		if res, ok := s.cfg.Router.Resource(full); ok && res.Session == sess && !res.Changed.IsZero() && res.Changed.Before(since) {
+			since = res.Changed
+		}
+		s.sendLastItems(ctx, sess, f, since)
 	}
 }
 
 // sendLastItems delivers to sess the last item of every node of its
-// own account and of its contacts' that it may read and wants.
-func (s *Service) sendLastItems(ctx context.Context, sess router.Session, f caps.Features) {
+// own account and of its contacts' that it may read and wants, among
+// those published before since. From since on, sess is available with
+// known capabilities, so what is published later reaches it as a live
+// notification: reading the nodes takes a while (a database round trip
+// per owner), and an item published meanwhile must not come twice, the
+// second time as an old one after its retraction, say.
+func (s *Service) sendLastItems(ctx context.Context, sess router.Session, f caps.Features, since time.Time) {
 	user := sess.JID().Bare().String()
 	owners := []string{user}
 	contacts, err := s.cfg.Roster.Subscriptions(ctx, user)
@@ -164,7 +177,7 @@ func (s *Service) sendLastItems(ctx context.Context, sess router.Session, f caps
 				s.log.Error("pep: last item", "owner", owner, "node", node, "err", err)
 				continue
 			}
-			if !ok {
+			if !ok || it.Published.After(since) {
 				continue
 			}
 			s.deliverItem(sess, to, owner, node, it)
