@@ -65,13 +65,13 @@ type Metrics struct {
 
 // Config wires a Dispatcher.
 type Config struct {
-	Router     *router.Router
-	Roster     *roster.Engine
-	Offline    *offline.Service
-	Carbons    *carbons.Service // nil: no message carbons
-	Archive    *mam.Service     // nil: no message archive
-	Push       *push.Service    // nil: no push notifications
-	Mux        *Mux
+	Router  *router.Router
+	Roster  *roster.Engine
+	Offline *offline.Service
+	Carbons *carbons.Service // nil: no message carbons
+	Archive *mam.Service     // nil: no message archive
+	Push    *push.Service    // nil: no push notifications
+	Mux     *Mux
 	// IsLocal reports whether a domain is a served host. Routing asks
 	// the router instead (Router.Route: one lookup decides local,
 	// component or remote).
