@@ -384,3 +384,35 @@ func header(from, to, id string) []byte {
 	stream.AppendHeader(&b, stream.Header{From: from, To: to, ID: id, Content: ns.Server, Dialback: true})
 	return b.Bytes()
 }
+
+// Connected reports whether stanzas from local to remote have an
+// authenticated stream to go on now (for tests and admin tooling).
+func (s *Service) Connected(local, remote string) bool {
+	s.mu.Lock()
+	p := s.peers[remote]
+	s.mu.Unlock()
+	if p == nil {
+		return false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	r := p.routes[local]
+	return r != nil && r.writerLocked() != nil
+}
+
+// Failures is the number of failed connection attempts in a row from
+// local to remote (for tests and admin tooling).
+func (s *Service) Failures(local, remote string) int {
+	s.mu.Lock()
+	p := s.peers[remote]
+	s.mu.Unlock()
+	if p == nil {
+		return 0
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if r := p.routes[local]; r != nil {
+		return r.failures
+	}
+	return 0
+}
