@@ -141,7 +141,9 @@ func TestFederationMUCRemoteOccupant(t *testing.T) {
 		return el.Name == "presence" && el.Attr("from") == room+"/Alice" && hasStatus(el, "110", "201")
 	})
 	alice.Send("<iq type='set' to='%s' id='cfg'><query xmlns='%s#owner'><x xmlns='jabber:x:data' type='submit'/></query></iq>", room, muc.NS)
-	await(t, alice, "instant room", func(el *xml.Element) bool { return el.Name == "iq" && el.Attr("id") == "cfg" && el.Attr("type") == "result" })
+	await(t, alice, "instant room", func(el *xml.Element) bool {
+		return el.Name == "iq" && el.Attr("id") == "cfg" && el.Attr("type") == "result"
+	})
 
 	bob.Send("<presence to='%s/Bob'><x xmlns='%s'/></presence>", room, muc.NS)
 	await(t, bob, "alice in the room", presenceFrom(room+"/Alice"))
