@@ -246,3 +246,76 @@ func TestFederationQueueSurvivesOutage(t *testing.T) {
 	await(t, bob, "the queued message", messageWith("during"))
 	alice.ExpectSilenceOf(t, "a bounce", func(el *xml.Element) bool { return el.Attr("type") == "error" }, 100_000_000)
 }
+
+// Network presence (seed 000): alice@a.test points her presence at her
+// account on another network, bob@b.test... here the same person's
+// account on b.test, "alice.away@b.test". Parley asks for its presence
+// on her behalf; once approved there, the presence endpoint shows it
+// instead of hers, and shows hers again when she turns it off.
+func TestFederationNetworkPresence(t *testing.T) {
+	a, b, fwd := federation(t, func(c *config.Config) { c.Storage.Driver = "sqlite" })
+	b.AddUser("alice.away@b.test", "secret")
+	ctx := t.Context()
+	if err := a.Store().SetPresenceSharing(ctx, "alice@a.test", true); err != nil {
+		t.Fatal(err)
+	}
+	state := func(srv *xmpptest.Server) string {
+		_, h, _ := httpGet(t, srv, "/plugins/presence/status?jid=alice@a.test&type=xml")
+		return h.Get("X-Presence-State")
+	}
+	desk := online(t, a, "alice", "desk")
+	if got := state(a); got != "available" {
+		t.Fatalf("her own presence first: %s", got)
+	}
+	away := online(t, b, "alice.away", "phone", "<show>xa</show>")
+	if err := a.Store().SetNetworkPresence(ctx, "alice@a.test", "alice.away@b.test"); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.NetworkPresence().Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Until the account approves, the surfaces show offline.
+	if got := state(a); got != "offline" {
+		t.Fatalf("before approval: %s", got)
+	}
+	req := await(t, away, "the subscription request", presenceOf("alice@a.test", "subscribe"))
+	if req.Attr("from") != "alice@a.test" {
+		t.Fatalf("request: %s", req)
+	}
+	// The request is alice's own: her client sees the contact pending.
+	desk.Send("<iq type='get' id='rg'><query xmlns='jabber:iq:roster'/></iq>")
+	if r := await(t, desk, "roster", func(el *xml.Element) bool { return el.Attr("id") == "rg" }); !xmpptest.Contains(r, "jid='alice.away@b.test'", "ask='subscribe'") {
+		t.Fatalf("alice's roster: %s", r)
+	}
+	away.Send("<presence to='alice@a.test' type='subscribed'/>")
+	xmpptest.WaitFor(t, "the network presence on the endpoint", func() bool { return state(a) == "xa" })
+	away.Send("<presence><show>dnd</show><status>In Tokyo</status></presence>")
+	xmpptest.WaitFor(t, "the change on the endpoint", func() bool { return state(a) == "dnd" })
+	if _, _, body := httpGet(t, a, "/plugins/presence/status?jid=alice@a.test&type=xml"); !strings.Contains(string(body), "<status>In Tokyo</status>") {
+		t.Fatalf("status message: %s", body)
+	}
+	away.Send("<presence type='unavailable'/>")
+	xmpptest.WaitFor(t, "offline on the endpoint", func() bool { return state(a) == "offline" })
+	away = online(t, b, "alice.away", "laptop", "<show>away</show>")
+	xmpptest.WaitFor(t, "back on the endpoint", func() bool { return state(a) == "away" })
+
+	// a.test restarts: the setting is read at start and the account's
+	// presence asked for at once (a probe: the subscription holds).
+	cfg := a.Config
+	if err := a.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	a2 := xmpptest.RunServer(t, func(c *config.Config) { *c = cfg })
+	fwd["a.test"].SetTarget(a2.Addr("s2s").String())
+	xmpptest.WaitFor(t, "the network presence after a restart", func() bool { return state(a2) == "away" })
+
+	if err := a2.Store().ClearNetworkPresence(ctx, "alice@a.test"); err != nil {
+		t.Fatal(err)
+	}
+	if err := a2.NetworkPresence().Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := state(a2); got != "offline" {
+		t.Fatalf("after turning it off: %s, want her own presence (offline: she is not logged in)", got)
+	}
+}

@@ -27,6 +27,7 @@ import (
 	"github.com/parley-im/parley/im/disco"
 	"github.com/parley-im/parley/im/mam"
 	"github.com/parley-im/parley/im/muc"
+	"github.com/parley-im/parley/im/netpresence"
 	"github.com/parley-im/parley/im/offline"
 	"github.com/parley-im/parley/im/ping"
 	"github.com/parley-im/parley/im/roster"
@@ -67,6 +68,9 @@ type Server struct {
 	mail         *mail.Sender        // mail.go: conference invitations, live help's left messages
 	conferences  *conference.Manager // conference.go
 	conferencing *conferencing.Service
+	// netPresence tracks users' network presence (netpresence.go); nil
+	// without federation.
+	netPresence *netpresence.Service
 
 	runCtx    context.Context // ends when the server stops: background work
 	cancelRun context.CancelFunc
@@ -125,6 +129,7 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	engine := roster.New(roster.Config{Store: st, Router: s.router, IsLocal: isLocal, UserExists: exists,
 		MaxItems: s.cfg.Roster.MaxItems, Logger: s.log, Blocks: s.blocks})
+	s.netPresence = s.newNetworkPresence(engine)
 	mux := im.NewMux()
 	mux.Handle(ns.Roster, "query", im.ToAccount, engine.HandleIQ)
 	// RFC 3921 session establishment is a no-op kept for old clients.
@@ -183,10 +188,11 @@ func (s *Server) Start(ctx context.Context) error {
 	mux.AddFeature(im.ToAccount, ns.ChatStates)
 	dcfg := im.Config{
 		Router: s.router, Roster: engine, Mux: mux, IsLocal: isLocal, UserExists: exists, Logger: s.log,
-		Offline: offline.New(st, s.cfg.Offline.MaxMessages, s.log),
-		Carbons: cc,
-		Archive: archive,
-		Push:    pushes,
+		Offline:          offline.New(st, s.cfg.Offline.MaxMessages, s.log),
+		Carbons:          cc,
+		Archive:          archive,
+		Push:             pushes,
+		OnRemotePresence: remotePresenceHook(s.netPresence),
 		Metrics: im.Metrics{
 			Stored:  s.metrics.OfflineStored.Inc,
 			Bounced: func(c string) { s.metrics.Bounced.WithLabelValues(c).Inc() },
@@ -196,6 +202,7 @@ func (s *Server) Start(ctx context.Context) error {
 	dispatcher = im.New(dcfg)
 
 	s.startS2S(tlsConf, dispatcher.FromRemote)
+	s.startNetworkPresence()
 	handler, bearer, err := s.startLiveHelp(ctx, dispatcher)
 	if err != nil {
 		s.Stop(context.Background())

@@ -2,10 +2,12 @@ package roster
 
 import (
 	"context"
+	"errors"
 
 	"github.com/parley-im/parley/xmpp/jid"
 	"github.com/parley-im/parley/xmpp/ns"
 	"github.com/parley-im/parley/xmpp/stanza"
+	"github.com/parley-im/parley/xmpp/stream"
 	"github.com/parley-im/parley/xmpp/xml"
 )
 
@@ -84,3 +86,50 @@ func (e *Engine) answerProbe(ctx context.Context, prober, owner string) {
 	}
 	send(p)
 }
+
+// ErrRosterFull: owner's roster has no room for another contact.
+var ErrRosterFull = errors.New("roster: the roster is full")
+
+// SubscribeFor asks contact for its presence on owner's behalf, as
+// owner's client would (§3.1.2): the contact joins owner's roster with
+// a pending subscription, and the request goes to it. Network presence
+// uses it. subscribed reports that owner already receives the contact's
+// presence; nothing is sent then, nor when a request is already pending.
+func (e *Engine) SubscribeFor(ctx context.Context, owner, contact string) (subscribed bool, err error) {
+	it, found, err := e.item(ctx, owner, contact)
+	if err != nil {
+		return false, err
+	}
+	switch {
+	case found && hasTo(it):
+		return true, nil
+	case found && it.AskOut:
+		return false, nil
+	}
+	if !found {
+		if full, err := e.full(ctx, owner); err != nil || full {
+			if full {
+				err = ErrRosterFull
+			}
+			return false, err
+		}
+	}
+	return false, e.outboundSubscription(ctx, discard{}, stanza.NewPresence("subscribe", owner, contact), owner, contact)
+}
+
+// ProbeFor asks contact's server for its presence on owner's behalf
+// (§4.3), to be answered to owner's bare JID.
+func (e *Engine) ProbeFor(ctx context.Context, owner, contact string) {
+	e.deliverPresence(ctx, stanza.NewPresence("probe", owner, contact), contact)
+}
+
+// discard stands for a client where the engine acts on its own.
+type discard struct{}
+
+func (discard) JID() jid.JID         { return jid.JID{} }
+func (discard) Deliver(*xml.Element) {}
+func (discard) Close(*stream.Error)  {}
+
+// Priority reads a presence's <priority/> (RFC 6121 §4.7.2.3; 0 when
+// absent or invalid).
+func Priority(el *xml.Element) int { return priority(el) }
