@@ -23,7 +23,7 @@ const wait = 5 * time.Second
 // node is one Service on a loopback listener, recording what it
 // delivers and how streams authenticated.
 type node struct {
-	t      *testing.T
+	t      testing.TB
 	svc    *Service
 	domain string
 	addr   string
@@ -62,7 +62,7 @@ type nodeConfig struct {
 }
 
 // startNodes starts services that know each other's addresses.
-func startNodes(t *testing.T, ncs ...nodeConfig) []*node {
+func startNodes(t testing.TB, ncs ...nodeConfig) []*node {
 	t.Helper()
 	listeners := make([]net.Listener, len(ncs))
 	static := map[string]string{}
@@ -208,9 +208,9 @@ type pki struct {
 	ca *testca.CA
 }
 
-func newPKI(t *testing.T) pki { return pki{ca: testca.New(t)} }
+func newPKI(t testing.TB) pki { return pki{ca: testca.New(t)} }
 
-func (p pki) cert(t *testing.T, domain string) tls.Certificate {
+func (p pki) cert(t testing.TB, domain string) tls.Certificate {
 	return p.ca.Issue(t, domain, "*."+domain).TLS
 }
 

@@ -1,6 +1,7 @@
 package s2s
 
 import (
+	"context"
 	"net"
 	"slices"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/parley-im/parley/internal/testca"
 	"github.com/parley-im/parley/xmpp/ns"
+	"github.com/parley-im/parley/xmpp/xml"
 )
 
 // Two servers whose certificates both trust: SASL EXTERNAL both ways,
@@ -288,4 +290,36 @@ func TestAllowDeny(t *testing.T) {
 		a.expect("bounce", "remote-server-timeout")
 		b.expectNone("a message from a denied domain")
 	})
+}
+
+// BenchmarkFederatedMessage is one chat message from a.test to b.test:
+// queued, serialized, written on the TLS stream, read, checked and
+// delivered on the other side (two services on loopback, SASL EXTERNAL,
+// no rate limit).
+func BenchmarkFederatedMessage(b *testing.B) {
+	p := newPKI(b)
+	big := func(c *Config) { c.QueueStanzas, c.QueueBytes = 1<<22, 1<<30 }
+	nodes := startNodes(b,
+		nodeConfig{domain: "a.test", cert: p.cert(b, "a.test"), roots: p.ca.Pool(), mod: big},
+		nodeConfig{domain: "b.test", cert: p.cert(b, "b.test"), roots: p.ca.Pool(), mod: big})
+	a, rcv := nodes[0], nodes[1]
+	el, err := xml.ParseElement([]byte(msg("alice@a.test/phone", "bob@b.test", "a benchmark message of a typical length, about sixty bytes")), ns.Client, xml.DefaultLimits)
+	if err != nil {
+		b.Fatal(err)
+	}
+	a.svc.Receive(context.Background(), el)
+	<-rcv.got // the stream is up before the clock starts
+	done := make(chan struct{})
+	b.ReportAllocs()
+	b.ResetTimer()
+	go func() {
+		for range b.N {
+			<-rcv.got
+		}
+		close(done)
+	}()
+	for range b.N {
+		a.svc.Receive(context.Background(), el)
+	}
+	<-done
 }
