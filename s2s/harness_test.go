@@ -117,6 +117,7 @@ func startNodes(t testing.TB, ncs ...nodeConfig) []*node {
 			nc.mod(&cfg)
 		}
 		n.svc = New(cfg)
+		n.svc.Start(context.Background())
 		go n.svc.Serve(listeners[i], false)
 		t.Cleanup(func() {
 			ctx, cancel := context.WithTimeout(context.Background(), wait)

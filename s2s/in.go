@@ -96,9 +96,11 @@ func (s *Service) admit(st *inStream) bool {
 		s.log.Warn("incoming server stream refused: s2s.max_connections_per_ip reached", "ip", st.ip)
 		return false
 	}
+	if !s.track() {
+		return false
+	}
 	s.incoming[st] = struct{}{}
 	s.perIP[st.ip]++
-	s.wg.Add(1)
 	return true
 }
 
@@ -385,7 +387,10 @@ func (st *inStream) dialbackRequest(el *xml.Element) error {
 		return nil
 	}
 	id := st.id
-	s.wg.Add(1)
+	if !s.track() {
+		<-s.verifies
+		return nil
+	}
 	go func() {
 		defer s.wg.Done()
 		valid, err := s.verifyDialback(s.ctx, from, to, id, key)

@@ -77,6 +77,9 @@ func (s *Service) dialAddr(ctx context.Context, local, remote string, t target, 
 		return nil, err
 	}
 	st := &outStream{conn: newConn(nc, s.cfg.XMLLimits, s.cfg.WriteTimeout), svc: s, local: local, remote: remote}
+	// Reads during negotiation wait on deadlines, not ctx: the service
+	// stopping closes the connection under them.
+	defer context.AfterFunc(ctx, func() { nc.Close() })()
 	st.setReadDeadline(time.Now().Add(s.cfg.HandshakeTimeout))
 	if t.directTLS {
 		if err := st.startTLS(ctx, s.clientTLS(remote, true), false, s.cfg.HandshakeTimeout); err != nil {

@@ -107,10 +107,9 @@ func (p *peer) send(local string, el *xml.Element) {
 	r.queue = append(r.queue, pending{el: el, b: b, at: now})
 	p.queued++
 	p.bytes += len(b)
-	start := !r.working
+	start := !r.working && s.track()
 	if start {
 		r.working = true
-		s.wg.Add(1)
 	}
 	p.mu.Unlock()
 	s.queuedDelta(1)
@@ -246,10 +245,16 @@ func (r *route) run() {
 			r.expire()
 			continue
 		}
+		if s.ctx.Err() != nil || !s.track() {
+			// Stopped while connecting: the stream goes at once.
+			p.mu.Unlock()
+			st.shutdown()
+			st.close()
+			continue
+		}
 		r.failures, r.retryAt = 0, time.Time{}
 		r.out = st
 		p.mu.Unlock()
-		s.wg.Add(1)
 		go st.run(p)
 	}
 }
@@ -318,9 +323,8 @@ func (p *peer) streamGone(st sender) {
 		if r.bidi == st {
 			r.bidi = nil
 		}
-		if len(r.queue) > 0 && !r.working {
+		if len(r.queue) > 0 && !r.working && p.svc.track() {
 			r.working = true
-			p.svc.wg.Add(1)
 			restart = append(restart, r)
 		}
 	}

@@ -149,6 +149,11 @@ type Service struct {
 	ctx    context.Context // ends at Stop
 	cancel context.CancelFunc
 
+	// wgMu guards closed and the additions to wg, so that no goroutine
+	// is added once Stop waits (innermost lock: taken under the others).
+	wgMu   sync.Mutex
+	closed bool
+
 	mu        sync.Mutex
 	peers     map[string]*peer // by remote domain
 	listeners []net.Listener
@@ -158,7 +163,8 @@ type Service struct {
 	wg        sync.WaitGroup
 }
 
-// New returns a Service; Serve accepts incoming streams, Receive sends.
+// New returns a Service; after Start, Serve accepts incoming streams
+// and Receive sends.
 func New(cfg Config) *Service {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -220,9 +226,29 @@ func New(cfg Config) *Service {
 		NextProtos: []string{"xmpp-server"},
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	s.wg.Add(1)
-	go s.bouncer()
 	return s
+}
+
+// Start runs the bouncer, which hands errors for stanzas that could not
+// reach their server back to local delivery. Serve and Receive work
+// from then on; Stop ends everything.
+func (s *Service) Start(context.Context) error {
+	if s.track() {
+		go s.bouncer()
+	}
+	return nil
+}
+
+// track counts a goroutine about to start in wg and reports true, or
+// false once the service has stopped (it must not start then).
+func (s *Service) track() bool {
+	s.wgMu.Lock()
+	defer s.wgMu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.wg.Add(1)
+	return true
 }
 
 func set(list []string) map[string]bool {
@@ -355,6 +381,9 @@ func (s *Service) Stop(ctx context.Context) error {
 	for _, p := range peers {
 		p.shutdown()
 	}
+	s.wgMu.Lock()
+	s.closed = true
+	s.wgMu.Unlock()
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
 	select {

@@ -126,6 +126,7 @@ func (s *Service) verifyAt(ctx context.Context, originating, receiving, id, key 
 	}
 	c := newConn(nc, s.cfg.XMLLimits, s.cfg.WriteTimeout)
 	defer c.close()
+	defer context.AfterFunc(ctx, func() { nc.Close() })()
 	if dl, ok := ctx.Deadline(); ok {
 		c.setReadDeadline(dl)
 	}

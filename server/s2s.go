@@ -53,6 +53,7 @@ func (s *Server) startS2S(tlsConf *tls.Config, deliver func(context.Context, *xm
 		Logger:              s.log,
 		Metrics:             s2sMetrics(s.metrics.Registry),
 	})
+	s.s2s.Start(s.runCtx)
 	s.router.SetRemote(s.s2s)
 }
 
