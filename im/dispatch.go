@@ -485,10 +485,8 @@ func (d *Dispatcher) bounce(ctx context.Context, el *xml.Element, cond stanza.Co
 // deliverIQ routes an iq to a local resource or to another server
 // (whose sender bounced it, or asked).
 func (d *Dispatcher) deliverIQ(ctx context.Context, el *xml.Element, to jid.JID) {
-	if dest, c := d.router.Route(to.Domain()); dest == router.Remote {
-		if c != nil {
-			c.Receive(ctx, el)
-		}
+	if dest, c := d.router.Route(to.Domain()); dest == router.Remote && c != nil {
+		c.Receive(ctx, el)
 		return
 	}
 	if res, ok := d.router.Resource(to); ok {

@@ -71,6 +71,10 @@ func TestRoute(t *testing.T) {
 	if kind, c := r.Route("x"); kind != Remote || c != Component(remote) {
 		t.Fatalf("a host no longer served: %v %v", kind, c)
 	}
+	r.SetInternal([]string{"guests.y"})
+	if kind, c := r.Route("guests.y"); kind != Remote || c != nil {
+		t.Fatalf("an internal domain: %v %v, want remote without a sender", kind, c)
+	}
 }
 
 // BenchmarkRoute is the decision every routed stanza takes: local,

@@ -71,6 +71,21 @@ func (r *Router) SetHosts(hosts []string) {
 	})
 }
 
+// SetInternal declares domains whose addresses live on this server but
+// that only the parts owning them reach (conference guests' sessions):
+// Route calls them Remote with no sender, so that their stanzas bounce
+// (or drop) as for an unreachable domain and never go to other servers.
+// Called at start.
+func (r *Router) SetInternal(domains []string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.editDomains(func(t *domainTable) {
+		for _, d := range domains {
+			t.domains[d] = destination{kind: Remote}
+		}
+	})
+}
+
 // SetRemote makes c the sender for every domain that is neither a host
 // nor a component (federation); nil turns federation off. c.Receive
 // must never block nor call back into the caller synchronously: a

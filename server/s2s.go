@@ -20,7 +20,6 @@ func (s *Server) startS2S(tlsConf *tls.Config, deliver func(context.Context, *xm
 	if !c.Enabled {
 		return
 	}
-	lim := s.cfg.Limits
 	var certs []tls.Certificate
 	if tlsConf != nil {
 		certs = tlsConf.Certificates
@@ -36,7 +35,7 @@ func (s *Server) startS2S(tlsConf *tls.Config, deliver func(context.Context, *xm
 		StaticHosts:         c.S2SStaticHosts(),
 		Allow:               c.Allow,
 		Deny:                c.Deny,
-		XMLLimits:           xml.Limits{MaxStanzaBytes: lim.MaxStanzaBytes, MaxDepth: lim.MaxDepth, MaxAttrs: xml.DefaultLimits.MaxAttrs},
+		XMLLimits:           s.xmlLimits(), // as for clients
 		ConnectTimeout:      c.ConnectTimeout.Duration,
 		HandshakeTimeout:    c.HandshakeTimeout.Duration,
 		IdleTimeout:         c.IdleTimeout.Duration,
@@ -54,6 +53,11 @@ func (s *Server) startS2S(tlsConf *tls.Config, deliver func(context.Context, *xm
 		Metrics:             s2sMetrics(s.metrics.Registry),
 	})
 	s.s2s.Start(s.runCtx)
+	if s.conferences != nil && s.conferences.GuestDomain() != "" {
+		// Conference guests' sessions are bound here but their domain is
+		// no host: it must never be looked for on the network.
+		s.router.SetInternal([]string{s.conferences.GuestDomain()})
+	}
 	s.router.SetRemote(s.s2s)
 }
 
