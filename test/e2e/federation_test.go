@@ -15,7 +15,7 @@ import (
 // one on Prosody (then ejabberd) subscribe to each other, see presence,
 // chat and share a Parley room; Parley's queue survives Prosody's
 // restart; a Prosody user's presence shows through Parley's presence
-// endpoint as a Parley user's network presence.
+// URL and the seed-004 endpoint as a Parley user's network presence.
 
 const parleyDomain = "parley.example"
 
@@ -134,6 +134,15 @@ func TestFederationProsody(t *testing.T) {
 		}
 		if state != "dnd" || !strings.Contains(body, "<status>abroad this week</status>") {
 			t.Fatalf("Parley's presence endpoint for %s: state %q, body %s; want carol's dnd with her status", owner, state, body)
+		}
+		// The presence URL of the integration services (seed 001) too, as
+		// a portal page would fetch it: a site's PRESENCE token and K1.
+		siteID, siteKey := createSite(t, parley.dataDir, "Portal", "PRESENCE")
+		base := "http://" + parley.http
+		session := apiToken(t, base, "createSession", siteID, siteKey, "SITE")
+		token, tid := tokenParts(t, apiCall(t, base, "requestToken", siteID, session, map[string]string{"tokenPolicy": "PRESENCE"}))
+		if js := presenceJS(t, base, token, tid, owner); !strings.Contains(js, "DND") || !strings.Contains(js, "abroad this week") {
+			t.Fatalf("the presence URL (JS) for %s: %s; want carol's DND and her status", owner, js)
 		}
 		carol.cancel()
 	})
