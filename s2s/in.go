@@ -34,6 +34,10 @@ type inStream struct {
 	local   string // the domain the header addressed
 	claimed string // the domain the header said it is from ("" if none)
 	offered bool   // SASL EXTERNAL was offered on the current stream
+	// registerAfterRestart is the domain SASL EXTERNAL authenticated,
+	// registered with its peer once our header of the restarted stream
+	// is out (no stanza of ours may come before it).
+	registerAfterRestart string
 
 	mu      sync.Mutex
 	pairs   map[domainPair]bool // authenticated (remote, local) pairs
@@ -183,6 +187,10 @@ func (st *inStream) run() error {
 func (st *inStream) open() error {
 	s := st.svc
 	st.id = randomID()
+	if st.authenticatedAny() {
+		// A restart after authentication: its header is due soon too.
+		st.setReadDeadline(time.Now().Add(s.cfg.HandshakeTimeout))
+	}
 	h, err := st.readHeader()
 	if err != nil {
 		var se *stream.Error
@@ -229,7 +237,14 @@ func (st *inStream) open() error {
 			f = append(f, xml.NewElement(ns.BidiFeature, "bidi"))
 		}
 	}
-	return st.write(header(to, from, st.id), features(f...))
+	if err := st.write(header(to, from, st.id), features(f...)); err != nil {
+		return err
+	}
+	if r := st.registerAfterRestart; r != "" {
+		st.registerAfterRestart = ""
+		st.register(r, st.local, "external")
+	}
+	return nil
 }
 
 // loop handles the elements of one stream until a restart is due
@@ -333,7 +348,8 @@ func (st *inStream) external(auth *xml.Element) (bool, error) {
 		return false, err
 	}
 	s.authMetric("in", "external", "success")
-	st.authenticated(identity, st.local, "external")
+	st.authorize(identity, st.local)
+	st.registerAfterRestart = identity
 	return true, nil
 }
 
@@ -415,8 +431,9 @@ func (st *inStream) dialbackRequest(el *xml.Element) error {
 			st.setReadDeadline(time.Now().Add(closeGrace))
 		default:
 			s.authMetric("in", "dialback", "success")
-			st.authenticated(from, to, "dialback")
+			st.authorize(from, to)
 			answer("valid", "")
+			st.register(from, to, "dialback")
 		}
 	}()
 	return nil
@@ -430,19 +447,26 @@ func dialbackError(name, from, to, id, cond string) []byte {
 	return []byte(strings.Replace(string(e), ">x<", ">"+inner+"<", 1))
 }
 
-// authenticated records a pair the other server proved, and registers
-// the stream with the peer (as a way out, when bidirectional).
-func (st *inStream) authenticated(remote, local, method string) {
-	s := st.svc
+// authorize records a pair the other server proved: its stanzas for
+// the pair are accepted from now on.
+func (st *inStream) authorize(remote, local string) {
 	st.mu.Lock()
 	first := len(st.pairs) == 0
 	st.pairs[domainPair{remote, local}] = true
 	st.remotes[remote] = true
-	bidi := st.bidi
 	st.mu.Unlock()
 	if first {
 		st.setReadDeadline(time.Time{})
 	}
+}
+
+// register tells the peer of an authorized pair, once the other server
+// may read stanzas on the stream (after our answer to dialback, after
+// the header of the stream restarted past SASL): a bidirectional stream
+// becomes a way out for the pair.
+func (st *inStream) register(remote, local, method string) {
+	s := st.svc
+	bidi := st.bidiOn()
 	s.log.Info("remote server authenticated", "from", remote, "to", local, "auth", method, "bidi", bidi)
 	if p := s.peer(remote); p != nil {
 		p.addIncoming(st, local, bidi)

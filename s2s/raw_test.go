@@ -453,3 +453,31 @@ func TestOutgoingDialback(t *testing.T) {
 		t.Fatalf("payload changed: %s", m.String())
 	}
 }
+
+// A server that authenticated with SASL EXTERNAL on a bidirectional
+// stream gets what waited for it only after the header of the restarted
+// stream (Prosody refuses anything else: "Invalid opening stream
+// header").
+func TestBidiStanzasAfterRestart(t *testing.T) {
+	p := newPKI(t)
+	b := receiver(t, p, map[string]string{"c.test": "127.0.0.1:1"}, func(c *Config) { c.RetryMin, c.RetryMax = time.Hour, time.Hour })
+	b.send(msg("bob@b.test", "x@c.test", "waited"))
+	waitFor(t, "b.test to fail reaching c.test", func() bool { return b.svc.Failures("b.test", "c.test") > 0 })
+	r := dialRaw(t, b.addr)
+	r.open("c.test", "b.test")
+	cert := p.cert(t, "c.test")
+	r.starttls("b.test", p.ca.Pool(), &cert)
+	r.open("c.test", "b.test")
+	r.send("<bidi xmlns='urn:xmpp:bidi'/><auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='EXTERNAL'>=</auth>")
+	if el := r.next(); el.Name != "success" {
+		t.Fatalf("EXTERNAL: %s", el.String())
+	}
+	h, f := r.open("c.test", "b.test")
+	if h.Name != "stream" || f.Name != "features" {
+		t.Fatalf("after the restart: %s then %s, want the stream header and features", h.String(), f.String())
+	}
+	m := r.next()
+	if m.Name != "message" || !contains(m, "waited") {
+		t.Fatalf("want the waiting message on the bidirectional stream, got %s", m.String())
+	}
+}
