@@ -70,8 +70,11 @@ func (d *Dispatcher) remoteIQ(ctx context.Context, el *xml.Element, from, to jid
 			asker.Deliver(stanza.Error(el, stanza.ServiceUnavailable, ""))
 		}
 	case !request:
-		// Answers to the server or to a bare JID: nothing here waits
-		// for them.
+		// Answers to the server's own requests go to whoever waits for
+		// them; answers to a bare JID, nothing waits for.
+		if to.Local() == "" && d.calls != nil {
+			d.calls.Resolve(el)
+		}
 	case len(el.Children) != 1:
 		asker.Deliver(stanza.Error(el, stanza.BadRequest, "an iq get or set carries exactly one payload"))
 	case to.Local() == "":

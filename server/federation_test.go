@@ -319,3 +319,33 @@ func TestFederationNetworkPresence(t *testing.T) {
 		t.Fatalf("after turning it off: %s, want her own presence (offline: she is not logged in)", got)
 	}
 }
+
+// vCards and PEP items of another server's users are read through
+// federation, by the rules their server applies to anyone: bob reads
+// alice's vCard and, subscribed to her presence, her PEP nickname; he
+// cannot change her vCard, and carol (not subscribed) cannot read the
+// nickname.
+func TestFederationVCardAndPEPReads(t *testing.T) {
+	a, b, _ := federation(t)
+	b.AddUser("dave@b.test", "secret")
+	alice := online(t, a, "alice", "desk")
+	bob := online(t, b, "bob", "phone")
+	subscribeBoth(t, alice, bob, "alice@a.test", "bob@b.test")
+	mustResult(t, iq(t, alice, "set", "", "<vCard xmlns='vcard-temp'><FN>Alice of A</FN></vCard>"))
+	got := mustResult(t, iq(t, bob, "get", "alice@a.test", "<vCard xmlns='vcard-temp'/>"))
+	if !xmpptest.Contains(got, "<FN>Alice of A</FN>") || got.Attr("from") != "alice@a.test" {
+		t.Fatalf("bob read %s", got)
+	}
+	if r := iq(t, bob, "set", "alice@a.test", "<vCard xmlns='vcard-temp'><FN>Mallory</FN></vCard>"); r.Attr("type") != "error" {
+		t.Fatalf("bob changed alice's vCard: %s", r)
+	}
+	mustResult(t, iq(t, alice, "set", "", publishXML("http://jabber.org/protocol/nick", "current", "<nick xmlns='http://jabber.org/protocol/nick'>Ally</nick>", "")))
+	items := mustResult(t, iq(t, bob, "get", "alice@a.test", "<pubsub xmlns='%s'><items node='http://jabber.org/protocol/nick'/></pubsub>", ns.PubSub))
+	if !xmpptest.Contains(items, "<nick xmlns='http://jabber.org/protocol/nick'>Ally</nick>") {
+		t.Fatalf("bob read alice's nickname node: %s", items)
+	}
+	dave := online(t, b, "dave", "r")
+	if r := iq(t, dave, "get", "alice@a.test", "<pubsub xmlns='%s'><items node='http://jabber.org/protocol/nick'/></pubsub>", ns.PubSub); r.Attr("type") != "error" {
+		t.Fatalf("dave, not subscribed, read alice's presence-only node: %s", r)
+	}
+}

@@ -50,6 +50,9 @@ func (e *Engine) RemotePresence(ctx context.Context, el *xml.Element) {
 // request is pending, which such an answer would cancel.
 func (e *Engine) answerProbe(ctx context.Context, prober, owner string) {
 	send := func(p *xml.Element) { e.deliverPresence(ctx, p, prober) }
+	if pj, err := jid.Parse(prober); err != nil || e.blockedEitherWay(owner, pj) {
+		return // XEP-0191: a blocked entity learns nothing
+	}
 	if !e.exists(ctx, owner) {
 		send(stanza.NewPresence("unsubscribed", owner, prober))
 		return
