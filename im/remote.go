@@ -64,9 +64,13 @@ func (d *Dispatcher) remoteIQ(ctx context.Context, el *xml.Element, from, to jid
 			asker.Deliver(stanza.Error(el, stanza.BadRequest, "iq needs an id and a type of get, set, result or error"))
 		}
 	case !to.IsBare():
-		if res, ok := d.router.Resource(to); ok {
+		res, ok := d.router.Resource(to)
+		switch {
+		case ok && !d.blockedInbound(to, from):
 			res.Session.Deliver(el)
-		} else if request {
+		case request:
+			// Not there, or blocking the sender (XEP-0191 §3.3): the same
+			// answer, so that a blocked sender learns nothing.
 			asker.Deliver(stanza.Error(el, stanza.ServiceUnavailable, ""))
 		}
 	case !request:
