@@ -48,6 +48,7 @@ type Config struct {
 	Control  Control  `toml:"control"`
 
 	Components Components `toml:"components"`
+	S2S        S2S        `toml:"s2s"`
 
 	Integration Integration `toml:"integration"`
 	Presence    Presence    `toml:"presence"`
@@ -208,6 +209,7 @@ func Default() Config {
 		MUC:         defaultMUC(),
 		Push:        defaultPush(),
 		Components:  defaultComponents(),
+		S2S:         defaultS2S(),
 		Integration: defaultIntegration(),
 		Presence:    defaultPresence(),
 		Roster:      defaultRoster(),

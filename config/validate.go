@@ -37,6 +37,8 @@ func (c *Config) Validate() error {
 		[2]string{"http.tls_listen", c.HTTP.TLSListen},
 		[2]string{"components.listen", c.Components.Listen},
 		[2]string{"nats.listen", c.NATS.Listen},
+		[2]string{"s2s.listen", c.S2S.Listen},
+		[2]string{"s2s.tls_listen", c.S2S.TLSListen},
 	)
 	for _, p := range c.HTTP.TrustedProxies {
 		if _, err := ParsePrefix(p); err != nil {
@@ -92,6 +94,7 @@ func (c *Config) Validate() error {
 
 	c.MUC.validate(&v)
 	c.validateComponents(&v)
+	c.validateS2S(&v)
 	c.Integration.validate(&v)
 	c.Presence.validate(&v)
 	c.Roster.validate(&v)

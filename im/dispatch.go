@@ -44,6 +44,8 @@ type Dispatcher struct {
 	blocks     func(user string, other jid.JID) bool
 	stamp      func(ctx context.Context, user string, el *xml.Element) *xml.Element
 	onPresence func(ctx context.Context, ev PresenceChanged)
+
+	onRemotePresence func(ctx context.Context, ev RemotePresence)
 }
 
 // PresenceChanged tells modules that a session's broadcast presence
@@ -63,13 +65,16 @@ type Metrics struct {
 
 // Config wires a Dispatcher.
 type Config struct {
-	Router     *router.Router
-	Roster     *roster.Engine
-	Offline    *offline.Service
-	Carbons    *carbons.Service // nil: no message carbons
-	Archive    *mam.Service     // nil: no message archive
-	Push       *push.Service    // nil: no push notifications
-	Mux        *Mux
+	Router  *router.Router
+	Roster  *roster.Engine
+	Offline *offline.Service
+	Carbons *carbons.Service // nil: no message carbons
+	Archive *mam.Service     // nil: no message archive
+	Push    *push.Service    // nil: no push notifications
+	Mux     *Mux
+	// IsLocal reports whether a domain is a served host. Routing asks
+	// the router instead (Router.Route: one lookup decides local,
+	// component or remote).
 	IsLocal    func(domain string) bool
 	UserExists func(ctx context.Context, bare string) bool
 	Logger     *slog.Logger
@@ -87,6 +92,9 @@ type Config struct {
 	StampPresence func(ctx context.Context, user string, el *xml.Element) *xml.Element
 	// OnPresence hears every change of a session's broadcast presence.
 	OnPresence func(ctx context.Context, ev PresenceChanged)
+	// OnRemotePresence hears presence that other servers send to local
+	// users (network presence); it must not block. nil: nobody listens.
+	OnRemotePresence func(ctx context.Context, ev RemotePresence)
 }
 
 // New returns a Dispatcher.
@@ -97,7 +105,7 @@ func New(c Config) *Dispatcher {
 	}
 	return &Dispatcher{router: c.Router, roster: c.Roster, offline: c.Offline, carbons: c.Carbons, archive: c.Archive, push: c.Push, mux: c.Mux,
 		isLocal: c.IsLocal, exists: c.UserExists, log: log, metrics: c.Metrics,
-		calls: c.Calls, blocks: c.Blocks, stamp: c.StampPresence, onPresence: c.OnPresence}
+		calls: c.Calls, blocks: c.Blocks, stamp: c.StampPresence, onPresence: c.OnPresence, onRemotePresence: c.OnRemotePresence}
 }
 
 // SessionStarted registers a newly bound session. A session already
@@ -234,8 +242,8 @@ func (d *Dispatcher) iq(ctx context.Context, s router.Session, el *xml.Element, 
 		return
 	}
 	if !to.IsZero() {
-		if c, ok := d.router.Component(to.Domain()); ok {
-			c.Receive(ctx, el)
+		if dest, c := d.router.Route(to.Domain()); dest != router.Local {
+			d.elsewhere(ctx, el, c)
 			return
 		}
 	}
@@ -245,26 +253,15 @@ func (d *Dispatcher) iq(ctx context.Context, s router.Session, el *xml.Element, 
 		if request {
 			d.serve(ctx, s, el, ToAccount)
 		}
-	case to.Local() == "" && to.Resource() == "" && d.isLocal(to.Domain()):
+	case to.Local() == "" && to.Resource() == "":
 		if request {
 			d.serve(ctx, s, el, ToServer)
 		} else if d.calls != nil {
 			d.calls.Resolve(el)
 		}
-	case !d.isLocal(to.Domain()):
-		d.bounce(ctx, el, stanza.RemoteServerNotFound)
 	case to.IsBare():
-		// Another account's bare JID: the server answers on its behalf.
 		if request {
-			if !d.exists(ctx, to.String()) || d.blockedInbound(to, s.JID()) {
-				d.bounce(ctx, el, stanza.ServiceUnavailable)
-				return
-			}
-			if fn, ok := d.mux.lookup(el.Children[0], ToContact); ok {
-				fn(ctx, s, el)
-				return
-			}
-			d.bounce(ctx, el, stanza.ServiceUnavailable)
+			d.contactIQ(ctx, s, el, to)
 		}
 	default:
 		if d.blockedInbound(to, s.JID()) {
@@ -291,6 +288,34 @@ func (d *Dispatcher) serve(ctx context.Context, s router.Session, el *xml.Elemen
 	s.Deliver(stanza.Error(el, stanza.ServiceUnavailable, ""))
 }
 
+// contactIQ answers an iq request to another account's bare JID, from
+// a local or a remote sender: the server answers on the account's
+// behalf (RFC 6120 §10.3.3), with the handlers registered for contacts
+// (ToContact: disco, vCard, PEP items...), unless the account blocks the
+// sender (XEP-0191).
+func (d *Dispatcher) contactIQ(ctx context.Context, s router.Session, el *xml.Element, to jid.JID) {
+	if !d.exists(ctx, to.String()) || d.blockedInbound(to, s.JID()) {
+		d.bounce(ctx, el, stanza.ServiceUnavailable)
+		return
+	}
+	if fn, ok := d.mux.lookup(el.Children[0], ToContact); ok {
+		fn(ctx, s, el)
+		return
+	}
+	d.bounce(ctx, el, stanza.ServiceUnavailable)
+}
+
+// elsewhere hands a stanza for a domain that is not a served host to
+// its component, or to its server (federation); without federation it
+// bounces with <remote-server-not-found/>.
+func (d *Dispatcher) elsewhere(ctx context.Context, el *xml.Element, c router.Component) {
+	if c == nil {
+		d.bounce(ctx, el, stanza.RemoteServerNotFound)
+		return
+	}
+	c.Receive(ctx, el)
+}
+
 // routeMessage delivers a message to a local user or bounces it
 // (RFC 6121 §8.5.2, §8.5.3), archiving it for the recipient.
 func (d *Dispatcher) routeMessage(ctx context.Context, el *xml.Element, to jid.JID) {
@@ -308,12 +333,8 @@ func (d *Dispatcher) archived(ctx context.Context, el *xml.Element, to jid.JID, 
 
 func (d *Dispatcher) route(ctx context.Context, el *xml.Element, to jid.JID, archive bool) {
 	typ := stanza.Type(el)
-	if !d.isLocal(to.Domain()) {
-		if c, ok := d.router.Component(to.Domain()); ok {
-			c.Receive(ctx, el)
-			return
-		}
-		d.bounce(ctx, el, stanza.RemoteServerNotFound)
+	if dest, c := d.router.Route(to.Domain()); dest != router.Local {
+		d.elsewhere(ctx, el, c)
 		return
 	}
 	if to.Local() == "" {
@@ -457,9 +478,19 @@ func (d *Dispatcher) bounce(ctx context.Context, el *xml.Element, cond stanza.Co
 	case stanza.Message:
 		d.routeMessage(ctx, reply, from)
 	default:
-		if res, ok := d.router.Resource(from); ok {
-			res.Session.Deliver(reply)
-		}
+		d.deliverIQ(ctx, reply, from)
+	}
+}
+
+// deliverIQ routes an iq to a local resource or to another server
+// (whose sender bounced it, or asked).
+func (d *Dispatcher) deliverIQ(ctx context.Context, el *xml.Element, to jid.JID) {
+	if dest, c := d.router.Route(to.Domain()); dest == router.Remote && c != nil {
+		c.Receive(ctx, el)
+		return
+	}
+	if res, ok := d.router.Resource(to); ok {
+		res.Session.Deliver(el)
 	}
 }
 
@@ -474,11 +505,19 @@ func (d *Dispatcher) count(kind string) {
 // other entity: messages to a full JID go to that resource (or, but for
 // groupchat, the user's best one or offline storage), presence to the
 // resource or the available ones, iq to the resource. Stanzas to other
-// domains are dropped: there is no server-to-server routing yet, and a
-// component never addresses another synchronously.
+// servers' users (remote occupants) go to federation, which never
+// blocks; stanzas to other components are dropped: a component never
+// addresses another synchronously.
 func (d *Dispatcher) FromComponent(ctx context.Context, el *xml.Element) {
 	to, err := jid.Parse(el.Attr("to"))
-	if err != nil || !d.isLocal(to.Domain()) {
+	if err != nil {
+		return
+	}
+	switch dest, c := d.router.Route(to.Domain()); {
+	case dest == router.Remote && c != nil:
+		c.Receive(ctx, el)
+		return
+	case dest != router.Local:
 		return
 	}
 	switch el.Name {

@@ -3,10 +3,18 @@
 // nothing about rosters or storage: the delivery rules of RFC 6121 live
 // in package im, which asks the router who is online.
 //
+// It also decides, in one place, where the stanzas for a domain go
+// (Route): a served host (local users), a component (an internal
+// service such as conference rooms, or an external component), or
+// another server (the remote sender, federation). The decision is one
+// atomic load and one map read.
+//
 // Locking: one RWMutex guards the table and every Resource's presence
 // fields. It is never held while calling into a Session (Deliver and
 // Close only queue work), so no lock ordering issue arises with session
-// locks; presence watchers (OnPresence) run after it is released.
+// locks; presence watchers (OnPresence) run after it is released. The
+// domain table is copied on write under the same mutex and read
+// without it.
 package router
 
 import (
@@ -58,9 +66,10 @@ type Router struct {
 	users map[string][]*Resource // bare JID -> bound resources
 	count int
 
-	// components is replaced, never modified (copy on write), so the
-	// lookup on every routed stanza is one atomic load and a map read.
-	components atomic.Pointer[map[string]Component]
+	// domains is replaced, never modified (copy on write), so the
+	// lookup on every routed stanza is one atomic load and a map read
+	// (domains.go).
+	domains atomic.Pointer[domainTable]
 	// watchers are told of availability changes (OnPresence); replaced,
 	// never modified.
 	watchers atomic.Pointer[[]func(bare string)]
@@ -252,22 +261,4 @@ func (r *Router) All() []Session {
 		}
 	}
 	return out
-}
-
-// RegisterComponent routes every stanza addressed to domain (and its
-// users and resources) to c. Registered at start, before sessions bind.
-func (r *Router) RegisterComponent(domain string, c Component) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.storeComponents(r.components.Load(), func(next map[string]Component) { next[domain] = c })
-}
-
-// Component returns the component serving domain, if any.
-func (r *Router) Component(domain string) (Component, bool) {
-	m := r.components.Load()
-	if m == nil {
-		return nil, false
-	}
-	c, ok := (*m)[domain]
-	return c, ok
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/parley-im/parley/im/disco"
 	"github.com/parley-im/parley/im/mam"
 	"github.com/parley-im/parley/im/muc"
+	"github.com/parley-im/parley/im/netpresence"
 	"github.com/parley-im/parley/im/offline"
 	"github.com/parley-im/parley/im/ping"
 	"github.com/parley-im/parley/im/roster"
@@ -35,6 +36,7 @@ import (
 	"github.com/parley-im/parley/mail"
 	"github.com/parley-im/parley/metrics"
 	"github.com/parley-im/parley/router"
+	"github.com/parley-im/parley/s2s"
 	"github.com/parley-im/parley/store"
 	"github.com/parley-im/parley/web"
 	"github.com/parley-im/parley/xmpp/ns"
@@ -55,6 +57,7 @@ type Server struct {
 	router     *router.Router
 	c2s        *c2s.Server
 	components *component.Server
+	s2s        *s2s.Service // nil: federation off
 	muc        *muc.Service
 	pers       personal // PEP, blocking and the other modules of personal.go
 	web        *web.Web
@@ -65,6 +68,9 @@ type Server struct {
 	mail         *mail.Sender        // mail.go: conference invitations, live help's left messages
 	conferences  *conference.Manager // conference.go
 	conferencing *conferencing.Service
+	// netPresence tracks users' network presence (netpresence.go); nil
+	// without federation.
+	netPresence *netpresence.Service
 
 	runCtx    context.Context // ends when the server stops: background work
 	cancelRun context.CancelFunc
@@ -115,6 +121,7 @@ func (s *Server) Start(ctx context.Context) error {
 		return err
 	}
 	s.router = router.New()
+	s.router.SetHosts(s.cfg.Hosts)
 	isLocal := s.cfg.HasHost
 	exists := func(ctx context.Context, bare string) bool {
 		_, err := st.User(ctx, bare)
@@ -122,6 +129,7 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	engine := roster.New(roster.Config{Store: st, Router: s.router, IsLocal: isLocal, UserExists: exists,
 		MaxItems: s.cfg.Roster.MaxItems, Logger: s.log, Blocks: s.blocks})
+	s.netPresence = s.newNetworkPresence(engine)
 	mux := im.NewMux()
 	mux.Handle(ns.Roster, "query", im.ToAccount, engine.HandleIQ)
 	// RFC 3921 session establishment is a no-op kept for old clients.
@@ -180,10 +188,11 @@ func (s *Server) Start(ctx context.Context) error {
 	mux.AddFeature(im.ToAccount, ns.ChatStates)
 	dcfg := im.Config{
 		Router: s.router, Roster: engine, Mux: mux, IsLocal: isLocal, UserExists: exists, Logger: s.log,
-		Offline: offline.New(st, s.cfg.Offline.MaxMessages, s.log),
-		Carbons: cc,
-		Archive: archive,
-		Push:    pushes,
+		Offline:          offline.New(st, s.cfg.Offline.MaxMessages, s.log),
+		Carbons:          cc,
+		Archive:          archive,
+		Push:             pushes,
+		OnRemotePresence: remotePresenceHook(s.netPresence),
 		Metrics: im.Metrics{
 			Stored:  s.metrics.OfflineStored.Inc,
 			Bounced: func(c string) { s.metrics.Bounced.WithLabelValues(c).Inc() },
@@ -192,6 +201,8 @@ func (s *Server) Start(ctx context.Context) error {
 	s.personalHooks(&dcfg)
 	dispatcher = im.New(dcfg)
 
+	s.startS2S(tlsConf, dispatcher.FromRemote)
+	s.startNetworkPresence()
 	handler, bearer, err := s.startLiveHelp(ctx, dispatcher)
 	if err != nil {
 		s.Stop(context.Background())
@@ -284,6 +295,12 @@ func (s *Server) listen(ctx context.Context, tlsConf *tls.Config) error {
 	if a := s.cfg.Components.Listen; a != "" {
 		all = append(all, lis{"components", a, func(l net.Listener) { s.components.Serve(ctx, l) }})
 	}
+	if a := s.cfg.S2S.Listen; a != "" && s.s2s != nil {
+		all = append(all, lis{"s2s", a, func(l net.Listener) { s.s2s.Serve(l, false) }})
+	}
+	if a := s.cfg.S2S.TLSListen; a != "" && s.s2s != nil {
+		all = append(all, lis{"s2s_tls", a, func(l net.Listener) { s.s2s.Serve(l, true) }})
+	}
 	if s.cfg.HTTP.Listen != "" || s.cfg.HTTP.TLSListen != "" {
 		// HTTP/1.1 only: WebSocket needs its upgrade, BOSH long polls gain
 		// nothing from HTTP/2, and Chromium's HTTP/2 BOSH requests were
@@ -373,6 +390,7 @@ func (s *Server) stop(ctx context.Context) error {
 	if s.components != nil {
 		errs = append(errs, s.components.Stop(ctx))
 	}
+	errs = append(errs, s.stopS2S(ctx))
 	if s.web != nil {
 		s.web.Stop() // BOSH sessions still holding a terminate for their client
 	}
@@ -393,7 +411,8 @@ func (s *Server) stop(ctx context.Context) error {
 }
 
 // Addr returns the bound address of a listener ("c2s", "c2s_tls",
-// "components", "http", "https"), or nil. Useful with port 0.
+// "components", "s2s", "s2s_tls", "http", "https"), or nil. Useful with
+// port 0.
 func (s *Server) Addr(name string) net.Addr {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -244,6 +244,7 @@ type Store interface {
 	Sites
 	Tokens
 	PresenceSharing
+	NetworkPresence
 	Pushes
 	LiveHelp
 	Calendar

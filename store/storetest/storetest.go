@@ -80,6 +80,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	tests = append(tests, siteTests...)
 	tests = append(tests, tokenTests...)
 	tests = append(tests, sharingTests...)
+	tests = append(tests, netPresenceTests...)
 	tests = append(tests, pushTests...)
 	tests = append(tests, liveHelpTests...)
 	tests = append(tests, calendarTests...)
