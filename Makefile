@@ -41,14 +41,14 @@ fuzz:
 
 ## bench: the hot-path Go benchmarks (results go in docs/performance.md)
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./xmpp/... ./router/... ./im/... ./store/sqlite/... ./store/postgres/... ./server/ ./livehelp/ ./calendar/ ./conference/
+	$(GO) test -run '^$$' -bench . -benchmem ./xmpp/... ./router/... ./im/... ./store/sqlite/... ./store/postgres/... ./server/ ./livehelp/ ./calendar/ ./conference/ ./s2s/
 
 ## bench-compare: Parley vs ejabberd vs Prosody, same scenarios, pinned (root, ~15 min; scripts/bench-compare.sh)
 bench-compare:
 	scripts/bench-compare.sh
 
 bench-smoke:
-	$(GO) test -run '^$$' -bench . -benchtime 100x ./xmpp/... ./router/... ./im/... ./store/sqlite/... ./store/postgres/... ./server/ ./livehelp/ ./calendar/ ./conference/
+	$(GO) test -run '^$$' -bench . -benchtime 100x ./xmpp/... ./router/... ./im/... ./store/sqlite/... ./store/postgres/... ./server/ ./livehelp/ ./calendar/ ./conference/ ./s2s/
 
 clean:
 	rm -rf bin

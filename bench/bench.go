@@ -51,8 +51,8 @@ type Options struct {
 	// ClusterPIDs are the other nodes of the server's cluster: their CPU
 	// time and RSS add to the server's (chat, presence, muc, login).
 	ClusterPIDs []int
-	Out       io.Writer // the table
-	JSON      io.Writer // one JSON line per result, nil to skip
+	Out         io.Writer // the table
+	JSON        io.Writer // one JSON line per result, nil to skip
 
 	scramCache *scramCache
 }

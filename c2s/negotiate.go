@@ -61,6 +61,10 @@ func (s *Session) negotiate(ctx context.Context) (restart bool, err error) {
 			if err := s.negotiateSM(ctx, el); err != nil || s.resumedInto.Load() != nil {
 				return false, err
 			}
+		case !s.authed && s.registrationOffered() && el.Space == ns.Client && el.Name == stanza.IQ && isRegistration(el):
+			if err := s.writeDirect(s.srv.cfg.Register(ctx, s.domain, s.remote, el).Bytes(s.content)); err != nil {
+				return false, err
+			}
 		case s.authed && el.Space == ns.Client && el.Name == stanza.IQ:
 			if err := s.negotiationIQ(ctx, el); err != nil {
 				return false, err
@@ -159,11 +163,29 @@ func (s *Session) sendFeatures() error {
 		features = append(features, st)
 		if !s.srv.cfg.RequireTLS {
 			features = append(features, s.mechanisms())
+			if s.registrationOffered() {
+				features = append(features, xml.NewElement(ns.RegisterFeat, "register"))
+			}
 		}
 	default:
 		features = append(features, s.mechanisms())
+		if s.registrationOffered() {
+			features = append(features, xml.NewElement(ns.RegisterFeat, "register"))
+		}
 	}
 	return s.openStream(header, s.streamElement(stream.Features(features...)))
+}
+
+// registrationOffered reports whether this stream may create an account
+// in band: registration is on, and the domain is not one whose users log
+// in with bearer tickets only.
+func (s *Session) registrationOffered() bool {
+	return s.srv.cfg.Register != nil && !s.srv.bearerOnly(s.domain)
+}
+
+// isRegistration reports an iq carrying in-band registration (XEP-0077).
+func isRegistration(iq *xml.Element) bool {
+	return len(iq.Children) == 1 && iq.Children[0].Space == ns.Register && iq.Children[0].Name == "query"
 }
 
 func (s *Session) canStartTLS() bool {

@@ -99,6 +99,10 @@ type Config struct {
 	// Bearer, if set, serves more stream domains on which clients log in
 	// only with a bearer ticket (SASL OAUTHBEARER), never a password.
 	Bearer *BearerAuth
+	// Register, if set, answers in-band registration (XEP-0077) before
+	// authentication, on streams that are encrypted or allowed not to
+	// be, and the stream features offer it; it returns the reply.
+	Register func(ctx context.Context, domain, remote string, iq *xml.Element) *xml.Element
 }
 
 // BearerAuth describes domains whose accounts log in with single-use

@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -523,15 +524,17 @@ func (s *Session) stanzaLoop(ctx context.Context) error {
 	}
 }
 
-// isServerReply reports an iq result or error addressed to the server
-// itself: replies to server-initiated pings, which nothing else awaits.
+// isServerReply reports an iq result or error answering one of the
+// session's keepalive pings, which nothing else awaits. Answers to the
+// server's other requests (such as capability queries) go on to the
+// handler.
 func (s *Session) isServerReply(el *xml.Element) bool {
 	t := el.Attr("type")
 	if t != "result" && t != "error" {
 		return false
 	}
 	to := el.Attr("to")
-	return to == "" || to == s.domain
+	return (to == "" || to == s.domain) && strings.HasPrefix(el.Attr("id"), "keepalive-")
 }
 
 // tlsStarter is a transport that can switch to TLS in the middle of

@@ -149,8 +149,8 @@ func BenchmarkResources(b *testing.B) {
 		}
 	})
 	b.Run("cluster", func(b *testing.B) {
-		r := &Router{Local: router.New(), peers: map[string]*peer{}, byBare: map[string][]*remoteRes{}}
-		r.Local.Bind(newCounting("bob@example.com/1"))
+		r := &Router{Table: router.New(), peers: map[string]*peer{}, byBare: map[string][]*remoteRes{}}
+		r.Table.Bind(newCounting("bob@example.com/1"))
 		for i, node := range []string{"x", "y"} {
 			j := jid.MustParse("bob@example.com/" + strconv.Itoa(i+2))
 			r.byBare["bob@example.com"] = append(r.byBare["bob@example.com"],
@@ -177,7 +177,7 @@ func BenchmarkReplicaMemory(b *testing.B) {
 			xml.Attr{Name: "ver", Value: "ESNXCpdM9mbNN9zm2sBwdOoCXyY="}))
 	const sessions = 20000
 	for b.Loop() {
-		r := &Router{Local: router.New(), cfg: Config{XMLLimits: xml.DefaultLimits, Now: time.Now},
+		r := &Router{Table: router.New(), cfg: Config{XMLLimits: xml.DefaultLimits, Now: time.Now},
 			peers: map[string]*peer{}, byBare: map[string][]*remoteRes{}, claims: map[string][]claimant{},
 			bound: map[jid.JID]time.Time{}, mine: map[string]time.Time{}}
 		p := &peer{name: "x", res: map[jid.JID]*remoteRes{}, claims: map[string]time.Time{}, synced: true}

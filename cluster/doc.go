@@ -5,7 +5,7 @@
 //
 // What each node knows:
 //
-//   - its own sessions, in a router.Local (the same table a single node
+//   - its own sessions, in a router.Table (the same table a single node
 //     uses; Router embeds it, so components and the local fast path are
 //     unchanged);
 //   - a replica of every other node's sessions: full JID, availability,
@@ -51,7 +51,7 @@
 //
 // Concurrency and lock order: pubMu (this node's announcements: a change
 // to the local table and its numbered frame are made together), then
-// the router.Local's own lock, then the outbox's mu. regMu guards the
+// the router.Table's own lock, then the outbox's mu. regMu guards the
 // replica, the peers and the claims; it is never held while calling a
 // session, a service or a hook, nor while taking pubMu. One goroutine
 // reads everything that arrives (in order: NATS keeps each publisher's

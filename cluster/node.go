@@ -196,7 +196,7 @@ func (r *Router) onNodeFrame(from string, f *frame) {
 			r.stats.badFrames.Add(1)
 			return
 		}
-		if res, ok := r.Local.Resource(to); ok {
+		if res, ok := r.Table.Resource(to); ok {
 			res.Session.Deliver(el)
 			r.stats.delivered.Add(1)
 			return
@@ -210,7 +210,7 @@ func (r *Router) onNodeFrame(from string, f *frame) {
 		if err != nil {
 			return
 		}
-		if res, ok := r.Local.Resource(to); ok {
+		if res, ok := r.Table.Resource(to); ok {
 			res.Session.Close(stream.Errorf(stream.Condition(f.Text), f.Text2))
 		}
 	case fComponent:

@@ -316,7 +316,7 @@ func (r *Router) moved(key string) {
 	}
 	r.submit(key, func() {
 		for _, j := range joins {
-			if _, ok := r.Local.Resource(j.session); !ok {
+			if _, ok := r.Table.Resource(j.session); !ok {
 				continue // gone meanwhile
 			}
 			el := w.Replay(j.el)
@@ -367,7 +367,7 @@ func (r *Router) trackJoin(el *xml.Element, to jid.JID, key string) {
 	if err != nil || from.IsBare() {
 		return
 	}
-	if _, ok := r.Local.Resource(from); !ok {
+	if _, ok := r.Table.Resource(from); !ok {
 		return
 	}
 	r.joinMu.Lock()
@@ -463,7 +463,7 @@ func (w *atSession) Receive(ctx context.Context, el *xml.Element) {
 		w.svc.Receive(ctx, el)
 		return
 	}
-	if w.r.Local.Online(to.Bare().String()) {
+	if w.r.Table.Online(to.Bare().String()) {
 		w.svc.Receive(ctx, el)
 		return
 	}

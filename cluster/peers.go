@@ -358,7 +358,7 @@ func (r *Router) act(ev *events) {
 		}
 	}
 	for _, j := range ev.conflicts {
-		if res, ok := r.Local.Resource(j); ok {
+		if res, ok := r.Table.Resource(j); ok {
 			r.stats.conflicts.Add(1)
 			res.Session.Close(stream.Errorf(stream.Conflict, "replaced by a new connection"))
 		}
@@ -393,7 +393,7 @@ func (r *Router) heartbeat() {
 	if r.draining.Load() {
 		flags |= hbDraining
 	}
-	sessions := r.Local.Count()
+	sessions := r.Table.Count()
 	r.pubMu.Lock()
 	seq := r.seq
 	r.out.add(r.subAll, false, func(b *bytes.Buffer) { putHeartbeat(b, seq, flags, sessions, r.cfg.Address) })

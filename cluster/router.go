@@ -69,7 +69,7 @@ func ValidName(s string) bool { return nameRE.MatchString(s) }
 // table and the replica of the other nodes' sessions. Create it with
 // New, set its hooks, register owned services (Own), then Start it.
 type Router struct {
-	*router.Local
+	*router.Table
 
 	cfg     Config
 	log     *slog.Logger
@@ -149,7 +149,7 @@ func New(cfg Config) (*Router, error) {
 	}
 	prefix := "parley." + cfg.Name + "."
 	r := &Router{
-		Local: router.New(), cfg: cfg, log: cfg.Logger.With("component", "cluster", "node", cfg.Node),
+		Table: router.New(), cfg: cfg, log: cfg.Logger.With("component", "cluster", "node", cfg.Node),
 		// The start time orders a node's incarnations: a restarted node
 		// has a greater epoch, and its old self's late frames are ignored.
 		epoch:  uint64(cfg.Now().UnixNano()),
@@ -201,7 +201,7 @@ func (r *Router) Bind(s router.Session) router.Session {
 	at := r.now()
 	var replaced router.Session
 	r.announce(func() bool {
-		replaced = r.Local.Bind(s)
+		replaced = r.Table.Bind(s)
 		r.bmu.Lock()
 		r.bound[j] = at
 		r.bmu.Unlock()
@@ -219,7 +219,7 @@ func (r *Router) Bind(s router.Session) router.Session {
 func (r *Router) Unbind(s router.Session) (last router.Resource, ok bool) {
 	j := s.JID()
 	r.announce(func() bool {
-		last, ok = r.Local.Unbind(s)
+		last, ok = r.Table.Unbind(s)
 		if ok {
 			r.bmu.Lock()
 			delete(r.bound, j)
@@ -235,7 +235,7 @@ func (r *Router) Unbind(s router.Session) (last router.Resource, ok bool) {
 
 // current reports whether s is the session bound to its JID here.
 func (r *Router) current(s router.Session) bool {
-	res, ok := r.Local.Resource(s.JID())
+	res, ok := r.Table.Resource(s.JID())
 	return ok && res.Session == s
 }
 
@@ -243,7 +243,7 @@ func (r *Router) current(s router.Session) bool {
 func (r *Router) SetPresence(s router.Session, available bool, priority int, presence *xml.Element) (wasAvailable bool, wasPriority int) {
 	j := s.JID()
 	r.announce(func() bool {
-		wasAvailable, wasPriority = r.Local.SetPresence(s, available, priority, presence)
+		wasAvailable, wasPriority = r.Table.SetPresence(s, available, priority, presence)
 		return r.current(s)
 	}, func(b *bytes.Buffer, seq uint64) { putPresence(b, seq, j.String(), available, priority, presence) })
 	return wasAvailable, wasPriority
@@ -251,12 +251,12 @@ func (r *Router) SetPresence(s router.Session, available bool, priority int, pre
 
 // SetInterested implements router.Router.
 func (r *Router) SetInterested(s router.Session) {
-	r.setFlags(s, func() { r.Local.SetInterested(s) })
+	r.setFlags(s, func() { r.Table.SetInterested(s) })
 }
 
 // SetCarbons implements router.Router.
 func (r *Router) SetCarbons(s router.Session, on bool) {
-	r.setFlags(s, func() { r.Local.SetCarbons(s, on) })
+	r.setFlags(s, func() { r.Table.SetCarbons(s, on) })
 }
 
 func (r *Router) setFlags(s router.Session, set func()) {
@@ -264,7 +264,7 @@ func (r *Router) setFlags(s router.Session, set func()) {
 	var flags byte
 	r.announce(func() bool {
 		set()
-		res, ok := r.Local.Resource(j)
+		res, ok := r.Table.Resource(j)
 		if !ok || res.Session != s {
 			return false
 		}
@@ -281,7 +281,7 @@ func (r *Router) setFlags(s router.Session, set func()) {
 // Resources implements router.Router: this node's resources of bare,
 // then the other nodes'.
 func (r *Router) Resources(bare string) []router.Resource {
-	local := r.Local.Resources(bare)
+	local := r.Table.Resources(bare)
 	r.regMu.RLock()
 	remote := r.byBare[bare]
 	if len(remote) == 0 {
@@ -299,7 +299,7 @@ func (r *Router) Resources(bare string) []router.Resource {
 
 // Resource implements router.Router.
 func (r *Router) Resource(full jid.JID) (router.Resource, bool) {
-	if res, ok := r.Local.Resource(full); ok {
+	if res, ok := r.Table.Resource(full); ok {
 		return res, true
 	}
 	return r.remoteResource(full)
@@ -318,7 +318,7 @@ func (r *Router) remoteResource(full jid.JID) (router.Resource, bool) {
 
 // Online implements router.Router.
 func (r *Router) Online(bare string) bool {
-	if r.Local.Online(bare) {
+	if r.Table.Online(bare) {
 		return true
 	}
 	r.regMu.RLock()
@@ -329,7 +329,7 @@ func (r *Router) Online(bare string) bool {
 // OnPresence implements router.Router: fn hears of local and remote
 // availability changes. Registered at start.
 func (r *Router) OnPresence(fn func(bare string)) {
-	r.Local.OnPresence(fn)
+	r.Table.OnPresence(fn)
 	r.regMu.Lock()
 	r.watchers = append(r.watchers, fn)
 	r.regMu.Unlock()

@@ -106,7 +106,7 @@ func TestLostAnnouncementResyncs(t *testing.T) {
 	// table again.
 	s := newSession("carol@example.com/r")
 	a.r.pubMu.Lock()
-	a.r.Local.Bind(s)
+	a.r.Table.Bind(s)
 	a.r.seq++
 	a.r.pubMu.Unlock()
 	waitFor(t, "b to resync and see carol", func() bool { return b.sees("carol@example.com/r", false) })
@@ -146,7 +146,7 @@ func TestConcurrentBindsCloseTheOlder(t *testing.T) {
 	// Both bind before hearing of the other: the later bind wins on
 	// both nodes, without either closing the other by return value.
 	first, second := newSession("erin@example.com/r"), newSession("erin@example.com/r")
-	a.r.Local.Bind(first) // bound, not yet announced
+	a.r.Table.Bind(first) // bound, not yet announced
 	a.r.bmu.Lock()
 	a.r.bound[first.j] = a.r.now().Add(-1e9)
 	a.r.bmu.Unlock()

@@ -36,9 +36,9 @@ func (r *Router) serveSnapshot(msg *nats.Msg) {
 	r.pubMu.Lock()
 	seq := r.seq
 	r.bmu.Lock()
-	for _, s := range r.Local.All() {
+	for _, s := range r.Table.All() {
 		j := s.JID()
-		res, ok := r.Local.Resource(j)
+		res, ok := r.Table.Resource(j)
 		if !ok {
 			continue
 		}

@@ -105,7 +105,7 @@ func (r *Router) Health() string {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "cluster: %s, node %s, %s; peers %d [%s]\n", r.cfg.Name, r.cfg.Node, state, len(peers), strings.Join(names, ", "))
-	fmt.Fprintf(&b, "cluster registry: %d local sessions, %d on peers; %d claimed keys here\n", r.Local.Count(), r.RemoteSessions(), r.claimCount())
+	fmt.Fprintf(&b, "cluster registry: %d local sessions, %d on peers; %d claimed keys here\n", r.Table.Count(), r.RemoteSessions(), r.claimCount())
 	fmt.Fprintf(&b, "cluster forwarding: %.1f stanzas/s out, latency avg %s max %s in, %d dropped\n",
 		rate, avg.Round(time.Microsecond), mx.Round(time.Microsecond), r.stats.dropped.Load())
 	return b.String()
@@ -163,7 +163,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		draining = 1
 	}
 	gauge(descDraining, draining)
-	gauge(descRegistry, float64(r.Local.Count()), "local")
+	gauge(descRegistry, float64(r.Table.Count()), "local")
 	gauge(descRegistry, float64(r.RemoteSessions()), "remote")
 	gauge(descClaims, float64(r.claimCount()))
 	counter(descForwarded, st.forwarded.Load())

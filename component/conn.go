@@ -232,21 +232,5 @@ func closing(se *stream.Error) []byte {
 	return b.Bytes()
 }
 
-// mapped returns el with every element in namespace from moved to
-// namespace to, copying only what it changes. Stanzas are in
-// jabber:component:accept on a component stream and in jabber:client
-// inside the server (XEP-0114 §3); received payload bytes (Inner) need
-// no change, since their default namespace is inherited.
-func mapped(el *xml.Element, from, to string) *xml.Element {
-	c := *el
-	if c.Space == from {
-		c.Space = to
-	}
-	if len(el.Children) > 0 {
-		c.Children = make([]*xml.Element, len(el.Children))
-		for i, ch := range el.Children {
-			c.Children[i] = mapped(ch, from, to)
-		}
-	}
-	return &c
-}
+// mapped moves a stanza between the component and the client namespace.
+func mapped(el *xml.Element, from, to string) *xml.Element { return stanza.MapNamespace(el, from, to) }

@@ -30,6 +30,9 @@ type Config struct {
 	Hosts []string `toml:"hosts"`
 	// DataDir holds the SQLite database and the generated certificate.
 	DataDir string `toml:"data_dir"`
+	// Admins are the accounts (bare JIDs) allowed to run the server's
+	// administration commands (XEP-0133 over XEP-0050).
+	Admins []string `toml:"admins"`
 
 	C2S     C2S     `toml:"c2s"`
 	HTTP    HTTP    `toml:"http"`
@@ -46,6 +49,7 @@ type Config struct {
 	Cluster  Cluster  `toml:"cluster"`
 
 	Components Components `toml:"components"`
+	S2S        S2S        `toml:"s2s"`
 
 	Integration Integration `toml:"integration"`
 	Presence    Presence    `toml:"presence"`
@@ -53,6 +57,14 @@ type Config struct {
 	LiveHelp    LiveHelp    `toml:"livehelp"`
 	Conference  Conference  `toml:"conference"`
 	Mail        Mail        `toml:"mail"`
+
+	PEP              PEP              `toml:"pep"`
+	VCard            VCard            `toml:"vcard"`
+	PrivateStorage   PrivateStorage   `toml:"private_storage"`
+	Blocking         Blocking         `toml:"blocking"`
+	Upload           Upload           `toml:"upload"`
+	Registration     Registration     `toml:"registration"`
+	ExternalServices ExternalServices `toml:"external_services"`
 
 	Limits Limits `toml:"limits"`
 	Log    Log    `toml:"log"`
@@ -168,6 +180,7 @@ func Default() Config {
 	return Config{
 		Hosts:   []string{"localhost"},
 		DataDir: "./data",
+		Admins:  []string{},
 		C2S: C2S{
 			Listen:           ":5222",
 			TLSListen:        ":5223",
@@ -203,6 +216,7 @@ func Default() Config {
 		MUC:         defaultMUC(),
 		Push:        defaultPush(),
 		Components:  defaultComponents(),
+		S2S:         defaultS2S(),
 		Integration: defaultIntegration(),
 		Presence:    defaultPresence(),
 		Roster:      defaultRoster(),
@@ -213,6 +227,14 @@ func Default() Config {
 		Conference:  defaultConference(),
 		Mail:        defaultMail(),
 		Cluster:     defaultCluster(),
+
+		PEP:              defaultPEP(),
+		VCard:            VCard{MaxBytes: 128 << 10},
+		PrivateStorage:   PrivateStorage{MaxBytes: 64 << 10, MaxNamespaces: 64},
+		Blocking:         Blocking{MaxItems: 1000},
+		Upload:           defaultUpload(),
+		Registration:     defaultRegistration(),
+		ExternalServices: defaultExternalServices(),
 		Limits: Limits{
 			MaxStanzaBytes:        256 << 10,
 			MaxDepth:              32,

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Presence configures presence over HTTP: the presence URL of seed 001
@@ -19,16 +20,21 @@ type Presence struct {
 	// image (seed 001: "Deployments can customize this image to be the
 	// same as an Offline image").
 	ErrorAsOffline bool `toml:"error_as_offline"`
+	// NetworkRefresh is how often the users' network presence settings
+	// (seed 000, `parley user network-presence`) are read again, so that
+	// a change made while the server runs takes effect.
+	NetworkRefresh Duration `toml:"network_refresh"`
 }
 
 func defaultPresence() Presence {
-	return Presence{PublicDomains: []string{}, ImageHosts: []string{}}
+	return Presence{PublicDomains: []string{}, ImageHosts: []string{}, NetworkRefresh: Duration{30 * time.Second}}
 }
 
 // validate lower-cases the domains and hosts (they are compared with
 // normalized JID domains and URL hosts) and refuses anything that is not
 // a bare host name.
 func (p *Presence) validate(v *validator) {
+	v.positiveDuration("presence.network_refresh", p.NetworkRefresh)
 	for i, d := range p.PublicDomains {
 		n, err := normalizeDomain(d)
 		if err != nil {

@@ -38,6 +38,8 @@ func (c *Config) Validate() error {
 		[2]string{"components.listen", c.Components.Listen},
 		[2]string{"nats.listen", c.NATS.Listen},
 		[2]string{"cluster.listen", c.Cluster.Listen},
+		[2]string{"s2s.listen", c.S2S.Listen},
+		[2]string{"s2s.tls_listen", c.S2S.TLSListen},
 	)
 	for _, p := range c.C2S.ProxyProtocol {
 		if _, err := ParsePrefix(p); err != nil {
@@ -98,6 +100,7 @@ func (c *Config) Validate() error {
 
 	c.MUC.validate(&v)
 	c.validateComponents(&v)
+	c.validateS2S(&v)
 	c.Integration.validate(&v)
 	c.Presence.validate(&v)
 	c.Roster.validate(&v)
@@ -108,6 +111,11 @@ func (c *Config) Validate() error {
 	c.Conference.validate(&v, c)
 	c.Mail.validate(&v)
 	c.validateCluster(&v)
+	c.validateAdmins(&v)
+	c.validatePersonal(&v)
+	c.validateUpload(&v)
+	c.validateRegistration(&v)
+	c.validateExternalServices(&v)
 
 	l := &c.Limits
 	v.atLeast("limits.max_stanza_bytes", l.MaxStanzaBytes, 4096)

@@ -43,6 +43,7 @@ type fixture struct {
 func newFixture(b *testing.B) *fixture {
 	st := memory.New()
 	r := router.New()
+	r.SetHosts([]string{"example.com"})
 	isLocal := func(d string) bool { return d == "example.com" }
 	exists := func(ctx context.Context, bare string) bool { _, err := st.User(ctx, bare); return err == nil }
 	engine := roster.New(roster.Config{Store: st, Router: r, IsLocal: isLocal, UserExists: exists})

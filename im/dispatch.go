@@ -2,7 +2,10 @@
 // stanzas of bound client sessions: it stamps and checks addresses,
 // routes messages (§8.5), hands presence and rosters to package roster,
 // iq payloads to the handlers registered on its Mux, and stores
-// messages for offline users (package offline).
+// messages for offline users (package offline). It applies block lists
+// (XEP-0191) to what it routes, hands clients' answers to the server's
+// own requests to Calls, and tells modules of presence changes
+// (PresenceChanged).
 package im
 
 import (
@@ -38,6 +41,20 @@ type Dispatcher struct {
 	metrics Metrics
 
 	offlineStored func(bare string)
+	calls         *Calls
+	blocks        func(user string, other jid.JID) bool
+	stamp         func(ctx context.Context, user string, el *xml.Element) *xml.Element
+	onPresence    func(ctx context.Context, ev PresenceChanged)
+
+	onRemotePresence func(ctx context.Context, ev RemotePresence)
+}
+
+// PresenceChanged tells modules that a session's broadcast presence
+// changed: Presence is the available presence as broadcast, or nil when
+// the session became unavailable (it sent unavailable presence or ended).
+type PresenceChanged struct {
+	Session  router.Session
+	Presence *xml.Element
 }
 
 // Metrics counts routing outcomes; nil funcs are skipped.
@@ -49,13 +66,16 @@ type Metrics struct {
 
 // Config wires a Dispatcher.
 type Config struct {
-	Router     router.Router
-	Roster     *roster.Engine
-	Offline    *offline.Service
-	Carbons    *carbons.Service // nil: no message carbons
-	Archive    *mam.Service     // nil: no message archive
-	Push       *push.Service    // nil: no push notifications
-	Mux        *Mux
+	Router  router.Router
+	Roster  *roster.Engine
+	Offline *offline.Service
+	Carbons *carbons.Service // nil: no message carbons
+	Archive *mam.Service     // nil: no message archive
+	Push    *push.Service    // nil: no push notifications
+	Mux     *Mux
+	// IsLocal reports whether a domain is a served host. Routing asks
+	// the router instead (Router.Route: one lookup decides local,
+	// component or remote).
 	IsLocal    func(domain string) bool
 	UserExists func(ctx context.Context, bare string) bool
 	Logger     *slog.Logger
@@ -65,6 +85,22 @@ type Config struct {
 	// online meanwhile: in a cluster the user may have come online on
 	// any node, and the node with the best resource delivers it.
 	OfflineStored func(bare string)
+
+	// Calls gets the clients' answers to iq requests the server sent
+	// them (nil: the server sends none).
+	Calls *Calls
+	// Blocks reports whether the local account user blocks other
+	// (XEP-0191); nil: nobody blocks anyone.
+	Blocks func(user string, other jid.JID) bool
+	// StampPresence may rewrite an available presence a client sends,
+	// broadcast or directed, before it goes anywhere (XEP-0153 photo
+	// hashes); nil keeps it as sent.
+	StampPresence func(ctx context.Context, user string, el *xml.Element) *xml.Element
+	// OnPresence hears every change of a session's broadcast presence.
+	OnPresence func(ctx context.Context, ev PresenceChanged)
+	// OnRemotePresence hears presence that other servers send to local
+	// users (network presence); it must not block. nil: nobody listens.
+	OnRemotePresence func(ctx context.Context, ev RemotePresence)
 }
 
 // New returns a Dispatcher.
@@ -74,7 +110,9 @@ func New(c Config) *Dispatcher {
 		log = slog.Default()
 	}
 	return &Dispatcher{router: c.Router, roster: c.Roster, offline: c.Offline, carbons: c.Carbons, archive: c.Archive, push: c.Push, mux: c.Mux,
-		isLocal: c.IsLocal, exists: c.UserExists, log: log, metrics: c.Metrics, offlineStored: c.OfflineStored}
+		isLocal: c.IsLocal, exists: c.UserExists, log: log, metrics: c.Metrics,
+		calls: c.Calls, blocks: c.Blocks, stamp: c.StampPresence, onPresence: c.OnPresence, onRemotePresence: c.OnRemotePresence,
+		offlineStored: c.OfflineStored}
 }
 
 // SessionStarted registers a newly bound session. A session already
@@ -100,6 +138,9 @@ func (d *Dispatcher) SessionEnded(ctx context.Context, s router.Session) {
 		return
 	}
 	d.roster.SessionEnded(ctx, s, last)
+	if last.Available && d.onPresence != nil {
+		d.onPresence(ctx, PresenceChanged{Session: s})
+	}
 }
 
 // Unacknowledged treats the stanzas a stream management client never
@@ -143,6 +184,9 @@ func (d *Dispatcher) HandleStanza(ctx context.Context, s router.Session, el *xml
 		to = j.String()
 	}
 	el = stanza.WithAddress(el, from.String(), to)
+	if !toJID.IsZero() && d.blockedOutbound(s, el, toJID) {
+		return
+	}
 	switch el.Name {
 	case stanza.Presence:
 		d.presence(ctx, s, el)
@@ -167,6 +211,10 @@ func (d *Dispatcher) HandleStanza(ctx context.Context, s router.Session, el *xml
 
 func (d *Dispatcher) presence(ctx context.Context, s router.Session, el *xml.Element) {
 	d.count("presence")
+	typ := el.Attr("type")
+	if typ == "" && d.stamp != nil {
+		el = d.stamp(ctx, s.JID().Bare().String(), el)
+	}
 	reachable, err := d.roster.HandlePresence(ctx, s, el)
 	if err != nil {
 		d.log.Error("presence", "from", s.JID().String(), "err", err)
@@ -177,6 +225,14 @@ func (d *Dispatcher) presence(ctx context.Context, s router.Session, el *xml.Ele
 	}
 	if reachable != nil && d.offline != nil {
 		d.offline.Deliver(ctx, s)
+	}
+	if d.onPresence != nil && el.Attr("to") == "" {
+		switch typ {
+		case "":
+			d.onPresence(ctx, PresenceChanged{Session: s, Presence: el})
+		case "unavailable":
+			d.onPresence(ctx, PresenceChanged{Session: s})
+		}
 	}
 }
 
@@ -193,8 +249,8 @@ func (d *Dispatcher) iq(ctx context.Context, s router.Session, el *xml.Element, 
 		return
 	}
 	if !to.IsZero() {
-		if c, ok := d.router.Component(to.Domain()); ok {
-			c.Receive(ctx, el)
+		if dest, c := d.router.Route(to.Domain()); dest != router.Local {
+			d.elsewhere(ctx, el, c)
 			return
 		}
 	}
@@ -204,26 +260,23 @@ func (d *Dispatcher) iq(ctx context.Context, s router.Session, el *xml.Element, 
 		if request {
 			d.serve(ctx, s, el, ToAccount)
 		}
-	case to.Local() == "" && to.Resource() == "" && d.isLocal(to.Domain()):
+	case to.Local() == "" && to.Resource() == "":
 		if request {
 			d.serve(ctx, s, el, ToServer)
+		} else if d.calls != nil {
+			d.calls.Resolve(el)
 		}
-	case !d.isLocal(to.Domain()):
-		d.bounce(ctx, el, stanza.RemoteServerNotFound)
 	case to.IsBare():
-		// Another account's bare JID: the server answers on its behalf.
 		if request {
-			if !d.exists(ctx, to.String()) {
-				d.bounce(ctx, el, stanza.ServiceUnavailable)
-				return
-			}
-			if fn, ok := d.mux.lookup(el.Children[0], ToAccount); ok && el.Children[0].Space == ns.DiscoInfo {
-				fn(ctx, s, el)
-				return
-			}
-			d.bounce(ctx, el, stanza.ServiceUnavailable)
+			d.contactIQ(ctx, s, el, to)
 		}
 	default:
+		if d.blockedInbound(to, s.JID()) {
+			if request {
+				d.bounce(ctx, el, stanza.ServiceUnavailable)
+			}
+			return
+		}
 		if res, ok := d.router.Resource(to); ok {
 			res.Session.Deliver(el)
 			return
@@ -240,6 +293,34 @@ func (d *Dispatcher) serve(ctx context.Context, s router.Session, el *xml.Elemen
 		return
 	}
 	s.Deliver(stanza.Error(el, stanza.ServiceUnavailable, ""))
+}
+
+// contactIQ answers an iq request to another account's bare JID, from
+// a local or a remote sender: the server answers on the account's
+// behalf (RFC 6120 §10.3.3), with the handlers registered for contacts
+// (ToContact: disco, vCard, PEP items...), unless the account blocks the
+// sender (XEP-0191).
+func (d *Dispatcher) contactIQ(ctx context.Context, s router.Session, el *xml.Element, to jid.JID) {
+	if !d.exists(ctx, to.String()) || d.blockedInbound(to, s.JID()) {
+		d.bounce(ctx, el, stanza.ServiceUnavailable)
+		return
+	}
+	if fn, ok := d.mux.lookup(el.Children[0], ToContact); ok {
+		fn(ctx, s, el)
+		return
+	}
+	d.bounce(ctx, el, stanza.ServiceUnavailable)
+}
+
+// elsewhere hands a stanza for a domain that is not a served host to
+// its component, or to its server (federation); without federation it
+// bounces with <remote-server-not-found/>.
+func (d *Dispatcher) elsewhere(ctx context.Context, el *xml.Element, c router.Component) {
+	if c == nil {
+		d.bounce(ctx, el, stanza.RemoteServerNotFound)
+		return
+	}
+	c.Receive(ctx, el)
 }
 
 // routeMessage delivers a message to a local user or bounces it
@@ -259,16 +340,17 @@ func (d *Dispatcher) archived(ctx context.Context, el *xml.Element, to jid.JID, 
 
 func (d *Dispatcher) route(ctx context.Context, el *xml.Element, to jid.JID, archive bool) {
 	typ := stanza.Type(el)
-	if !d.isLocal(to.Domain()) {
-		if c, ok := d.router.Component(to.Domain()); ok {
-			c.Receive(ctx, el)
-			return
-		}
-		d.bounce(ctx, el, stanza.RemoteServerNotFound)
+	if dest, c := d.router.Route(to.Domain()); dest != router.Local {
+		d.elsewhere(ctx, el, c)
 		return
 	}
 	if to.Local() == "" {
 		// Messages to the server itself: nothing here handles them.
+		d.bounce(ctx, el, stanza.ServiceUnavailable)
+		return
+	}
+	if from, err := jid.Parse(el.Attr("from")); err == nil && d.blockedInbound(to, from) {
+		// XEP-0191 §3.3: the user appears offline to those they block.
 		d.bounce(ctx, el, stanza.ServiceUnavailable)
 		return
 	}
@@ -407,9 +489,19 @@ func (d *Dispatcher) bounce(ctx context.Context, el *xml.Element, cond stanza.Co
 	case stanza.Message:
 		d.routeMessage(ctx, reply, from)
 	default:
-		if res, ok := d.router.Resource(from); ok {
-			res.Session.Deliver(reply)
-		}
+		d.deliverIQ(ctx, reply, from)
+	}
+}
+
+// deliverIQ routes an iq to a local resource or to another server
+// (whose sender bounced it, or asked).
+func (d *Dispatcher) deliverIQ(ctx context.Context, el *xml.Element, to jid.JID) {
+	if dest, c := d.router.Route(to.Domain()); dest == router.Remote && c != nil {
+		c.Receive(ctx, el)
+		return
+	}
+	if res, ok := d.router.Resource(to); ok {
+		res.Session.Deliver(el)
 	}
 }
 
@@ -424,11 +516,19 @@ func (d *Dispatcher) count(kind string) {
 // other entity: messages to a full JID go to that resource (or, but for
 // groupchat, the user's best one or offline storage), presence to the
 // resource or the available ones, iq to the resource. Stanzas to other
-// domains are dropped: there is no server-to-server routing yet, and a
-// component never addresses another synchronously.
+// servers' users (remote occupants) go to federation, which never
+// blocks; stanzas to other components are dropped: a component never
+// addresses another synchronously.
 func (d *Dispatcher) FromComponent(ctx context.Context, el *xml.Element) {
 	to, err := jid.Parse(el.Attr("to"))
-	if err != nil || !d.isLocal(to.Domain()) {
+	if err != nil {
+		return
+	}
+	switch dest, c := d.router.Route(to.Domain()); {
+	case dest == router.Remote && c != nil:
+		c.Receive(ctx, el)
+		return
+	case dest != router.Local:
 		return
 	}
 	switch el.Name {
@@ -437,8 +537,40 @@ func (d *Dispatcher) FromComponent(ctx context.Context, el *xml.Element) {
 	case stanza.Presence:
 		d.roster.DeliverPresence(ctx, el)
 	case stanza.IQ:
+		if from, err := jid.Parse(el.Attr("from")); err == nil && d.blockedInbound(to, from) {
+			return
+		}
 		if res, ok := d.router.Resource(to); ok {
 			res.Session.Deliver(el)
 		}
 	}
+}
+
+// blockedInbound reports whether the local account of to blocks from
+// (XEP-0191); an account never blocks itself.
+func (d *Dispatcher) blockedInbound(to, from jid.JID) bool {
+	if d.blocks == nil || to.Local() == "" || to.Bare() == from.Bare() {
+		return false
+	}
+	return d.blocks(to.Bare().String(), from)
+}
+
+// blockedOutbound stops a stanza the session's user sends to an entity
+// they block (XEP-0191 §3.3): a message or iq comes back with
+// <not-acceptable/> and <blocked/>, presence is dropped. Stanzas to the
+// user's own account and to the server are never blocked.
+func (d *Dispatcher) blockedOutbound(s router.Session, el *xml.Element, to jid.JID) bool {
+	user := s.JID().Bare()
+	if d.blocks == nil || to.Bare() == user || (to.Local() == "" && to.Resource() == "" && d.isLocal(to.Domain())) {
+		return false
+	}
+	if !d.blocks(user.String(), to) {
+		return false
+	}
+	if el.Name != stanza.Presence && stanza.CanReplyWithError(el) {
+		reply := stanza.Error(el, stanza.NotAcceptable, "")
+		reply.Child(ns.Client, "error").AddChild(xml.NewElement(ns.BlockingErrors, "blocked"))
+		s.Deliver(reply)
+	}
+	return true
 }

@@ -3,6 +3,8 @@ package im
 import (
 	"context"
 
+	"github.com/parley-im/parley/router"
+
 	"github.com/parley-im/parley/xmpp/jid"
 	"github.com/parley-im/parley/xmpp/stanza"
 	"github.com/parley-im/parley/xmpp/stream"
@@ -19,7 +21,7 @@ import (
 func (d *Dispatcher) FromExternal(ctx context.Context, el *xml.Element, reply func(*xml.Element)) {
 	to, err := jid.Parse(el.Attr("to"))
 	typ := stanza.Type(el)
-	if err != nil || el.Name != stanza.IQ || (typ != "get" && typ != "set") || !d.isLocal(to.Domain()) {
+	if err != nil || el.Name != stanza.IQ || (typ != "get" && typ != "set") || !d.local(to.Domain()) {
 		d.FromComponent(ctx, el)
 		return
 	}
@@ -53,3 +55,9 @@ type replySession struct {
 func (s replySession) JID() jid.JID            { return s.jid }
 func (s replySession) Deliver(el *xml.Element) { s.reply(el) }
 func (s replySession) Close(*stream.Error)     {}
+
+// local reports whether a domain is a served host.
+func (d *Dispatcher) local(domain string) bool {
+	dest, _ := d.router.Route(domain)
+	return dest == router.Local
+}

@@ -19,7 +19,15 @@ const (
 	// ToAccount: iq addressed to the sender's own bare JID (or with no
 	// 'to', which RFC 6120 §10.3.3 treats the same).
 	ToAccount
+	// ToContact: iq addressed to another local account's bare JID, which
+	// the server answers on the account's behalf (RFC 6121 §8.5.1): its
+	// vCard, its PEP nodes, its last activity, disco#info. The handler
+	// checks what the sender may see.
+	ToContact
 )
+
+// Identity is a XEP-0030 identity advertised for a target.
+type Identity struct{ Category, Type, Name string }
 
 // IQFunc answers an iq get or set. The iq is stamped with the sender's
 // full JID in from and its target in to; the handler must send exactly
@@ -39,11 +47,12 @@ type Mux struct {
 	mu     sync.RWMutex
 	routes map[iqKey]iqRoute
 	extra  map[Target][]string
+	ids    map[Target][]Identity
 }
 
 // NewMux returns an empty Mux.
 func NewMux() *Mux {
-	return &Mux{routes: make(map[iqKey]iqRoute), extra: make(map[Target][]string)}
+	return &Mux{routes: make(map[iqKey]iqRoute), extra: make(map[Target][]string), ids: make(map[Target][]Identity)}
 }
 
 // Handle registers fn for payloads <name xmlns='space'/> sent to target.
@@ -58,11 +67,30 @@ func (m *Mux) Handle(space, name string, target Target, fn IQFunc) {
 func (m *Mux) AddFeature(target Target, feature string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for _, t := range []Target{ToServer, ToAccount} {
+	for _, t := range []Target{ToServer, ToAccount, ToContact} {
 		if target&t != 0 {
 			m.extra[t] = append(m.extra[t], feature)
 		}
 	}
+}
+
+// AddIdentity advertises a disco identity besides the target's main one
+// (e.g. pubsub/pep on accounts).
+func (m *Mux) AddIdentity(target Target, id Identity) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, t := range []Target{ToServer, ToAccount, ToContact} {
+		if target&t != 0 {
+			m.ids[t] = append(m.ids[t], id)
+		}
+	}
+}
+
+// Identities lists the identities added for a target, in order.
+func (m *Mux) Identities(target Target) []Identity {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return append([]Identity(nil), m.ids[target]...)
 }
 
 // lookup returns the handler for a payload and target.

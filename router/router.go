@@ -3,16 +3,23 @@
 // rosters or storage: the delivery rules of RFC 6121 live in package im,
 // which asks the router who is online.
 //
-// Router is the seam between the server and where sessions live: Local
+// Router is the seam between the server and where sessions live: Table
 // is the table of this node's sessions (a single node uses it alone);
 // package cluster's Router adds the sessions bound on the other nodes of
 // a cluster, whose Session values forward what is delivered to them.
 //
-// Locking (Local): one RWMutex guards the table and every Resource's
-// presence fields. It is never held while calling into a Session
-// (Deliver and Close only queue work), so no lock ordering issue arises
-// with session locks; presence watchers (OnPresence) run after it is
-// released.
+// It also decides, in one place, where the stanzas for a domain go
+// (Route): a served host (local users), a component (an internal
+// service such as conference rooms, or an external component), or
+// another server (the remote sender, federation). The decision is one
+// atomic load and one map read.
+//
+// Locking (Table): one RWMutex guards the table and every Resource's presence
+// fields. It is never held while calling into a Session (Deliver and
+// Close only queue work), so no lock ordering issue arises with session
+// locks; presence watchers (OnPresence) run after it is released. The
+// domain table is copied on write under the same mutex and read
+// without it.
 package router
 
 import (
@@ -59,9 +66,9 @@ type Component interface {
 }
 
 // Router is what the server asks of the session table: who is bound
-// where, with which presence, and which component serves a domain.
-// Local is the node's own table; a cluster's Router also knows the
-// sessions of the other nodes.
+// where, with which presence, and where a domain's stanzas go. Table is
+// the node's own table; a cluster's Router also knows the sessions of
+// the other nodes.
 type Router interface {
 	// Bind registers s under its full JID. If a session is already bound
 	// to that full JID it is replaced and returned, so the caller can
@@ -90,26 +97,32 @@ type Router interface {
 	// All returns every session bound on this node (for shutdown).
 	All() []Session
 	// OnPresence registers fn to be told of the bare JIDs whose
-	// availability may have changed (see Local.OnPresence).
+	// availability may have changed (see Table.OnPresence).
 	OnPresence(fn func(bare string))
 
-	// RegisterComponent, AddComponent, RemoveComponent and Component
-	// keep the components of this node (see Local).
+	// Route, SetHosts, SetInternal, SetRemote, RegisterComponent,
+	// AddComponent, RemoveComponent and Component keep this node's
+	// domain table (domains.go).
+	Route(domain string) (Destination, Component)
+	SetHosts(hosts []string)
+	SetInternal(domains []string)
+	SetRemote(c Component)
 	RegisterComponent(domain string, c Component)
 	AddComponent(domain string, c Component) bool
 	RemoveComponent(domain string, c Component)
 	Component(domain string) (Component, bool)
 }
 
-// Local is the table of the sessions bound on this node.
-type Local struct {
+// Table is the table of the sessions bound on this node.
+type Table struct {
 	mu    sync.RWMutex
 	users map[string][]*Resource // bare JID -> bound resources
 	count int
 
-	// components is replaced, never modified (copy on write), so the
-	// lookup on every routed stanza is one atomic load and a map read.
-	components atomic.Pointer[map[string]Component]
+	// domains is replaced, never modified (copy on write), so the
+	// lookup on every routed stanza is one atomic load and a map read
+	// (domains.go).
+	domains atomic.Pointer[domainTable]
 	// watchers are told of availability changes (OnPresence); replaced,
 	// never modified.
 	watchers atomic.Pointer[[]func(bare string)]
@@ -121,7 +134,7 @@ type Local struct {
 // goroutine after the table's lock is released, and must not block
 // (live help collects the JIDs and looks at them on its own goroutine).
 // Registered at start, before sessions bind.
-func (r *Local) OnPresence(fn func(bare string)) {
+func (r *Table) OnPresence(fn func(bare string)) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var next []func(string)
@@ -132,7 +145,7 @@ func (r *Local) OnPresence(fn func(bare string)) {
 	r.watchers.Store(&next)
 }
 
-func (r *Local) presenceChanged(bare string) {
+func (r *Table) presenceChanged(bare string) {
 	if w := r.watchers.Load(); w != nil {
 		for _, fn := range *w {
 			fn(bare)
@@ -140,17 +153,17 @@ func (r *Local) presenceChanged(bare string) {
 	}
 }
 
-var _ Router = (*Local)(nil)
+var _ Router = (*Table)(nil)
 
 // New returns an empty local table.
-func New() *Local {
-	return &Local{users: make(map[string][]*Resource)}
+func New() *Table {
+	return &Table{users: make(map[string][]*Resource)}
 }
 
 // Bind registers s under its full JID. If a session is already bound to
 // that full JID it is replaced and returned, so the caller can close it
 // with <conflict/> (RFC 6120 §7.7.2.2: the new session wins).
-func (r *Local) Bind(s Session) (replaced Session) {
+func (r *Table) Bind(s Session) (replaced Session) {
 	j := s.JID()
 	bare := j.Bare().String()
 	r.mu.Lock()
@@ -171,7 +184,7 @@ func (r *Local) Bind(s Session) (replaced Session) {
 // Unbind removes s if it is still the session bound to its JID and
 // returns its last state; ok is false if it was not bound (or already
 // replaced by a newer session).
-func (r *Local) Unbind(s Session) (last Resource, ok bool) {
+func (r *Table) Unbind(s Session) (last Resource, ok bool) {
 	bare := s.JID().Bare().String()
 	last, ok = r.unbind(s, bare)
 	if ok {
@@ -180,7 +193,7 @@ func (r *Local) Unbind(s Session) (last Resource, ok bool) {
 	return last, ok
 }
 
-func (r *Local) unbind(s Session, bare string) (last Resource, ok bool) {
+func (r *Table) unbind(s Session, bare string) (last Resource, ok bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	list := r.users[bare]
@@ -203,7 +216,7 @@ func (r *Local) unbind(s Session, bare string) (last Resource, ok bool) {
 // SetPresence records the session's broadcast presence. It reports the
 // previous availability and priority, so callers can tell initial
 // presence and a priority raised to non-negative apart.
-func (r *Local) SetPresence(s Session, available bool, priority int, presence *xml.Element) (wasAvailable bool, wasPriority int) {
+func (r *Table) SetPresence(s Session, available bool, priority int, presence *xml.Element) (wasAvailable bool, wasPriority int) {
 	bare := s.JID().Bare().String()
 	wasAvailable, wasPriority, found := r.setPresence(s, bare, available, priority, presence)
 	if found {
@@ -212,7 +225,7 @@ func (r *Local) SetPresence(s Session, available bool, priority int, presence *x
 	return wasAvailable, wasPriority
 }
 
-func (r *Local) setPresence(s Session, bare string, available bool, priority int, presence *xml.Element) (wasAvailable bool, wasPriority int, found bool) {
+func (r *Table) setPresence(s Session, bare string, available bool, priority int, presence *xml.Element) (wasAvailable bool, wasPriority int, found bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, res := range r.users[bare] {
@@ -230,7 +243,7 @@ func (r *Local) setPresence(s Session, bare string, available bool, priority int
 }
 
 // SetInterested marks s as an interested resource (RFC 6121 §2.1.6).
-func (r *Local) SetInterested(s Session) {
+func (r *Table) SetInterested(s Session) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, res := range r.users[s.JID().Bare().String()] {
@@ -241,7 +254,7 @@ func (r *Local) SetInterested(s Session) {
 }
 
 // SetCarbons records whether s wants message carbons (XEP-0280).
-func (r *Local) SetCarbons(s Session, on bool) {
+func (r *Table) SetCarbons(s Session, on bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, res := range r.users[s.JID().Bare().String()] {
@@ -252,7 +265,7 @@ func (r *Local) SetCarbons(s Session, on bool) {
 }
 
 // Resources returns snapshots of the resources bound for a bare JID.
-func (r *Local) Resources(bare string) []Resource {
+func (r *Table) Resources(bare string) []Resource {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	list := r.users[bare]
@@ -267,7 +280,7 @@ func (r *Local) Resources(bare string) []Resource {
 }
 
 // Resource returns the snapshot of the resource bound to a full JID.
-func (r *Local) Resource(full jid.JID) (Resource, bool) {
+func (r *Table) Resource(full jid.JID) (Resource, bool) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	for _, res := range r.users[full.Bare().String()] {
@@ -279,21 +292,21 @@ func (r *Local) Resource(full jid.JID) (Resource, bool) {
 }
 
 // Online reports whether any resource of bare is bound.
-func (r *Local) Online(bare string) bool {
+func (r *Table) Online(bare string) bool {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	return len(r.users[bare]) > 0
 }
 
 // Count is the number of bound sessions.
-func (r *Local) Count() int {
+func (r *Table) Count() int {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	return r.count
 }
 
 // All returns every bound session (for shutdown).
-func (r *Local) All() []Session {
+func (r *Table) All() []Session {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	out := make([]Session, 0, r.count)
@@ -303,22 +316,4 @@ func (r *Local) All() []Session {
 		}
 	}
 	return out
-}
-
-// RegisterComponent routes every stanza addressed to domain (and its
-// users and resources) to c. Registered at start, before sessions bind.
-func (r *Local) RegisterComponent(domain string, c Component) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.storeComponents(r.components.Load(), func(next map[string]Component) { next[domain] = c })
-}
-
-// Component returns the component serving domain, if any.
-func (r *Local) Component(domain string) (Component, bool) {
-	m := r.components.Load()
-	if m == nil {
-		return nil, false
-	}
-	c, ok := (*m)[domain]
-	return c, ok
 }

@@ -110,7 +110,7 @@ start_server() { # name
 			PARLEY_MUC_MESSAGES_PER_SECOND=0 PARLEY_MUC_MAX_OCCUPANTS=0 PARLEY_MUC_MAX_ROOMS_PER_USER=0 \
 			PARLEY_MAM_ENABLED=${PARLEY_MAM_ENABLED:-false} \
 			taskset -c 0 $BIN serve --data-dir "$DIR/parley" --allow-plaintext --log-level warn \
-			--c2s-listen 127.0.0.1:$PARLEY_PORT --c2s-tls-listen '' --http-listen '' --http-tls-listen '' 2>>"$OUT/parley.log" &
+			--c2s-listen 127.0.0.1:$PARLEY_PORT --c2s-tls-listen '' --http-listen '' --http-tls-listen '' --s2s-listen '' --s2s-tls-listen '' 2>>"$OUT/parley.log" &
 		SERVER_PID=$!
 		PORT=$PARLEY_PORT ;;
 	ejabberd)

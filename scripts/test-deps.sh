@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Installs what the test suite drives when it is missing:
-#   - Debian packages: real third-party XMPP clients (python3-slixmpp,
+#   - Debian packages: real third-party XMPP clients (python3-slixmpp and
+#     python3-aiohttp for its HTTP upload,
 #     python3-aioxmpp, go-sendxmpp), the SOAP clients zeep (python3-zeep) and
 #     JAX-WS (jaxws, default-jdk-headless), the CalDAV server Radicale
 #     (python3-radicale, for the calendar agent's polling), the browser for
-#     test/browser (chromium), and PostgreSQL's binaries for store/postgres
-#     (postgresql);
+#     test/browser (chromium), PostgreSQL's binaries for store/postgres
+#     (postgresql), and the servers the federation tests talk to (prosody
+#     with lua-unbound, ejabberd), which the tests start themselves with
+#     their own configuration: they are installed without starting their
+#     system services;
 #   - test/browser's npm packages (playwright-core, @xmpp/client,
 #     strophe.js, converse.js), with `npm ci` from its package-lock.json.
 # Needs root (or passwordless sudo) to install Debian packages; otherwise it
@@ -15,6 +19,8 @@ cd "$(dirname "$0")/.."
 
 missing=()
 /usr/bin/python3 -c 'import slixmpp' 2>/dev/null || missing+=(python3-slixmpp)
+# slixmpp's XEP-0363 plugin uploads with aiohttp (test/e2e upload scenario).
+/usr/bin/python3 -c 'import aiohttp' 2>/dev/null || missing+=(python3-aiohttp)
 /usr/bin/python3 -c 'import aioxmpp' 2>/dev/null || missing+=(python3-aioxmpp)
 /usr/bin/python3 -c 'import zeep' 2>/dev/null || missing+=(python3-zeep)
 # test/e2e's conference tests validate the Instant Conference answers against their schemas.
@@ -31,6 +37,11 @@ command -v jq >/dev/null 2>&1 || missing+=(jq)
 # (internal/pgtest: initdb and pg_ctl in a temporary directory, on a
 # loopback port); the system service is neither needed nor used.
 compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' >/dev/null || missing+=(postgresql)
+# test/e2e federation: Prosody (lua-unbound lets it use the test's DNS
+# server) and ejabberd.
+command -v prosody >/dev/null 2>&1 || missing+=(prosody)
+dpkg -s lua-unbound >/dev/null 2>&1 || missing+=(lua-unbound)
+command -v ejabberdctl >/dev/null 2>&1 || missing+=(ejabberd)
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "test-deps: installing missing Debian packages: ${missing[*]}"
@@ -44,6 +55,16 @@ if [ ${#missing[@]} -gt 0 ]; then
     exit 1
   fi
   export DEBIAN_FRONTEND=noninteractive
+  # Servers installed for the tests must not start as system services
+  # (the tests run their own instances): a policy-rc.d that refuses every
+  # start, for the length of the install, unless one is already there.
+  policy=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    policy=/usr/sbin/policy-rc.d
+    printf '#!/bin/sh\n# parley test-deps: no service starts during this install\nexit 101\n' | $sudo tee "$policy" >/dev/null
+    $sudo chmod +x "$policy"
+    trap '$sudo rm -f "$policy"' EXIT
+  fi
   if ! $sudo apt-get install -y --no-install-recommends "${missing[@]}" >/tmp/parley-test-deps.log 2>&1; then
     $sudo apt-get update >>/tmp/parley-test-deps.log 2>&1 || true
     if ! $sudo apt-get install -y --no-install-recommends "${missing[@]}" >>/tmp/parley-test-deps.log 2>&1; then

@@ -24,7 +24,7 @@ import (
 // rooms are held per node; the cluster's hooks are answered by the
 // dispatcher, the roster and the rooms; `parley node` reaches the node
 // through the control channel. A single server (the default) uses
-// router.Local and none of this.
+// router.Table and none of this.
 
 // newRouter returns the session table: the cluster's router on a node of
 // a cluster, the node-local table otherwise.
@@ -128,7 +128,7 @@ func (s *Server) startCluster(ctx context.Context, d *im.Dispatcher, engine *ros
 			for _, res := range lost {
 				j := res.Session.JID()
 				gone[j] = true
-				engine.SessionLost(ctx, j, res.Available, cr.Local, lead)
+				engine.SessionLost(ctx, j, res.Available, cr.Table, lead)
 			}
 			if s.muc != nil {
 				s.muc.SessionsGone(ctx, gone)

@@ -8,6 +8,7 @@ import (
 	"github.com/parley-im/parley/component"
 	"github.com/parley-im/parley/im"
 	"github.com/parley-im/parley/im/push"
+	"github.com/parley-im/parley/router"
 	"github.com/parley-im/parley/xmpp/jid"
 	"github.com/parley-im/parley/xmpp/ns"
 	"github.com/parley-im/parley/xmpp/xml"
@@ -42,9 +43,21 @@ func heldHook(p *push.Service) func(context.Context, jid.JID, *xml.Element, int)
 }
 
 // appServer delivers a push notification to the external component
-// (XEP-0114) serving its 'to' domain, and reports whether one does.
+// (XEP-0114) serving its 'to' domain, or to the app server's own server
+// over federation, and reports whether it found a way. Neither blocks.
 func (s *Server) appServer(ctx context.Context, el *xml.Element) bool {
-	return s.components != nil && s.components.Deliver(ctx, el)
+	if s.components != nil && s.components.Deliver(ctx, el) {
+		return true
+	}
+	to, err := jid.Parse(el.Attr("to"))
+	if err != nil {
+		return false
+	}
+	if dest, remote := s.router.Route(to.Domain()); dest == router.Remote && remote != nil {
+		remote.Receive(ctx, el)
+		return true
+	}
+	return false
 }
 
 // servedHere reports whether a domain is a host or an internal service

@@ -121,8 +121,8 @@ func TestFullJIDFallbackAndErrors(t *testing.T) {
 	if e.Attr("type") != "error" || e.Attr("id") != "u1" || e.Child("", "error").Child(ns.Stanzas, "service-unavailable") == nil {
 		t.Fatalf("want service-unavailable, got %s", e.String())
 	}
-	// message to a remote domain: remote-server-not-found (no federation yet).
-	a.Send("<message to='x@example.net' type='chat' id='r1'><body>?</body></message>")
+	// message to a domain that has no server: remote-server-not-found.
+	a.Send("<message to='x@example.invalid' type='chat' id='r1'><body>?</body></message>")
 	e = a.ExpectMatch("remote error", func(el *xml.Element) bool { return el.Name == "message" }, isPresence)
 	if e.Child("", "error").Child(ns.Stanzas, "remote-server-not-found") == nil {
 		t.Fatalf("want remote-server-not-found, got %s", e.String())

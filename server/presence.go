@@ -37,6 +37,7 @@ func (s *Server) presenceService() *presence.Service {
 		p.svc = presence.New(presence.Config{
 			Sessions:        s.router,
 			Groups:          groupPresence{s},
+			Network:         networkPresence{s},
 			Tokens:          tokens,
 			Store:           presenceStore{s.store},
 			IsLocal:         s.cfg.HasHost,

@@ -50,7 +50,7 @@ func (s *Server) discoItems(domain string) []disco.Item {
 	if s.ext.calendar != nil {
 		items = append(items, disco.Item{JID: s.cfg.Calendar.Subdomain + "." + domain, Name: "Calendar reminders"})
 	}
-	return items
+	return append(items, s.uploadDiscoItems(domain)...)
 }
 
 // stopMUC tells room occupants the service shuts down (status 332),

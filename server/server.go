@@ -28,6 +28,7 @@ import (
 	"github.com/parley-im/parley/im/disco"
 	"github.com/parley-im/parley/im/mam"
 	"github.com/parley-im/parley/im/muc"
+	"github.com/parley-im/parley/im/netpresence"
 	"github.com/parley-im/parley/im/offline"
 	"github.com/parley-im/parley/im/ping"
 	"github.com/parley-im/parley/im/roster"
@@ -36,6 +37,7 @@ import (
 	"github.com/parley-im/parley/mail"
 	"github.com/parley-im/parley/metrics"
 	"github.com/parley-im/parley/router"
+	"github.com/parley-im/parley/s2s"
 	"github.com/parley-im/parley/store"
 	"github.com/parley-im/parley/web"
 	"github.com/parley-im/parley/xmpp/ns"
@@ -57,7 +59,9 @@ type Server struct {
 	cluster    *cluster.Router // nil on a single server (cluster.go)
 	c2s        *c2s.Server
 	components *component.Server
+	s2s        *s2s.Service // nil: federation off
 	muc        *muc.Service
+	pers       personal // PEP, blocking and the other modules of personal.go
 	web        *web.Web
 	http       *http.Server
 	httpGuard  *httpGuard // limits in front of http (httpguard.go)
@@ -66,6 +70,9 @@ type Server struct {
 	mail         *mail.Sender        // mail.go: conference invitations, live help's left messages
 	conferences  *conference.Manager // conference.go
 	conferencing *conferencing.Service
+	// netPresence tracks users' network presence (netpresence.go); nil
+	// without federation.
+	netPresence *netpresence.Service
 
 	runCtx    context.Context // ends when the server stops: background work
 	cancelRun context.CancelFunc
@@ -123,17 +130,19 @@ func (s *Server) Start(ctx context.Context) error {
 		s.Stop(context.Background())
 		return err
 	}
+	s.router.SetHosts(s.cfg.Hosts)
 	isLocal := s.cfg.HasHost
 	exists := func(ctx context.Context, bare string) bool {
 		_, err := st.User(ctx, bare)
 		return err == nil
 	}
 	rc := roster.Config{Store: st, Router: s.router, IsLocal: isLocal, UserExists: exists,
-		MaxItems: s.cfg.Roster.MaxItems, Logger: s.log}
+		MaxItems: s.cfg.Roster.MaxItems, Logger: s.log, Blocks: s.blocks}
 	if s.cluster != nil {
 		rc.Changed = s.cluster.RosterChanged
 	}
 	engine := roster.New(rc)
+	s.netPresence = s.newNetworkPresence(engine)
 	mux := im.NewMux()
 	mux.Handle(ns.Roster, "query", im.ToAccount, engine.HandleIQ)
 	// RFC 3921 session establishment is a no-op kept for old clients.
@@ -187,29 +196,36 @@ func (s *Server) Start(ctx context.Context) error {
 		s.Stop(context.Background())
 		return err
 	}
-	disco.Register(mux, "Parley", s.discoItems)
+	discoSvc := disco.Register(mux, "Parley", s.discoItems)
+	if err := s.startPersonal(ctx, mux, engine, discoSvc, func(ctx context.Context, el *xml.Element) { dispatcher.FromComponent(ctx, el) }); err != nil {
+		s.Stop(context.Background())
+		return err
+	}
 	pushes := s.newPush(mux)
 	mux.AddFeature(im.ToServer, ns.Offline)
 	mux.AddFeature(im.ToServer, ns.ChatStates)
 	mux.AddFeature(im.ToAccount, ns.ChatStates)
 	off := offline.New(st, s.cfg.Offline.MaxMessages, s.log)
-	var offlineStored func(string)
-	if s.cluster != nil {
-		offlineStored = s.cluster.OfflineStored
-	}
-	dispatcher = im.New(im.Config{
+	dcfg := im.Config{
 		Router: s.router, Roster: engine, Mux: mux, IsLocal: isLocal, UserExists: exists, Logger: s.log,
-		Offline:       off,
-		OfflineStored: offlineStored,
-		Carbons:       cc,
-		Archive:       archive,
-		Push:          pushes,
+		Offline:          off,
+		Carbons:          cc,
+		Archive:          archive,
+		Push:             pushes,
+		OnRemotePresence: remotePresenceHook(s.netPresence),
 		Metrics: im.Metrics{
 			Stored:  s.metrics.OfflineStored.Inc,
 			Bounced: func(c string) { s.metrics.Bounced.WithLabelValues(c).Inc() },
 		},
-	})
+	}
+	if s.cluster != nil {
+		dcfg.OfflineStored = s.cluster.OfflineStored
+	}
+	s.personalHooks(&dcfg)
+	dispatcher = im.New(dcfg)
 
+	s.startS2S(tlsConf, dispatcher.FromRemote)
+	s.startNetworkPresence()
 	handler, bearer, err := s.startLiveHelp(ctx, dispatcher)
 	if err != nil {
 		s.Stop(context.Background())
@@ -250,6 +266,7 @@ func (s *Server) Start(ctx context.Context) error {
 		OnHeld:                heldHook(pushes),
 		ProxyProtocol:         prefixes(s.cfg.C2S.ProxyProtocol),
 		Bearer:                bearer,
+		Register:              s.preAuthRegister(),
 	}, st, handler, s.metrics, s.log)
 	s.components = s.newComponents(dispatcher.FromExternal)
 
@@ -302,6 +319,12 @@ func (s *Server) listen(ctx context.Context, tlsConf *tls.Config) error {
 	if a := s.cfg.Components.Listen; a != "" {
 		all = append(all, lis{"components", a, func(l net.Listener) { s.components.Serve(ctx, l) }})
 	}
+	if a := s.cfg.S2S.Listen; a != "" && s.s2s != nil {
+		all = append(all, lis{"s2s", a, func(l net.Listener) { s.s2s.Serve(l, false) }})
+	}
+	if a := s.cfg.S2S.TLSListen; a != "" && s.s2s != nil {
+		all = append(all, lis{"s2s_tls", a, func(l net.Listener) { s.s2s.Serve(l, true) }})
+	}
 	if s.cfg.HTTP.Listen != "" || s.cfg.HTTP.TLSListen != "" {
 		// HTTP/1.1 only: WebSocket needs its upgrade, BOSH long polls gain
 		// nothing from HTTP/2, and Chromium's HTTP/2 BOSH requests were
@@ -353,6 +376,7 @@ func (s *Server) httpHandler() http.Handler {
 	s.web.Register(mux)
 	s.registerPages(mux)
 	s.registerLiveHelp(mux)
+	s.registerUpload(mux)
 	if s.cfg.Integration.Enabled {
 		s.registerIntegration(mux)
 	}
@@ -392,6 +416,7 @@ func (s *Server) stop(ctx context.Context) error {
 		errs = append(errs, s.components.Stop(ctx))
 	}
 	errs = append(errs, s.stopCluster(ctx))
+	errs = append(errs, s.stopS2S(ctx))
 	if s.web != nil {
 		s.web.Stop() // BOSH sessions still holding a terminate for their client
 	}
@@ -422,7 +447,8 @@ func prefixes(list []string) []netip.Prefix {
 }
 
 // Addr returns the bound address of a listener ("c2s", "c2s_tls",
-// "components", "http", "https"), or nil. Useful with port 0.
+// "components", "s2s", "s2s_tls", "http", "https"), or nil. Useful with
+// port 0.
 func (s *Server) Addr(name string) net.Addr {
 	s.mu.Lock()
 	defer s.mu.Unlock()

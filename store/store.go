@@ -244,11 +244,13 @@ type Store interface {
 	Sites
 	Tokens
 	PresenceSharing
+	NetworkPresence
 	Pushes
 	LiveHelp
 	Calendar
 	Conferences
 	Nodes
+	PersonalData
 	// Close flushes and releases the store.
 	Close() error
 }

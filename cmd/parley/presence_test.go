@@ -54,3 +54,59 @@ func TestUserSharePresence(t *testing.T) {
 		}
 	}
 }
+
+// TestUserNetworkPresence runs `parley user network-presence` against a
+// sqlite data directory: set, show, replace, off, and its refusals.
+func TestUserNetworkPresence(t *testing.T) {
+	dir := t.TempDir()
+	run := func(args ...string) error {
+		cmd := userCmd()
+		cmd.SetArgs(append(args, "--data-dir", dir))
+		cmd.SilenceUsage, cmd.SilenceErrors = true, true
+		return cmd.Execute()
+	}
+	remote := func() string {
+		t.Helper()
+		cfg := config.Default()
+		cfg.DataDir = dir
+		st, err := server.OpenStore(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		l, err := st.NetworkPresence(context.Background(), "alice@localhost")
+		if err != nil {
+			return ""
+		}
+		return l.Remote
+	}
+	if err := run("add", "alice@localhost", "pw"); err != nil {
+		t.Fatal(err)
+	}
+	if err := run("network-presence", "alice@localhost"); err != nil || remote() != "" {
+		t.Fatalf("show when unset: %v, %q", err, remote())
+	}
+	if err := run("network-presence", "Alice@LocalHost", "Alice@Partner.Example"); err != nil || remote() != "alice@partner.example" {
+		t.Fatalf("set: %v, %q", err, remote())
+	}
+	if err := run("network-presence", "alice@localhost"); err != nil {
+		t.Fatalf("show: %v", err)
+	}
+	if err := run("network-presence", "alice@localhost", "a@other.example"); err != nil || remote() != "a@other.example" {
+		t.Fatalf("replace: %v, %q", err, remote())
+	}
+	if err := run("network-presence", "alice@localhost", "off"); err != nil || remote() != "" {
+		t.Fatalf("off: %v, %q", err, remote())
+	}
+	for args, want := range map[[2]string]string{
+		{"nobody@localhost", "x@partner.example"}:    "no account nobody@localhost",
+		{"alice@localhost", "partner.example"}:       "not the bare JID of an account",
+		{"alice@localhost", "x@partner.example/r"}:   "not the bare JID of an account",
+		{"alice@localhost", "bob@localhost"}:         "not of another network",
+		{"alice@elsewhere.org", "x@partner.example"}: "not served",
+	} {
+		if err := run("network-presence", args[0], args[1]); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("network-presence %v: %v, want %q", args, err, want)
+		}
+	}
+}

@@ -89,6 +89,7 @@ func serveCmd() *cobra.Command {
 		c2sListen                 string
 		c2sTLSListen              string
 		httpListen, httpTLSListen string
+		s2sListen, s2sTLSListen   string
 		allowPlaintext            bool
 		logLevel                  string
 		pprofAddr                 string
@@ -116,6 +117,12 @@ func serveCmd() *cobra.Command {
 				if fl.Changed("http-tls-listen") {
 					c.HTTP.TLSListen = httpTLSListen
 				}
+				if fl.Changed("s2s-listen") {
+					c.S2S.Listen = s2sListen
+				}
+				if fl.Changed("s2s-tls-listen") {
+					c.S2S.TLSListen = s2sTLSListen
+				}
 				if fl.Changed("allow-plaintext") {
 					c.C2S.AllowPlaintext = allowPlaintext
 				}
@@ -139,6 +146,8 @@ func serveCmd() *cobra.Command {
 	fl.StringVar(&c2sTLSListen, "c2s-tls-listen", "", "client listener with direct TLS, XEP-0368 (host:port, empty disables)")
 	fl.StringVar(&httpListen, "http-listen", "", "HTTP listener for /healthz, /metrics, WebSocket and BOSH (host:port, empty disables)")
 	fl.StringVar(&httpTLSListen, "http-tls-listen", "", "HTTPS listener, same endpoints (host:port, empty disables)")
+	fl.StringVar(&s2sListen, "s2s-listen", "", "server-to-server listener with STARTTLS (host:port, empty disables incoming federation on it)")
+	fl.StringVar(&s2sTLSListen, "s2s-tls-listen", "", "server-to-server listener with direct TLS, XEP-0368 (host:port, empty disables)")
 	fl.BoolVar(&allowPlaintext, "allow-plaintext", false, "allow client streams without TLS (loopback tests and benchmarks only)")
 	fl.StringVar(&logLevel, "log-level", "", "debug, info, warn or error")
 	fl.StringVar(&natsListen, "nats-listen", "", "embedded NATS server's listener (host:port, port 0 for a free one; empty disables the bus)")

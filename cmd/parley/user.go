@@ -54,15 +54,20 @@ func userCmd() *cobra.Command {
 		}),
 		userSharePresenceCmd(),
 		userRemindersCmd(),
+		userNetworkPresenceCmd(),
 	)
 	return cmd
 }
 
-// userSub builds one user subcommand; nargs -1 means zero or one.
+// userSub builds one user subcommand; nargs -1 means zero or one, -2
+// one or two.
 func userSub(use, short string, nargs int, run func(context.Context, *account.Manager, store.Store, []string) error) *cobra.Command {
 	args := cobra.ExactArgs(nargs)
-	if nargs < 0 {
+	switch nargs {
+	case -1:
 		args = cobra.MaximumNArgs(1)
+	case -2:
+		args = cobra.RangeArgs(1, 2)
 	}
 	return storeCommand(&cobra.Command{Use: use, Short: short, Args: args},
 		func(ctx context.Context, _ *cobra.Command, st store.Store, cfg config.Config, a []string) error {

@@ -8,9 +8,10 @@
 // The notification carries the XEP's summary form: message-count, and,
 // as configured, last-message-sender and last-message-body (off by
 // default: the app server and the push network would see the text).
-// App servers are reached as components (XEP-0114) of this server;
-// without server-to-server federation, registrations with a remote app
-// server are accepted but their notifications are dropped and logged.
+// App servers are reached as components (XEP-0114) of this server, or
+// on their own servers through federation (package s2s); without
+// federation, notifications for a remote app server are dropped and
+// logged.
 package push
 
 import (
@@ -44,7 +45,8 @@ type Config struct {
 	// the app server) and reports whether it found a route. It is called
 	// on the routing path, maybe under a room's lock (a room's message to
 	// a user held for resumption), so it must not block nor reach an
-	// internal component: only external ones (XEP-0114).
+	// internal component: only external ones (XEP-0114) and other
+	// servers (federation, which queues without blocking).
 	Send func(ctx context.Context, iq *xml.Element) bool
 	// Local reports whether a domain is served here (a host, or an
 	// internal service such as conference rooms): not an app server.

@@ -2,6 +2,7 @@ package roster
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"time"
 
@@ -99,8 +100,10 @@ func (e *Engine) broadcast(ctx context.Context, s router.Session, el *xml.Elemen
 }
 
 // probe collects the presence of the user's contacts and other
-// resources for a newly available session (§4.3). Contacts are local,
-// so the probe is answered directly from the session table.
+// resources for a newly available session (§4.3). Local contacts are
+// answered directly from the session table; contacts on other servers
+// get a probe from the user's bare JID, which their servers answer to
+// it (delivered to every available resource).
 func (e *Engine) probe(ctx context.Context, s router.Session) {
 	user := s.JID().Bare().String()
 	to := s.JID().String()
@@ -111,7 +114,13 @@ func (e *Engine) probe(ctx context.Context, s router.Session) {
 	}
 	for _, c := range r.subscribedTo() {
 		cj, err := parseBare(c)
-		if err != nil || !e.isLocal(cj.Domain()) {
+		if err != nil || e.blockedEitherWay(user, cj) {
+			continue
+		}
+		if dest, remote := e.router.Route(cj.Domain()); dest != router.Local {
+			if dest == router.Remote && remote != nil {
+				remote.Receive(ctx, stanza.NewPresence("probe", user, c))
+			}
 			continue
 		}
 		sent := false
@@ -189,7 +198,7 @@ func (e *Engine) goUnavailable(ctx context.Context, s router.Session, el *xml.El
 		}
 		if !anyAvailable {
 			last := stanza.WithAddress(el, "", "")
-			if err := e.store.SetLastPresence(ctx, user, last.Bytes(ns.Client), time.Now().UTC()); err != nil {
+			if err := e.store.SetLastPresence(ctx, user, last.Bytes(ns.Client), time.Now().UTC()); err != nil && !errors.Is(err, store.ErrNotFound) { // not found: the account was removed
 				e.log.Error("store last presence", "user", user, "err", err)
 			}
 		}
@@ -255,14 +264,18 @@ func (e *Engine) deliverPresence(ctx context.Context, el *xml.Element, to string
 	if err != nil {
 		return
 	}
-	if !e.isLocal(j.Domain()) {
-		if c, ok := e.router.Component(j.Domain()); ok {
-			c.Receive(ctx, stanza.WithAddress(el, el.Attr("from"), to))
-			return
-		}
-		return // no server-to-server yet: presence to remote domains is dropped
+	if from, err := jid.Parse(el.Attr("from")); err == nil && e.blockedBetween(from, j) {
+		return // XEP-0191: no presence, no error
 	}
 	el = stanza.WithAddress(el, el.Attr("from"), to)
+	if dest, c := e.router.Route(j.Domain()); dest != router.Local {
+		// A component, or another server (federation); presence to a
+		// remote domain without federation is dropped.
+		if c != nil {
+			c.Receive(ctx, el)
+		}
+		return
+	}
 	if j.Local() == "" {
 		return // presence to the server itself is not delivered
 	}

@@ -50,6 +50,7 @@ type Engine struct {
 	max     int
 	log     *slog.Logger
 	changed func(owner string)
+	blocks  func(user string, other jid.JID) bool // XEP-0191; nil: none
 
 	seed    maphash.Seed
 	stripes [64]sync.Mutex
@@ -75,6 +76,11 @@ type Config struct {
 	// Changed, when set, is told of every change written to a roster
 	// (the cluster tells the nodes that cache it, which Reload it).
 	Changed func(owner string)
+
+	// Blocks reports whether the local account user blocks other
+	// (XEP-0191): no presence passes between them, either way. nil:
+	// nobody blocks anyone.
+	Blocks func(user string, other jid.JID) bool
 }
 
 // New returns an Engine.
@@ -84,7 +90,7 @@ func New(c Config) *Engine {
 		log = slog.Default()
 	}
 	return &Engine{
-		store: c.Store, router: c.Router, isLocal: c.IsLocal, exists: c.UserExists, max: c.MaxItems, log: log, changed: c.Changed,
+		store: c.Store, router: c.Router, isLocal: c.IsLocal, exists: c.UserExists, max: c.MaxItems, log: log, blocks: c.Blocks, changed: c.Changed,
 		seed:     maphash.MakeSeed(),
 		cache:    make(map[string]*cached),
 		directed: make(map[jid.JID]map[jid.JID]struct{}),

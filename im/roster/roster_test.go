@@ -62,6 +62,7 @@ func newFixtureOn(tb testing.TB, st testStore, items, maxItems int) *fixture {
 	tb.Helper()
 	ctx := context.Background()
 	r := router.New()
+	r.SetHosts([]string{"example.com"})
 	e := roster.New(roster.Config{Store: st, Router: r, MaxItems: maxItems,
 		IsLocal:    func(d string) bool { return d == "example.com" },
 		UserExists: func(ctx context.Context, bare string) bool { _, err := st.User(ctx, bare); return err == nil }})

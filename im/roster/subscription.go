@@ -6,6 +6,7 @@ import (
 
 	"github.com/parley-im/parley/router"
 	"github.com/parley-im/parley/store"
+	"github.com/parley-im/parley/xmpp/jid"
 	"github.com/parley-im/parley/xmpp/stanza"
 	"github.com/parley-im/parley/xmpp/xml"
 )
@@ -129,14 +130,19 @@ func (e *Engine) outboundSubscription(ctx context.Context, s router.Session, el 
 }
 
 // inbound routes a subscription stanza to contact: processed locally,
-// or bounced for a domain we do not serve (no server-to-server yet).
+// handed to the component or the other server (federation) that serves
+// the contact, or bounced when no one does.
 func (e *Engine) inbound(ctx context.Context, el *xml.Element, contact string) error {
 	j, _ := parseBare(contact)
-	if !e.isLocal(j.Domain()) {
+	switch dest, c := e.router.Route(j.Domain()); {
+	case dest == router.Local:
+		return e.inboundSubscription(ctx, el, contact)
+	case c != nil:
+		c.Receive(ctx, el)
+	default:
 		e.bounce(el, stanza.RemoteServerNotFound)
-		return nil
 	}
-	return e.inboundSubscription(ctx, el, contact)
+	return nil
 }
 
 // inboundSubscription processes a subscription stanza addressed to the
@@ -145,6 +151,9 @@ func (e *Engine) inbound(ctx context.Context, el *xml.Element, contact string) e
 func (e *Engine) inboundSubscription(ctx context.Context, el *xml.Element, owner string) error {
 	from := el.Attr("from")
 	typ := el.Attr("type")
+	if fj, err := jid.Parse(from); err == nil && e.blockedEitherWay(owner, fj) {
+		return nil // XEP-0191: dropped without an answer
+	}
 	if !e.exists(ctx, owner) {
 		if typ == "subscribe" {
 			// §3.1.3: a subscription to a non-existent account is refused.
@@ -234,7 +243,13 @@ func (e *Engine) inboundSubscription(ctx context.Context, el *xml.Element, owner
 func (e *Engine) reply(ctx context.Context, typ, owner, to string) {
 	p := stanza.NewPresence(typ, owner, to)
 	j, err := parseBare(to)
-	if err != nil || !e.isLocal(j.Domain()) {
+	if err != nil {
+		return
+	}
+	if dest, c := e.router.Route(j.Domain()); dest != router.Local {
+		if c != nil {
+			c.Receive(ctx, p)
+		}
 		return
 	}
 	if err := e.inboundSubscription(ctx, p, j.String()); err != nil {

@@ -22,11 +22,13 @@ package presence
 
 import (
 	"cmp"
+	"context"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/parley-im/parley/router"
+	"github.com/parley-im/parley/xmpp/xml"
 )
 
 // State is a presence state, named as seed 004 names its images.
@@ -167,25 +169,40 @@ type Sessions interface {
 // Lookup reads the presence of bare (a normalized bare JID) from the
 // session table.
 func Lookup(sessions Sessions, bare string) Snapshot {
-	snap := Snapshot{JID: bare}
 	list := sessions.Resources(bare)
 	// Newest binding first, so that equal times go to the later one.
 	slices.Reverse(list)
+	stanzas := make([]Stanza, 0, len(list))
 	for _, res := range list {
-		if !res.Available || res.Presence == nil {
-			continue
+		if res.Available && res.Presence != nil {
+			stanzas = append(stanzas, Stanza{Resource: res.Session.JID().Resource(), Presence: res.Presence,
+				Priority: res.Priority, Changed: res.Changed})
 		}
-		rp := ResourcePresence{
-			Resource: res.Session.JID().Resource(),
-			State:    Available,
-			Priority: res.Priority,
-			Changed:  res.Changed,
-		}
-		if show := res.Presence.Child("", "show"); show != nil {
+	}
+	return FromStanzas(bare, stanzas)
+}
+
+// Stanza is the last available presence of one resource.
+type Stanza struct {
+	Resource string
+	Presence *xml.Element
+	Priority int
+	Changed  time.Time
+}
+
+// FromStanzas is the presence of bare given its resources' available
+// presence stanzas: states from <show/>, status messages, the default
+// resource first (highest priority; ties: most recent, then the earlier
+// in list).
+func FromStanzas(bare string, list []Stanza) Snapshot {
+	snap := Snapshot{JID: bare}
+	for _, st := range list {
+		rp := ResourcePresence{Resource: st.Resource, State: Available, Priority: st.Priority, Changed: st.Changed}
+		if show := st.Presence.Child("", "show"); show != nil {
 			rp.State = stateOfShow(strings.TrimSpace(show.Text))
 		}
-		if st := res.Presence.Child("", "status"); st != nil {
-			rp.Status = strings.TrimSpace(st.Text)
+		if s := st.Presence.Child("", "status"); s != nil {
+			rp.Status = strings.TrimSpace(s.Text)
 		}
 		snap.Resources = append(snap.Resources, rp)
 	}
@@ -196,4 +213,12 @@ func Lookup(sessions Sessions, bare string) Snapshot {
 		return b.Changed.Compare(a.Changed)
 	})
 	return snap
+}
+
+// Network answers for users whose presence is that of an account on
+// another network (seed 000, "network presence").
+type Network interface {
+	// NetworkPresence returns the presence standing for bare's; ok is
+	// false when bare has no network presence.
+	NetworkPresence(ctx context.Context, bare string) (snap Snapshot, ok bool)
 }

@@ -79,8 +79,11 @@ type Config struct {
 	// anyone with a valid token or proof, or none on the seed-004
 	// endpoint, may read them).
 	Groups Groups
-	Tokens Tokens
-	Store  Store
+	// Network, if set, answers for users who point their presence at an
+	// account on another network (seed 000).
+	Network Network
+	Tokens  Tokens
+	Store   Store
 	// IsLocal reports whether a domain is served here.
 	IsLocal func(domain string) bool
 	// PublicDomains are served domains whose users' presence anyone may
@@ -226,7 +229,19 @@ func (s *Service) lookup(ctx context.Context, bare string) (snap Snapshot, serve
 	if !s.cfg.IsLocal(domainOf(bare)) {
 		return Snapshot{JID: bare}, false
 	}
-	return Lookup(s.cfg.Sessions, bare), true
+	return s.user(ctx, bare), true
+}
+
+// user is a local user's presence: their network presence when they
+// set one, else their own.
+func (s *Service) user(ctx context.Context, bare string) Snapshot {
+	if s.cfg.Network != nil {
+		if snap, ok := s.cfg.Network.NetworkPresence(ctx, bare); ok {
+			snap.JID = bare
+			return snap
+		}
+	}
+	return Lookup(s.cfg.Sessions, bare)
 }
 
 // parseTarget normalizes a presentity JID to its bare form.

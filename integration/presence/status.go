@@ -89,7 +89,7 @@ func (s *Service) Status(w http.ResponseWriter, r *http.Request) {
 	if allowed {
 		snap := group
 		if !isGroup {
-			snap = Lookup(s.cfg.Sessions, bare)
+			snap = s.user(r.Context(), bare)
 		}
 		st = snap.State()
 		if rp, ok := snap.Default(); ok {

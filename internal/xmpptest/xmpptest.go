@@ -53,6 +53,8 @@ func RunServer(t testing.TB, opts ...Options) *Server {
 	cfg.C2S.TLSListen = "127.0.0.1:0"
 	cfg.HTTP.Listen = "127.0.0.1:0"
 	cfg.HTTP.TLSListen = "127.0.0.1:0"
+	cfg.S2S.Listen = "127.0.0.1:0"
+	cfg.S2S.TLSListen = "127.0.0.1:0"
 	cfg.C2S.AllowPlaintext = true
 	// Many test servers run at once: never the default NATS port.
 	cfg.NATS.Listen = "127.0.0.1:0"

@@ -55,7 +55,9 @@ func (s *Store) ImportAccounts(_ context.Context, accts []store.Account, replace
 			delete(s.prefs, j)
 			delete(s.sharing, j)
 			s.cal.forget(j)
+			delete(s.network, j)
 			s.deleteEntityTokens(store.EntityUser, j)
+			s.pers.forget(j)
 		}
 		u := cloneUser(a.User)
 		u.CreatedAt = msUTC(u.CreatedAt)

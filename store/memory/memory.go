@@ -42,13 +42,15 @@ type Store struct {
 	archive   map[string][]archived // oldest first
 	archiveID int64                 // last archive id, all owners
 	prefs     map[string]store.ArchivePrefs
-	integ     integ                               // sites and tokens (sites.go, tokens.go)
-	sharing   map[string]bool                     // users who publish presence over HTTP (sharing.go)
-	pushes    map[string][]store.PushRegistration // owner → XEP-0357 registrations, sorted (push.go)
-	lh        liveHelp                            // support groups, guests, transcripts (livehelp.go)
-	cal       calendar                            // the calendar agent's data (calendar.go)
-	confs     confs                               // web conferences (conferences.go)
-	nodes     nodes                               // served domains and node slots (nodes.go)
+	integ     integ                                // sites and tokens (sites.go, tokens.go)
+	sharing   map[string]bool                      // users who publish presence over HTTP (sharing.go)
+	network   map[string]store.NetworkPresenceLink // owner → network presence (netpresence.go)
+	pushes    map[string][]store.PushRegistration  // owner → XEP-0357 registrations, sorted (push.go)
+	lh        liveHelp                             // support groups, guests, transcripts (livehelp.go)
+	cal       calendar                             // the calendar agent's data (calendar.go)
+	confs     confs                                // web conferences (conferences.go)
+	pers      personal                             // PEP, block lists, private XML, uploads (personal.go)
+	nodes     nodes                                // served domains and node slots (nodes.go)
 
 	rooms         map[string]store.Room
 	roomArchive   map[string][]archived // room → messages, oldest first
@@ -151,9 +153,11 @@ func (s *Store) DeleteUser(_ context.Context, jid string) error {
 	delete(s.prefs, jid)
 	s.deleteEntityTokens(store.EntityUser, jid)
 	delete(s.sharing, jid)
+	delete(s.network, jid)
 	delete(s.pushes, jid)
 	s.deleteMemberships(jid)
 	s.cal.forget(jid)
+	s.pers.forget(jid)
 	return nil
 }
 

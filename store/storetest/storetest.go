@@ -80,11 +80,13 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	tests = append(tests, siteTests...)
 	tests = append(tests, tokenTests...)
 	tests = append(tests, sharingTests...)
+	tests = append(tests, netPresenceTests...)
 	tests = append(tests, pushTests...)
 	tests = append(tests, liveHelpTests...)
 	tests = append(tests, calendarTests...)
 	tests = append(tests, conferenceTests...)
 	tests = append(tests, nodeTests...)
+	tests = append(tests, personalTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

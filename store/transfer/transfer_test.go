@@ -136,6 +136,16 @@ func fill(t *testing.T, st store.Store) (archiveIDs, roomIDs []string, tokens []
 			Kind: kind, Nick: "Alice", Text: fmt.Sprint("e", i)})
 		must(t, err)
 	}
+	// Personal data: PEP nodes and items, a block list, private XML, an upload.
+	must(t, st.CreatePEPNode(ctx, users[0], store.PEPNode{Node: "urn:xmpp:avatar:metadata", Config: []byte(`{"access_model":"presence"}`)}, 0))
+	for i, id := range []string{"a", "b", "a"} { // a republished: newest
+		must(t, st.PublishPEPItem(ctx, users[0], "urn:xmpp:avatar:metadata",
+			store.PEPItem{ID: id, Publisher: users[0], Payload: []byte("<metadata xmlns='urn:xmpp:avatar:metadata'/>"), Published: base.Add(time.Duration(i) * time.Minute)}, 0))
+	}
+	must(t, st.Block(ctx, users[1], []string{"spam.example", users[2]}, 0))
+	must(t, st.PutPrivateXML(ctx, users[2], "urn:test", []byte("<x xmlns='urn:test'/>"), 0))
+	must(t, st.CreateUpload(ctx, store.Upload{ID: "00112233445566778899aabbccddeeff", Owner: users[0], Filename: "a.png", Size: 10,
+		ContentType: "image/png", State: store.UploadPending, Created: base, Expires: base.Add(time.Minute)}, 0))
 	return archiveIDs, roomIDs, []store.Token{root, child, gone}
 }
 
@@ -188,7 +198,17 @@ func same(t *testing.T, a, b store.Store) {
 		check("delivered mark of "+u, func(s store.Store) (any, error) { // false where it was copied
 			return s.MarkDelivered(ctx, u, "ev0", "", base, base)
 		})
+		check("pep nodes of "+u, func(s store.Store) (any, error) { return s.PEPNodes(ctx, u) })
+		check("block list of "+u, func(s store.Store) (any, error) { return s.Blocklist(ctx, u) })
+		check("uploads of "+u, func(s store.Store) (any, error) { return s.OwnerUploads(ctx, u) })
 	}
+	check("pep items", func(s store.Store) (any, error) {
+		return s.PEPItems(ctx, "alice@example.com", "urn:xmpp:avatar:metadata", store.PEPItemQuery{})
+	})
+	check("private xml", func(s store.Store) (any, error) {
+		b, err := s.PrivateXML(ctx, "carol@example.net", "urn:test")
+		return string(b), err
+	})
 	check("last archive id", func(s store.Store) (any, error) { return s.LastArchiveID(ctx) })
 	check("rooms", func(s store.Store) (any, error) { return s.ListRooms(ctx, "") })
 	check("room archive", func(s store.Store) (any, error) {

@@ -100,7 +100,7 @@ func tryStart(t *testing.T, users []string) (*server, error) {
 			}
 		}
 		args := []string{"serve", "--data-dir", dataDir, "--c2s-listen", s.c2s, "--c2s-tls-listen", addrs[2],
-			"--http-listen", s.http, "--log-level", "debug"}
+			"--http-listen", s.http, "--s2s-listen", "", "--s2s-tls-listen", "", "--log-level", "debug"}
 		if hasHTTPTLSListen {
 			s.https = addrs[3]
 			args = append(args, "--http-tls-listen", s.https)

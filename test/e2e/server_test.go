@@ -83,7 +83,10 @@ func tryStart(t testing.TB, name, dataDir string, env, extra []string) (*server,
 	}
 	args := append([]string{"serve", "--data-dir", dataDir,
 		"--c2s-listen", s.c2s, "--c2s-tls-listen", s.c2sTLS, "--http-listen", s.http, "--http-tls-listen", "",
-		"--nats-listen", s.nats, "--log-level", "debug"}, extra...)
+		"--nats-listen", s.nats,
+		// No federation listeners unless a test asks (extra flags win).
+		"--s2s-listen", "", "--s2s-tls-listen", "",
+		"--log-level", "debug"}, extra...)
 	s.cmd = exec.Command(parleyBin, args...)
 	s.cmd.Dir = logDir // no stray parley.toml or ./data from the caller's directory
 	s.cmd.Env = append(hermeticEnv(), env...)

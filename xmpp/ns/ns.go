@@ -23,6 +23,14 @@ const (
 	XBOSH           = "urn:xmpp:xbosh"                      // XEP-0206
 )
 
+// Server-to-server streams.
+const (
+	Dialback        = "jabber:server:dialback"     // XEP-0220 elements (db: prefix)
+	DialbackFeature = "urn:xmpp:features:dialback" // XEP-0220 stream feature
+	Bidi            = "urn:xmpp:bidi"              // XEP-0288 request
+	BidiFeature     = "urn:xmpp:features:bidi"     // XEP-0288 stream feature
+)
+
 // Extensions.
 const (
 	DiscoInfo      = "http://jabber.org/protocol/disco#info"             // XEP-0030

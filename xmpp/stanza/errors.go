@@ -27,6 +27,7 @@ var (
 	PolicyViolation       = Condition{"policy-violation", "modify"}
 	RecipientUnavailable  = Condition{"recipient-unavailable", "wait"}
 	RemoteServerNotFound  = Condition{"remote-server-not-found", "cancel"}
+	RemoteServerTimeout   = Condition{"remote-server-timeout", "wait"}
 	ResourceConstraint    = Condition{"resource-constraint", "wait"}
 	ServiceUnavailable    = Condition{"service-unavailable", "cancel"}
 	UnexpectedRequest     = Condition{"unexpected-request", "wait"}

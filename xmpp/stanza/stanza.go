@@ -105,3 +105,23 @@ func setAttrs(el *xml.Element, kv ...string) {
 		}
 	}
 }
+
+// MapNamespace returns el with every element in namespace from moved to
+// namespace to, copying only what it changes. A stanza is in
+// jabber:client inside the server, in jabber:server on a server stream
+// (RFC 6120 §4.8.3) and in jabber:component:accept on a component
+// stream (XEP-0114); received payload bytes (Inner) need no change,
+// since their default namespace is inherited from the stanza.
+func MapNamespace(el *xml.Element, from, to string) *xml.Element {
+	c := *el
+	if c.Space == from {
+		c.Space = to
+	}
+	if len(el.Children) > 0 {
+		c.Children = make([]*xml.Element, len(el.Children))
+		for i, ch := range el.Children {
+			c.Children[i] = MapNamespace(ch, from, to)
+		}
+	}
+	return &c
+}

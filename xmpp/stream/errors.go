@@ -19,6 +19,7 @@ const (
 	Conflict              Condition = "conflict"
 	ConnectionTimeout     Condition = "connection-timeout"
 	HostUnknown           Condition = "host-unknown"
+	ImproperAddressing    Condition = "improper-addressing"
 	InternalServerError   Condition = "internal-server-error"
 	InvalidFrom           Condition = "invalid-from"
 	InvalidNamespace      Condition = "invalid-namespace"
@@ -34,6 +35,7 @@ const (
 	UnsupportedVersion    Condition = "unsupported-version"
 	UnsupportedEncoding   Condition = "unsupported-encoding"
 	UndefinedCondition    Condition = "undefined-condition"
+	UnsupportedFeature    Condition = "unsupported-feature"
 )
 
 // Error is a stream error with an optional text, usable as a Go error.

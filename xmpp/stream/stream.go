@@ -17,6 +17,8 @@ type Header struct {
 	ID      string
 	Content string // content namespace: ns.Client or ns.Server
 	Lang    string
+	// Dialback declares the db: prefix (XEP-0220) on a server stream.
+	Dialback bool
 }
 
 // AppendHeader writes the XML declaration and the <stream:stream> start
@@ -25,6 +27,9 @@ func AppendHeader(b *bytes.Buffer, h Header) {
 	b.WriteString("<?xml version='1.0'?><stream:stream xmlns='")
 	xml.EscapeAttr(b, h.Content)
 	b.WriteString("' xmlns:stream='" + ns.Stream + "' version='1.0'")
+	if h.Dialback {
+		b.WriteString(" xmlns:db='" + ns.Dialback + "'")
+	}
 	attr(b, "from", h.From)
 	attr(b, "to", h.To)
 	attr(b, "id", h.ID)

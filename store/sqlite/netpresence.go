@@ -1,0 +1,67 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/parley-im/parley/store"
+)
+
+// SetNetworkPresence implements store.NetworkPresence; ErrNotFound if
+// owner has no account.
+func (s *Store) SetNetworkPresence(ctx context.Context, owner, remote string) error {
+	if _, err := s.User(ctx, owner); err != nil {
+		return err
+	}
+	_, err := s.w.ExecContext(ctx, `INSERT INTO network_presence (owner, remote, since) VALUES (?,?,?)
+		ON CONFLICT (owner) DO UPDATE SET remote = excluded.remote, since = excluded.since`, owner, remote, ms(time.Now()))
+	return wrap(err, "set network presence of %s", owner)
+}
+
+// ClearNetworkPresence implements store.NetworkPresence.
+func (s *Store) ClearNetworkPresence(ctx context.Context, owner string) error {
+	if _, err := s.User(ctx, owner); err != nil {
+		return err
+	}
+	_, err := s.w.ExecContext(ctx, `DELETE FROM network_presence WHERE owner = ?`, owner)
+	return wrap(err, "clear network presence of %s", owner)
+}
+
+// NetworkPresence implements store.NetworkPresence.
+func (s *Store) NetworkPresence(ctx context.Context, owner string) (store.NetworkPresenceLink, error) {
+	l := store.NetworkPresenceLink{Owner: owner}
+	var since int64
+	err := s.rq.QueryRowContext(ctx, `SELECT remote, since FROM network_presence WHERE owner = ?`, owner).Scan(&l.Remote, &since)
+	if errors.Is(err, sql.ErrNoRows) {
+		return l, store.ErrNotFound
+	}
+	if err != nil {
+		return l, wrap(err, "network presence of %s", owner)
+	}
+	l.Since = fromMS(since)
+	return l, nil
+}
+
+// NetworkPresences implements store.NetworkPresence.
+func (s *Store) NetworkPresences(ctx context.Context) ([]store.NetworkPresenceLink, error) {
+	rows, err := s.rq.QueryContext(ctx, `SELECT owner, remote, since FROM network_presence ORDER BY owner`)
+	if err != nil {
+		return nil, wrap(err, "list network presence")
+	}
+	defer rows.Close()
+	var out []store.NetworkPresenceLink
+	for rows.Next() {
+		var l store.NetworkPresenceLink
+		var since int64
+		if err := rows.Scan(&l.Owner, &l.Remote, &since); err != nil {
+			return nil, wrap(err, "list network presence")
+		}
+		l.Since = fromMS(since)
+		out = append(out, l)
+	}
+	return out, wrap(rows.Err(), "list network presence")
+}
+
+var _ store.NetworkPresence = (*Store)(nil)
