@@ -23,4 +23,9 @@ type Nodes interface {
 	// keeps its slot across restarts. ErrQuotaExceeded when every slot
 	// is taken.
 	NodeSlot(ctx context.Context, node string) (int, error)
+	// SharedSecret returns the secret stored under name, storing the
+	// one candidate gives if there is none yet: the first caller's
+	// candidate wins, and every later caller (on any node) gets it.
+	// candidate must be random and at least 16 bytes long.
+	SharedSecret(ctx context.Context, name string, candidate []byte) ([]byte, error)
 }

@@ -12,6 +12,7 @@ import (
 type nodes struct {
 	served map[string][]string // node -> domains
 	slots  map[string]int      // node -> slot
+	secret map[string][]byte   // name -> shared secret
 }
 
 // SetServedDomains implements store.Nodes.
@@ -62,4 +63,18 @@ func (s *Store) NodeSlot(_ context.Context, node string) (int, error) {
 		}
 	}
 	return 0, store.ErrQuotaExceeded
+}
+
+// SharedSecret implements store.Nodes.
+func (s *Store) SharedSecret(_ context.Context, name string, candidate []byte) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.nodes.secret == nil {
+		s.nodes.secret = map[string][]byte{}
+	}
+	if v, ok := s.nodes.secret[name]; ok {
+		return slices.Clone(v), nil
+	}
+	s.nodes.secret[name] = slices.Clone(candidate)
+	return slices.Clone(candidate), nil
 }

@@ -75,3 +75,13 @@ func (s *Store) NodeSlot(ctx context.Context, node string) (int, error) {
 	}
 	return 0, fmt.Errorf("postgres: slot of node %q: too many nodes starting at once", node)
 }
+
+// SharedSecret implements store.Nodes.
+func (s *Store) SharedSecret(ctx context.Context, name string, candidate []byte) ([]byte, error) {
+	if _, err := s.pool.Exec(ctx, `INSERT INTO shared_secrets (name, value) VALUES ($1, $2) ON CONFLICT DO NOTHING`, name, candidate); err != nil {
+		return nil, wrap(err, "shared secret %q", name)
+	}
+	var v []byte
+	err := s.pool.QueryRow(ctx, `SELECT value FROM shared_secrets WHERE name = $1`, name).Scan(&v)
+	return v, wrap(err, "shared secret %q", name)
+}

@@ -70,3 +70,15 @@ func (s *Store) NodeSlot(ctx context.Context, node string) (int, error) {
 	})
 	return slot, err
 }
+
+// SharedSecret implements store.Nodes.
+func (s *Store) SharedSecret(ctx context.Context, name string, candidate []byte) ([]byte, error) {
+	var v []byte
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO shared_secrets (name, value) VALUES (?,?) ON CONFLICT DO NOTHING`, name, candidate); err != nil {
+			return wrap(err, "shared secret %q", name)
+		}
+		return wrap(tx.QueryRowContext(ctx, `SELECT value FROM shared_secrets WHERE name = ?`, name).Scan(&v), "shared secret %q", name)
+	})
+	return v, err
+}

@@ -16,6 +16,42 @@ var nodeTests = []storeTest{
 	{"NodeSlots", testNodeSlots},
 	{"NodeSlotsConcurrent", testNodeSlotsConcurrent},
 	{"NodeSlotsExhausted", testNodeSlotsExhausted},
+	{"SharedSecret", testSharedSecret},
+}
+
+// testSharedSecret: the first candidate stored under a name wins, also
+// among concurrent callers; other names are independent.
+func testSharedSecret(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	first := []byte("0123456789abcdef-first")
+	got, err := s.SharedSecret(ctx, "dialback", first)
+	must(t, err)
+	if string(got) != string(first) {
+		t.Fatalf("first SharedSecret = %q, want the candidate %q", got, first)
+	}
+	got, err = s.SharedSecret(ctx, "dialback", []byte("0123456789abcdef-later"))
+	must(t, err)
+	if string(got) != string(first) {
+		t.Fatalf("a later candidate replaced the secret: %q", got)
+	}
+	var wg sync.WaitGroup
+	results := make([][]byte, 8)
+	errs := make([]error, 8)
+	for i := range results {
+		wg.Go(func() {
+			results[i], errs[i] = s.SharedSecret(ctx, "sasl", []byte(fmt.Sprintf("candidate-%02d-0123456789", i)))
+		})
+	}
+	wg.Wait()
+	for i := range results {
+		must(t, errs[i])
+		if string(results[i]) != string(results[0]) {
+			t.Fatalf("concurrent callers got different secrets: %q and %q", results[0], results[i])
+		}
+	}
+	if string(results[0]) == string(first) {
+		t.Fatal("two names share one secret")
+	}
 }
 
 func testServedDomains(t *testing.T, s store.Store) {
