@@ -86,14 +86,14 @@ func (r *Router) nodeSubject(node string) string {
 // events are what applying peers' messages changed, acted upon once
 // regMu is released.
 type events struct {
-	presence  map[string]struct{} // bare JIDs whose availability may have changed
-	conflicts []jid.JID           // local sessions a newer bind elsewhere replaces
-	lost      []router.Resource   // sessions of a peer that died or left
-	moved     map[string]struct{} // keys whose claim vanished
-	offline   []string            // offline notices
-	rosters   []string            // rosters changed on a peer
-	sync      []peerRef           // peers whose table must be fetched
-	lostClaim []string            // keys this node lost to an older claim
+	presence    map[string]struct{} // bare JIDs whose availability may have changed
+	conflicts   []jid.JID           // local sessions a newer bind elsewhere replaces
+	lost        []router.Resource   // sessions of a peer that died or left
+	moved       map[string]struct{} // keys whose claim vanished
+	offline     []string            // offline notices
+	dataChanged []change            // account data changed on a peer
+	sync        []peerRef           // peers whose table must be fetched
+	lostClaim   []string            // keys this node lost to an older claim
 }
 
 type peerRef struct {
@@ -163,8 +163,8 @@ func (r *Router) onBroadcast(m message) {
 			p = nil
 		case fOffline:
 			ev.offline = append(ev.offline, f.JID)
-		case fRoster:
-			ev.rosters = append(ev.rosters, f.JID)
+		case fChanged:
+			ev.dataChanged = append(ev.dataChanged, change{Data(f.Flags), f.JID})
 		default:
 			if !p.synced {
 				if p.syncing && len(p.pending) < maxPendingFrames {
@@ -376,9 +376,9 @@ func (r *Router) act(ev *events) {
 	for _, bare := range ev.offline {
 		r.offlineNotice(bare)
 	}
-	if h := r.hooks.RosterChanged; h != nil {
-		for _, bare := range ev.rosters {
-			r.submit(bare, func() { h(r.ctx, bare) })
+	if h := r.hooks.Changed; h != nil {
+		for _, c := range ev.dataChanged {
+			r.submit(c.bare, func() { h(r.ctx, c.what, c.bare) })
 		}
 	}
 	for _, p := range ev.sync {

@@ -54,9 +54,43 @@ type Hooks struct {
 	// SessionsLost gets the resources of a peer that died or left
 	// without unbinding them (its clients lost their connection).
 	SessionsLost func(ctx context.Context, lost []router.Resource)
-	// RosterChanged is told that a peer changed bare's roster (this node
-	// may cache it).
-	RosterChanged func(ctx context.Context, bare string)
+	// Changed is told that a peer changed what of the account bare
+	// (this node may keep a copy in memory: it drops or reloads it).
+	// Unknown values of what (from a newer peer) are ignored.
+	Changed func(ctx context.Context, what Data, bare string)
+}
+
+// Data names what of an account the nodes keep copies of in memory and
+// any node may change: the node that changes it tells the others with
+// Router.Changed.
+type Data byte
+
+// The account data whose changes the nodes tell each other.
+const (
+	DataRoster    Data = 1 + iota // the roster (cached while the user is online)
+	DataBlocklist                 // the XEP-0191 block list (held in memory)
+	DataVCard                     // the vCard (its photo hash is cached)
+	DataPEP                       // PEP nodes' configurations and last items (cached)
+)
+
+func (d Data) String() string {
+	switch d {
+	case DataRoster:
+		return "roster"
+	case DataBlocklist:
+		return "block list"
+	case DataVCard:
+		return "vCard"
+	case DataPEP:
+		return "PEP"
+	}
+	return fmt.Sprintf("data(%d)", byte(d))
+}
+
+// change is one Changed frame from a peer.
+type change struct {
+	what Data
+	bare string
 }
 
 // nameRE is what a cluster or node name may be: it goes into subjects.
@@ -350,11 +384,14 @@ func (r *Router) OfflineStored(bare string) {
 	r.offlineNotice(bare)
 }
 
-// RosterChanged tells the peers that bare's roster changed (they reload
-// it if they cache it).
-func (r *Router) RosterChanged(bare string) {
-	r.out.add(r.subAll, false, func(b *bytes.Buffer) { putRoster(b, bare) })
+// Changed tells the peers that what of the account bare changed (they
+// drop or reload their copy).
+func (r *Router) Changed(what Data, bare string) {
+	r.out.add(r.subAll, false, func(b *bytes.Buffer) { putChanged(b, what, bare) })
 }
+
+// RosterChanged is Changed(DataRoster, bare), the roster engine's hook.
+func (r *Router) RosterChanged(bare string) { r.Changed(DataRoster, bare) }
 
 // offlineNotice delivers bare's offline messages if this node holds its
 // best resource.

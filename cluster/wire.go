@@ -40,7 +40,7 @@ const (
 	fOffline   frameKind = 8  // bare JID: a message was stored offline for it
 	fLeaving   frameKind = 9  // the sender stops now: forget it at once
 	fSnapEnd   frameKind = 10 // seq: the last frame of a snapshot
-	fRoster    frameKind = 11 // bare JID: its roster changed
+	fChanged   frameKind = 11 // what (Data), bare JID: that account data changed
 
 	fDeliver   frameKind = 32 // full JID, stanza: deliver to that local session
 	fClose     frameKind = 33 // full JID, condition, text: close that session
@@ -283,7 +283,10 @@ func decodeMessage(data []byte) (message, error) {
 		case fRelease:
 			f.Seq = r.uvarint("seq")
 			f.JID = r.str("key")
-		case fOffline, fRoster:
+		case fOffline:
+			f.JID = r.str("jid")
+		case fChanged:
+			f.Flags = r.byte1("what")
 			f.JID = r.str("jid")
 		case fLeaving:
 		case fSnapEnd:
@@ -368,8 +371,9 @@ func putOffline(b *bytes.Buffer, bare string) {
 	putString(b, bare)
 }
 
-func putRoster(b *bytes.Buffer, bare string) {
-	b.WriteByte(byte(fRoster))
+func putChanged(b *bytes.Buffer, what Data, bare string) {
+	b.WriteByte(byte(fChanged))
+	b.WriteByte(byte(what))
 	putString(b, bare)
 }
 

@@ -134,14 +134,57 @@ func (s *Server) startCluster(ctx context.Context, d *im.Dispatcher, engine *ros
 				s.muc.SessionsGone(ctx, gone)
 			}
 		},
-		RosterChanged: func(ctx context.Context, bare string) {
-			if err := engine.Reload(ctx, bare); err != nil {
-				s.log.Warn("reload a roster another node changed", "user", bare, "err", err)
-			}
+		Changed: func(ctx context.Context, what cluster.Data, bare string) {
+			s.changedElsewhere(ctx, engine, what, bare)
 		},
 	})
 	s.metrics.Registry.MustRegister(cr.Collector())
 	return cr.Start(ctx)
+}
+
+// changedElsewhere drops or reloads this node's copy of account data
+// that another node changed (cluster.Router.Changed).
+func (s *Server) changedElsewhere(ctx context.Context, engine *roster.Engine, what cluster.Data, bare string) {
+	var err error
+	switch what {
+	case cluster.DataRoster:
+		err = engine.Reload(ctx, bare)
+	case cluster.DataBlocklist:
+		if s.pers.blocking != nil {
+			err = s.pers.blocking.Reload(ctx, bare)
+		}
+	case cluster.DataVCard:
+		if s.pers.vcards != nil {
+			s.pers.vcards.Forget(bare)
+		}
+	case cluster.DataPEP:
+		if s.pers.pep != nil {
+			s.pers.pep.Invalidate(bare)
+		}
+	}
+	if err != nil {
+		s.log.Warn("reload data another node changed", "what", what.String(), "user", bare, "err", err)
+	}
+}
+
+// answersHere reports whether a session's answers to the server's own
+// requests reach this node: not those of sessions on other nodes. nil
+// on a single server (every session).
+func (s *Server) answersHere() func(router.Session) bool {
+	if s.cluster == nil {
+		return nil
+	}
+	return func(sess router.Session) bool { return !cluster.IsRemote(sess) }
+}
+
+// tellCluster returns the hook a module calls when it changed what of
+// an account, so that the other nodes drop their copy; nil on a single
+// server.
+func (s *Server) tellCluster(what cluster.Data) func(bare string) {
+	if s.cluster == nil {
+		return nil
+	}
+	return func(bare string) { s.cluster.Changed(what, bare) }
 }
 
 // drainCluster gives the node's rooms to the others before its clients

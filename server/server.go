@@ -61,7 +61,8 @@ type Server struct {
 	components *component.Server
 	s2s        *s2s.Service // nil: federation off
 	muc        *muc.Service
-	pers       personal // PEP, blocking and the other modules of personal.go
+	pers       personal      // PEP, blocking and the other modules of personal.go
+	secrets    sharedSecrets // secrets.go
 	web        *web.Web
 	http       *http.Server
 	httpGuard  *httpGuard // limits in front of http (httpguard.go)
@@ -110,6 +111,10 @@ func (s *Server) Start(ctx context.Context) error {
 	// And in the store: the commands of a cluster need no data directory.
 	if err := st.SetServedDomains(ctx, s.cfg.Cluster.Node, s.cfg.Hosts); err != nil {
 		s.log.Warn("cannot record the served domains in the store", "err", err)
+	}
+	if err := s.loadSecrets(ctx); err != nil {
+		st.Close()
+		return err
 	}
 
 	tlsConf, err := s.tlsConfig()
@@ -233,12 +238,8 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	handler, bearer = s.conferenceGuests(handler, bearer)
 	lim := s.cfg.Limits
-	saslSecret, err := datadir.Secret(s.cfg.DataDir, datadir.SASLSecretFile, 32)
-	if err != nil {
-		s.log.Warn("no SASL secret in the data directory: unknown users' SCRAM salts will change at every restart, which tells them from real users", "err", err)
-	}
 	s.c2s = c2s.New(c2s.Config{
-		SASLSecret:            saslSecret,
+		SASLSecret:            s.secrets.sasl,
 		Hosts:                 s.cfg.Hosts,
 		TLS:                   tlsConf,
 		RequireTLS:            !s.cfg.C2S.AllowPlaintext,

@@ -6,8 +6,9 @@
 // the vCard at every login.
 //
 // The photo hash of each account seen recently is cached in memory
-// (bounded), so stamping presence does not read the database; only this
-// process's changes refresh it, so a cluster would need them published.
+// (bounded), so stamping presence does not read the database; every
+// vCard written is told to Config.Changed, and the other nodes of a
+// cluster Forget their cached hash.
 //
 // Locking: mu guards hashes; it is never held while calling out.
 package vcard
@@ -48,8 +49,11 @@ type Config struct {
 	MaxBytes int
 	// OnSet hears every vCard a client stores (XEP-0398's conversion to
 	// a PEP avatar listens here); nil: nobody listens.
-	OnSet  func(ctx context.Context, owner string, vcard *xml.Element)
-	Logger *slog.Logger
+	OnSet func(ctx context.Context, owner string, vcard *xml.Element)
+	// Changed, when set, is told of every vCard written (by a client or
+	// by Set): the other nodes of a cluster Forget its cached hash.
+	Changed func(owner string)
+	Logger  *slog.Logger
 }
 
 // Service is the vCard service of every local account.
@@ -138,6 +142,9 @@ func (s *Service) Set(ctx context.Context, owner string, v *xml.Element) error {
 	}
 	if err := s.cfg.Store.PutVCard(ctx, owner, raw); err != nil {
 		return fmt.Errorf("vcard: store for %s: %w", owner, err)
+	}
+	if s.cfg.Changed != nil {
+		s.cfg.Changed(owner)
 	}
 	s.photoChanged(ctx, owner, PhotoHash(v))
 	return nil
