@@ -92,6 +92,7 @@ type events struct {
 	moved       map[string]struct{} // keys whose claim vanished
 	offline     []string            // offline notices
 	dataChanged []change            // account data changed on a peer
+	remote      []*xml.Element      // presence from other servers a peer shares
 	sync        []peerRef           // peers whose table must be fetched
 	lostClaim   []string            // keys this node lost to an older claim
 }
@@ -165,6 +166,12 @@ func (r *Router) onBroadcast(m message) {
 			ev.offline = append(ev.offline, f.JID)
 		case fChanged:
 			ev.dataChanged = append(ev.dataChanged, change{Data(f.Flags), f.JID})
+		case fRemote:
+			if el, err := xml.ParseElement(f.Stanza, ns.Client, r.cfg.XMLLimits); err == nil && el.Name == "presence" {
+				ev.remote = append(ev.remote, el)
+			} else {
+				r.stats.badFrames.Add(1)
+			}
 		default:
 			if !p.synced {
 				if p.syncing && len(p.pending) < maxPendingFrames {
@@ -375,6 +382,11 @@ func (r *Router) act(ev *events) {
 	}
 	for _, bare := range ev.offline {
 		r.offlineNotice(bare)
+	}
+	if h := r.hooks.RemotePresence; h != nil {
+		for _, el := range ev.remote {
+			r.submit(el.Attr("to"), func() { h(r.ctx, el) })
+		}
 	}
 	if h := r.hooks.Changed; h != nil {
 		for _, c := range ev.dataChanged {

@@ -58,6 +58,9 @@ type Hooks struct {
 	// (this node may keep a copy in memory: it drops or reloads it).
 	// Unknown values of what (from a newer peer) are ignored.
 	Changed func(ctx context.Context, what Data, bare string)
+	// RemotePresence gets the presence another server sent to a local
+	// user that a peer received and shared (ShareRemotePresence).
+	RemotePresence func(ctx context.Context, presence *xml.Element)
 }
 
 // Data names what of an account the nodes keep copies of in memory and
@@ -388,6 +391,13 @@ func (r *Router) OfflineStored(bare string) {
 // drop or reload their copy).
 func (r *Router) Changed(what Data, bare string) {
 	r.out.add(r.subAll, false, func(b *bytes.Buffer) { putChanged(b, what, bare) })
+}
+
+// ShareRemotePresence gives the other nodes a presence stanza another
+// server sent to a local user (with its from and to), which this node
+// received and the others keep too (network presence).
+func (r *Router) ShareRemotePresence(el *xml.Element) {
+	r.out.add(r.subAll, false, func(b *bytes.Buffer) { putRemote(b, el) })
 }
 
 // RosterChanged is Changed(DataRoster, bare), the roster engine's hook.

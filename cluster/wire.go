@@ -41,6 +41,7 @@ const (
 	fLeaving   frameKind = 9  // the sender stops now: forget it at once
 	fSnapEnd   frameKind = 10 // seq: the last frame of a snapshot
 	fChanged   frameKind = 11 // what (Data), bare JID: that account data changed
+	fRemote    frameKind = 12 // stanza: presence another server sent to a local user
 
 	fDeliver   frameKind = 32 // full JID, stanza: deliver to that local session
 	fClose     frameKind = 33 // full JID, condition, text: close that session
@@ -288,6 +289,8 @@ func decodeMessage(data []byte) (message, error) {
 		case fChanged:
 			f.Flags = r.byte1("what")
 			f.JID = r.str("jid")
+		case fRemote:
+			f.Stanza = r.stanza("presence")
 		case fLeaving:
 		case fSnapEnd:
 			f.Seq = r.uvarint("seq")
@@ -375,6 +378,11 @@ func putChanged(b *bytes.Buffer, what Data, bare string) {
 	b.WriteByte(byte(fChanged))
 	b.WriteByte(byte(what))
 	putString(b, bare)
+}
+
+func putRemote(b *bytes.Buffer, el *xml.Element) {
+	b.WriteByte(byte(fRemote))
+	putStanza(b, el)
 }
 
 func putSnapEnd(b *bytes.Buffer, seq uint64) {

@@ -137,6 +137,7 @@ func (s *Server) startCluster(ctx context.Context, d *im.Dispatcher, engine *ros
 		Changed: func(ctx context.Context, what cluster.Data, bare string) {
 			s.changedElsewhere(ctx, engine, what, bare)
 		},
+		RemotePresence: s.sharedRemotePresence,
 	})
 	s.metrics.Registry.MustRegister(cr.Collector())
 	return cr.Start(ctx)

@@ -217,7 +217,7 @@ func (s *Server) Start(ctx context.Context) error {
 		Carbons:          cc,
 		Archive:          archive,
 		Push:             pushes,
-		OnRemotePresence: remotePresenceHook(s.netPresence),
+		OnRemotePresence: s.remotePresenceHook(),
 		Metrics: im.Metrics{
 			Stored:  s.metrics.OfflineStored.Inc,
 			Bounced: func(c string) { s.metrics.Bounced.WithLabelValues(c).Inc() },
