@@ -26,11 +26,13 @@ func TestWireRoundTrip(t *testing.T) {
 	putClose(&b, "a@x/r", "conflict", "replaced")
 	putComponent(&b, compRejoin, presenceTo("a@x/r", "room@conf.x/a", ""))
 	putSnapEnd(&b, 14)
+	putChanged(&b, DataBlocklist, "a@x")
+	putRemote(&b, presenceTo("r@remote.example/phone", "a@x", "")) // from r@remote.example/phone to a@x
 	m, err := decodeMessage(b.Bytes())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Node != "node-1" || m.Epoch != 42 || !m.Sent.Equal(at) || len(m.Frames) != 13 {
+	if m.Node != "node-1" || m.Epoch != 42 || !m.Sent.Equal(at) || len(m.Frames) != 15 {
 		t.Fatalf("header or count: %+v", m)
 	}
 	f := m.Frames
@@ -54,7 +56,13 @@ func TestWireRoundTrip(t *testing.T) {
 		t.Errorf("deliver: %v %v", el, err)
 	}
 	if f[10].Text != "conflict" || f[10].Text2 != "replaced" || f[11].Flags != compRejoin || f[12].Seq != 14 {
-		t.Errorf("frames 10-12: %+v", f[10:])
+		t.Errorf("frames 10-12: %+v", f[10:13])
+	}
+	if f[13].Kind != fChanged || Data(f[13].Flags) != DataBlocklist || f[13].JID != "a@x" {
+		t.Errorf("changed: %+v", f[13])
+	}
+	if f[14].Kind != fRemote || !bytes.Contains(f[14].Stanza, []byte("r@remote.example/phone")) {
+		t.Errorf("remote presence: %+v %s", f[14], f[14].Stanza)
 	}
 }
 
@@ -86,6 +94,8 @@ func FuzzDecodeMessage(f *testing.F) {
 	putPresence(&b, 2, "a@x/r", true, 1, presence("away"))
 	putDeliver(&b, "a@x/r", chat("b@x/s", "a@x/r", "m", "hi"))
 	putComponent(&b, 0, presenceTo("a@x/r", "room@c.x/a", ""))
+	putChanged(&b, DataPEP, "a@x")
+	putRemote(&b, presenceTo("r@remote.example/phone", "a@x", ""))
 	f.Add(b.Bytes())
 	f.Add([]byte{1})
 	f.Add([]byte{1, 1, 'n', 0, 0, 0, 0, 0, 0, 0, 0, 0, 32, 0xff, 0xff})
