@@ -466,6 +466,20 @@ func (r *Router) Peers() []PeerInfo {
 	return out
 }
 
+// Everyone implements router.Router: this node's sessions and the
+// replica of the other nodes'.
+func (r *Router) Everyone() []router.Session {
+	out := r.Table.All()
+	r.regMu.RLock()
+	defer r.regMu.RUnlock()
+	for _, p := range r.peers {
+		for _, rr := range p.res {
+			out = append(out, rr.res.Session)
+		}
+	}
+	return out
+}
+
 // RemoteSessions is the number of other nodes' sessions in the replica.
 func (r *Router) RemoteSessions() int {
 	r.regMu.RLock()

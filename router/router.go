@@ -96,6 +96,10 @@ type Router interface {
 	Count() int
 	// All returns every session bound on this node (for shutdown).
 	All() []Session
+	// Everyone returns every session bound anywhere: on a cluster's
+	// node, this node's and the other nodes' (whose Deliver forwards);
+	// on a single server, All.
+	Everyone() []Session
 	// OnPresence registers fn to be told of the bare JIDs whose
 	// availability may have changed (see Table.OnPresence).
 	OnPresence(fn func(bare string))
@@ -317,3 +321,6 @@ func (r *Table) All() []Session {
 	}
 	return out
 }
+
+// Everyone is All: the table holds this node's sessions only.
+func (r *Table) Everyone() []Session { return r.All() }

@@ -5,9 +5,11 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/parley-im/parley/config"
 	"github.com/parley-im/parley/internal/xmpptest"
 	"github.com/parley-im/parley/xmpp/ns"
 	"github.com/parley-im/parley/xmpp/xml"
@@ -133,5 +135,28 @@ func TestClusterSharedSASLSecret(t *testing.T) {
 	}
 	if a, b := salt(nodes[0]), salt(nodes[1]); a != b {
 		t.Fatalf("an unknown user's salt differs between nodes: %s and %s", a, b)
+	}
+}
+
+// The administrators' commands see the whole cluster: the online users
+// of every node, and an announcement reaches them all.
+func TestClusterAdminCommands(t *testing.T) {
+	nodes := runCluster(t, 2, func(c *config.Config) { c.Admins = []string{"root@localhost"} })
+	for _, u := range []string{"root", "alice", "bob"} {
+		nodes[0].AddUser(u+"@localhost", "secret")
+	}
+	root := online(t, nodes[0], "root", "console")
+	a := online(t, nodes[0], "alice", "laptop")
+	b := online(t, nodes[1], "bob", "desk")
+	xmpptest.WaitFor(t, "n1 to know bob's session on n2", func() bool { return nodes[0].Router().Online("bob@localhost") })
+	f := resultForm(t, run(t, root, "get-online-users-list"))
+	if got := f.Values("onlineuserjids"); !slices.Equal(got, []string{"alice@localhost", "bob@localhost", "root@localhost"}) {
+		t.Errorf("online users %v, want the users of both nodes", got)
+	}
+	run(t, root, "announce", []string{"body", "to every node"})
+	for _, conn := range []*xmpptest.Conn{a, b} {
+		conn.ExpectMatch("the announcement", func(el *xml.Element) bool {
+			return el.Name == "message" && el.Attr("from") == "localhost" && xmpptest.Contains(el, "<body>to every node</body>")
+		}, isAny)
 	}
 }
