@@ -156,7 +156,7 @@ func (s *Server) changedElsewhere(ctx context.Context, engine *roster.Engine, wh
 		}
 	case cluster.DataVCard:
 		if s.pers.vcards != nil {
-			s.pers.vcards.Forget(bare)
+			s.pers.vcards.Refresh(ctx, bare)
 		}
 	case cluster.DataPEP:
 		if s.pers.pep != nil {
@@ -168,10 +168,11 @@ func (s *Server) changedElsewhere(ctx context.Context, engine *roster.Engine, wh
 	}
 }
 
-// answersHere reports whether a session's answers to the server's own
-// requests reach this node: not those of sessions on other nodes. nil
-// on a single server (every session).
-func (s *Server) answersHere() func(router.Session) bool {
+// boundHere reports whether a session is bound on this node (so that
+// its answers to the server's own requests reach this node, and its
+// presence may be changed here); nil on a single server (every session
+// is).
+func (s *Server) boundHere() func(router.Session) bool {
 	if s.cluster == nil {
 		return nil
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/parley-im/parley/config"
 	"github.com/parley-im/parley/internal/xmpptest"
+	"github.com/parley-im/parley/xmpp/jid"
 	"github.com/parley-im/parley/xmpp/ns"
 	"github.com/parley-im/parley/xmpp/xml"
 )
@@ -94,6 +95,19 @@ func TestClusterVCardPhotoHash(t *testing.T) {
 	want := hex.EncodeToString(sum[:])
 	mustResult(t, iq(t, laptop, "set", "", "<vCard xmlns='vcard-temp'><PHOTO><TYPE>image/png</TYPE><BINVAL>%s</BINVAL></PHOTO></vCard>",
 		base64.StdEncoding.EncodeToString(photo)))
+
+	// n2 re-stamps the presence of alice's phone, which every node's
+	// table then holds (the presence a contact's probe gets).
+	phoneJID, err := jid.Parse(phone.JID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range nodes {
+		xmpptest.WaitFor(t, "the phone's presence with the new hash in every node's table", func() bool {
+			res, ok := n.Router().Resource(phoneJID)
+			return ok && res.Presence != nil && strings.Contains(res.Presence.String(), want)
+		})
+	}
 
 	for i := 0; ; i++ {
 		status := fmt.Sprintf("tick %d", i)

@@ -49,7 +49,7 @@ func (s *Server) blocks(user string, other jid.JID) bool {
 func (s *Server) startPersonal(ctx context.Context, mux *im.Mux, engine *roster.Engine, d *disco.Service, send func(context.Context, *xml.Element)) error {
 	p := &s.pers
 	p.calls = im.NewCalls(10000)
-	p.caps = caps.New(caps.Config{Calls: p.calls, CanAsk: s.answersHere()})
+	p.caps = caps.New(caps.Config{Calls: p.calls, CanAsk: s.boundHere()})
 
 	p.blocking = blocking.New(blocking.Config{Store: s.store, Router: s.router, Roster: engine,
 		MaxItems: s.cfg.Blocking.MaxItems, Logger: s.log.With("module", "blocking"), Changed: s.tellCluster(cluster.DataBlocklist)})
@@ -72,7 +72,7 @@ func (s *Server) startPersonal(ctx context.Context, mux *im.Mux, engine *roster.
 	d.HandleNodes(p.pep.DiscoNodes)
 
 	p.vcards = vcard.New(vcard.Config{Store: s.store, Router: s.router, Roster: engine, MaxBytes: s.cfg.VCard.MaxBytes,
-		OnSet: s.vcardSet, Changed: s.tellCluster(cluster.DataVCard), Logger: s.log.With("module", "vcard")})
+		OnSet: s.vcardSet, Changed: s.tellCluster(cluster.DataVCard), Local: s.boundHere(), Logger: s.log.With("module", "vcard")})
 	mux.Handle(ns.VCard, "vCard", im.ToAccount|im.ToContact, p.vcards.HandleIQ)
 	mux.AddFeature(im.ToServer|im.ToAccount, ns.VCard)
 	p.avatars = &avatar.Converter{PEP: p.pep, VCards: p.vcards, Log: s.log.With("module", "avatar")}

@@ -53,7 +53,11 @@ type Config struct {
 	// Changed, when set, is told of every vCard written (by a client or
 	// by Set): the other nodes of a cluster Forget its cached hash.
 	Changed func(owner string)
-	Logger  *slog.Logger
+	// Local reports whether a session is bound on this node (nil: all
+	// are). A photo change re-stamps the presence of local sessions
+	// only: each node of a cluster does its own (Refresh).
+	Local  func(router.Session) bool
+	Logger *slog.Logger
 }
 
 // Service is the vCard service of every local account.
@@ -245,6 +249,15 @@ func (s *Service) remember(owner, h string) {
 	s.hashes[owner] = h
 }
 
+// Refresh reads owner's photo hash again, which another node changed,
+// and re-stamps the presence of owner's sessions on this node.
+func (s *Service) Refresh(ctx context.Context, owner string) {
+	s.Forget(owner)
+	if h, ok := s.hash(ctx, owner); ok {
+		s.restamp(ctx, owner, h)
+	}
+}
+
 // Forget drops owner's cached hash (when the account is removed).
 func (s *Service) Forget(owner string) {
 	s.mu.Lock()
@@ -310,8 +323,14 @@ func (s *Service) photoChanged(ctx context.Context, owner, h string) {
 	if known && old == h {
 		return
 	}
+	s.restamp(ctx, owner, h)
+}
+
+// restamp writes the hash h into the presence of owner's available
+// sessions on this node that lack it, and broadcasts it again.
+func (s *Service) restamp(ctx context.Context, owner, h string) {
 	for _, res := range s.cfg.Router.Resources(owner) {
-		if !res.Available || res.Presence == nil {
+		if !res.Available || res.Presence == nil || (s.cfg.Local != nil && !s.cfg.Local(res.Session)) {
 			continue
 		}
 		p := stamp(res.Presence, h, true)
