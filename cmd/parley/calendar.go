@@ -43,4 +43,3 @@ func calendarAgentCmd() *cobra.Command {
 	cf.register(cmd)
 	return cmd
 }
-

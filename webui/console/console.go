@@ -711,4 +711,3 @@ func (h *Handler) endConference(w http.ResponseWriter, r *http.Request, s sessio
 	h.log.Info("conference ended", "admin", s.User, "conference", c.ID)
 	back(w, r, "/admin/conferences", "Ended conference "+c.ID+".")
 }
-

@@ -99,7 +99,7 @@ func (f fakeTokens) Token(_ context.Context, v string) (presence.Token, error) {
 	return presence.Token{}, fmt.Errorf("no token")
 }
 func (fakeTokens) PresenceAllowed(context.Context, presence.Token) bool { return true }
-func (fakeTokens) IssuedTo(t presence.Token, id string) bool          { return t.EntityID == id }
+func (fakeTokens) IssuedTo(t presence.Token, id string) bool            { return t.EntityID == id }
 
 type presenceStore struct{ st *memory.Store }
 
