@@ -238,11 +238,28 @@ func (x *peers) do(cmd string, kv ...any) event {
 func (x *peers) expectAfter(mark int, name string, kv ...string) event {
 	x.t.Helper()
 	match := is(name, kv...)
-	i := 0
-	return x.p.waitFor(describe(name, kv...), func(e event) bool {
-		i++
-		return i > mark && match(e)
-	})
+	p := x.p
+	timer := time.NewTimer(eventTimeout)
+	defer timer.Stop()
+	for {
+		p.mu.Lock()
+		for i := mark; i < len(p.events); i++ {
+			if match(p.events[i]) {
+				e := p.events[i]
+				p.mu.Unlock()
+				return e
+			}
+		}
+		changed := p.changed
+		p.mu.Unlock()
+		select {
+		case <-changed:
+		case <-p.done:
+			x.t.Fatalf("slixmpp exited before %s%s", describe(name, kv...), p.failure())
+		case <-timer.C:
+			x.t.Fatalf("slixmpp: no %s within %v%s", describe(name, kv...), eventTimeout, p.failure())
+		}
+	}
 }
 
 // loginWorks reports whether user can log in with pw.
