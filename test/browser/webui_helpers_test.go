@@ -94,7 +94,10 @@ func (s *steps) do(cmd string, kv ...any) any {
 	return v
 }
 
-func (s *steps) context(name string, clock bool) { s.t.Helper(); s.do("context", "ctx", name, "clock", clock) }
+func (s *steps) context(name string, clock bool) {
+	s.t.Helper()
+	s.do("context", "ctx", name, "clock", clock)
+}
 
 func (s *steps) goTo(ctx, url string) int {
 	s.t.Helper()
@@ -125,7 +128,10 @@ func (s *steps) fill(ctx, selector, value string) {
 	s.do("fill", "ctx", ctx, "selector", selector, "value", value)
 }
 
-func (s *steps) click(ctx, selector string) { s.t.Helper(); s.do("click", "ctx", ctx, "selector", selector) }
+func (s *steps) click(ctx, selector string) {
+	s.t.Helper()
+	s.do("click", "ctx", ctx, "selector", selector)
+}
 
 // waitAttr waits until the element's attribute has value.
 func (s *steps) waitAttr(ctx, selector, attr, value string) {

@@ -17,15 +17,15 @@ import (
 // effect over XMPP, and the other way round. Screenshots of every page are
 // kept in artifacts/<test>/.
 
-// webuiServer starts Parley with the admin console's admin and login
-// limits low enough to reach in a test.
-func webuiServer(t *testing.T, users ...string) *server {
+// webuiServer starts Parley with the admin console's admin (and more
+// configuration, TOML).
+func webuiServer(t *testing.T, more string, users ...string) *server {
 	t.Helper()
 	if target != "parley" {
 		t.Skip("the pages for people are Parley's (issue 15)")
 	}
 	cfg := filepath.Join(t.TempDir(), "parley.toml")
-	conf := "admins = [\"admin@" + domain + "\"]\n\n[limits]\nauth_failures_per_minute = 3\n"
+	conf := "admins = [\"admin@" + domain + "\"]\n\n" + more
 	if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +45,7 @@ func widgetSel(jid string) string {
 // the keyboard; a viewer signed in to Parley (bob, carol's contact) gets
 // live updates over the WebSocket and sees carol too.
 func TestWebUIWidget(t *testing.T) {
-	srv := webuiServer(t, "alice", "bob", "carol")
+	srv := webuiServer(t, "", "alice", "bob", "carol")
 	base := srv.origin()
 	cli(t, srv, "user", "share-presence", "alice@"+domain, "on")
 
@@ -178,5 +178,163 @@ func TestWebUIWidget(t *testing.T) {
 	b.waitAttr("anon", widgetSel(alice), "data-parley-state", "away")
 	if got := b.attr("anon", widgetSel(carol), "data-parley-state"); got != "offline" {
 		t.Fatalf("anonymous view of carol after her change: %q", got)
+	}
+}
+
+// TestWebUISelfService signs alice in to the self-service pages and
+// changes each thing they offer, checking it over XMPP (bob, her contact,
+// and her own devices) or over HTTP: status and status message, the vCard
+// with a picture, publishing her presence on the web, the web sign-ins
+// and "sign out everywhere", the password. A forged change (no CSRF
+// token) is refused; wrong passwords are refused and count against the
+// login limits XMPP logins share.
+func TestWebUISelfService(t *testing.T) {
+	srv := webuiServer(t, "[limits]\nauth_failures_per_minute = 5\n", "alice", "bob", "carol")
+	base := srv.origin()
+	alice := "alice@" + domain
+	x := startPeers(t, srv)
+	x.do("login", "name", "phone", "user", "alice", "resource", "phone")
+	x.do("login", "name", "bob", "user", "bob")
+	x.do("befriend", "a", "phone", "b", "bob")
+	b := startSteps(t)
+
+	// A wrong password is refused.
+	b.context("guess", false)
+	b.goTo("guess", base+"/signin")
+	b.fill("guess", "#address", "carol@"+domain)
+	b.fill("guess", "#password", "guess-0")
+	b.click("guess", "#signin-button")
+	b.waitText("guess", "#signin-error", "wrong")
+	b.shot("guess", "signin-wrong")
+
+	b.context("me", false)
+	b.signIn("me", base, alice, password)
+	if c, _ := b.eval("me", "document.cookie").(string); strings.Contains(c, "parley_session") {
+		t.Fatalf("the sign-in cookie is readable by scripts: %q", c)
+	}
+	b.shot("me", "me-home")
+
+	// Status: the page is one of alice's devices; bob sees what it sets.
+	mark := x.mark()
+	b.goTo("me", base+"/me/status")
+	b.waitAttr("me", "#connection", "data-state", "online")
+	b.waitVisible("me", `#devices [data-jid="`+alice+`/phone"]`)
+	b.click("me", `input[name=state][value=busy]`)
+	b.fill("me", "#status-message", "focus time")
+	b.click("me", "#status-set")
+	x.expectAfter(mark, "presence", "client", "bob", "frm", alice+"/web-status-*", "show", "dnd", "status", "focus time")
+	b.shot("me", "me-status")
+
+	// Profile: the vCard, picture included, as bob's client reads it.
+	b.goTo("me", base+"/me/profile")
+	b.fill("me", "#fn", "Alice Liddell")
+	b.fill("me", "#email", "alice@example.com")
+	b.fill("me", "#tel", "+1 555 0100")
+	pic := pngFile(t)
+	b.do("upload", "ctx", "me", "selector", "#photo", "path", pic)
+	b.click("me", "#profile-save")
+	b.waitText("me", "#flash", "saved")
+	b.waitVisible("me", "#avatar")
+	card := x.do("vcard_get", "name", "bob", "jid", alice)
+	st, err := os.Stat(pic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if card.get("fn") != "Alice Liddell" || card.get("email") != "alice@example.com" || card.get("tel") != "+1 555 0100" ||
+		card.get("photo") != fmt.Sprint(st.Size()) {
+		t.Fatalf("alice's vCard as bob reads it: %v (picture of %d bytes)", card, st.Size())
+	}
+	b.shot("me", "me-profile")
+
+	// Publishing her presence on the web: the widget's anonymous view
+	// shows her from then on.
+	presenceURL := base + "/widget/v1/presence?jid=" + alice
+	if _, body := httpGet(t, presenceURL); !strings.Contains(body, `"shared":false`) {
+		t.Fatalf("before the opt-in: %s", body)
+	}
+	b.goTo("me", base+"/me/preferences")
+	b.do("check", "ctx", "me", "selector", "#share")
+	b.click("me", "#preferences-save")
+	b.waitText("me", "#flash", "saved")
+	if _, body := httpGet(t, presenceURL); !strings.Contains(body, `"shared":true`) || !strings.Contains(body, `"name":"Alice Liddell"`) {
+		t.Fatalf("after the opt-in: %s", body)
+	}
+	b.shot("me", "me-preferences")
+	// A forged change without the CSRF token is refused and changes nothing.
+	if code := b.postFromPage("me", "/me/preferences", "share="); code != http.StatusForbidden {
+		t.Fatalf("a change without the CSRF token: HTTP %d, want 403", code)
+	}
+	if _, body := httpGet(t, presenceURL); !strings.Contains(body, `"shared":true`) {
+		t.Fatalf("after the refused forgery: %s", body)
+	}
+
+	// Sessions: a second browser, then "sign out everywhere" ends both and
+	// disconnects her device.
+	b.context("laptop", false)
+	b.signIn("laptop", base, alice, password)
+	b.goTo("me", base+"/me/sessions")
+	if n := b.count("me", "#web-sessions tbody tr"); n != 2 {
+		t.Fatalf("%d web sign-ins listed, want 2", n)
+	}
+	b.waitVisible("me", `#xmpp-sessions tr[data-jid="`+alice+`/phone"]`)
+	b.shot("me", "me-sessions")
+	mark = x.mark()
+	b.click("me", "#signout-all")
+	b.waitVisible("me", "#signin")
+	x.expectAfter(mark, "disconnected", "client", "phone")
+	b.goTo("laptop", base+"/me/")
+	if u := b.url("laptop"); !strings.Contains(u, "/signin") {
+		t.Fatalf("the other browser after signing out everywhere is at %s, want the sign-in", u)
+	}
+
+	// Password: the wrong current one is refused; a change ends her other
+	// devices, and only the new password logs in.
+	x.do("login", "name", "phone2", "user", "alice", "resource", "phone2")
+	b.signIn("me", base, alice, password)
+	b.goTo("me", base+"/me/password")
+	b.fill("me", "#current", "not-it")
+	b.fill("me", "#new", "a-new-secret-1")
+	b.fill("me", "#confirm", "a-new-secret-1")
+	b.click("me", "#password-save")
+	b.waitText("me", "#problem", "wrong")
+	mark = x.mark()
+	b.fill("me", "#current", password)
+	b.fill("me", "#new", "a-new-secret-1")
+	b.fill("me", "#confirm", "a-new-secret-1")
+	b.click("me", "#password-save")
+	b.waitText("me", "#flash", "changed")
+	b.shot("me", "me-password")
+	x.expectAfter(mark, "disconnected", "client", "phone2")
+	if !x.loginWorks("alice", "a-new-secret-1") {
+		t.Fatal("the new password does not log in over XMPP")
+	}
+	if x.loginWorks("alice", password) {
+		t.Fatal("the old password still logs in over XMPP")
+	}
+
+	// Wrong passwords: refused, and once the login limits are reached
+	// (limits.auth_failures_per_minute is 5 here; every test client comes
+	// from 127.0.0.1, so the address's budget is shared with the three
+	// failures before) the right one is refused too, on the web and over
+	// XMPP.
+	b.goTo("guess", base+"/signin")
+	b.fill("guess", "#address", "carol@"+domain)
+	for i := 1; ; i++ {
+		if i > 3 {
+			t.Fatal("three more wrong passwords, none throttled")
+		}
+		b.fill("guess", "#password", fmt.Sprintf("guess-%d", i))
+		b.click("guess", "#signin-button")
+		b.do("wait", "ctx", "guess", "selector", "#password:invalid") // the answer's page: the password field is empty
+		if strings.Contains(b.text("guess", "#signin-error"), "Too many") {
+			break
+		}
+	}
+	b.fill("guess", "#password", password)
+	b.click("guess", "#signin-button")
+	b.waitText("guess", "#signin-error", "Too many failed sign-ins")
+	b.shot("guess", "signin-throttled")
+	if x.loginWorks("carol", password) {
+		t.Fatal("carol logged in over XMPP right after the throttled web sign-ins")
 	}
 }
