@@ -268,6 +268,19 @@ func TestWebUISelfService(t *testing.T) {
 		t.Fatalf("after the refused forgery: %s", body)
 	}
 
+	// The web chat the widget opens for signed-in viewers.
+	bob := "bob@" + domain
+	mark = x.mark()
+	b.goTo("me", base+"/me/chat?with="+bob)
+	b.waitAttr("me", "#status", "data-state", "active")
+	b.waitAttr("me", "#peer-state", "data-state", "online")
+	b.fill("me", "#text", "hello from the web")
+	b.click("me", "#send")
+	got := x.expectAfter(mark, "message", "client", "bob", "frm", alice+"/web-chat-*", "body", "hello from the web")
+	x.do("message", "name", "bob", "to", got.get("frm"), "body", "hi back")
+	b.waitText("me", "#messages", "hi back")
+	b.shot("me", "me-chat")
+
 	// Sessions: a second browser, then "sign out everywhere" ends both and
 	// disconnects her device.
 	b.context("laptop", false)
@@ -337,4 +350,177 @@ func TestWebUISelfService(t *testing.T) {
 	if x.loginWorks("carol", password) {
 		t.Fatal("carol logged in over XMPP right after the throttled web sign-ins")
 	}
+}
+
+// TestWebUIConsole is the admin console, as docs/operators.md describes
+// it: only the admins of the configuration get in; each page changes
+// something that takes effect over XMPP or the integration services, and
+// the CLI sees the same (the console and the CLI call the same code).
+func TestWebUIConsole(t *testing.T) {
+	srv := webuiServer(t, "", "admin", "alice")
+	base := srv.origin()
+	admin, alice := "admin@"+domain, "alice@"+domain
+	x := startPeers(t, srv)
+	b := startSteps(t)
+
+	// A user who is not an admin is refused.
+	b.context("alice", false)
+	b.signIn("alice", base, alice, password)
+	if code := b.goTo("alice", base+"/admin/"); code != http.StatusForbidden {
+		t.Fatalf("alice, not an admin, got the console: HTTP %d", code)
+	}
+
+	b.context("admin", false)
+	b.signIn("admin", base, admin, password)
+	if code := b.goTo("admin", base+"/admin/"); code != http.StatusOK {
+		t.Fatalf("the console for an admin: HTTP %d", code)
+	}
+	for _, chart := range []string{"connections", "messages", "logins"} {
+		b.do("wait", "ctx", "admin", "selector", `#stats [data-chart="`+chart+`"] svg polyline[points]`)
+	}
+	// The statistics the charts poll: the same counters as /metrics.
+	if v, _ := b.eval("admin", `fetch("/admin/stats.json").then((r) => r.status)`).(float64); v != http.StatusOK {
+		t.Fatalf("/admin/stats.json: HTTP %v", v)
+	}
+	b.shot("admin", "console-home")
+
+	// Users: add, reset the password, remove; XMPP logins follow.
+	dave := "dave@" + domain
+	daveRow := `#users tr[data-user="` + dave + `"]`
+	b.goTo("admin", base+"/admin/users")
+	b.fill("admin", "#add-address", dave)
+	b.fill("admin", "#add-password", "dave-pass-1")
+	b.click("admin", "#user-add-button")
+	b.waitVisible("admin", daveRow)
+	if !x.loginWorks("dave", "dave-pass-1") {
+		t.Fatal("the account the console added does not log in")
+	}
+	if out := cli(t, srv, "user", "list"); !strings.Contains(out, dave) {
+		t.Fatalf("parley user list does not show %s:\n%s", dave, out)
+	}
+	b.fill("admin", `[id="pw-`+dave+`"]`, "dave-pass-2")
+	b.click("admin", daveRow+` form[action="/admin/users/password"] button`)
+	b.waitVisible("admin", "#flash")
+	if !x.loginWorks("dave", "dave-pass-2") {
+		t.Fatal("the password the console set does not log in")
+	}
+	if x.loginWorks("dave", "dave-pass-1") {
+		t.Fatal("the old password still logs in after the console reset it")
+	}
+	b.shot("admin", "console-users")
+	b.click("admin", daveRow+" a.button")
+	b.click("admin", "#confirm-button")
+	b.waitVisible("admin", "#flash")
+	if n := b.count("admin", daveRow); n != 0 {
+		t.Fatalf("the removed account is still listed")
+	}
+	if x.loginWorks("dave", "dave-pass-2") {
+		t.Fatal("the removed account still logs in")
+	}
+	// A forged change without the CSRF token is refused.
+	if code := b.postFromPage("admin", "/admin/users/add", "address=mallory%40"+domain+"&password=mallory-pass"); code != http.StatusForbidden {
+		t.Fatalf("adding an account without the CSRF token: HTTP %d, want 403", code)
+	}
+	if out := cli(t, srv, "user", "list"); strings.Contains(out, "mallory") {
+		t.Fatalf("the forged request added an account:\n%s", out)
+	}
+
+	// Sessions online: the same list as `parley session list`; kick.
+	x.do("login", "name", "desk", "user", "alice", "resource", "desk")
+	if out := cli(t, srv, "session", "list"); !strings.Contains(out, alice+"/desk") {
+		t.Fatalf("parley session list does not show alice's session:\n%s", out)
+	}
+	b.goTo("admin", base+"/admin/sessions")
+	row := `#sessions tr[data-jid="` + alice + `/desk"]`
+	b.waitVisible("admin", row)
+	b.shot("admin", "console-sessions")
+	mark := x.mark()
+	b.click("admin", row+" button")
+	x.expectAfter(mark, "disconnected", "client", "desk")
+	b.waitVisible("admin", "#flash")
+
+	// Sites: create one, rotate its key; the integration services take
+	// the new key and refuse the old one.
+	b.goTo("admin", base+"/admin/sites")
+	b.fill("admin", "#site-name", "Intranet")
+	b.click("admin", "#site-add-button")
+	b.waitVisible("admin", "#key-value")
+	siteID, key1 := b.text("admin", "#key-site"), b.text("admin", "#key-value")
+	if createSession(t, base, siteID, key1) != http.StatusOK {
+		t.Fatalf("site %s's key from the console does not open a session", siteID)
+	}
+	if out := cli(t, srv, "site", "list"); !strings.Contains(out, siteID) {
+		t.Fatalf("parley site list does not show site %s:\n%s", siteID, out)
+	}
+	b.goTo("admin", base+"/admin/sites")
+	b.click("admin", `#sites tr[data-site="`+siteID+`"] a.button`)
+	b.click("admin", "#confirm-button")
+	b.waitVisible("admin", "#key-value")
+	key2 := b.text("admin", "#key-value")
+	b.shot("admin", "console-sites")
+	if key2 == key1 || createSession(t, base, siteID, key2) != http.StatusOK {
+		t.Fatalf("the rotated key (changed: %v) does not open a session", key2 != key1)
+	}
+	if createSession(t, base, siteID, key1) == http.StatusOK {
+		t.Fatal("the old key still opens a session after the rotation")
+	}
+
+	// Support groups: a group with alice as its agent, as the CLI lists it.
+	group := "support@groups." + domain
+	b.goTo("admin", base+"/admin/groups")
+	b.fill("admin", "#group-jid", group)
+	b.fill("admin", "#group-name", "Support")
+	b.click("admin", "#group-add-button")
+	sect := `section[data-group="` + group + `"]`
+	b.waitVisible("admin", sect)
+	b.fill("admin", `[id="member-`+group+`"]`, alice)
+	b.click("admin", sect+` form[action="/admin/groups/add-member"] button`)
+	b.waitVisible("admin", sect+` [data-member="`+alice+`"]`)
+	b.shot("admin", "console-groups")
+	if out := cli(t, srv, "group", "members", group); !strings.Contains(out, alice) {
+		t.Fatalf("parley group members %s does not show alice:\n%s", group, out)
+	}
+
+	// Rooms: create a persistent room; alice joins it; destroying it from
+	// the console removes her, with the reason.
+	room := "team@conference." + domain
+	b.goTo("admin", base+"/admin/rooms")
+	b.fill("admin", "#room-jid", room)
+	b.fill("admin", "#room-name", "Team")
+	b.click("admin", "#room-add-button")
+	b.waitVisible("admin", `#rooms tr[data-room="`+room+`"]`)
+	if out := cli(t, srv, "room", "list"); !strings.Contains(out, room) {
+		t.Fatalf("parley room list does not show %s:\n%s", room, out)
+	}
+	x.do("login", "name", "member", "user", "alice", "resource", "member")
+	x.do("join", "name", "member", "room", room, "nick", "alice")
+	b.shot("admin", "console-rooms")
+	mark = x.mark()
+	b.click("admin", `#rooms tr[data-room="`+room+`"] a.button`)
+	b.fill("admin", "#reason", "moving to another room")
+	b.click("admin", "#confirm-button")
+	x.expectAfter(mark, "presence", "client", "member", "frm", room+"/alice", "type", "unavailable")
+	b.waitVisible("admin", "#flash")
+	if n := b.count("admin", `#rooms tr[data-room="`+room+`"]`); n != 0 {
+		t.Fatal("the destroyed room is still listed")
+	}
+
+	// Conferences: the page answers (no conference is running).
+	if code := b.goTo("admin", base+"/admin/conferences"); code != http.StatusOK {
+		t.Fatalf("/admin/conferences: HTTP %d", code)
+	}
+	b.shot("admin", "console-conferences")
+}
+
+// createSession asks the integration services' JSON binding for a SITE
+// session and returns the HTTP status.
+func createSession(t *testing.T, base, site, key string) int {
+	t.Helper()
+	body := fmt.Sprintf(`{"param0": %q, "param1": %q, "param2": "SITE"}`, site, key)
+	resp, err := http.Post(base+"/api/v1/AuthenticationService/createSession", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }
