@@ -254,8 +254,13 @@ func TestWebUISelfService(t *testing.T) {
 	}
 	b.goTo("me", base+"/me/preferences")
 	b.do("check", "ctx", "me", "selector", "#share")
+	b.do("check", "ctx", "me", "selector", "#reminders-on") // the calendar agent runs by default
 	b.click("me", "#preferences-save")
 	b.waitText("me", "#flash", "saved")
+	b.goTo("me", base+"/me/preferences")
+	if n := b.count("me", "#reminders-on:checked, #share:checked"); n != 2 {
+		t.Fatalf("after saving, %d of the two preferences are on", n)
+	}
 	if _, body := httpGet(t, presenceURL); !strings.Contains(body, `"shared":true`) || !strings.Contains(body, `"name":"Alice Liddell"`) {
 		t.Fatalf("after the opt-in: %s", body)
 	}
