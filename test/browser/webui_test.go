@@ -2,12 +2,16 @@ package browser
 
 import (
 	"fmt"
+	"html"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/parley-im/parley/integration/presence"
 )
 
 // The tests of issue 15's pages for people: the presence widget on a page
@@ -42,7 +46,8 @@ func widgetSel(jid string) string {
 // (a fake clock moves the 60-second cache along) and sees alice, who
 // shares her presence, but not carol, who does not; the tooltip shows the
 // status message; the menu's entries come from the vCard and work with
-// the keyboard; a viewer signed in to Parley (bob, carol's contact) gets
+// the keyboard; a site's signed presence URL shows bob, who does not
+// share his presence; a viewer signed in to Parley (bob, carol's contact) gets
 // live updates over the WebSocket and sees carol too.
 func TestWebUIWidget(t *testing.T) {
 	srv := webuiServer(t, "", "alice", "bob", "carol")
@@ -57,13 +62,23 @@ func TestWebUIWidget(t *testing.T) {
 	x.do("vcard_set", "name", "carol", "fn", "Carol", "email", "carol@example.com", "tel", "+1 555 0101")
 	x.do("befriend", "a", "bob", "b", "carol")
 
+	// A site's signed presence URL for bob (who does not share his
+	// presence): bob's own PRESENCE token signs it (K1), as in
+	// TestPresenceEmbed.
+	session := tokenObject(t, base, "createSession", "bob@"+domain, password, "USER")
+	tok := tokenObject(t, base, "requestToken", "bob@"+domain, session.Token, map[string]string{"tokenPolicy": "PRESENCE"}, nil)
+	q := url.Values{"R_UID": {"bob@" + domain}}
+	signed := base + "/imtapp/Presence?" + q.Encode() + "&TID=" + tok.attr("TOKENID") + "&K1=" + presence.K1(tok.Token, q)
+
 	// The third-party page: the three lines of docs/widget.md, with this
-	// server's address and this test's users, plus carol.
+	// server's address and this test's users, plus carol and bob's icon
+	// with the signed URL.
 	embed := docBlock(t, "widget.md", "embed")
 	embed = strings.ReplaceAll(embed, "https://chat.example.org", base)
 	embed = strings.ReplaceAll(embed, "@example.org", "@"+domain)
 	page := "<!doctype html><html lang=en><head><meta charset=utf-8><title>Our team</title></head><body><h1>Our team</h1>\n" +
-		embed + `<p><span data-parley-jid="carol@` + domain + `">Carol</span></p><p><a href="#" id="after">after</a></p></body></html>`
+		embed + `<p><span data-parley-jid="carol@` + domain + `">Carol</span></p>` +
+		`<p><span data-parley-jid="bob@` + domain + `" data-parley-presence-url="` + html.EscapeString(signed) + `">Bob (signed)</span></p><p><a href="#" id="after">after</a></p></body></html>`
 	wsOrigin := "ws://" + srv.http
 	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Security-Policy", "default-src 'none'; script-src "+base+"; connect-src "+base+" "+wsOrigin)
@@ -84,11 +99,14 @@ func TestWebUIWidget(t *testing.T) {
 	if got := b.attr("anon", widgetSel(carol), "data-parley-state"); got != "offline" {
 		t.Fatalf("anonymous view of carol, who does not share her presence: %q", got)
 	}
-	if got := b.attr("anon", widgetSel(bob), "data-parley-state"); got != "offline" {
-		t.Fatalf("anonymous view of bob: %q", got)
+	// bob does not share his presence, but the site's signed URL shows it
+	// (on both his icons: the widget asks once per user).
+	b.waitAttr("anon", widgetSel(bob), "data-parley-state", "online")
+	if n := b.count("anon", "[data-parley-state]"); n != 4 {
+		t.Fatalf("%d icons, want 4", n)
 	}
-	if n := b.count("anon", "[data-parley-state]"); n != 3 {
-		t.Fatalf("%d icons, want 3", n)
+	if reqs, _ := b.do("requests", "ctx", "anon", "contains", "/widget/v1/signed?").([]any); len(reqs) == 0 {
+		t.Fatal("the widget did not ask for bob's signed presence")
 	}
 
 	// Hover: the status message.
