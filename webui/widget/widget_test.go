@@ -118,7 +118,7 @@ func (s *fakeSession) Deliver(*xml.Element) {}
 func (s *fakeSession) Close(*stream.Error)  {}
 
 type fixture struct {
-	t        *testing.T
+	t        testing.TB
 	st       *memory.Store
 	router   *router.Router
 	w        *Widget
@@ -142,7 +142,7 @@ func (f *fixture) advance(d time.Duration) {
 	f.mu.Unlock()
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	f := &fixture{t: t, st: memory.New(), router: router.New(), blocked: map[[2]string]bool{}, now: time.Now()}
 	ctx := context.Background()
 	for _, u := range []string{"alice@example.com", "bob@example.com", "carol@example.com", "dave@example.com"} {
