@@ -56,6 +56,7 @@ type Config struct {
 	LiveHelp    LiveHelp    `toml:"livehelp"`
 	Conference  Conference  `toml:"conference"`
 	Mail        Mail        `toml:"mail"`
+	WebUI       WebUI       `toml:"webui"`
 
 	PEP              PEP              `toml:"pep"`
 	VCard            VCard            `toml:"vcard"`
@@ -219,6 +220,7 @@ func Default() Config {
 		Control:     defaultControl(),
 		Conference:  defaultConference(),
 		Mail:        defaultMail(),
+		WebUI:       defaultWebUI(),
 
 		PEP:              defaultPEP(),
 		VCard:            VCard{MaxBytes: 128 << 10},

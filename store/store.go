@@ -250,6 +250,7 @@ type Store interface {
 	Calendar
 	Conferences
 	PersonalData
+	WebSessions
 	// Close flushes and releases the store.
 	Close() error
 }

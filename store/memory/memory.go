@@ -50,6 +50,7 @@ type Store struct {
 	cal       calendar                             // the calendar agent's data (calendar.go)
 	confs     confs                                // web conferences (conferences.go)
 	pers      personal                             // PEP, block lists, private XML, uploads (personal.go)
+	web       map[string]store.WebSession          // web sign-ins by ID (websessions.go)
 
 	rooms         map[string]store.Room
 	roomArchive   map[string][]archived // room → messages, oldest first
@@ -157,6 +158,7 @@ func (s *Store) DeleteUser(_ context.Context, jid string) error {
 	s.deleteMemberships(jid)
 	s.cal.forget(jid)
 	s.pers.forget(jid)
+	s.forgetWebSessions(jid)
 	return nil
 }
 
