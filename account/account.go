@@ -68,9 +68,16 @@ type entityTokens interface {
 	DeleteEntityTokens(ctx context.Context, entityType, entityID string) (int64, error)
 }
 
+// webSessions is the part of store.WebSessions that SetPassword needs.
+type webSessions interface {
+	DeleteWebSessions(ctx context.Context, owner string) (int64, error)
+}
+
 // SetPassword replaces an account's credentials and ends the
-// integration tokens issued to the account (whoever knew the old
-// password may hold them), if the store keeps tokens. The credentials
+// integration tokens issued to the account and its sign-ins on Parley's
+// web pages (whoever knew the old password may hold them), if the store
+// keeps them. The caller ends the account's XMPP sessions, which only a
+// running server holds. The credentials
 // are stored first: the authentication service refuses a token whose
 // password check saw credentials that are no longer stored, so no token
 // obtained with the old password survives, even one being issued
@@ -94,6 +101,11 @@ func (m *Manager) SetPassword(ctx context.Context, address, password string) err
 	if tk, ok := m.Users.(entityTokens); ok {
 		if _, err := tk.DeleteEntityTokens(ctx, store.EntityUser, j.String()); err != nil {
 			return fmt.Errorf("account: password changed, but ending its integration tokens failed: %w", err)
+		}
+	}
+	if ws, ok := m.Users.(webSessions); ok {
+		if _, err := ws.DeleteWebSessions(ctx, j.String()); err != nil {
+			return fmt.Errorf("account: password changed, but ending its web sign-ins failed: %w", err)
 		}
 	}
 	return nil

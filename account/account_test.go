@@ -127,3 +127,29 @@ func TestPasswordChangeEndsTokens(t *testing.T) {
 		})
 	}
 }
+
+// TestPasswordChangeEndsWebSessions: a new password ends the account's
+// sign-ins on Parley's web pages, not another account's.
+func TestPasswordChangeEndsWebSessions(t *testing.T) {
+	ctx := context.Background()
+	st := memory.New()
+	m := &Manager{Users: st, Iterations: 4096}
+	for _, a := range []string{"alice@example.com", "bob@example.com"} {
+		if err := m.Add(ctx, a, "pw"); err != nil {
+			t.Fatal(err)
+		}
+		now := time.Now()
+		if err := st.PutWebSession(ctx, store.WebSession{ID: a, Owner: a, Created: now, LastSeen: now, Expires: now.Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := m.SetPassword(ctx, "alice@example.com", "new"); err != nil {
+		t.Fatal(err)
+	}
+	if list, _ := st.WebSessions(ctx, "alice@example.com"); len(list) != 0 {
+		t.Fatalf("alice's web sessions outlived her password change: %+v", list)
+	}
+	if list, _ := st.WebSessions(ctx, "bob@example.com"); len(list) != 1 {
+		t.Fatalf("bob's web sessions: %+v", list)
+	}
+}

@@ -204,6 +204,11 @@ func (s *Session) mechanisms() *xml.Element {
 		}
 		m.AddChild(xml.NewElement(ns.SASL, "mechanism").SetText(name))
 	}
+	if s.srv.cfg.Tickets != nil {
+		// Last: clients choose by their own preference, and those
+		// without a ticket never pick it.
+		m.AddChild(xml.NewElement(ns.SASL, "mechanism").SetText(sasl.OAuthBearer))
+	}
 	return m
 }
 
@@ -282,13 +287,20 @@ func (s *Session) authenticate(ctx context.Context, auth *xml.Element) (bool, er
 }
 
 // mechanism starts the exchange the client picked: OAUTHBEARER on a
-// bearer domain, a password mechanism elsewhere.
+// bearer domain; elsewhere a password mechanism, or OAUTHBEARER with a
+// ticket of Parley's pages (Config.Tickets).
 func (s *Session) mechanism(name, addr string) (sasl.Mechanism, error) {
 	if s.srv.bearerOnly(s.domain) {
 		if name != sasl.OAuthBearer {
 			return nil, sasl.ErrInvalidMechanism
 		}
 		domain, verify := s.domain, s.srv.cfg.Bearer.Verify
+		return sasl.NewOAuthBearer(func(ctx context.Context, authzid, ticket string) (string, error) {
+			return verify(ctx, domain, authzid, ticket)
+		}), nil
+	}
+	if name == sasl.OAuthBearer && s.srv.cfg.Tickets != nil {
+		domain, verify := s.domain, s.srv.cfg.Tickets.Verify
 		return sasl.NewOAuthBearer(func(ctx context.Context, authzid, ticket string) (string, error) {
 			return verify(ctx, domain, authzid, ticket)
 		}), nil

@@ -99,6 +99,9 @@ type Config struct {
 	// Bearer, if set, serves more stream domains on which clients log in
 	// only with a bearer ticket (SASL OAUTHBEARER), never a password.
 	Bearer *BearerAuth
+	// Tickets, if set, also offers OAUTHBEARER on the served hosts: a
+	// signed-in user of Parley's pages logs in with a single-use ticket.
+	Tickets *TicketAuth
 	// Register, if set, answers in-band registration (XEP-0077) before
 	// authentication, on streams that are encrypted or allowed not to
 	// be, and the stream features offer it; it returns the reply.
@@ -107,7 +110,8 @@ type Config struct {
 
 // BearerAuth describes domains whose accounts log in with single-use
 // bearer tickets: live help's guests, who have no password. Password
-// mechanisms are not offered there, OAUTHBEARER nowhere else.
+// mechanisms are not offered there; on the served hosts OAUTHBEARER is
+// offered only for the tickets of Parley's pages (TicketAuth).
 type BearerAuth struct {
 	Domains []string
 	// Verify checks a ticket for domain and returns the localpart it

@@ -31,9 +31,13 @@ func (a *Agent) runScheduler(ctx context.Context) {
 	for ctx.Err() == nil {
 		now := a.cfg.Clock.Now()
 		if now.Sub(lastPrune) >= pruneEvery {
-			if n, err := a.cfg.Store.PruneDelivered(ctx, now.Add(-deliveredRetention)); err != nil {
+			n, err := a.cfg.Store.PruneDelivered(ctx, now.Add(-deliveredRetention))
+			switch {
+			case ctx.Err() != nil:
+				return // stopping: not an error worth a log line
+			case err != nil:
 				a.log.Error("prune delivered reminders", "err", err)
-			} else if n > 0 {
+			case n > 0:
 				a.log.Info("pruned delivered reminder marks", "count", n)
 			}
 			lastPrune = now

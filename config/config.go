@@ -57,6 +57,7 @@ type Config struct {
 	LiveHelp    LiveHelp    `toml:"livehelp"`
 	Conference  Conference  `toml:"conference"`
 	Mail        Mail        `toml:"mail"`
+	WebUI       WebUI       `toml:"webui"`
 
 	PEP              PEP              `toml:"pep"`
 	VCard            VCard            `toml:"vcard"`
@@ -227,6 +228,7 @@ func Default() Config {
 		Conference:  defaultConference(),
 		Mail:        defaultMail(),
 		Cluster:     defaultCluster(),
+		WebUI:       defaultWebUI(),
 
 		PEP:              defaultPEP(),
 		VCard:            VCard{MaxBytes: 128 << 10},

@@ -103,6 +103,7 @@ func (c *Config) Validate() error {
 	c.validateS2S(&v)
 	c.Integration.validate(&v)
 	c.Presence.validate(&v)
+	c.WebUI.validate(&v)
 	c.Roster.validate(&v)
 	c.LiveHelp.validate(&v, c)
 	c.NATS.validate(&v)

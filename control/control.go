@@ -67,6 +67,7 @@ type Server struct {
 
 	mu       sync.Mutex
 	handlers map[string]Handler
+	secret   map[string]bool // commands whose arguments beyond the first are not logged
 	ln       net.Listener
 	conns    sync.WaitGroup
 	cancel   context.CancelFunc
@@ -85,6 +86,19 @@ func (s *Server) Handle(name string, h Handler) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.handlers[name] = h
+}
+
+// HandleSecret registers h like Handle, for a command whose arguments
+// may carry a secret (a password): only its first argument (the
+// subcommand) is logged.
+func (s *Server) HandleSecret(name string, h Handler) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.handlers[name] = h
+	if s.secret == nil {
+		s.secret = make(map[string]bool)
+	}
+	s.secret[name] = true
 }
 
 // Path is the socket's path.
@@ -172,7 +186,7 @@ func (s *Server) handle(ctx context.Context, c *net.UnixConn) {
 		return
 	}
 	s.mu.Lock()
-	h := s.handlers[req.Command]
+	h, secret := s.handlers[req.Command], s.secret[req.Command]
 	s.mu.Unlock()
 	if h == nil {
 		writeResponse(c, response{Error: fmt.Sprintf("unknown command %q (known: %v)", req.Command, s.commands())})
@@ -180,7 +194,11 @@ func (s *Server) handle(ctx context.Context, c *net.UnixConn) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
-	s.log.Info("command", "command", req.Command, "args", req.Args)
+	logged := req.Args
+	if secret && len(logged) > 1 {
+		logged = []string{logged[0], "(not logged)"}
+	}
+	s.log.Info("command", "command", req.Command, "args", logged)
 	out, err := h(ctx, req.Args)
 	if err != nil {
 		writeResponse(c, response{Error: err.Error(), Output: out})

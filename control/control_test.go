@@ -3,6 +3,7 @@ package control
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -177,5 +178,31 @@ func TestStopCancelsHandlers(t *testing.T) {
 	s.Stop(ctx)
 	if err := <-done; !errors.Is(err, ErrCommand) {
 		t.Fatalf("Call = %v", err)
+	}
+}
+
+// TestSecretArgumentsNotLogged: a command registered with HandleSecret
+// gets its arguments, but the log shows only the subcommand.
+func TestSecretArgumentsNotLogged(t *testing.T) {
+	path := socketPath(t)
+	var logs strings.Builder
+	s := New(path, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Stop(context.Background()) })
+	var got []string
+	s.HandleSecret("user", func(_ context.Context, args []string) (string, error) {
+		got = args
+		return "", nil
+	})
+	if _, err := Call(context.Background(), path, "user", "passwd", "alice@example.com", "hunter2"); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(got, " ") != "passwd alice@example.com hunter2" {
+		t.Fatalf("handler got %q", got)
+	}
+	if strings.Contains(logs.String(), "hunter2") || !strings.Contains(logs.String(), "passwd") {
+		t.Fatalf("log: %s", logs.String())
 	}
 }

@@ -3,11 +3,11 @@ package server
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/parley-im/parley/account"
 	"github.com/parley-im/parley/im"
 	"github.com/parley-im/parley/im/register"
+	"github.com/parley-im/parley/manage"
 	"github.com/parley-im/parley/router"
 	"github.com/parley-im/parley/xmpp/ns"
 	"github.com/parley-im/parley/xmpp/stream"
@@ -55,20 +55,36 @@ func (s *Server) passwordChanged(_ context.Context, user string, keep router.Ses
 }
 
 // removeAccount deletes an account with everything it owns (uploaded
-// files included) and ends its sessions.
+// files included) and ends its sessions: the same code as `parley user
+// remove` and the admin console (manageAccounts).
 func (s *Server) removeAccount(ctx context.Context, user string) error {
-	if s.pers.upload != nil {
-		if err := s.pers.upload.DeleteOwner(ctx, user); err != nil {
-			return fmt.Errorf("remove %s: %w", user, err)
-		}
+	_, err := s.manageAccounts().Remove(ctx, user)
+	if errors.Is(err, account.ErrNotFound) {
+		return nil
 	}
-	if err := s.accounts().Remove(ctx, user); err != nil && !errors.Is(err, account.ErrNotFound) {
-		return err
+	return err
+}
+
+// manageAccounts is account management with the running server's part:
+// uploads deleted and sessions ended with an account, sessions ended
+// after a password change. The CLI (through the control channel), the
+// admin console and self-service use it.
+func (s *Server) manageAccounts() *manage.Accounts {
+	return &manage.Accounts{
+		Store: s.store, IsLocal: s.cfg.HasHost,
+		BeforeRemove: func(ctx context.Context, user string) error {
+			if s.pers.upload != nil {
+				return s.pers.upload.DeleteOwner(ctx, user)
+			}
+			return nil
+		},
+		Removed: func(_ context.Context, user string) {
+			s.forgetAccount(user)
+			for _, res := range s.router.Resources(user) {
+				res.Session.Close(stream.Errorf(stream.NotAuthorized, "this account was removed"))
+			}
+			s.log.Info("account removed", "user", user)
+		},
+		PasswordChanged: s.endSessions,
 	}
-	s.forgetAccount(user)
-	for _, res := range s.router.Resources(user) {
-		res.Session.Close(stream.Errorf(stream.NotAuthorized, "this account was removed"))
-	}
-	s.log.Info("account removed", "user", user)
-	return nil
 }

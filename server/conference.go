@@ -14,8 +14,8 @@ import (
 	"github.com/parley-im/parley/integration/api"
 	"github.com/parley-im/parley/integration/bind"
 	"github.com/parley-im/parley/integration/conferencing"
+	"github.com/parley-im/parley/manage"
 	"github.com/parley-im/parley/router"
-	"github.com/parley-im/parley/store"
 	"github.com/parley-im/parley/xmpp/jid"
 	"github.com/parley-im/parley/xmpp/stanza"
 	"github.com/parley-im/parley/xmpp/stream"
@@ -108,17 +108,8 @@ func (s *Server) conferenceCommand(ctx context.Context, args []string) (string, 
 		m = conference.New(conference.Options{Store: s.store, Domain: domain, MUCDomain: s.cfg.MUC.Subdomain + "." + domain,
 			Logger: s.log.With("module", "conference")})
 	}
-	c, err := m.Lookup(ctx, args[1])
-	if errors.Is(err, conference.ErrNotFound) {
-		return "", fmt.Errorf("no conference %s", args[1])
-	}
+	c, err := manage.EndConference(ctx, m, args[1])
 	if err != nil {
-		return "", err
-	}
-	if c.State == store.ConferenceEnded {
-		return "", fmt.Errorf("conference %s already ended (%s)", c.ID, c.EndCause)
-	}
-	if err := m.End(ctx, c.ID, conference.EndForced); err != nil {
 		return "", err
 	}
 	return fmt.Sprintf("ended conference %s (FORCED)\n", c.ID), nil

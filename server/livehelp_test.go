@@ -187,10 +187,11 @@ func isPresenceOrHeadline(el *xml.Element) bool {
 // messages both ways; the guest's restrictions on the wire.
 func TestLiveHelpOverXMPP(t *testing.T) {
 	f := newLHFixture(t)
-	// Password logins are never offered on the guest domain, and tickets
-	// nowhere else.
+	// Password logins are never offered on the guest domain; localhost
+	// offers them (and OAUTHBEARER for the tickets of Parley's own pages,
+	// which a guest's ticket is not: see below).
 	c := f.srv.Dial()
-	if m := c.Open().Child(ns.SASL, "mechanisms"); m == nil || strings.Contains(m.String(), "OAUTHBEARER") {
+	if m := c.Open().Child(ns.SASL, "mechanisms"); m == nil || !strings.Contains(m.String(), "SCRAM-SHA-256") {
 		t.Fatalf("localhost offers %v", m)
 	}
 	agents := map[string]*xmpptest.Conn{}
@@ -210,6 +211,17 @@ func TestLiveHelpOverXMPP(t *testing.T) {
 	g := v.guestLogin(tk)
 	if !strings.HasPrefix(g.JID, v.cfg["guest"]+"/") {
 		t.Fatalf("guest bound %s, want %s/...", g.JID, v.cfg["guest"])
+	}
+	// A guest's ticket is no login on the users' domain.
+	other := f.srv.Dial()
+	other.Open()
+	other.Send("<auth xmlns='%s' mechanism='OAUTHBEARER'>%s</auth>", ns.SASL, base64.StdEncoding.EncodeToString([]byte("n,,\x01auth=Bearer "+v.ticket()+"\x01\x01")))
+	if el := other.Next(); el.Name != "challenge" {
+		t.Fatalf("guest ticket on localhost: %s", el)
+	}
+	other.Send("<response xmlns='%s'>AQ==</response>", ns.SASL)
+	if el := other.Next(); el.Name != "failure" || el.Child(ns.SASL, "not-authorized") == nil {
+		t.Fatalf("guest ticket on localhost: %s", el)
 	}
 	// The ticket worked once.
 	again := f.srv.Dial()

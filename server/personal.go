@@ -119,6 +119,7 @@ func (s *Server) vcardSet(ctx context.Context, owner string, v *xml.Element) {
 	if s.pers.avatars != nil {
 		s.pers.avatars.VCardSet(ctx, owner, v)
 	}
+	s.webCardChanged(owner)
 }
 
 // forgetAccount drops what the modules keep in memory about a removed

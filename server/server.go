@@ -74,6 +74,7 @@ type Server struct {
 	// netPresence tracks users' network presence (netpresence.go); nil
 	// without federation.
 	netPresence *netpresence.Service
+	webui       *webUI // webui.go: sign-in, self-service, console, widget
 
 	runCtx    context.Context // ends when the server stops: background work
 	cancelRun context.CancelFunc
@@ -228,6 +229,7 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	s.personalHooks(&dcfg)
 	dispatcher = im.New(dcfg)
+	s.startWebUI()
 
 	s.startS2S(tlsConf, dispatcher.FromRemote)
 	s.startNetworkPresence()
@@ -268,6 +270,7 @@ func (s *Server) Start(ctx context.Context) error {
 		ProxyProtocol:         prefixes(s.cfg.C2S.ProxyProtocol),
 		Bearer:                bearer,
 		Register:              s.preAuthRegister(),
+		Tickets:               s.webTickets(),
 	}, st, handler, s.metrics, s.log)
 	s.components = s.newComponents(dispatcher.FromExternal)
 
@@ -383,6 +386,7 @@ func (s *Server) httpHandler() http.Handler {
 	}
 	s.registerPresence(mux)
 	s.registerCalendar(mux)
+	s.registerWebUI(mux)
 	return mux
 }
 

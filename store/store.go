@@ -251,6 +251,7 @@ type Store interface {
 	Conferences
 	Nodes
 	PersonalData
+	WebSessions
 	// Close flushes and releases the store.
 	Close() error
 }

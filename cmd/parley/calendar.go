@@ -8,10 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/parley-im/parley/account"
 	"github.com/parley-im/parley/control"
-	"github.com/parley-im/parley/store"
-	"github.com/parley-im/parley/xmpp/jid"
 )
 
 // calendarAgentCmd is `parley calendar-agent start|stop|restart|status`:
@@ -45,47 +42,4 @@ func calendarAgentCmd() *cobra.Command {
 	}
 	cf.register(cmd)
 	return cmd
-}
-
-// userRemindersCmd is `parley user reminders USER@DOMAIN on|off`: the
-// user's opt-in to calendar reminders (seed 002; the default is
-// calendar.reminders_default). It writes the store, so it works whether
-// or not the server runs.
-func userRemindersCmd() *cobra.Command {
-	return userSub("reminders USER@DOMAIN on|off", "Turn a user's calendar reminders on or off", 2,
-		func(ctx context.Context, m *account.Manager, st store.Store, args []string) error {
-			j, err := jid.Parse(args[0])
-			if err != nil || j.Local() == "" || j.Resource() != "" {
-				return fmt.Errorf("%q is not a bare user JID", args[0])
-			}
-			if m.IsLocal != nil && !m.IsLocal(j.Domain()) {
-				return fmt.Errorf("%s is not a domain of this server", j.Domain())
-			}
-			var value string
-			switch args[1] {
-			case "on":
-				value = store.RemindersOn
-			case "off":
-				value = store.RemindersOff
-			default:
-				return fmt.Errorf("the second argument must be on or off, not %q", args[1])
-			}
-			if _, err := st.User(ctx, j.String()); errors.Is(err, store.ErrNotFound) {
-				return fmt.Errorf("no account %s", j)
-			} else if err != nil {
-				return err
-			}
-			p, err := st.CalendarPrefs(ctx, j.String())
-			if err != nil {
-				return err
-			}
-			p.Reminders = value
-			if err := st.SetCalendarPrefs(ctx, j.String(), p); errors.Is(err, store.ErrNotFound) {
-				return fmt.Errorf("no account %s", j)
-			} else if err != nil {
-				return err
-			}
-			fmt.Printf("calendar reminders %s for %s\n", args[1], j)
-			return nil
-		})
 }

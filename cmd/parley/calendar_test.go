@@ -56,7 +56,7 @@ func TestUserReminders(t *testing.T) {
 	for args, want := range map[[2]string]string{
 		{"nobody@localhost", "on"}:    "no account nobody@localhost",
 		{"bob@localhost", "yes"}:      "on or off",
-		{"bob@elsewhere.org", "on"}:   "not a domain of this server",
+		{"bob@elsewhere.org", "on"}:   "not served",
 		{"bob@localhost/phone", "on"}: "not a bare user JID",
 	} {
 		if err := run("reminders", args[0], args[1]); err == nil || !strings.Contains(err.Error(), want) {

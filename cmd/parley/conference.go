@@ -13,7 +13,7 @@ import (
 
 	"github.com/parley-im/parley/conference"
 	"github.com/parley-im/parley/config"
-	"github.com/parley-im/parley/control"
+	"github.com/parley-im/parley/manage"
 	"github.com/parley-im/parley/store"
 )
 
@@ -285,46 +285,12 @@ func conferenceEndCmd() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 	}
 	conferenceSub(cmd, func(ctx context.Context, cmd *cobra.Command, m *conference.Manager, _ config.Config, args []string) error {
-		c, err := m.Lookup(ctx, args[0])
-		if errors.Is(err, conference.ErrNotFound) {
-			return fmt.Errorf("no conference %s", args[0])
-		}
+		c, err := manage.EndConference(ctx, m, args[0])
 		if err != nil {
-			return err
-		}
-		if c.State == store.ConferenceEnded {
-			return fmt.Errorf("conference %s already ended (%s)", c.ID, c.EndCause)
-		}
-		if err := m.End(ctx, c.ID, conference.EndForced); err != nil {
 			return err
 		}
 		fmt.Fprintf(cmd.OutOrStdout(), "ended conference %s (FORCED)\n", c.ID)
 		return nil
 	})
-	inStore := cmd.RunE
-	cmd.RunE = func(c *cobra.Command, args []string) error {
-		var cf configFlags
-		cf.configFile, _ = c.Flags().GetString("config")
-		cf.dataDir, _ = c.Flags().GetString("data-dir")
-		cfg, err := cf.load(nil)
-		if err != nil {
-			return err
-		}
-		if cfg.Control.Enabled && !cfg.ControlSocketTooLong() {
-			ctx, cancel := context.WithTimeout(cmdContext(c), 40*time.Second)
-			out, err := control.Call(ctx, cfg.ControlSocket(), "conference", "end", args[0])
-			cancel()
-			switch {
-			case err == nil:
-				fmt.Fprint(c.OutOrStdout(), out)
-				return nil
-			case errors.Is(err, control.ErrCommand):
-				return errors.New(strings.TrimPrefix(err.Error(), control.ErrCommand.Error()+": "))
-			case !errors.Is(err, control.ErrNotRunning):
-				return err
-			}
-		}
-		return inStore(c, args)
-	}
-	return cmd
+	return serverFirst(cmd, "conference", func(a []string) []string { return append([]string{"end"}, a...) })
 }

@@ -19,6 +19,7 @@ func main() {
 	root.AddCommand(migrateCmd())
 	root.AddCommand(calendarAgentCmd())
 	root.AddCommand(nodeCmd())
+	root.AddCommand(sessionCmd())
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "parley:", err)
 		os.Exit(1)

@@ -12,8 +12,8 @@ import (
 
 	"github.com/parley-im/parley/config"
 	"github.com/parley-im/parley/im/muc"
+	"github.com/parley-im/parley/manage"
 	"github.com/parley-im/parley/store"
-	"github.com/parley-im/parley/xmpp/jid"
 )
 
 func roomCmd() *cobra.Command {
@@ -32,29 +32,20 @@ func roomSub(cmd *cobra.Command, run func(context.Context, store.Store, config.C
 	})
 }
 
-// parseRoom parses ROOM@SERVICE and checks that SERVICE is the
-// conference service of a served host.
-func parseRoom(cfg config.Config, s string) (jid.JID, error) {
-	room, err := jid.Parse(s)
-	if err != nil || room.Local() == "" || !room.IsBare() {
-		return jid.JID{}, fmt.Errorf("%q is not a room address (ROOM@%s.DOMAIN)", s, cfg.MUC.Subdomain)
+// explainRoom adds to an address outside the conference services how
+// to serve its host.
+func explainRoom(cfg config.Config, err error) error {
+	var ns *manage.ErrNotService
+	if !errors.As(err, &ns) {
+		return err
 	}
-	for _, h := range cfg.Hosts {
-		if room.Domain() == cfg.MUC.Subdomain+"."+h {
-			return room, nil
-		}
-	}
-	services := make([]string, len(cfg.Hosts))
-	for i, h := range cfg.Hosts {
-		services[i] = cfg.MUC.Subdomain + "." + h
-	}
-	msg := fmt.Sprintf("%s is not a conference service of this server (served: %s)", room.Domain(), strings.Join(services, ", "))
-	if host, ok := strings.CutPrefix(room.Domain(), cfg.MUC.Subdomain+"."); ok {
-		msg += "\n" + notServed(cfg, host)
+	msg := ns.Error()
+	if ns.Host != "" {
+		msg += "\n" + notServed(cfg, ns.Host)
 	} else {
 		msg += fmt.Sprintf("\nA room address is ROOM@%s.DOMAIN for a served DOMAIN (muc.subdomain sets the label).", cfg.MUC.Subdomain)
 	}
-	return jid.JID{}, errors.New(msg)
+	return errors.New(msg)
 }
 
 func roomCreateCmd() *cobra.Command {
@@ -80,36 +71,9 @@ func roomCreateCmd() *cobra.Command {
 	f.StringSliceVar(&o.Admins, "admin", nil, "admin's bare JID (repeat or comma-separate)")
 	f.StringSliceVar(&o.Members, "member", nil, "member's bare JID (repeat or comma-separate)")
 	return roomSub(cmd, func(ctx context.Context, st store.Store, cfg config.Config, args []string) error {
-		room, err := parseRoom(cfg, args[0])
+		room, err := manage.RoomsFor(st, cfg).Create(ctx, args[0], o)
 		if err != nil {
-			return err
-		}
-		for _, list := range []*[]string{&o.Owners, &o.Admins, &o.Members} {
-			for i, s := range *list {
-				j, err := jid.Parse(s)
-				if err != nil || j.Local() == "" {
-					return fmt.Errorf("%q is not a user's bare JID", s)
-				}
-				(*list)[i] = j.Bare().String()
-			}
-		}
-		if o.HistoryLength < 0 {
-			o.HistoryLength = cfg.MUC.HistoryMessages
-		}
-		if o.MaxUsers < 0 {
-			return errors.New("--max-users must not be negative")
-		}
-		if _, err := st.Room(ctx, room.String()); err == nil {
-			return fmt.Errorf("room %s already exists", room)
-		} else if !errors.Is(err, store.ErrNotFound) {
-			return err
-		}
-		r, err := muc.NewPersistentRoom(room, o)
-		if err != nil {
-			return err
-		}
-		if err := st.PutRoom(ctx, r); err != nil {
-			return err
+			return explainRoom(cfg, err)
 		}
 		fmt.Printf("created %s\n", room)
 		return nil
@@ -122,60 +86,41 @@ func roomListCmd() *cobra.Command {
 		Short: "List persistent rooms, optionally of one conference service",
 		Args:  cobra.MaximumNArgs(1),
 	}
-	return roomSub(cmd, func(ctx context.Context, st store.Store, _ config.Config, args []string) error {
+	return roomSub(cmd, func(ctx context.Context, st store.Store, cfg config.Config, args []string) error {
 		service := ""
 		if len(args) > 0 {
-			service = strings.ToLower(args[0])
+			service = args[0]
 		}
-		rooms, err := st.ListRooms(ctx, service)
+		rooms, err := manage.RoomsFor(st, cfg).List(ctx, service)
 		if err != nil {
 			return err
 		}
 		w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(w, "ROOM\tNAME\tOWNERS\tFLAGS")
 		for _, r := range rooms {
-			info, err := muc.DecodeRoom(r)
-			if err != nil {
-				fmt.Fprintf(w, "%s\t(unreadable: %v)\t\t\n", r.JID, err)
+			if r.Err != nil {
+				fmt.Fprintf(w, "%s\t(unreadable: %v)\t\t\n", r.JID, r.Err)
 				continue
 			}
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", r.JID, info.Config.Name, strings.Join(info.Owners(), ","), roomFlags(info.Config))
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", r.JID, r.Info.Config.Name, strings.Join(r.Owners, ","), strings.Join(r.Flags, ","))
 		}
 		return w.Flush()
 	})
 }
 
-func roomFlags(c muc.RoomConfig) string {
-	var flags []string
-	for _, f := range []struct {
-		on   bool
-		name string
-	}{{c.Public, "public"}, {!c.Public, "hidden"}, {c.MembersOnly, "members-only"}, {c.Moderated, "moderated"},
-		{c.Password != "", "password"}, {c.WhoIs == "anyone", "non-anonymous"}, {c.Archive, "archived"}} {
-		if f.on {
-			flags = append(flags, f.name)
-		}
-	}
-	return strings.Join(flags, ",")
-}
-
 func roomDestroyCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "destroy ROOM@SERVICE",
-		Short: "Delete a persistent room and its archive (stop the server first to remove occupants too)",
+		Short: "Delete a persistent room and its archive (a running server tells its occupants)",
 		Args:  cobra.ExactArgs(1),
 	}
-	return roomSub(cmd, func(ctx context.Context, st store.Store, cfg config.Config, args []string) error {
-		room, err := parseRoom(cfg, args[0])
+	roomSub(cmd, func(ctx context.Context, st store.Store, cfg config.Config, args []string) error {
+		room, err := manage.RoomsFor(st, cfg).Destroy(ctx, args[0], "")
 		if err != nil {
-			return err
-		}
-		if err := st.DeleteRoom(ctx, room.String()); errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("no room %s", room)
-		} else if err != nil {
-			return err
+			return explainRoom(cfg, err)
 		}
 		fmt.Printf("destroyed %s\n", room)
 		return nil
 	})
+	return serverFirst(cmd, "room", func(a []string) []string { return append([]string{"destroy"}, a...) })
 }

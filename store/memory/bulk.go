@@ -58,6 +58,7 @@ func (s *Store) ImportAccounts(_ context.Context, accts []store.Account, replace
 			delete(s.network, j)
 			s.deleteEntityTokens(store.EntityUser, j)
 			s.pers.forget(j)
+			s.forgetWebSessions(j)
 		}
 		u := cloneUser(a.User)
 		u.CreatedAt = msUTC(u.CreatedAt)

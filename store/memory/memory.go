@@ -51,6 +51,7 @@ type Store struct {
 	confs     confs                                // web conferences (conferences.go)
 	pers      personal                             // PEP, block lists, private XML, uploads (personal.go)
 	nodes     nodes                                // served domains and node slots (nodes.go)
+	web       map[string]store.WebSession          // web sign-ins by ID (websessions.go)
 
 	rooms         map[string]store.Room
 	roomArchive   map[string][]archived // room → messages, oldest first
@@ -158,6 +159,7 @@ func (s *Store) DeleteUser(_ context.Context, jid string) error {
 	s.deleteMemberships(jid)
 	s.cal.forget(jid)
 	s.pers.forget(jid)
+	s.forgetWebSessions(jid)
 	return nil
 }
 

@@ -56,9 +56,16 @@ func (s *server) origin() string { return "http://" + s.http }
 // the end of the test; if the test failed its log is printed and kept.
 func startServer(t *testing.T, users ...string) *server {
 	t.Helper()
+	return startServerWith(t, nil, users...)
+}
+
+// startServerWith is startServer with more `parley serve` arguments
+// (e.g. --config FILE).
+func startServerWith(t *testing.T, serveArgs []string, users ...string) *server {
+	t.Helper()
 	os.RemoveAll(artifactDir(t)) // a failed earlier run's
 	for try := 1; ; try++ {
-		s, err := tryStart(t, users)
+		s, err := tryStart(t, users, serveArgs)
 		if err == nil {
 			t.Cleanup(func() {
 				s.stop()
@@ -77,7 +84,7 @@ func startServer(t *testing.T, users ...string) *server {
 	}
 }
 
-func tryStart(t *testing.T, users []string) (*server, error) {
+func tryStart(t *testing.T, users, serveArgs []string) (*server, error) {
 	s := &server{t: t, kind: target, exited: make(chan struct{})}
 	addrs, err := freeAddrs(4)
 	if err != nil {
@@ -108,6 +115,7 @@ func tryStart(t *testing.T, users []string) (*server, error) {
 		if hasNATSListen {
 			args = append(args, "--nats-listen", "127.0.0.1:0") // tests run side by side: not 4222
 		}
+		args = append(args, serveArgs...)
 		args = append(args, strings.Fields(os.Getenv(serveArgsEnv))...)
 		s.cmd = exec.Command(parleyBin, args...)
 		s.cmd.Env = hermeticEnv()
