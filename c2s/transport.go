@@ -82,7 +82,11 @@ type tcpTransport struct {
 	in   int64 // bytes read (by the reading goroutine only)
 
 	polling atomic.Bool // startPolling has run: sock reads and flushes without blocking
-	wake    func()      // set before polling: makes the session look at its state (Close, deadlines)
+	// writeDeadline: a write deadline is set on the connection (by a
+	// writer goroutine). tryWrite clears it: a non-blocking write through
+	// the socket's RawConn still fails once a stale deadline has passed.
+	writeDeadline atomic.Bool
+	wake          func() // set before polling: makes the session look at its state (Close, deadlines)
 }
 
 func newTCPTransport(conn net.Conn, lim xml.Limits) *tcpTransport {
@@ -137,7 +141,10 @@ func (t *tcpTransport) SetReadDeadline(d time.Time) error {
 	return err
 }
 
-func (t *tcpTransport) SetWriteDeadline(d time.Time) error { return t.current().SetWriteDeadline(d) }
+func (t *tcpTransport) SetWriteDeadline(d time.Time) error {
+	t.writeDeadline.Store(!d.IsZero())
+	return t.current().SetWriteDeadline(d)
+}
 
 func (t *tcpTransport) Header(h stream.Header) []byte {
 	var b bytes.Buffer
@@ -213,6 +220,12 @@ func (t *tcpTransport) rearm() { t.sock.drained = false }
 // for finishWrite.
 func (t *tcpTransport) tryWrite(b []byte) (flushed bool, err error) {
 	c := t.current()
+	if t.writeDeadline.Load() {
+		// Left by a writer goroutine that waited for a slow client (one
+		// writer at a time: it has finished).
+		c.SetWriteDeadline(time.Time{})
+		t.writeDeadline.Store(false)
+	}
 	t.sock.nonblock.Store(true)
 	_, err = c.Write(b)
 	t.sock.nonblock.Store(false)
