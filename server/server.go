@@ -242,6 +242,7 @@ func (s *Server) Start(ctx context.Context) error {
 		UnackedBytes:          lim.UnackedQueueBytes,
 		AuthFailuresPerMinute: lim.AuthFailuresPerMinute,
 		ResumeTimeout:         s.cfg.C2S.ResumeTimeout.Duration,
+		NoPolling:             !s.cfg.C2S.ParkIdle,
 		OnHeld:                heldHook(pushes),
 		Bearer:                bearer,
 		Register:              s.preAuthRegister(),
