@@ -320,6 +320,9 @@ func (srv *Server) Stop(ctx context.Context) error {
 	select {
 	case <-done:
 	case <-ctx.Done():
+		// The poller still serves the sessions that have not ended;
+		// it stops once they have, rather than leak.
+		go func() { <-done; srv.closePolling() }()
 		return ctx.Err()
 	}
 	// Sessions waiting for a resumption end now, while storage is open
