@@ -189,7 +189,7 @@ func (srv *Server) claimAccountSession(s *Session, resource string) bool {
 	set := srv.accounts[s.user]
 	if max := srv.cfg.MaxSessionsPerAccount; max > 0 && len(set) >= max {
 		replaces := false
-		for other := range set {
+		for _, other := range set {
 			if other.jid.Resource() == resource {
 				replaces = true
 			}
@@ -201,11 +201,7 @@ func (srv *Server) claimAccountSession(s *Session, resource string) bool {
 			}
 		}
 	}
-	if set == nil {
-		set = make(map[*Session]struct{})
-		srv.accounts[s.user] = set
-	}
-	set[s] = struct{}{}
+	srv.accounts[s.user] = append(set, s)
 	return true
 }
 
@@ -214,11 +210,19 @@ func (srv *Server) claimAccountSession(s *Session, resource string) bool {
 func (srv *Server) dropAccountSession(s *Session) {
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
-	if set := srv.accounts[s.user]; set != nil {
-		delete(set, s)
-		if len(set) == 0 {
-			delete(srv.accounts, s.user)
+	set := srv.accounts[s.user]
+	for i, other := range set {
+		if other == s {
+			set[i] = set[len(set)-1]
+			set[len(set)-1] = nil
+			set = set[:len(set)-1]
+			break
 		}
+	}
+	if len(set) == 0 {
+		delete(srv.accounts, s.user)
+	} else {
+		srv.accounts[s.user] = set
 	}
 }
 

@@ -334,7 +334,7 @@ func (s *Session) authSucceeded(mechName string, mech sasl.Mechanism, out []byte
 	s.srv.metrics.AuthTotal.WithLabelValues(mechName, "success").Inc()
 	s.authed = true
 	s.user = user.String()
-	s.log.Info("authenticated", "user", s.user, "mechanism", mechName)
+	s.logger().Info("authenticated", "user", s.user, "mechanism", mechName)
 	return true, nil
 }
 
@@ -368,12 +368,12 @@ func (s *Session) authFailed(mechName string, mech sasl.Mechanism, err error) er
 	case errors.Is(err, errThrottled):
 		cond, text = "temporary-auth-failure", "too many failed attempts, try again later"
 		s.srv.metrics.AuthTotal.WithLabelValues(mechName, "throttled").Inc()
-		s.log.Info("authentication throttled", "user", mech.Username(), "mechanism", mechName)
+		s.logger().Info("authentication throttled", "user", mech.Username(), "mechanism", mechName)
 		s.saslFailure(cond, text)
 		return nil
 	case errors.Is(err, sasl.ErrTemporaryAuthFailure):
 		cond = "temporary-auth-failure"
-		s.log.Error("authentication backend", "err", err)
+		s.logger().Error("authentication backend", "err", err)
 	case errors.Is(err, sasl.ErrInvalidAuthzid):
 		cond = "invalid-authzid"
 	}
@@ -381,7 +381,7 @@ func (s *Session) authFailed(mechName string, mech sasl.Mechanism, err error) er
 	if cond == "not-authorized" {
 		// Charged to the account the client named, existing or not.
 		s.srv.logins.Failed(addrKey(s.remote), accountKey(mech.Username(), s.domain))
-		s.log.Info("authentication failed", "user", mech.Username(), "mechanism", mechName)
+		s.logger().Info("authentication failed", "user", mech.Username(), "mechanism", mechName)
 	}
 	s.saslFailure(cond, text)
 	return nil
@@ -449,14 +449,14 @@ func (s *Session) negotiationIQ(ctx context.Context, iq *xml.Element) error {
 	if !s.srv.claimAccountSession(s, full.Resource()) {
 		// RFC 6120 §7.6.2.1: the account has reached its limit of
 		// simultaneous resources.
-		s.log.Info("session refused: too many sessions for the account", "user", s.user)
+		s.logger().Info("session refused: too many sessions for the account", "user", s.user)
 		s.srv.metrics.ConnRejected.WithLabelValues("max_sessions_per_account").Inc()
 		s.jid = jid.JID{}
 		s.writeDirect(stanza.Error(iq, stanza.ResourceConstraint, "too many sessions for this account: end one first").Bytes(s.content))
 		return nil
 	}
 	if err := s.srv.handler.SessionStarted(ctx, s); err != nil {
-		s.log.Error("session start", "jid", full.String(), "err", err)
+		s.logger().Error("session start", "jid", full.String(), "err", err)
 		s.srv.dropAccountSession(s)
 		s.jid = jid.JID{}
 		s.writeDirect(stanza.Error(iq, stanza.InternalServerError, "").Bytes(s.content))
@@ -464,7 +464,7 @@ func (s *Session) negotiationIQ(ctx context.Context, iq *xml.Element) error {
 	}
 	s.bound = true
 	s.srv.metrics.Sessions.Inc()
-	s.log.Info("session started", "jid", full.String(), "tls", s.secure)
+	s.logger().Info("session started", "jid", full.String(), "tls", s.secure)
 	bind := xml.NewElement(ns.Bind, "bind").AddChild(xml.NewElement(ns.Bind, "jid").SetText(full.String()))
 	reply := stanza.NewIQ("result", iq.Attr("id"), "", "", bind)
 	return s.writeDirect(reply.Bytes(s.content))

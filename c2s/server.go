@@ -28,9 +28,12 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/parley-im/parley/internal/netpoll"
 	"github.com/parley-im/parley/loginlimit"
 	"github.com/parley-im/parley/metrics"
 	"github.com/parley-im/parley/store"
@@ -106,6 +109,9 @@ type Config struct {
 	// authentication, on streams that are encrypted or allowed not to
 	// be, and the stream features offer it; it returns the reply.
 	Register func(ctx context.Context, domain, remote string, iq *xml.Element) *xml.Element
+	// NoPolling keeps a reading goroutine on every connection instead of
+	// parking the idle ones in the poller (poll.go).
+	NoPolling bool
 }
 
 // BearerAuth describes domains whose accounts log in with single-use
@@ -133,12 +139,12 @@ type Server struct {
 
 	mu            sync.Mutex
 	listeners     []net.Listener
-	sessions      map[*Session]struct{}            // live connections
-	conns         int                              // admitted connections, those held by waiting sessions included
-	perAddr       map[string]int                   // conns per address key (limits.go)
-	waiting       map[*Session]waitingSession      // sessions waiting for a resumption
-	accounts      map[string]map[*Session]struct{} // bound sessions per account, waiting ones included
-	prelogin      map[string][]*Session            // connections not yet authenticated per address key, oldest first
+	sessions      map[*Session]struct{}       // live connections
+	conns         int                         // admitted connections, those held by waiting sessions included
+	perAddr       map[string]int              // conns per address key (limits.go)
+	waiting       map[*Session]waitingSession // sessions waiting for a resumption
+	accounts      map[string][]*Session       // bound sessions per account, waiting ones included
+	prelogin      map[string][]*Session       // connections not yet authenticated per address key, oldest first
 	preloginCount int
 	resumable     map[string]*Session // XEP-0198 resumption id -> session
 	stopping      bool
@@ -146,6 +152,14 @@ type Server struct {
 	wg            sync.WaitGroup
 
 	logins *loginlimit.Limiter // failed logins per address, account and both
+
+	// Polling of bound TCP sessions (poll.go); poller is nil where there
+	// is no epoll or when Config.NoPolling is set.
+	poller      *netpoll.Poller
+	workers     *workerPool
+	flushers    []*flusher
+	nextFlush   atomic.Uint32
+	stopPolling sync.Once
 }
 
 // New returns a Server.
@@ -172,11 +186,45 @@ func New(cfg Config, users store.Users, h Handler, m *metrics.Metrics, log *slog
 			bearer[d] = true
 		}
 	}
-	return &Server{cfg: cfg, users: users, handler: h, metrics: m, log: log.With("component", "c2s"),
+	srv := &Server{cfg: cfg, users: users, handler: h, metrics: m, log: log.With("component", "c2s"),
 		hosts: hosts, bearer: bearer, sessions: make(map[*Session]struct{}), perAddr: make(map[string]int), resumable: make(map[string]*Session),
-		waiting: make(map[*Session]waitingSession), accounts: make(map[string]map[*Session]struct{}),
+		waiting: make(map[*Session]waitingSession), accounts: make(map[string][]*Session),
 		prelogin: make(map[string][]*Session),
 		logins:   loginlimit.New(loginlimit.Config{FailuresPerMinute: cfg.AuthFailuresPerMinute})}
+	if !cfg.NoPolling {
+		p, err := netpoll.New()
+		if err != nil {
+			srv.log.Info("idle connections keep a goroutine", "reason", err)
+		} else {
+			srv.poller = p
+			srv.workers = newWorkerPool()
+			srv.flushers = newFlushers(runtime.GOMAXPROCS(0))
+		}
+	}
+	return srv
+}
+
+// nextFlusher spreads sessions over the flushers (nil without polling).
+func (srv *Server) nextFlusher() *flusher {
+	if len(srv.flushers) == 0 {
+		return nil
+	}
+	return srv.flushers[int(srv.nextFlush.Add(1))%len(srv.flushers)]
+}
+
+// closePolling stops the poller, its workers and the flushers, once no
+// session polls any more.
+func (srv *Server) closePolling() {
+	srv.stopPolling.Do(func() {
+		if srv.poller == nil {
+			return
+		}
+		srv.poller.Close()
+		srv.workers.close()
+		for _, f := range srv.flushers {
+			f.stop()
+		}
+	})
 }
 
 func (srv *Server) isLocal(domain string) bool { return srv.hosts[domain] || srv.bearer[domain] }
@@ -248,12 +296,11 @@ func (srv *Server) start(ctx context.Context, conn net.Conn, remote string, dire
 	}
 	srv.metrics.Connections.WithLabelValues(kind).Inc()
 	slot := s.slot
-	go func() {
-		defer srv.wg.Done()
-		defer srv.metrics.Connections.WithLabelValues(kind).Dec()
-		defer srv.connectionDone(s, slot)
-		s.serve(ctx)
-	}()
+	go s.serve(ctx, func() {
+		srv.connectionDone(s, slot)
+		srv.metrics.Connections.WithLabelValues(kind).Dec()
+		srv.wg.Done()
+	})
 }
 
 // ServeTransport runs a client stream carried by t (a WebSocket or a
@@ -269,10 +316,13 @@ func (srv *Server) ServeTransport(ctx context.Context, t Transport, kind, remote
 		return fmt.Errorf("%w: %s", ErrRejected, reason)
 	}
 	srv.metrics.Connections.WithLabelValues(kind).Inc()
-	defer srv.wg.Done()
-	defer srv.metrics.Connections.WithLabelValues(kind).Dec()
-	defer srv.connectionDone(s, s.slot)
-	s.serve(ctx)
+	slot := s.slot
+	// Only TCP connections poll: the session ends before serve returns.
+	s.serve(ctx, func() {
+		srv.connectionDone(s, slot)
+		srv.metrics.Connections.WithLabelValues(kind).Dec()
+		srv.wg.Done()
+	})
 	return nil
 }
 
@@ -298,6 +348,9 @@ func (srv *Server) Stop(ctx context.Context) error {
 	select {
 	case <-done:
 	case <-ctx.Done():
+		// The poller still serves the sessions that have not ended;
+		// it stops once they have, rather than leak.
+		go func() { <-done; srv.closePolling() }()
 		return ctx.Err()
 	}
 	// Sessions waiting for a resumption end now, while storage is open
@@ -311,6 +364,7 @@ func (srv *Server) Stop(ctx context.Context) error {
 	for _, s := range waiting {
 		s.expire(ctx)
 	}
+	srv.closePolling()
 	return nil
 }
 

@@ -19,6 +19,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/parley-im/parley/internal/netpoll"
 	"github.com/parley-im/parley/router"
 	"github.com/parley-im/parley/xmpp/jid"
 	"github.com/parley-im/parley/xmpp/ns"
@@ -75,20 +76,30 @@ type Session struct {
 	// connection: tr, content, out, wdone, the closing state and sm.
 	mu         sync.Mutex
 	out        *outQueue
-	wdone      chan struct{} // closed once the final bytes are written (or writing failed)
-	closing    bool          // Close has run for the current connection
-	headerSent bool          // our header of the current stream is out (Close sends one if not)
-	closed     atomic.Bool   // mirrors closing for lock-free reads
-	closeBy    atomic.Int64  // once closed: when the reader stops waiting for the client's end tag (UnixNano)
-	draining   atomic.Bool   // closed for a shutdown: what arrives within the grace is still handled
-	stop       chan struct{} // closed by Close: ends the reader's rate-limit waits
-	sm         *streamMgmt   // nil until the client enables stream management
-	csi        clientState   // XEP-0352: held stanzas while the client is inactive
-	log        *slog.Logger
+	wdone      chan struct{}               // closed once the final bytes are written (or writing failed)
+	closing    bool                        // Close has run for the current connection
+	headerSent bool                        // our header of the current stream is out (Close sends one if not)
+	closed     atomic.Bool                 // mirrors closing for lock-free reads
+	closeBy    atomic.Int64                // once closed: when the reader stops waiting for the client's end tag (UnixNano)
+	draining   atomic.Bool                 // closed for a shutdown: what arrives within the grace is still handled
+	stop       chan struct{}               // closed by Close: ends the reader's rate-limit waits
+	sm         *streamMgmt                 // nil until the client enables stream management
+	csi        clientState                 // XEP-0352: held stanzas while the client is inactive
+	lg         atomic.Pointer[slog.Logger] // logger(): made on first use
+	addr       string                      // remote as accepted (logs)
 
 	// resumedInto is set on a connection that resumed an older session:
 	// that session carries on over this connection.
 	resumedInto atomic.Pointer[Session]
+
+	// The stanza loop's own state, touched only by the goroutine running
+	// the loop (its reader, or a worker of the pool while it polls).
+	poll      *polled   // non-nil while the connection is polled (poll.go)
+	pinged    bool      // a keepalive ping is out
+	idleSince time.Time // when the client last sent an element (or was pinged)
+	seen      int64     // input bytes already charged to the byte shaper
+	connDone  func()    // called once the current connection has ended
+	flush     *flusher  // writes the queue while the connection is polled
 }
 
 func newSession(srv *Server, tr Transport, remote string, secure bool) *Session {
@@ -102,10 +113,23 @@ func newSession(srv *Server, tr Transport, remote string, secure bool) *Session 
 		wdone:   make(chan struct{}),
 		stop:    make(chan struct{}),
 	}
+	s.flush = srv.nextFlusher()
 	s.out = s.newQueue()
-	s.log = srv.log.With("conn", s.id, "remote", s.remote)
+	s.addr = s.remote
 	s.limiter, s.bytes = newRateLimiters(srv.cfg)
 	return s
+}
+
+// logger returns the session's logger, which names the connection. It
+// is made on first use: most sessions never log, and a logger with its
+// attributes costs an idle connection hundreds of bytes.
+func (s *Session) logger() *slog.Logger {
+	if l := s.lg.Load(); l != nil {
+		return l
+	}
+	l := s.srv.log.With("conn", s.id, "remote", s.addr)
+	s.lg.Store(l)
+	return l
 }
 
 // JID returns the bound full JID.
@@ -252,7 +276,7 @@ const closeGrace = 2 * time.Second
 
 func (s *Session) slowConsumer() {
 	s.srv.metrics.SlowConsumers.Inc()
-	s.log.Warn("slow consumer disconnected", "jid", s.jid.String())
+	s.logger().Warn("slow consumer disconnected", "jid", s.jid.String())
 	s.Close(stream.Errorf(stream.PolicyViolation, "too much data queued: the client does not read fast enough"))
 	// A client that reads nothing would keep the writer blocked: it gets
 	// a grace period to take the stream error, then the write fails.
@@ -277,8 +301,19 @@ func (s *Session) streamElement(el *xml.Element) []byte {
 func (s *Session) newQueue() *outQueue {
 	tr, done := s.tr, s.wdone
 	var q *outQueue
-	q = newOutQueue(s.srv.cfg.QueueBytes, s.srv.cfg.QueueStanzas, func() { go s.writeLoop(q, tr, done) })
+	q = newOutQueue(s.srv.cfg.QueueBytes, s.srv.cfg.QueueStanzas, func() { s.startWriter(q, tr, done) })
 	return q
+}
+
+// startWriter writes what was pushed to an idle queue: a polled
+// connection's flusher does it without a goroutine of its own, any
+// other gets a writer goroutine for as long as there is something to
+// write.
+func (s *Session) startWriter(q *outQueue, tr Transport, done chan struct{}) {
+	if t, ok := tr.(*tcpTransport); ok && t.polling.Load() && s.flush != nil && s.flush.add(flushJob{s: s, q: q, t: t, done: done}) {
+		return
+	}
+	go s.writeLoop(q, tr, done, false, false)
 }
 
 // writeDirect writes negotiation data synchronously, before the writer
@@ -299,11 +334,28 @@ func writeTo(tr Transport, chunks [][]byte, timeout time.Duration) error {
 
 // writeLoop drains q to tr while there is something to write; it
 // closes done after the final bytes (and half-closes the connection) or
-// when a write fails.
-func (s *Session) writeLoop(q *outQueue, tr Transport, done chan struct{}) {
+// when a write fails. pending says a flusher left bytes on the
+// transport that go first (closing: the stream's final bytes among
+// them).
+func (s *Session) writeLoop(q *outQueue, tr Transport, done chan struct{}, pending, closing bool) {
+	if pending {
+		timeout := s.srv.cfg.WriteTimeout
+		if s.closed.Load() {
+			timeout = closeGrace
+		}
+		tr.SetWriteDeadline(time.Now().Add(timeout))
+		if err := tr.(*tcpTransport).finishWrite(); err != nil {
+			s.writeFailed(q, tr, done, err)
+			return
+		}
+		if closing {
+			s.closeWrite(tr, done)
+			return
+		}
+	}
 	var batch [][]byte
 	for {
-		var closing, ok bool
+		var ok bool
 		batch, closing, ok = q.next(batch)
 		if !ok {
 			return // idle: the next push starts a writer again
@@ -315,32 +367,60 @@ func (s *Session) writeLoop(q *outQueue, tr Transport, done chan struct{}) {
 			batch = append(batch, r)
 		}
 		if err := writeTo(tr, batch, timeout); err != nil {
-			s.log.Debug("write failed", "err", err)
-			q.fail()
-			tr.Close() // unblocks the reader
-			close(done)
+			s.writeFailed(q, tr, done, err)
 			return
 		}
 		clear(batch)
 		if closing {
-			if cw, ok := tr.(interface{ CloseWrite() error }); ok {
-				cw.CloseWrite()
-			}
-			close(done)
+			s.closeWrite(tr, done)
 			return
 		}
 	}
 }
 
-// serve runs the session to its end.
-func (s *Session) serve(ctx context.Context) {
+// writeFailed ends the writing of a connection whose write failed.
+func (s *Session) writeFailed(q *outQueue, tr Transport, done chan struct{}, err error) {
+	s.logger().Debug("write failed", "err", err)
+	q.fail()
+	tr.Close() // unblocks (or wakes) the reader
+	close(done)
+}
+
+// closeWrite half-closes the connection after the stream's final bytes.
+func (s *Session) closeWrite(tr Transport, done chan struct{}) {
+	if cw, ok := tr.(interface{ CloseWrite() error }); ok {
+		cw.CloseWrite()
+	}
+	close(done)
+}
+
+// serve runs the session; done is called once its connection has
+// ended. A polled session's loop goes on (and ends) on the workers of
+// the pool, after serve has returned.
+func (s *Session) serve(ctx context.Context, done func()) {
+	s.connDone = done
 	err := s.runSafely(ctx, s.run)
 	if old := s.resumedInto.Load(); old != nil {
 		// This connection resumed an older session, which goes on here.
-		old.finish(ctx, old.runSafely(ctx, old.stanzaLoop))
+		old.connDone = done
+		old.afterLoop(ctx, old.runSafely(ctx, old.stanzaLoop))
 		return
 	}
+	s.afterLoop(ctx, err)
+}
+
+// afterLoop ends the connection once the stanza loop has stopped with
+// err, unless it only parked in the poller.
+func (s *Session) afterLoop(ctx context.Context, err error) {
+	if err == errParked {
+		return
+	}
+	s.stopPolling()
 	s.finish(ctx, err)
+	if done := s.connDone; done != nil {
+		s.connDone = nil
+		done()
+	}
 }
 
 // finish ends the current connection after its reader stopped with
@@ -351,17 +431,17 @@ func (s *Session) finish(ctx context.Context, err error) {
 	var se *stream.Error
 	switch {
 	case s.bound && !s.closed.Load() && s.resumable() && connectionLost(err):
-		s.log.Debug("connection lost; session waits for resumption", "err", err)
+		s.logger().Debug("connection lost; session waits for resumption", "err", err)
 		s.hibernate(ctx)
 		return
 	case errors.As(err, &se):
-		s.log.Debug("stream error", "condition", se.Condition, "text", se.Text)
+		s.logger().Debug("stream error", "condition", se.Condition, "text", se.Text)
 		s.Close(se)
 	case err == nil, errors.Is(err, xml.ErrStreamClosed), errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed):
 		s.Close(nil)
 	default:
 		if !s.closed.Load() {
-			s.log.Debug("connection ended", "err", err)
+			s.logger().Debug("connection ended", "err", err)
 		}
 		s.Close(nil)
 	}
@@ -396,7 +476,7 @@ func (s *Session) end(ctx context.Context) {
 	s.srv.dropAccountSession(s)
 	s.srv.handler.SessionEnded(context.WithoutCancel(ctx), s)
 	s.srv.metrics.Sessions.Dec()
-	s.log.Info("session ended", "jid", s.jid.String())
+	s.logger().Info("session ended", "jid", s.jid.String())
 	if unacked := s.takeUnacked(); len(unacked) > 0 {
 		s.srv.handler.Unacknowledged(context.WithoutCancel(ctx), s, unacked)
 	}
@@ -408,7 +488,7 @@ func (s *Session) end(ctx context.Context) {
 func (s *Session) runSafely(ctx context.Context, run func(context.Context) error) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			s.log.Error("panic in session", "panic", r, "stack", string(debug.Stack()))
+			s.logger().Error("panic in session", "panic", r, "stack", string(debug.Stack()))
 			err = stream.Errorf(stream.InternalServerError, "")
 		}
 	}()
@@ -454,30 +534,74 @@ func (s *Session) run(ctx context.Context) error {
 // stanzaLoop handles the stanzas of a bound session. It also keeps the
 // stream alive as XEP-0199 suggests: after PingInterval of silence the
 // server pings the client, and if nothing arrives within PingTimeout
-// the stream ends with <connection-timeout/>.
+// the stream ends with <connection-timeout/>. A TCP session polls from
+// here on (poll.go): the loop parks between bursts and a worker resumes
+// it (readStanzas) when the client sends more.
 func (s *Session) stanzaLoop(ctx context.Context) error {
-	pinged := false
-	seen := s.tr.BytesIn() // what negotiation read is not charged
-	for {
-		deadline := time.Now().Add(s.srv.cfg.PingInterval)
-		if pinged {
-			deadline = time.Now().Add(s.srv.cfg.PingTimeout)
-		}
-		if s.closed.Load() {
-			// Close set a grace deadline: keep it, however much the client
-			// keeps sending.
-			deadline = time.Unix(0, s.closeBy.Load())
-		}
+	s.pinged = false
+	s.seen = s.tr.BytesIn() // what negotiation read is not charged
+	s.idleSince = time.Now()
+	s.startPolling(ctx)
+	return s.readStanzas(ctx)
+}
+
+// readDeadline is when the loop stops waiting for the client: the
+// keepalive deadlines, or the grace of a closed stream.
+func (s *Session) readDeadline() time.Time {
+	switch {
+	case s.closed.Load():
+		// Close set a grace deadline: keep it, however much the client
+		// keeps sending.
+		return time.Unix(0, s.closeBy.Load())
+	case s.pinged:
+		return s.idleSince.Add(s.srv.cfg.PingTimeout)
+	}
+	return s.idleSince.Add(s.srv.cfg.PingInterval)
+}
+
+// next returns the client's next element; a polled session parks
+// (errParked) when nothing complete is buffered and the socket is
+// drained. A deadline that passed is a timeout error either way.
+func (s *Session) next() (*xml.Element, error) {
+	deadline := s.readDeadline()
+	if s.poll == nil {
 		s.tr.SetReadDeadline(deadline)
+		return s.tr.Next()
+	}
+	for {
 		el, err := s.tr.Next()
+		switch {
+		case errors.Is(err, netpoll.ErrWouldBlock):
+			if !time.Now().Before(deadline) {
+				return nil, os.ErrDeadlineExceeded
+			}
+			if s.poll.park(deadline) {
+				return nil, errParked
+			}
+			continue // woken meanwhile: read again
+		case err == nil && s.closed.Load() && !time.Now().Before(deadline):
+			return nil, os.ErrDeadlineExceeded // a closed stream's grace is over
+		}
+		return el, err
+	}
+}
+
+// readStanzas is the body of the stanza loop.
+func (s *Session) readStanzas(ctx context.Context) error {
+	for {
+		el, err := s.next()
+		if err == errParked {
+			return err
+		}
 		if err == nil && s.closed.Load() && !s.draining.Load() {
 			// The server has ended this stream (a conflict, a slow
 			// consumer, a stream error): nothing more is processed, the
 			// reader only waits for the client's end tag.
 			continue
 		}
-		if isTimeout(err) && !pinged && !s.closed.Load() {
-			pinged = true
+		if isTimeout(err) && !s.pinged && !s.closed.Load() {
+			s.pinged = true
+			s.idleSince = time.Now()
 			s.Deliver(stanza.NewIQ("get", "keepalive-"+randomID()[:8], s.domain, s.jid.String(),
 				xml.NewElement(ns.Ping, "ping")))
 			continue
@@ -485,7 +609,8 @@ func (s *Session) stanzaLoop(ctx context.Context) error {
 		if err != nil {
 			return stream.ReadError(err)
 		}
-		pinged = false
+		s.pinged = false
+		s.idleSince = time.Now()
 		if el.Space == ns.SM {
 			if err := s.handleSM(el); err != nil {
 				return err
@@ -507,14 +632,14 @@ func (s *Session) stanzaLoop(ctx context.Context) error {
 			// (Converse.js: its occupant JID on private messages, an
 			// earlier resource after a reload). Prosody overrides too.
 			if f, err := jid.Parse(from); err != nil || (f != s.jid && f != s.jid.Bare()) {
-				s.log.Debug("client's 'from' replaced by the session's address", "from", from)
+				s.logger().Debug("client's 'from' replaced by the session's address", "from", from)
 			}
 		}
 		in := s.tr.BytesIn()
-		if err := s.throttle(ctx, int(in-seen)); err != nil {
+		if err := s.throttle(ctx, int(in-s.seen)); err != nil {
 			return err
 		}
-		seen = in
+		s.seen = in
 		s.srv.metrics.StanzasIn.WithLabelValues(el.Name).Inc()
 		s.handled()
 		if el.Name == stanza.IQ && s.isServerReply(el) {

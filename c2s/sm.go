@@ -144,7 +144,7 @@ func (s *Session) handleSM(el *xml.Element) error {
 			enabled.SetAttr("max", strconv.Itoa(int(s.srv.cfg.ResumeTimeout/time.Second)))
 		}
 		s.pushLocked(enabled)
-		s.log.Debug("stream management enabled", "resumable", s.sm.id != "")
+		s.logger().Debug("stream management enabled", "resumable", s.sm.id != "")
 	case el.Name == "enable", el.Name == "resume":
 		s.pushLocked(smFailed(stanza.UnexpectedRequest, nil))
 	case s.sm == nil:
@@ -180,7 +180,7 @@ func (s *Session) negotiateSM(ctx context.Context, el *xml.Element) error {
 	}
 	old := s.srv.resumableSession(el.Attr("previd"), s.user)
 	if old == nil || !old.park(ctx) {
-		s.log.Info("resumption refused: unknown or expired id", "user", s.user)
+		s.logger().Info("resumption refused: unknown or expired id", "user", s.user)
 		return s.writeDirect(smFailed(stanza.ItemNotFound, nil).Bytes(s.content))
 	}
 	if err := old.resumeOn(s, h); err != nil {
@@ -254,7 +254,7 @@ func (s *Session) resumeOn(next *Session, h uint32) error {
 		s.deliverLocked(el)
 	}
 	s.srv.metrics.Resumptions.Inc()
-	s.log.Info("session resumed", "jid", s.jid.String(), "resent", len(s.sm.unacked), "new_conn", next.id, "new_remote", next.remote)
+	s.logger().Info("session resumed", "jid", s.jid.String(), "resent", len(s.sm.unacked), "new_conn", next.id, "new_remote", next.remote)
 	s.out.release()
 	return nil
 }
@@ -296,7 +296,7 @@ func (s *Session) expire(ctx context.Context) {
 	s.srv.metrics.Hibernating.Dec()
 	s.mu.Unlock()
 	s.srv.endWaiting(s)
-	s.log.Info("resumption timed out", "jid", s.jid.String())
+	s.logger().Info("resumption timed out", "jid", s.jid.String())
 	s.end(ctx)
 }
 

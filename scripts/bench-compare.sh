@@ -13,8 +13,14 @@
 # (broadcasts/s; each reaches 10 contacts), MUC_RUNS (room shapes and
 # their groupchat message rates, "ROOMSxOCCUPANTS:RATE,RATE,..."
 # separated by spaces), SCENARIOS (idle chat presence muc), SERVERS
-# (parley ejabberd prosody), CONCURRENCY (logins in flight; 100), OUT
-# (results directory; /var/tmp/parley-bench-compare/<date>).
+# (parley parley-nomam ejabberd prosody), CONCURRENCY (logins in
+# flight; 100), OUT (results directory; /var/tmp/parley-bench-compare/<date>).
+#
+# Columns: "parley" is Parley with its defaults, message archive on (the
+# main column, compared to the others); "parley-nomam" is the same with
+# PARLEY_MAM_ENABLED=false. ejabberd and Prosody archive too (mod_mam,
+# ejabberd's on SQLite, Prosody's in its internal store: bench/peers/),
+# so the archive comparison is like for like.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,7 +32,7 @@ CHAT_RATES=${CHAT_RATES:-10000,20000,30000,45000,60000}
 PRESENCE_RATES=${PRESENCE_RATES:-1000,2000,4000,6000}
 MUC_RUNS=${MUC_RUNS:-10x20:250,500,1000,2000,3000,5000,10000,20000,30000 2x200:25,50,100,150,250,500,1000,2000,3000}
 SCENARIOS=${SCENARIOS:-idle chat presence muc}
-SERVERS=${SERVERS:-parley ejabberd prosody}
+SERVERS=${SERVERS:-parley parley-nomam ejabberd prosody}
 OUT=${OUT:-/var/tmp/parley-bench-compare/$(date -u +%Y%m%dT%H%M%SZ)}
 PARLEY_PORT=35222 EJABBERD_PORT=35223 PROSODY_PORT=35224
 EJ_NODE=parley-bench-ejabberd@localhost
@@ -41,6 +47,8 @@ COMMON="--domain localhost --user-prefix bench --password bench --concurrency $C
 need_install=()
 command -v prosody >/dev/null || need_install+=(prosody)
 command -v ejabberdctl >/dev/null || need_install+=(ejabberd)
+# ejabberd's message archive is on SQLite (its SQLite driver).
+dpkg -s erlang-p1-sqlite3 >/dev/null 2>&1 || need_install+=(erlang-p1-sqlite3)
 if [ ${#need_install[@]} -gt 0 ]; then
 	echo "== installing ${need_install[*]}"
 	# Keep the package scripts from starting system instances; stop any
@@ -50,7 +58,7 @@ if [ ${#need_install[@]} -gt 0 ]; then
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need_install[@]}" >/dev/null
 	[ -L /usr/sbin/policy-rc.d ] && rm -f /usr/sbin/policy-rc.d
 	rm -f /usr/sbin/policy-rc.d.bench
-	for s in "${need_install[@]}"; do service "$s" stop >/dev/null 2>&1 || true; done
+	for s in prosody ejabberd; do service "$s" stop >/dev/null 2>&1 || true; done
 fi
 
 go build -o "$BIN" ./cmd/parley
@@ -97,20 +105,37 @@ $BIN bench provision --users "$IDLE_USERS" --roster-users "$USERS" --contacts 10
 wait $PROV
 for f in ejabberd.yml ejabberdctl.cfg; do sed "s#@DIR@#$DIR/ejabberd#g; s#@PORT@#$EJABBERD_PORT#g" "bench/peers/$f" > "$DIR/ejabberd/$f"; done
 sed "s#@DIR@#$DIR/prosody#g; s#@PORT@#$PROSODY_PORT#g" bench/peers/prosody.cfg.lua > "$DIR/prosody/prosody.cfg.lua"
+# ejabberd's archive database: 23.01 does not create its SQL schema
+# itself (lite.sql). The file is put in WAL mode first (a property of the
+# file, kept by every connection): the usual SQLite tuning, one sync per
+# commit instead of a rollback journal's several; ejabberd's own
+# synchronous setting stays (FULL).
+python3 - "$DIR/ejabberd/ejabberd.db" /usr/share/ejabberd/sql/lite.sql <<'PY'
+import sqlite3, sys
+ej = sqlite3.connect(sys.argv[1])
+ej.executescript(open(sys.argv[2]).read())
+ej.execute("PRAGMA journal_mode=WAL")
+ej.close()
+PY
 chown -R ejabberd:ejabberd "$DIR/ejabberd"
 chown -R prosody:prosody "$DIR/prosody"
 
 start_server() { # name
 	CURRENT=$1
 	case $1 in
-	parley)
-		# No message archive: the peers' configs archive nothing either.
+	parley | parley-nomam)
+		# Defaults (archive on) but the limits the peers do not have;
+		# parley-nomam turns the archive off. Each starts on its own
+		# copy of the provisioned store.
+		local mam=true
+		[ "$1" = parley-nomam ] && mam=false
+		rm -rf "$DIR/$1.data" && cp -a "$DIR/parley" "$DIR/$1.data"
 		PARLEY_LIMITS_MAX_CONNECTIONS=0 PARLEY_LIMITS_MAX_CONNECTIONS_PER_IP=0 PARLEY_LIMITS_STANZAS_PER_SECOND=0 PARLEY_LIMITS_AUTH_FAILURES_PER_MINUTE=0 \
 			PARLEY_LIMITS_MAX_PRELOGIN_CONNECTIONS=0 PARLEY_LIMITS_MAX_PRELOGIN_CONNECTIONS_PER_IP=0 \
 			PARLEY_MUC_MESSAGES_PER_SECOND=0 PARLEY_MUC_MAX_OCCUPANTS=0 PARLEY_MUC_MAX_ROOMS_PER_USER=0 \
-			PARLEY_MAM_ENABLED=${PARLEY_MAM_ENABLED:-false} \
-			taskset -c 0 $BIN serve --data-dir "$DIR/parley" --allow-plaintext --log-level warn \
-			--c2s-listen 127.0.0.1:$PARLEY_PORT --c2s-tls-listen '' --http-listen '' --http-tls-listen '' --s2s-listen '' --s2s-tls-listen '' 2>>"$OUT/parley.log" &
+			PARLEY_MAM_ENABLED=$mam \
+			taskset -c 0 $BIN serve --data-dir "$DIR/$1.data" --allow-plaintext --log-level warn \
+			--c2s-listen 127.0.0.1:$PARLEY_PORT --c2s-tls-listen '' --http-listen '' --http-tls-listen '' --s2s-listen '' --s2s-tls-listen '' 2>>"$OUT/$1.log" &
 		SERVER_PID=$!
 		PORT=$PARLEY_PORT ;;
 	ejabberd)
@@ -148,7 +173,7 @@ for s in $SERVERS; do
 	fi
 	# Idle memory first, on a fresh server (Parley: 19,000 over 4 processes).
 	if want idle; then
-		if [ "$s" = parley ]; then
+		if [ "${s%-nomam}" = parley ]; then
 			gen "$s" idle --users "$PARLEY_IDLE_USERS" --procs 4 --duration 5s
 		else
 			gen "$s" idle --users "$IDLE_USERS" --procs 2 --duration 5s

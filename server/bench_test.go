@@ -12,11 +12,23 @@ import (
 	"github.com/parley-im/parley/internal/xmpptest"
 )
 
-// BenchmarkC2SMessages measures the whole path over loopback TCP: a
-// client writes chat messages, the server parses, routes and queues
-// them, and a second client reads them. One op is one delivered message.
-func BenchmarkC2SMessages(b *testing.B) {
-	srv := xmpptest.RunServer(b, func(c *config.Config) { c.Limits.OutboundQueueStanzas = 1 << 20; c.Limits.OutboundQueueBytes = 1 << 30 })
+// BenchmarkC2SMessages measures the whole path over loopback TCP with
+// the default configuration (message archive on): a client writes chat
+// messages, the server parses, routes, archives and queues them, and a
+// second client reads them. One op is one delivered message.
+func BenchmarkC2SMessages(b *testing.B) { benchC2SMessages(b, true) }
+
+// BenchmarkC2SMessagesNoArchive is BenchmarkC2SMessages with
+// mam.enabled = false: what the archive costs per message.
+func BenchmarkC2SMessagesNoArchive(b *testing.B) { benchC2SMessages(b, false) }
+
+func benchC2SMessages(b *testing.B, archive bool) {
+	srv := xmpptest.RunServer(b, func(c *config.Config) {
+		c.Limits.OutboundQueueStanzas = 1 << 20
+		c.Limits.OutboundQueueBytes = 1 << 30
+		c.MAM.Enabled = archive
+		c.Storage.Driver = "sqlite" // the default (xmpptest uses memory)
+	})
 	srv.AddUser("alice@localhost", "secret")
 	srv.AddUser("bob@localhost", "secret")
 	a := srv.Dial()
@@ -59,6 +71,11 @@ func c2sMessages(b *testing.B, a, bob *xmpptest.Conn) {
 		}
 		done <- nil
 	}()
+	// With the archive on, the server stops reading while routing waits
+	// for the archive writer's bounded queue: the sender waits as long
+	// as that takes (the connection's test deadline would cut it short).
+	a.Net().SetWriteDeadline(time.Time{})
+	bob.Net().SetReadDeadline(time.Time{})
 	const batch = 64
 	chunk := bytes.Repeat(msg, batch)
 	for sent := 0; sent < b.N; sent += batch {

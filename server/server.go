@@ -266,6 +266,7 @@ func (s *Server) Start(ctx context.Context) error {
 		UnackedBytes:          lim.UnackedQueueBytes,
 		AuthFailuresPerMinute: lim.AuthFailuresPerMinute,
 		ResumeTimeout:         s.cfg.C2S.ResumeTimeout.Duration,
+		NoPolling:             !s.cfg.C2S.ParkIdle,
 		OnHeld:                heldHook(pushes),
 		ProxyProtocol:         prefixes(s.cfg.C2S.ProxyProtocol),
 		Bearer:                bearer,

@@ -4,6 +4,13 @@
 -- (internal_plain, as in the reference figures of the performance
 -- issue), no mod_limits, no s2s, epoll backend, data in @DIR@; rooms
 -- (XEP-0045) on conference.localhost, temporary and unarchived.
+-- Message archive (XEP-0313) on, as Parley's default: mod_mam archives
+-- every one-to-one message (default_archive_policy) in Prosody's default
+-- archive store (internal: files under data_path). On SQLite through
+-- mod_storage_sql (storage = { archive = "sql" }, lua-dbi-sqlite3) it
+-- delivered under 10 messages/s at a 500/s step on this VM: every
+-- archived message waits for a synchronous commit on Prosody's only
+-- thread.
 daemonize = false
 pidfile = "@DIR@/prosody.pid"
 data_path = "@DIR@/data"
@@ -21,11 +28,13 @@ component_ports = { }
 
 authentication = "internal_plain"
 storage = "internal"
+default_archive_policy = true
+archive_expires_after = "1w"
 c2s_require_encryption = false
 allow_unencrypted_plain_auth = true
 allow_registration = false
 
-modules_enabled = { "roster"; "saslauth"; "disco"; "ping"; "presence"; "message"; "iq" }
+modules_enabled = { "roster"; "saslauth"; "disco"; "ping"; "presence"; "message"; "iq"; "mam" }
 modules_disabled = { "s2s"; "offline"; "tls" }
 
 VirtualHost "localhost"

@@ -76,6 +76,11 @@ func (r *Room) groupchat(ctx context.Context, el *xml.Element, o *occupant) {
 			msg.Children = append(msg.Children, xml.NewElement(ns.StanzaID, "stanza-id",
 				xml.Attr{Name: "id", Value: id}, xml.Attr{Name: "by", Value: r.jid.String()}))
 		}
+	}
+	// Serialized once: each recipient's copy only gets its own start
+	// tag (sendTo), the payload is copied verbatim.
+	msg.SerializeInner()
+	if body != nil && storable(el) {
 		r.remember(stanza.WithAddress(msg, from, ""), at)
 	}
 	for _, q := range r.sortedOccupants() {

@@ -154,6 +154,7 @@ func (r *Room) join(ctx context.Context, el *xml.Element, from jid.JID, nick str
 			o.limiter = rate.NewLimiter(rate.Limit(mps), max(1, int(mps*2)))
 		}
 		r.occupants[nick] = o
+		r.occupantsChanged()
 	}
 	o.sessions = append(o.sessions, from)
 	o.presence = sanitizePresence(el)
@@ -403,6 +404,7 @@ func (r *Room) leave(ctx context.Context, el *xml.Element, from jid.JID, o *occu
 	p := r.presenceOf(o, "unavailable", true, []string{"110"}, nil, r.occupantJID(o.nick), from.String())
 	r.svc.send(ctx, p)
 	delete(r.occupants, o.nick)
+	r.occupantsChanged()
 	r.broadcastPresence(ctx, o, "unavailable", nil, nil)
 	o.leaving = nil
 	r.observe(ctx, Left, o, nil)
@@ -426,6 +428,7 @@ func (r *Room) remove(ctx context.Context, o *occupant, codes []string, actor, r
 		delete(r.sessions, s)
 	}
 	delete(r.occupants, o.nick)
+	r.occupantsChanged()
 	r.observe(ctx, Left, o, nil)
 	r.maybeEmpty()
 }
@@ -455,6 +458,7 @@ func (r *Room) changeNick(ctx context.Context, el *xml.Element, from jid.JID, o 
 	o.nick = nick
 	o.presence = sanitizePresence(el)
 	r.occupants[nick] = o
+	r.occupantsChanged()
 	var codes []string
 	if modified {
 		codes = []string{"210"}

@@ -28,6 +28,7 @@ type Room struct {
 	locked       bool                  // created, not yet configured (§10.1)
 	gone         bool                  // destroyed or emptied and forgotten
 	occupants    map[string]*occupant  // nick -> occupant
+	order        []*occupant           // occupants in nick order; nil when stale (sortedOccupants)
 	sessions     map[jid.JID]*occupant // real full JID -> occupant
 	history      []histItem
 	pending      map[string]pendingIQ // relayed iq id -> who asked (occupantIQ)
@@ -163,14 +164,26 @@ func (r *Room) sendTo(ctx context.Context, o *occupant, el *xml.Element, from st
 }
 
 // sortedOccupants returns the occupants in nick order (stable output).
+// The order is kept between calls and rebuilt only after the occupants
+// changed (occupantsChanged), not sorted again for every message; the
+// slice is never modified in place, so a caller may range over it while
+// the room changes, and must not modify it.
 func (r *Room) sortedOccupants() []*occupant {
+	if r.order != nil && len(r.order) == len(r.occupants) {
+		return r.order
+	}
 	out := make([]*occupant, 0, len(r.occupants))
 	for _, o := range r.occupants {
 		out = append(out, o)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].nick < out[j].nick })
+	r.order = out
 	return out
 }
+
+// occupantsChanged forgets the occupant order after a join, a leave or
+// a nick change.
+func (r *Room) occupantsChanged() { r.order = nil }
 
 // errorFrom sends an error reply to el from the room or occupant JID it
 // was sent to.
@@ -222,6 +235,7 @@ func (r *Room) destroy(ctx context.Context, reason, alternate, password string) 
 		}
 	}
 	r.occupants, r.sessions = map[string]*occupant{}, map[jid.JID]*occupant{}
+	r.occupantsChanged()
 	if r.st != nil && r.st.Config.Persistent {
 		r.unpersist(ctx)
 	}
@@ -248,6 +262,7 @@ func (r *Room) shutdown(ctx context.Context) {
 		}
 	}
 	r.occupants, r.sessions = map[string]*occupant{}, map[jid.JID]*occupant{}
+	r.occupantsChanged()
 	r.gone = true
 	r.svc.forget(r)
 	r.observe(ctx, Shutdown, nil, nil)

@@ -64,18 +64,22 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, readSize); return &b
 // Decoder reads one XMPP stream: an optional XML declaration, the stream
 // header, then top-level elements until the stream's end tag.
 type Decoder struct {
-	r        io.Reader
-	lim      Limits
-	buf      []byte  // buf[pos:end] is unread
-	pooled   *[]byte // d.buf's pool entry, when it came from bufPool
-	small    [smallSize]byte
-	drained  bool // the last Read did not fill the buffer
-	pos, end int
-	scan     scanState
-	header   []byte // qualified name of the stream header, for the end tag
-	defSpace string
-	decls    []nsDecl
-	err      error // sticky syntax error
+	r       io.Reader
+	lim     Limits
+	buf     []byte           // buf[pos:end] is unread
+	pooled  *[]byte          // d.buf's pool entry, when it came from bufPool
+	small   *[smallSize]byte // allocated on the first blocking read
+	drained bool             // the last Read did not fill the buffer
+	// nonBlocking: reads return at once when there is no input (the
+	// reader is polled), so no read ever waits holding a buffer: every
+	// buffer is pooled and goes back as soon as nothing is pending.
+	nonBlocking bool
+	pos, end    int
+	scan        scanState
+	header      []byte // qualified name of the stream header, for the end tag
+	defSpace    string
+	decls       []nsDecl
+	err         error // sticky syntax error
 }
 
 // NewDecoder returns a Decoder reading from r.
@@ -87,7 +91,7 @@ func NewDecoder(r io.Reader, lim Limits) *Decoder {
 // buffered (stream restart after STARTTLS or SASL).
 func (d *Decoder) Reset(r io.Reader) {
 	d.release()
-	*d = Decoder{r: r, lim: d.lim}
+	*d = Decoder{r: r, lim: d.lim, small: d.small}
 }
 
 // SetMaxStanzaBytes changes the size limit for the elements read from
@@ -98,6 +102,25 @@ func (d *Decoder) SetMaxStanzaBytes(n int) {
 		n = DefaultLimits.MaxStanzaBytes
 	}
 	d.lim.MaxStanzaBytes = n
+}
+
+// SetNonBlocking tells the decoder whether its reader returns at once
+// when it has no input (with an error such as a would-block, after
+// which Next may be called again). Then the decoder holds no buffer
+// while nothing is pending, not even its small embedded one's worth:
+// it reads into pooled buffers only.
+func (d *Decoder) SetNonBlocking(on bool) {
+	d.nonBlocking = on
+	if !on {
+		return
+	}
+	if d.pos == d.end && d.scan.off == 0 {
+		d.pos, d.end = 0, 0
+		d.release()
+	}
+	if d.small != nil && (d.buf == nil || &d.buf[0] != &d.small[0]) {
+		d.small = nil
+	}
 }
 
 // DefaultNamespace is the stream header's default namespace (the content
@@ -258,13 +281,21 @@ func (d *Decoder) skipSpace() {
 // fill reads more input, compacting or growing the buffer as needed.
 func (d *Decoder) fill() error {
 	if d.buf == nil {
-		d.buf = d.small[:]
+		if d.nonBlocking {
+			d.pooled = bufPool.Get().(*[]byte)
+			d.buf = *d.pooled
+		} else {
+			if d.small == nil {
+				d.small = new([smallSize]byte)
+			}
+			d.buf = d.small[:]
+		}
 	}
 	if d.pos > 0 {
 		n := copy(d.buf, d.buf[d.pos:d.end])
 		d.pos, d.end = 0, n
 	}
-	if d.drained && len(d.buf) > len(d.small) && d.end <= len(d.small)/2 {
+	if !d.nonBlocking && d.small != nil && d.drained && len(d.buf) > smallSize && d.end <= smallSize/2 {
 		// Only the start of the next stanza is pending (after a large
 		// one): wait for input in the embedded buffer, as idle does.
 		d.end = copy(d.small[:], d.buf[:d.end])
@@ -279,6 +310,9 @@ func (d *Decoder) fill() error {
 	d.drained = d.end < len(d.buf)
 	if n > 0 {
 		return nil
+	}
+	if d.nonBlocking && d.end == 0 {
+		d.release() // nothing pending while the reader waits for input
 	}
 	if err == nil {
 		return io.ErrNoProgress
@@ -310,7 +344,13 @@ func (d *Decoder) grow() {
 // embedded array), while a busy one keeps reading in large chunks.
 func (d *Decoder) idle() {
 	d.pos, d.end = 0, 0
-	if d.buf != nil && len(d.buf) > len(d.small) && d.drained {
+	if d.nonBlocking {
+		if d.buf != nil && d.drained {
+			d.release()
+		}
+		return
+	}
+	if d.buf != nil && d.small != nil && len(d.buf) > smallSize && d.drained {
 		d.release()
 		d.buf = d.small[:]
 	}

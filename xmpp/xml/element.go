@@ -169,6 +169,25 @@ func (e *Element) WriteTo(w *bytes.Buffer, parentSpace string) {
 	w.WriteByte('>')
 }
 
+// SerializeInner serializes e's Text and Children once into Inner, so
+// that every later WriteTo of e, or of a copy that changes only its
+// attributes (stanza.WithAddress), writes its own start tag and copies
+// the payload verbatim: a message sent to many recipients (a room's
+// reflected message) is serialized once, not once per recipient.
+// Children and Text stay as they are for readers; like any element with
+// Inner, e must not be edited afterwards without resetting Inner.
+func (e *Element) SerializeInner() {
+	var b bytes.Buffer
+	EscapeText(&b, e.Text)
+	for _, c := range e.Children {
+		c.WriteTo(&b, e.Space)
+	}
+	e.Inner = b.Bytes()
+	if e.Inner == nil {
+		e.Inner = []byte{}
+	}
+}
+
 // Bytes serializes e like WriteTo into a new slice.
 func (e *Element) Bytes(parentSpace string) []byte {
 	var b bytes.Buffer

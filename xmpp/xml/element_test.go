@@ -366,3 +366,32 @@ func TestParseElement(t *testing.T) {
 		t.Fatalf("limit: %v", err)
 	}
 }
+
+// SerializeInner must not change what an element serializes to, nor
+// what a copy with other attributes does.
+func TestSerializeInner(t *testing.T) {
+	for _, src := range []string{
+		"<message xmlns='jabber:client' to='a@b'><body>x &amp; &lt;y&gt;</body><x xmlns='urn:other'><i a='&apos;'/></x></message>",
+		"<message xmlns='jabber:client'/>",
+		"<message xmlns='jabber:client'>text only</message>",
+	} {
+		el, err := ParseElement([]byte(src), "", Limits{MaxStanzaBytes: 1 << 16, MaxDepth: 16, MaxAttrs: 16})
+		if err != nil {
+			t.Fatal(err)
+		}
+		el.Inner = nil
+		want := el.String()
+		ref := *el
+		ref.Attrs = []Attr{{Name: "to", Value: "c@d"}}
+		wantCopy := string(ref.Bytes("jabber:server"))
+		el.SerializeInner()
+		if got := el.String(); got != want {
+			t.Errorf("after SerializeInner: %s, want %s", got, want)
+		}
+		c := *el
+		c.Attrs = []Attr{{Name: "to", Value: "c@d"}}
+		if got := string(c.Bytes("jabber:server")); got != wantCopy {
+			t.Errorf("copy: %s, want %s", got, wantCopy)
+		}
+	}
+}
