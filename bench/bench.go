@@ -48,8 +48,11 @@ type Options struct {
 	Label            string // server name written into the results ("parley", ...)
 	// ServerPID enables server measurements (CPU time, RSS) from /proc.
 	ServerPID int
-	Out       io.Writer // the table
-	JSON      io.Writer // one JSON line per result, nil to skip
+	// ClusterPIDs are the other nodes of the server's cluster: their CPU
+	// time and RSS add to the server's (chat, presence, muc, login).
+	ClusterPIDs []int
+	Out         io.Writer // the table
+	JSON        io.Writer // one JSON line per result, nil to skip
 
 	scramCache *scramCache
 }
@@ -191,7 +194,7 @@ func Run(ctx context.Context, scenario string, o Options) ([]Result, error) {
 	default:
 		return nil, fmt.Errorf("unknown scenario %q (login, idle, chat, presence, muc)", scenario)
 	}
-	cpu0, _ := serverCPU(o.ServerPID)
+	cpu0, _ := o.serversCPU()
 	conns, lh, elapsed, err := login(ctx, &o)
 	if err != nil {
 		return nil, err
@@ -210,10 +213,10 @@ func Run(ctx context.Context, scenario string, o Options) ([]Result, error) {
 		return mucSteps(ctx, o, conns, base)
 	}
 	// A login run: the server's CPU over the whole run.
-	if cpu1, err := serverCPU(o.ServerPID); err == nil {
+	if cpu1, err := o.serversCPU(); err == nil {
 		base.ServerCPUs = cpu1 - cpu0
 	}
-	if rss, err := serverRSS(o.ServerPID); err == nil {
+	if rss, err := o.serversRSS(); err == nil {
 		base.ServerRSSMiB = mib(rss)
 	}
 	Report(o, base)

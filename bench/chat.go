@@ -45,18 +45,18 @@ func runSteps(ctx context.Context, o Options, conns []*conn, base Result, sc *sc
 			break
 		}
 		r := base
-		cpu0, _ := serverCPU(o.ServerPID)
+		cpu0, _ := o.serversCPU()
 		gen0, _ := serverCPU(os.Getpid())
 		h := &histogram{}
 		sc.hist.Store(h)
 		scenario(ctx, o, conns, rate, h, &r)
-		if cpu1, err := serverCPU(o.ServerPID); err == nil {
+		if cpu1, err := o.serversCPU(); err == nil {
 			r.ServerCPUs = cpu1 - cpu0
 		}
 		if gen1, err := serverCPU(os.Getpid()); err == nil {
 			r.GeneratorCPUs = gen1 - gen0
 		}
-		if rss, err := serverRSS(o.ServerPID); err == nil {
+		if rss, err := o.serversRSS(); err == nil {
 			r.ServerRSSMiB = mib(rss)
 		}
 		Report(o, r)

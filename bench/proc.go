@@ -43,3 +43,31 @@ func serverRSS(pid int) (int64, error) {
 	}
 	return 0, fmt.Errorf("no VmRSS")
 }
+
+// serversCPU is serverCPU of the server and of the other nodes of its
+// cluster (ClusterPIDs), summed.
+func (o *Options) serversCPU() (float64, error) {
+	total, err := serverCPU(o.ServerPID)
+	for _, pid := range o.ClusterPIDs {
+		c, e := serverCPU(pid)
+		if e != nil && err == nil {
+			err = e
+		}
+		total += c
+	}
+	return total, err
+}
+
+// serversRSS is serverRSS of the server and of the other nodes of its
+// cluster, summed.
+func (o *Options) serversRSS() (int64, error) {
+	total, err := serverRSS(o.ServerPID)
+	for _, pid := range o.ClusterPIDs {
+		r, e := serverRSS(pid)
+		if e != nil && err == nil {
+			err = e
+		}
+		total += r
+	}
+	return total, err
+}

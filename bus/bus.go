@@ -28,6 +28,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -53,9 +54,19 @@ type Config struct {
 	TLS *tls.Config
 	// CredsFile is a NATS credentials file for an external NATS.
 	CredsFile string
-	// Name names the connection (visible in the server's monitoring).
-	Name   string
-	Logger *slog.Logger
+	// Name names the connection (visible in the server's monitoring)
+	// and the embedded server (unique in a NATS cluster).
+	Name string
+	// ClusterListen is the embedded server's route listener (host:port,
+	// port 0 for a free one) for the embedded servers of the other
+	// nodes of a Parley cluster; "" for none. ClusterName names the NATS
+	// cluster; Routes are the other servers' route URLs
+	// (nats-route://host:port), authenticated with User and Password
+	// when set.
+	ClusterListen string
+	ClusterName   string
+	Routes        []string
+	Logger        *slog.Logger
 }
 
 // Bus is the running message bus.
@@ -158,7 +169,63 @@ func (b *Bus) serverOptions() (*natsserver.Options, error) {
 		o.TLS = true
 		o.TLSTimeout = 5
 	}
+	if err := b.clusterOptions(o); err != nil {
+		return nil, err
+	}
 	return o, nil
+}
+
+// clusterOptions joins the embedded server to the other nodes' servers
+// with routes: one NATS cluster, so that every node's connection reaches
+// every other.
+func (b *Bus) clusterOptions(o *natsserver.Options) error {
+	if b.cfg.ClusterListen == "" {
+		return nil
+	}
+	host, port, err := net.SplitHostPort(b.cfg.ClusterListen)
+	if err != nil {
+		return fmt.Errorf("%w: cluster listen %q: %v", ErrConfig, b.cfg.ClusterListen, err)
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil || p < 0 || p > 65535 {
+		return fmt.Errorf("%w: cluster listen %q: bad port", ErrConfig, b.cfg.ClusterListen)
+	}
+	if p == 0 {
+		p = natsserver.RANDOM_PORT
+	}
+	if host == "" {
+		host = "0.0.0.0"
+	}
+	o.Cluster.Name = serverName(b.cfg.ClusterName)
+	o.Cluster.Host, o.Cluster.Port = host, p
+	if b.cfg.User != "" {
+		o.Cluster.Username, o.Cluster.Password = b.cfg.User, b.cfg.Password
+	}
+	for _, r := range b.cfg.Routes {
+		u, err := url.Parse(r)
+		if err != nil || u.Host == "" {
+			return fmt.Errorf("%w: route %q is not a URL", ErrConfig, r)
+		}
+		u.Scheme = "nats-route"
+		if b.cfg.User != "" {
+			u.User = url.UserPassword(b.cfg.User, b.cfg.Password)
+		}
+		o.Routes = append(o.Routes, u)
+	}
+	return nil
+}
+
+// ClusterAddr is the embedded server's bound route address, nil without
+// one.
+func (b *Bus) ClusterAddr() net.Addr {
+	srv := b.Server()
+	if srv == nil {
+		return nil
+	}
+	if a := srv.ClusterAddr(); a != nil {
+		return a
+	}
+	return nil
 }
 
 func (b *Bus) startServer(ctx context.Context) (*natsserver.Server, error) {

@@ -282,3 +282,59 @@ func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool) {
 	pool.AddCert(leaf)
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool
 }
+
+// Two embedded servers joined by a route are one NATS: a message
+// published on one node's connection reaches a subscriber on the other.
+func TestRoutesJoinEmbeddedServers(t *testing.T) {
+	b1 := start(t, Config{Listen: "127.0.0.1:0", Name: "n1", ClusterListen: "127.0.0.1:0", ClusterName: "parley",
+		User: "parley", Password: "route-secret"})
+	if b1.ClusterAddr() == nil {
+		t.Fatal("no route listener")
+	}
+	b2 := start(t, Config{Listen: "127.0.0.1:0", Name: "n2", ClusterListen: "127.0.0.1:0", ClusterName: "parley",
+		User: "parley", Password: "route-secret", Routes: []string{"nats-route://" + b1.ClusterAddr().String()}})
+	sub, err := b1.Conn().SubscribeSync("across")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b1.Conn().Flush()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		// Interest crosses the route asynchronously: publish until the
+		// subscriber on the other server gets one.
+		b2.Conn().Publish("across", []byte("hi"))
+		b2.Conn().Flush()
+		if m, err := sub.NextMsg(100 * time.Millisecond); err == nil {
+			if string(m.Data) != "hi" {
+				t.Fatalf("got %q", m.Data)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no message across the route")
+		}
+	}
+	if n := b1.Server().NumRoutes(); n < 1 {
+		t.Fatalf("routes %d", n)
+	}
+}
+
+// A route that does not present the cluster's credentials is refused.
+func TestRoutesNeedCredentials(t *testing.T) {
+	b1 := start(t, Config{Listen: "127.0.0.1:0", Name: "n1", ClusterListen: "127.0.0.1:0", ClusterName: "parley",
+		User: "parley", Password: "route-secret"})
+	b2 := start(t, Config{Listen: "127.0.0.1:0", Name: "n2", ClusterListen: "127.0.0.1:0", ClusterName: "parley",
+		User: "parley", Password: "wrong", Routes: []string{"nats-route://" + b1.ClusterAddr().String()}})
+	sub, _ := b1.Conn().SubscribeSync("across")
+	b1.Conn().Flush()
+	for range 10 {
+		b2.Conn().Publish("across", []byte("hi"))
+		b2.Conn().Flush()
+		if _, err := sub.NextMsg(100 * time.Millisecond); err == nil {
+			t.Fatal("a message crossed a route with wrong credentials")
+		}
+	}
+	if n := b1.Server().NumRoutes(); n != 0 {
+		t.Fatalf("routes %d", n)
+	}
+}

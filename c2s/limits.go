@@ -74,6 +74,9 @@ func (srv *Server) admit(s *Session) string {
 	if srv.stopping {
 		return "shutdown"
 	}
+	if srv.redirecting {
+		return "draining"
+	}
 	if srv.cfg.MaxConnections > 0 && srv.conns >= srv.cfg.MaxConnections {
 		v := srv.evictWaitingLocked(func(w waitingSession, _ *Session) bool { return true })
 		if v == nil {

@@ -27,6 +27,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -93,6 +94,11 @@ type Config struct {
 	// lost and that waits to be resumed, with the number of messages it
 	// holds: push notifications (XEP-0357) hook in here.
 	OnHeld func(ctx context.Context, to jid.JID, msg *xml.Element, pending int)
+	// ProxyProtocol are the addresses of TCP load balancers that start
+	// each connection with a PROXY protocol header (v1 or v2) naming the
+	// client (proxyproto.go); a connection from them without one is
+	// refused. Empty: no header is read.
+	ProxyProtocol []netip.Prefix
 	// Bearer, if set, serves more stream domains on which clients log in
 	// only with a bearer ticket (SASL OAUTHBEARER), never a password.
 	Bearer *BearerAuth
@@ -142,6 +148,7 @@ type Server struct {
 	preloginCount int
 	resumable     map[string]*Session // XEP-0198 resumption id -> session
 	stopping      bool
+	redirecting   bool // the node is drained (Redirect): no new stream
 	wg            sync.WaitGroup
 
 	logins *loginlimit.Limiter // failed logins per address, account and both
@@ -258,21 +265,42 @@ func (srv *Server) Serve(ctx context.Context, l net.Listener, directTLS bool) er
 			continue
 		}
 		tempDelay = 0
-		s := newSession(srv, newTCPTransport(conn, srv.cfg.XMLLimits), remoteIP(conn.RemoteAddr()), false)
-		s.tlsFirst = directTLS
-		if reason := srv.admit(s); reason != "" {
-			srv.metrics.ConnRejected.WithLabelValues(reason).Inc()
-			conn.Close()
+		if srv.fromBalancer(conn.RemoteAddr()) {
+			// The client's address comes in the balancer's PROXY header,
+			// read on the connection's own goroutine.
+			go func() {
+				c, remote, err := srv.unwrapProxy(conn)
+				if err != nil {
+					srv.metrics.ConnRejected.WithLabelValues("proxy_header").Inc()
+					srv.log.Warn("connection from a load balancer without a valid PROXY header", "balancer", conn.RemoteAddr().String(), "err", err)
+					conn.Close()
+					return
+				}
+				srv.start(ctx, c, remote, directTLS, kind)
+			}()
 			continue
 		}
-		srv.metrics.Connections.WithLabelValues(kind).Inc()
-		slot := s.slot
-		go s.serve(ctx, func() {
-			srv.connectionDone(s, slot)
-			srv.metrics.Connections.WithLabelValues(kind).Dec()
-			srv.wg.Done()
-		})
+		srv.start(ctx, conn, remoteIP(conn.RemoteAddr()), directTLS, kind)
 	}
+}
+
+// start admits a TCP connection from remote and serves it on a
+// goroutine of its own.
+func (srv *Server) start(ctx context.Context, conn net.Conn, remote string, directTLS bool, kind string) {
+	s := newSession(srv, newTCPTransport(conn, srv.cfg.XMLLimits), remote, false)
+	s.tlsFirst = directTLS
+	if reason := srv.admit(s); reason != "" {
+		srv.metrics.ConnRejected.WithLabelValues(reason).Inc()
+		conn.Close()
+		return
+	}
+	srv.metrics.Connections.WithLabelValues(kind).Inc()
+	slot := s.slot
+	go s.serve(ctx, func() {
+		srv.connectionDone(s, slot)
+		srv.metrics.Connections.WithLabelValues(kind).Dec()
+		srv.wg.Done()
+	})
 }
 
 // ServeTransport runs a client stream carried by t (a WebSocket or a

@@ -89,7 +89,7 @@ type Config struct {
 	Domains, Hosts []string
 	IsLocal        func(domain string) bool
 	Store          store.Store
-	Sessions       *router.Router
+	Sessions       router.Router
 	// Send delivers a stanza from the agent to a local user (iq
 	// answers); reminders go straight to the chosen sessions.
 	Send func(ctx context.Context, el *xml.Element)

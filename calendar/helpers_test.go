@@ -141,7 +141,7 @@ func (l *logBuffer) String() string {
 type fixture struct {
 	t      testing.TB
 	st     *memory.Store
-	router *router.Router
+	router router.Router
 	clock  *fakeClock
 	logs   *logBuffer
 	sent   chan *xml.Element // what the component sends through Send

@@ -58,7 +58,7 @@ type Deliver func(ctx context.Context, el *xml.Element, reply func(*xml.Element)
 // Server accepts external component connections.
 type Server struct {
 	cfg     Config
-	router  *router.Router
+	router  router.Router
 	deliver Deliver
 	log     *slog.Logger
 
@@ -70,7 +70,7 @@ type Server struct {
 }
 
 // New returns a Server; Serve starts accepting.
-func New(cfg Config, r *router.Router, deliver Deliver, log *slog.Logger) *Server {
+func New(cfg Config, r router.Router, deliver Deliver, log *slog.Logger) *Server {
 	if log == nil {
 		log = slog.Default()
 	}

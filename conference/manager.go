@@ -63,6 +63,9 @@ type Options struct {
 	// conference lets guests in now (guest_user_access_enabled); nil
 	// lets none in without an invitation.
 	GuestsAllowed func(ctx context.Context, c store.Conference) bool
+	// Placement, in a cluster, says which node holds each conference's
+	// room; nil on a single server (placement.go).
+	Placement Placement
 	// Now is the clock; nil means time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -268,6 +271,9 @@ func (m *Manager) end(ctx context.Context, l *live, cause string, at time.Time) 
 // destroyed. ErrNotFound if there is no such conference; ending an ended
 // one does nothing.
 func (m *Manager) End(ctx context.Context, id, cause string) error {
+	if room, ok := m.elsewhere(ctx, id); ok {
+		return m.call(ctx, room, opEnd, id, cause)
+	}
 	return m.with(ctx, id, false, func(l *live) error { return m.end(ctx, l, cause, m.now()) })
 }
 
@@ -320,8 +326,8 @@ func (m *Manager) Tick(ctx context.Context) error {
 	}
 	var errs []error
 	for _, c := range due {
-		if now.Before(c.EndAt) {
-			continue
+		if now.Before(c.EndAt) || !m.here(c.RoomJID) {
+			continue // not over, or another node of the cluster holds it
 		}
 		err := m.with(ctx, c.ID, false, func(l *live) error {
 			switch {
@@ -369,12 +375,19 @@ func (m *Manager) Tick(ctx context.Context) error {
 
 // Start recovers from a stop: stays left open (the server stopped while
 // people were in) are closed at the conference's last recorded moment;
-// a conference in progress whose end has passed is ended ABORTED then.
+// a conference in progress whose end has passed is ended ABORTED then
+// (on a single server: a node of a cluster leaves that to the others).
 // Then Run does the lifecycle's work until Stop.
 func (m *Manager) Start(ctx context.Context) error {
 	running, err := m.o.Store.ListConferences(ctx, store.ConferenceQuery{States: []string{store.ConferenceInProgress}})
 	if err != nil {
 		return err
+	}
+	if m.o.Placement != nil {
+		// In a cluster the other nodes run: their conferences go on. A
+		// conference whose node died is ended by its next holder's
+		// lifecycle checks (which close its stays with it).
+		running = nil
 	}
 	now := m.now()
 	for _, c := range running {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -300,6 +301,13 @@ func (m *Manager) Present(ctx context.Context, id string) (nicks []string, hands
 // unlocks it. The lock lasts while the conference is live in this
 // process.
 func (m *Manager) SetLocked(ctx context.Context, id string, locked bool) error {
+	if room, ok := m.elsewhere(ctx, id); ok {
+		return m.call(ctx, room, opLock, id, strconv.FormatBool(locked))
+	}
+	return m.setLocked(ctx, id, locked)
+}
+
+func (m *Manager) setLocked(ctx context.Context, id string, locked bool) error {
 	return m.with(ctx, id, false, func(l *live) error {
 		if l.c.State == store.ConferenceEnded {
 			return ErrClosed

@@ -46,6 +46,7 @@ type Config struct {
 	NATS     NATS     `toml:"nats"`
 	Calendar Calendar `toml:"calendar"`
 	Control  Control  `toml:"control"`
+	Cluster  Cluster  `toml:"cluster"`
 
 	Components Components `toml:"components"`
 	S2S        S2S        `toml:"s2s"`
@@ -79,6 +80,11 @@ type C2S struct {
 	PingTimeout      Duration `toml:"ping_timeout"`      // time to wait for any data after that ping
 	HandshakeTimeout Duration `toml:"handshake_timeout"` // time allowed from connect to bound resource
 	ResumeTimeout    Duration `toml:"resume_timeout"`    // XEP-0198: how long a lost session waits to be resumed; 0 disables
+	// ProxyProtocol lists the addresses (IPs or CIDRs) of TCP load
+	// balancers that start every client connection with a PROXY protocol
+	// header (v1 or v2) naming the client; connections from them must
+	// send one. Empty: none is read (docs/cluster.md).
+	ProxyProtocol []string `toml:"proxy_protocol"`
 	// ParkIdle parks a bound TCP connection in the poller (epoll, Linux)
 	// whenever its client is quiet, instead of keeping a goroutine on it:
 	// less memory per idle connection and fewer system calls per message
@@ -190,6 +196,7 @@ func Default() Config {
 			PingTimeout:      Duration{30 * time.Second},
 			HandshakeTimeout: Duration{30 * time.Second},
 			ResumeTimeout:    Duration{300 * time.Second},
+			ProxyProtocol:    []string{},
 			ParkIdle:         true,
 		},
 		HTTP: HTTP{
@@ -227,6 +234,7 @@ func Default() Config {
 		Control:     defaultControl(),
 		Conference:  defaultConference(),
 		Mail:        defaultMail(),
+		Cluster:     defaultCluster(),
 		WebUI:       defaultWebUI(),
 
 		PEP:              defaultPEP(),

@@ -37,9 +37,15 @@ func (c *Config) Validate() error {
 		[2]string{"http.tls_listen", c.HTTP.TLSListen},
 		[2]string{"components.listen", c.Components.Listen},
 		[2]string{"nats.listen", c.NATS.Listen},
+		[2]string{"cluster.listen", c.Cluster.Listen},
 		[2]string{"s2s.listen", c.S2S.Listen},
 		[2]string{"s2s.tls_listen", c.S2S.TLSListen},
 	)
+	for _, p := range c.C2S.ProxyProtocol {
+		if _, err := ParsePrefix(p); err != nil {
+			v.add("c2s.proxy_protocol", fmt.Sprintf("%q is not an IP address or CIDR prefix", p))
+		}
+	}
 	for _, p := range c.HTTP.TrustedProxies {
 		if _, err := ParsePrefix(p); err != nil {
 			v.add("http.trusted_proxies", fmt.Sprintf("%q is not an IP address or CIDR prefix", p))
@@ -105,6 +111,7 @@ func (c *Config) Validate() error {
 	c.validateControl(&v)
 	c.Conference.validate(&v, c)
 	c.Mail.validate(&v)
+	c.validateCluster(&v)
 	c.validateAdmins(&v)
 	c.validatePersonal(&v)
 	c.validateUpload(&v)

@@ -35,7 +35,7 @@ func (s *sink) Close(*stream.Error) {}
 
 type fixture struct {
 	d      *im.Dispatcher
-	r      *router.Router
+	r      router.Router
 	engine *roster.Engine
 	st     *memory.Store
 }

@@ -28,7 +28,7 @@ import (
 
 // Dispatcher handles every stanza a bound client sends.
 type Dispatcher struct {
-	router  *router.Router
+	router  router.Router
 	roster  *roster.Engine
 	offline *offline.Service
 	carbons *carbons.Service
@@ -40,10 +40,11 @@ type Dispatcher struct {
 	log     *slog.Logger
 	metrics Metrics
 
-	calls      *Calls
-	blocks     func(user string, other jid.JID) bool
-	stamp      func(ctx context.Context, user string, el *xml.Element) *xml.Element
-	onPresence func(ctx context.Context, ev PresenceChanged)
+	offlineStored func(bare string)
+	calls         *Calls
+	blocks        func(user string, other jid.JID) bool
+	stamp         func(ctx context.Context, user string, el *xml.Element) *xml.Element
+	onPresence    func(ctx context.Context, ev PresenceChanged)
 
 	onRemotePresence func(ctx context.Context, ev RemotePresence)
 }
@@ -65,7 +66,7 @@ type Metrics struct {
 
 // Config wires a Dispatcher.
 type Config struct {
-	Router  *router.Router
+	Router  router.Router
 	Roster  *roster.Engine
 	Offline *offline.Service
 	Carbons *carbons.Service // nil: no message carbons
@@ -79,6 +80,11 @@ type Config struct {
 	UserExists func(ctx context.Context, bare string) bool
 	Logger     *slog.Logger
 	Metrics    Metrics
+	// OfflineStored, when set, is told of every message stored offline,
+	// instead of the dispatcher delivering it at once if the user came
+	// online meanwhile: in a cluster the user may have come online on
+	// any node, and the node with the best resource delivers it.
+	OfflineStored func(bare string)
 
 	// Calls gets the clients' answers to iq requests the server sent
 	// them (nil: the server sends none).
@@ -105,7 +111,8 @@ func New(c Config) *Dispatcher {
 	}
 	return &Dispatcher{router: c.Router, roster: c.Roster, offline: c.Offline, carbons: c.Carbons, archive: c.Archive, push: c.Push, mux: c.Mux,
 		isLocal: c.IsLocal, exists: c.UserExists, log: log, metrics: c.Metrics,
-		calls: c.Calls, blocks: c.Blocks, stamp: c.StampPresence, onPresence: c.OnPresence, onRemotePresence: c.OnRemotePresence}
+		calls: c.Calls, blocks: c.Blocks, stamp: c.StampPresence, onPresence: c.OnPresence, onRemotePresence: c.OnRemotePresence,
+		offlineStored: c.OfflineStored}
 }
 
 // SessionStarted registers a newly bound session. A session already
@@ -423,6 +430,10 @@ func (d *Dispatcher) route(ctx context.Context, el *xml.Element, to jid.JID, arc
 		}
 		if d.push != nil {
 			d.push.Offline(ctx, bare, el)
+		}
+		if d.offlineStored != nil {
+			d.offlineStored(bare)
+			return
 		}
 		// The recipient may have come online between the check above and
 		// the store: its initial presence then found nothing to deliver.

@@ -27,7 +27,7 @@ type Session struct {
 
 // Sessions lists and ends the bound sessions of a running server.
 type Sessions struct {
-	Router *router.Router
+	Router router.Router
 }
 
 // describer is what c2s sessions tell about their connection.
@@ -59,7 +59,7 @@ func (m Sessions) List(user string) []Session {
 			out = append(out, describe(res))
 		}
 	} else {
-		for _, sess := range m.Router.All() {
+		for _, sess := range m.Router.Everyone() {
 			if res, ok := m.Router.Resource(sess.JID()); ok {
 				out = append(out, describe(res))
 			}

@@ -43,7 +43,7 @@ type destination struct {
 // sender (package s2s), or nil when federation is off and the stanza
 // must bounce with <remote-server-not-found/>. It costs one atomic load
 // and one map read: the hot path of every routed stanza.
-func (r *Router) Route(domain string) (Destination, Component) {
+func (r *Table) Route(domain string) (Destination, Component) {
 	t := r.domains.Load()
 	if t == nil {
 		return Remote, nil
@@ -56,7 +56,7 @@ func (r *Router) Route(domain string) (Destination, Component) {
 
 // SetHosts declares the served hosts (Local). Called at start, before
 // sessions bind.
-func (r *Router) SetHosts(hosts []string) {
+func (r *Table) SetHosts(hosts []string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.editDomains(func(t *domainTable) {
@@ -76,7 +76,7 @@ func (r *Router) SetHosts(hosts []string) {
 // Route calls them Remote with no sender, so that their stanzas bounce
 // (or drop) as for an unreachable domain and never go to other servers.
 // Called at start.
-func (r *Router) SetInternal(domains []string) {
+func (r *Table) SetInternal(domains []string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.editDomains(func(t *domainTable) {
@@ -90,7 +90,7 @@ func (r *Router) SetInternal(domains []string) {
 // nor a component (federation); nil turns federation off. c.Receive
 // must never block nor call back into the caller synchronously: a
 // component may send under its own locks.
-func (r *Router) SetRemote(c Component) {
+func (r *Table) SetRemote(c Component) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.editDomains(func(t *domainTable) { t.remote = c })
@@ -98,7 +98,7 @@ func (r *Router) SetRemote(c Component) {
 
 // RegisterComponent routes every stanza addressed to domain (and its
 // users and resources) to c. Registered at start, before sessions bind.
-func (r *Router) RegisterComponent(domain string, c Component) {
+func (r *Table) RegisterComponent(domain string, c Component) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.editDomains(func(t *domainTable) { t.domains[domain] = destination{kind: Service, c: c} })
@@ -108,7 +108,7 @@ func (r *Router) RegisterComponent(domain string, c Component) {
 // host or served by a component, and reports whether it did. External
 // components (XEP-0114) connect and disconnect while the server runs;
 // the first connection for a domain keeps it.
-func (r *Router) AddComponent(domain string, c Component) bool {
+func (r *Table) AddComponent(domain string, c Component) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if t := r.domains.Load(); t != nil {
@@ -121,7 +121,7 @@ func (r *Router) AddComponent(domain string, c Component) bool {
 }
 
 // RemoveComponent unregisters c from domain, if c still serves it.
-func (r *Router) RemoveComponent(domain string, c Component) {
+func (r *Table) RemoveComponent(domain string, c Component) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	t := r.domains.Load()
@@ -132,7 +132,7 @@ func (r *Router) RemoveComponent(domain string, c Component) {
 }
 
 // Component returns the component serving domain, if any.
-func (r *Router) Component(domain string) (Component, bool) {
+func (r *Table) Component(domain string) (Component, bool) {
 	if kind, c := r.Route(domain); kind == Service {
 		return c, true
 	}
@@ -141,7 +141,7 @@ func (r *Router) Component(domain string) (Component, bool) {
 
 // editDomains publishes a copy of the domain table changed by edit
 // (r.mu held).
-func (r *Router) editDomains(edit func(*domainTable)) {
+func (r *Table) editDomains(edit func(*domainTable)) {
 	next := &domainTable{domains: make(map[string]destination)}
 	if cur := r.domains.Load(); cur != nil {
 		for k, v := range cur.domains {

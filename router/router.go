@@ -1,7 +1,12 @@
-// Package router keeps the table of bound client sessions on this node
-// and their presence state, and delivers stanzas to them. It knows
-// nothing about rosters or storage: the delivery rules of RFC 6121 live
-// in package im, which asks the router who is online.
+// Package router keeps the table of bound client sessions and their
+// presence state, and delivers stanzas to them. It knows nothing about
+// rosters or storage: the delivery rules of RFC 6121 live in package im,
+// which asks the router who is online.
+//
+// Router is the seam between the server and where sessions live: Table
+// is the table of this node's sessions (a single node uses it alone);
+// package cluster's Router adds the sessions bound on the other nodes of
+// a cluster, whose Session values forward what is delivered to them.
 //
 // It also decides, in one place, where the stanzas for a domain go
 // (Route): a served host (local users), a component (an internal
@@ -9,7 +14,7 @@
 // another server (the remote sender, federation). The decision is one
 // atomic load and one map read.
 //
-// Locking: one RWMutex guards the table and every Resource's presence
+// Locking (Table): one RWMutex guards the table and every Resource's presence
 // fields. It is never held while calling into a Session (Deliver and
 // Close only queue work), so no lock ordering issue arises with session
 // locks; presence watchers (OnPresence) run after it is released. The
@@ -60,8 +65,60 @@ type Component interface {
 	Receive(ctx context.Context, el *xml.Element)
 }
 
-// Router is the local session table.
-type Router struct {
+// Router is what the server asks of the session table: who is bound
+// where, with which presence, and where a domain's stanzas go. Table is
+// the node's own table; a cluster's Router also knows the sessions of
+// the other nodes.
+type Router interface {
+	// Bind registers s under its full JID. If a session is already bound
+	// to that full JID it is replaced and returned, so the caller can
+	// close it with <conflict/> (RFC 6120 §7.7.2.2: the new session
+	// wins).
+	Bind(s Session) (replaced Session)
+	// Unbind removes s if it is still the session bound to its JID and
+	// returns its last state; ok is false if it was not bound (or
+	// already replaced by a newer session).
+	Unbind(s Session) (last Resource, ok bool)
+	// SetPresence records the session's broadcast presence and reports
+	// the previous availability and priority.
+	SetPresence(s Session, available bool, priority int, presence *xml.Element) (wasAvailable bool, wasPriority int)
+	// SetInterested marks s as an interested resource (RFC 6121 §2.1.6).
+	SetInterested(s Session)
+	// SetCarbons records whether s wants message carbons (XEP-0280).
+	SetCarbons(s Session, on bool)
+	// Resources returns snapshots of the resources bound for a bare JID.
+	Resources(bare string) []Resource
+	// Resource returns the snapshot of the resource bound to a full JID.
+	Resource(full jid.JID) (Resource, bool)
+	// Online reports whether any resource of bare is bound.
+	Online(bare string) bool
+	// Count is the number of sessions bound on this node.
+	Count() int
+	// All returns every session bound on this node (for shutdown).
+	All() []Session
+	// Everyone returns every session bound anywhere: on a cluster's
+	// node, this node's and the other nodes' (whose Deliver forwards);
+	// on a single server, All.
+	Everyone() []Session
+	// OnPresence registers fn to be told of the bare JIDs whose
+	// availability may have changed (see Table.OnPresence).
+	OnPresence(fn func(bare string))
+
+	// Route, SetHosts, SetInternal, SetRemote, RegisterComponent,
+	// AddComponent, RemoveComponent and Component keep this node's
+	// domain table (domains.go).
+	Route(domain string) (Destination, Component)
+	SetHosts(hosts []string)
+	SetInternal(domains []string)
+	SetRemote(c Component)
+	RegisterComponent(domain string, c Component)
+	AddComponent(domain string, c Component) bool
+	RemoveComponent(domain string, c Component)
+	Component(domain string) (Component, bool)
+}
+
+// Table is the table of the sessions bound on this node.
+type Table struct {
 	mu    sync.RWMutex
 	users map[string][]*Resource // bare JID -> bound resources
 	count int
@@ -81,7 +138,7 @@ type Router struct {
 // goroutine after the table's lock is released, and must not block
 // (live help collects the JIDs and looks at them on its own goroutine).
 // Registered at start, before sessions bind.
-func (r *Router) OnPresence(fn func(bare string)) {
+func (r *Table) OnPresence(fn func(bare string)) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var next []func(string)
@@ -92,7 +149,7 @@ func (r *Router) OnPresence(fn func(bare string)) {
 	r.watchers.Store(&next)
 }
 
-func (r *Router) presenceChanged(bare string) {
+func (r *Table) presenceChanged(bare string) {
 	if w := r.watchers.Load(); w != nil {
 		for _, fn := range *w {
 			fn(bare)
@@ -100,15 +157,17 @@ func (r *Router) presenceChanged(bare string) {
 	}
 }
 
-// New returns an empty router.
-func New() *Router {
-	return &Router{users: make(map[string][]*Resource)}
+var _ Router = (*Table)(nil)
+
+// New returns an empty local table.
+func New() *Table {
+	return &Table{users: make(map[string][]*Resource)}
 }
 
 // Bind registers s under its full JID. If a session is already bound to
 // that full JID it is replaced and returned, so the caller can close it
 // with <conflict/> (RFC 6120 §7.7.2.2: the new session wins).
-func (r *Router) Bind(s Session) (replaced Session) {
+func (r *Table) Bind(s Session) (replaced Session) {
 	j := s.JID()
 	bare := j.Bare().String()
 	r.mu.Lock()
@@ -129,7 +188,7 @@ func (r *Router) Bind(s Session) (replaced Session) {
 // Unbind removes s if it is still the session bound to its JID and
 // returns its last state; ok is false if it was not bound (or already
 // replaced by a newer session).
-func (r *Router) Unbind(s Session) (last Resource, ok bool) {
+func (r *Table) Unbind(s Session) (last Resource, ok bool) {
 	bare := s.JID().Bare().String()
 	last, ok = r.unbind(s, bare)
 	if ok {
@@ -138,7 +197,7 @@ func (r *Router) Unbind(s Session) (last Resource, ok bool) {
 	return last, ok
 }
 
-func (r *Router) unbind(s Session, bare string) (last Resource, ok bool) {
+func (r *Table) unbind(s Session, bare string) (last Resource, ok bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	list := r.users[bare]
@@ -161,7 +220,7 @@ func (r *Router) unbind(s Session, bare string) (last Resource, ok bool) {
 // SetPresence records the session's broadcast presence. It reports the
 // previous availability and priority, so callers can tell initial
 // presence and a priority raised to non-negative apart.
-func (r *Router) SetPresence(s Session, available bool, priority int, presence *xml.Element) (wasAvailable bool, wasPriority int) {
+func (r *Table) SetPresence(s Session, available bool, priority int, presence *xml.Element) (wasAvailable bool, wasPriority int) {
 	bare := s.JID().Bare().String()
 	wasAvailable, wasPriority, found := r.setPresence(s, bare, available, priority, presence)
 	if found {
@@ -170,7 +229,7 @@ func (r *Router) SetPresence(s Session, available bool, priority int, presence *
 	return wasAvailable, wasPriority
 }
 
-func (r *Router) setPresence(s Session, bare string, available bool, priority int, presence *xml.Element) (wasAvailable bool, wasPriority int, found bool) {
+func (r *Table) setPresence(s Session, bare string, available bool, priority int, presence *xml.Element) (wasAvailable bool, wasPriority int, found bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, res := range r.users[bare] {
@@ -188,7 +247,7 @@ func (r *Router) setPresence(s Session, bare string, available bool, priority in
 }
 
 // SetInterested marks s as an interested resource (RFC 6121 §2.1.6).
-func (r *Router) SetInterested(s Session) {
+func (r *Table) SetInterested(s Session) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, res := range r.users[s.JID().Bare().String()] {
@@ -199,7 +258,7 @@ func (r *Router) SetInterested(s Session) {
 }
 
 // SetCarbons records whether s wants message carbons (XEP-0280).
-func (r *Router) SetCarbons(s Session, on bool) {
+func (r *Table) SetCarbons(s Session, on bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, res := range r.users[s.JID().Bare().String()] {
@@ -210,7 +269,7 @@ func (r *Router) SetCarbons(s Session, on bool) {
 }
 
 // Resources returns snapshots of the resources bound for a bare JID.
-func (r *Router) Resources(bare string) []Resource {
+func (r *Table) Resources(bare string) []Resource {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	list := r.users[bare]
@@ -225,7 +284,7 @@ func (r *Router) Resources(bare string) []Resource {
 }
 
 // Resource returns the snapshot of the resource bound to a full JID.
-func (r *Router) Resource(full jid.JID) (Resource, bool) {
+func (r *Table) Resource(full jid.JID) (Resource, bool) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	for _, res := range r.users[full.Bare().String()] {
@@ -237,21 +296,21 @@ func (r *Router) Resource(full jid.JID) (Resource, bool) {
 }
 
 // Online reports whether any resource of bare is bound.
-func (r *Router) Online(bare string) bool {
+func (r *Table) Online(bare string) bool {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	return len(r.users[bare]) > 0
 }
 
 // Count is the number of bound sessions.
-func (r *Router) Count() int {
+func (r *Table) Count() int {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	return r.count
 }
 
 // All returns every bound session (for shutdown).
-func (r *Router) All() []Session {
+func (r *Table) All() []Session {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	out := make([]Session, 0, r.count)
@@ -262,3 +321,6 @@ func (r *Router) All() []Session {
 	}
 	return out
 }
+
+// Everyone is All: the table holds this node's sessions only.
+func (r *Table) Everyone() []Session { return r.All() }

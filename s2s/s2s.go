@@ -76,6 +76,11 @@ type Config struct {
 	// Dialback permits Server Dialback when SASL EXTERNAL is not
 	// possible.
 	Dialback bool
+	// DialbackSecret keys the dialback keys (XEP-0185) this server
+	// makes and checks. The nodes of a cluster share it: another server
+	// verifies a key with whichever node its connection reaches. nil: a
+	// random secret of this process.
+	DialbackSecret []byte
 	// StaticHosts maps domains to host:port, instead of DNS.
 	StaticHosts map[string]string
 	// Allow, when not empty, lists the only domains to talk to; Deny
@@ -215,7 +220,11 @@ func New(cfg Config) *Service {
 		incoming: make(map[*inStream]struct{}),
 		perIP:    make(map[string]int),
 	}
-	rand.Read(s.secret)
+	if len(cfg.DialbackSecret) > 0 {
+		s.secret = cfg.DialbackSecret
+	} else {
+		rand.Read(s.secret)
+	}
 	s.tlsIn = &tls.Config{
 		Certificates: cfg.Certificates,
 		MinVersion:   tls.VersionTLS12,

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"io"
+	"syscall"
 	"testing"
 	"time"
 
@@ -34,7 +35,15 @@ func benchC2SMessages(b *testing.B, archive bool) {
 	a.Login("alice", "secret", "a")
 	bob := srv.Dial()
 	bob.Login("bob", "secret", "b")
+	c2sMessages(b, a, bob)
+}
 
+// c2sMessages sends b.N chat messages from a to bob's full JID and
+// waits until bob's connection carried them all.
+func c2sMessages(b *testing.B, a, bob *xmpptest.Conn) {
+	// Login's reads and writes left deadlines; a long run must not hit them.
+	bob.Net().SetReadDeadline(time.Time{})
+	a.Net().SetWriteDeadline(time.Time{})
 	msg := []byte("<message to='bob@localhost/b' type='chat' id='m'><body>Hello, how are you doing today?</body></message>")
 	marker := []byte("</message>")
 	b.SetBytes(int64(len(msg)))
@@ -80,4 +89,36 @@ func benchC2SMessages(b *testing.B, archive bool) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}
+
+// BenchmarkC2SMessagesCluster is BenchmarkC2SMessages on a cluster of two
+// nodes (PostgreSQL, one NATS): bob on the sender's node (same-node), or
+// on the other one (cross-node: forwarded over NATS). The difference of
+// the two is what a message crossing nodes costs; cpu-µs/msg is the
+// process's CPU time (both nodes, the NATS server and the clients) per
+// message.
+func BenchmarkC2SMessagesCluster(b *testing.B) {
+	nodes := runCluster(b, 2, func(c *config.Config) {
+		c.Limits.OutboundQueueStanzas, c.Limits.OutboundQueueBytes = 1<<20, 1<<30
+		c.MAM.Enabled = false // the archive costs the same either way; it would dominate
+	})
+	nodes[0].AddUser("alice@localhost", "secret")
+	nodes[0].AddUser("bob@localhost", "secret")
+	a := nodes[0].Dial()
+	a.Login("alice", "secret", "a")
+	for i, name := range []string{"same-node", "cross-node"} {
+		b.Run(name, func(b *testing.B) {
+			bob := nodes[i].Dial()
+			bob.Login("bob", "secret", "b")
+			xmpptest.WaitFor(b, "bob seen from alice's node", func() bool { return nodes[0].Router().Online("bob@localhost") })
+			var before, after syscall.Rusage
+			syscall.Getrusage(syscall.RUSAGE_SELF, &before)
+			c2sMessages(b, a, bob)
+			syscall.Getrusage(syscall.RUSAGE_SELF, &after)
+			cpu := time.Duration(after.Utime.Nano()+after.Stime.Nano()-before.Utime.Nano()-before.Stime.Nano()) / time.Duration(b.N)
+			b.ReportMetric(float64(cpu.Nanoseconds())/1000, "cpu-µs/msg")
+			bob.Close()
+			xmpptest.WaitFor(b, "bob gone", func() bool { return !nodes[0].Router().Online("bob@localhost") })
+		})
+	}
 }

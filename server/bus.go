@@ -32,7 +32,10 @@ func (s *Server) startBus(ctx context.Context, serverTLS *tls.Config) error {
 		return nil
 	}
 	cfg := bus.Config{Listen: n.Listen, URLs: n.URLs(), User: n.User, Password: n.Password, CredsFile: n.CredsFile,
-		Name: busName(), Logger: s.log}
+		Name: busName(s.cfg.Cluster.Node), Logger: s.log}
+	if n.Embedded() && s.cfg.Cluster.Listen != "" {
+		cfg.ClusterListen, cfg.ClusterName, cfg.Routes = s.cfg.Cluster.Listen, s.cfg.Cluster.Name, s.cfg.Cluster.Routes
+	}
 	switch {
 	case n.Embedded() && n.TLS:
 		if serverTLS == nil {
@@ -70,8 +73,12 @@ func (s *Server) startBus(ctx context.Context, serverTLS *tls.Config) error {
 }
 
 // busName names this node on the bus (its NATS server and connection):
-// parley-<hostname>.
-func busName() string {
+// parley-<node> on a node of a cluster (unique in the NATS cluster),
+// else parley-<hostname>.
+func busName(node string) string {
+	if node != "" {
+		return "parley-" + node
+	}
 	h, err := os.Hostname()
 	if err != nil || h == "" {
 		return "parley"
@@ -107,6 +114,7 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 		}
 		body += "nats: " + line + "\n"
 	}
+	status, body = s.clusterHealth(status, body)
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(status)
 	fmt.Fprint(w, body)

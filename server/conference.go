@@ -76,10 +76,16 @@ func (s *Server) startConferences(ctx context.Context) error {
 		MaxDuration: c.MaxDuration.Duration, MaxAttendees: c.MaxAttendees, MaxOccupants: maxIn,
 		InstantLength: c.InstantLength.Duration, CheckInterval: c.CheckInterval.Duration,
 		GuestsAllowed: conferencing.GuestsAllowed(a),
+		Placement:     s.conferencePlacement(),
 		Logger:        s.log.With("module", "conference"),
 	})
 	if err := mgr.Start(ctx); err != nil {
 		return fmt.Errorf("conferences: %w", err)
+	}
+	if s.cluster != nil {
+		s.cluster.HandleCall("conference", func(ctx context.Context, _ string, args []string) (string, error) {
+			return "", mgr.RunOp(ctx, args)
+		})
 	}
 	s.conferences = mgr
 	s.conferencing = conferencing.New(conferencing.Options{Auth: a, Conferences: mgr,

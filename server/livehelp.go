@@ -72,8 +72,11 @@ func (s *Server) startLiveHelp(ctx context.Context, d *im.Dispatcher) (c2s.Handl
 	if err := svc.Start(ctx); err != nil {
 		return d, nil, fmt.Errorf("live help: %w", err)
 	}
-	for _, dom := range append(svc.GroupDomains(), svc.GuestDomains()...) {
+	for _, dom := range svc.GroupDomains() {
 		s.router.RegisterComponent(dom, svc)
+	}
+	for _, dom := range svc.GuestDomains() {
+		s.router.RegisterComponent(dom, s.atGuestSession(dom, svc))
 	}
 	s.router.OnPresence(svc.PresenceChanged)
 	liveHelps.Store(s, svc)

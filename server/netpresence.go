@@ -7,6 +7,8 @@ import (
 	"github.com/parley-im/parley/im/netpresence"
 	"github.com/parley-im/parley/im/roster"
 	"github.com/parley-im/parley/integration/presence"
+	"github.com/parley-im/parley/xmpp/jid"
+	"github.com/parley-im/parley/xmpp/xml"
 )
 
 // newNetworkPresence prepares network presence (seed 000) when
@@ -19,12 +21,34 @@ func (s *Server) newNetworkPresence(engine *roster.Engine) *netpresence.Service 
 }
 
 // remotePresenceHook is what the dispatcher tells of presence from other
-// servers (nil: nobody listens).
-func remotePresenceHook(np *netpresence.Service) func(context.Context, im.RemotePresence) {
+// servers (nil: nobody listens). A node of a cluster shares what network
+// presence keeps with the other nodes (the other server's stream reached
+// this node only), whose presence endpoints show it too.
+func (s *Server) remotePresenceHook() func(context.Context, im.RemotePresence) {
+	np := s.netPresence
 	if np == nil {
 		return nil
 	}
-	return np.RemotePresence
+	if s.cluster == nil {
+		return np.RemotePresence
+	}
+	return func(ctx context.Context, ev im.RemotePresence) {
+		np.RemotePresence(ctx, ev)
+		if np.Wants(ev) {
+			s.cluster.ShareRemotePresence(ev.Presence)
+		}
+	}
+}
+
+// sharedRemotePresence takes the presence another node received and
+// shared (cluster.Hooks.RemotePresence).
+func (s *Server) sharedRemotePresence(ctx context.Context, el *xml.Element) {
+	from, err1 := jid.Parse(el.Attr("from"))
+	to, err2 := jid.Parse(el.Attr("to"))
+	if s.netPresence == nil || err1 != nil || err2 != nil {
+		return
+	}
+	s.netPresence.RemotePresence(ctx, im.RemotePresence{From: from, To: to, Presence: el})
 }
 
 // startNetworkPresence reads the settings now and again every

@@ -24,7 +24,7 @@ func (s *Server) pages() *pages.Pages {
 	v, _ := webPages.LoadOrStore(s, &pagesOnce{})
 	po := v.(*pagesOnce)
 	po.once.Do(func() {
-		po.p = pages.New(pages.Config{Secure: s.requestSecure, Logger: s.log.With("component", "pages")})
+		po.p = pages.New(pages.Config{Key: s.secrets.pages, Secure: s.requestSecure, Logger: s.log.With("component", "pages")})
 		go func() { // forget the server once it stops
 			<-s.runCtx.Done()
 			webPages.Delete(s)

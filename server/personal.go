@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/parley-im/parley/cluster"
 	"github.com/parley-im/parley/im"
 	"github.com/parley-im/parley/im/avatar"
 	"github.com/parley-im/parley/im/blocking"
@@ -48,10 +49,10 @@ func (s *Server) blocks(user string, other jid.JID) bool {
 func (s *Server) startPersonal(ctx context.Context, mux *im.Mux, engine *roster.Engine, d *disco.Service, send func(context.Context, *xml.Element)) error {
 	p := &s.pers
 	p.calls = im.NewCalls(10000)
-	p.caps = caps.New(caps.Config{Calls: p.calls})
+	p.caps = caps.New(caps.Config{Calls: p.calls, CanAsk: s.boundHere()})
 
 	p.blocking = blocking.New(blocking.Config{Store: s.store, Router: s.router, Roster: engine,
-		MaxItems: s.cfg.Blocking.MaxItems, Logger: s.log.With("module", "blocking")})
+		MaxItems: s.cfg.Blocking.MaxItems, Logger: s.log.With("module", "blocking"), Changed: s.tellCluster(cluster.DataBlocklist)})
 	if err := p.blocking.Start(ctx); err != nil {
 		return err
 	}
@@ -64,13 +65,14 @@ func (s *Server) startPersonal(ctx context.Context, mux *im.Mux, engine *roster.
 		Blocks: s.blocks, IsLocal: s.cfg.HasHost,
 		MaxNodes: s.cfg.PEP.MaxNodes, MaxItems: s.cfg.PEP.MaxItems, MaxItemBytes: s.cfg.PEP.MaxItemBytes,
 		OnPublish: s.published,
+		Changed:   s.tellCluster(cluster.DataPEP),
 		Logger:    s.log.With("module", "pep"),
 	})
 	p.pep.Register(mux)
 	d.HandleNodes(p.pep.DiscoNodes)
 
 	p.vcards = vcard.New(vcard.Config{Store: s.store, Router: s.router, Roster: engine, MaxBytes: s.cfg.VCard.MaxBytes,
-		OnSet: s.vcardSet, Logger: s.log.With("module", "vcard")})
+		OnSet: s.vcardSet, Changed: s.tellCluster(cluster.DataVCard), Local: s.boundHere(), Logger: s.log.With("module", "vcard")})
 	mux.Handle(ns.VCard, "vCard", im.ToAccount|im.ToContact, p.vcards.HandleIQ)
 	mux.AddFeature(im.ToServer|im.ToAccount, ns.VCard)
 	p.avatars = &avatar.Converter{PEP: p.pep, VCards: p.vcards, Log: s.log.With("module", "avatar")}
@@ -131,5 +133,10 @@ func (s *Server) forgetAccount(bare string) {
 	}
 	if s.pers.vcards != nil {
 		s.pers.vcards.Forget(bare)
+	}
+	for _, what := range []cluster.Data{cluster.DataBlocklist, cluster.DataVCard, cluster.DataPEP} {
+		if tell := s.tellCluster(what); tell != nil {
+			tell(bare) // the other nodes read nothing back: they forget too
+		}
 	}
 }

@@ -36,7 +36,7 @@ func (s *Server) startMUC(ctx context.Context, send func(ctx context.Context, el
 		return fmt.Errorf("muc: %w", err)
 	}
 	for _, d := range domains {
-		s.router.RegisterComponent(d, s.muc)
+		s.registerRooms(d, s.muc)
 	}
 	return nil
 }

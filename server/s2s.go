@@ -32,6 +32,7 @@ func (s *Server) startS2S(tlsConf *tls.Config, deliver func(context.Context, *xm
 		TrustedDomains:      c.TrustedDomains,
 		AllowPlaintext:      c.AllowPlaintext,
 		Dialback:            c.Dialback,
+		DialbackSecret:      s.secrets.dialback,
 		StaticHosts:         c.S2SStaticHosts(),
 		Allow:               c.Allow,
 		Deny:                c.Deny,

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/parley-im/parley/c2s"
+	"github.com/parley-im/parley/cluster"
 	"github.com/parley-im/parley/component"
 	"github.com/parley-im/parley/conference"
 	"github.com/parley-im/parley/config"
@@ -54,12 +55,14 @@ type Server struct {
 	metrics *metrics.Metrics
 
 	store      store.Store
-	router     *router.Router
+	router     router.Router
+	cluster    *cluster.Router // nil on a single server (cluster.go)
 	c2s        *c2s.Server
 	components *component.Server
 	s2s        *s2s.Service // nil: federation off
 	muc        *muc.Service
-	pers       personal // PEP, blocking and the other modules of personal.go
+	pers       personal      // PEP, blocking and the other modules of personal.go
+	secrets    sharedSecrets // secrets.go
 	web        *web.Web
 	http       *http.Server
 	httpGuard  *httpGuard // limits in front of http (httpguard.go)
@@ -106,6 +109,14 @@ func (s *Server) Start(ctx context.Context) error {
 		// The server runs without it; only the data commands lose it.
 		s.log.Warn("cannot record the served domains in the data directory", "err", err)
 	}
+	// And in the store: the commands of a cluster need no data directory.
+	if err := st.SetServedDomains(ctx, s.cfg.Cluster.Node, s.cfg.Hosts); err != nil {
+		s.log.Warn("cannot record the served domains in the store", "err", err)
+	}
+	if err := s.loadSecrets(ctx); err != nil {
+		st.Close()
+		return err
+	}
 
 	tlsConf, err := s.tlsConfig()
 	if err != nil {
@@ -121,15 +132,22 @@ func (s *Server) Start(ctx context.Context) error {
 		s.Stop(context.Background())
 		return err
 	}
-	s.router = router.New()
+	if s.router, err = s.newRouter(); err != nil {
+		s.Stop(context.Background())
+		return err
+	}
 	s.router.SetHosts(s.cfg.Hosts)
 	isLocal := s.cfg.HasHost
 	exists := func(ctx context.Context, bare string) bool {
 		_, err := st.User(ctx, bare)
 		return err == nil
 	}
-	engine := roster.New(roster.Config{Store: st, Router: s.router, IsLocal: isLocal, UserExists: exists,
-		MaxItems: s.cfg.Roster.MaxItems, Logger: s.log, Blocks: s.blocks})
+	rc := roster.Config{Store: st, Router: s.router, IsLocal: isLocal, UserExists: exists,
+		MaxItems: s.cfg.Roster.MaxItems, Logger: s.log, Blocks: s.blocks}
+	if s.cluster != nil {
+		rc.Changed = s.cluster.RosterChanged
+	}
+	engine := roster.New(rc)
 	s.netPresence = s.newNetworkPresence(engine)
 	mux := im.NewMux()
 	mux.Handle(ns.Roster, "query", im.ToAccount, engine.HandleIQ)
@@ -144,8 +162,14 @@ func (s *Server) Start(ctx context.Context) error {
 	mux.AddFeature(im.ToServer, ns.Carbons)
 	var archive *mam.Service
 	if s.cfg.MAM.Enabled {
+		slot, err := s.nodeSlot(ctx)
+		if err != nil {
+			s.Stop(context.Background())
+			return err
+		}
 		archive = mam.New(mam.Config{
-			Store: st,
+			NodeSlot: slot,
+			Store:    st,
 			InRoster: func(ctx context.Context, owner, contact string) bool {
 				_, err := st.RosterItem(ctx, owner, contact)
 				return err == nil
@@ -187,17 +211,21 @@ func (s *Server) Start(ctx context.Context) error {
 	mux.AddFeature(im.ToServer, ns.Offline)
 	mux.AddFeature(im.ToServer, ns.ChatStates)
 	mux.AddFeature(im.ToAccount, ns.ChatStates)
+	off := offline.New(st, s.cfg.Offline.MaxMessages, s.log)
 	dcfg := im.Config{
 		Router: s.router, Roster: engine, Mux: mux, IsLocal: isLocal, UserExists: exists, Logger: s.log,
-		Offline:          offline.New(st, s.cfg.Offline.MaxMessages, s.log),
+		Offline:          off,
 		Carbons:          cc,
 		Archive:          archive,
 		Push:             pushes,
-		OnRemotePresence: remotePresenceHook(s.netPresence),
+		OnRemotePresence: s.remotePresenceHook(),
 		Metrics: im.Metrics{
 			Stored:  s.metrics.OfflineStored.Inc,
 			Bounced: func(c string) { s.metrics.Bounced.WithLabelValues(c).Inc() },
 		},
+	}
+	if s.cluster != nil {
+		dcfg.OfflineStored = s.cluster.OfflineStored
 	}
 	s.personalHooks(&dcfg)
 	dispatcher = im.New(dcfg)
@@ -212,12 +240,8 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	handler, bearer = s.conferenceGuests(handler, bearer)
 	lim := s.cfg.Limits
-	saslSecret, err := datadir.Secret(s.cfg.DataDir, datadir.SASLSecretFile, 32)
-	if err != nil {
-		s.log.Warn("no SASL secret in the data directory: unknown users' SCRAM salts will change at every restart, which tells them from real users", "err", err)
-	}
 	s.c2s = c2s.New(c2s.Config{
-		SASLSecret:            saslSecret,
+		SASLSecret:            s.secrets.sasl,
 		Hosts:                 s.cfg.Hosts,
 		TLS:                   tlsConf,
 		RequireTLS:            !s.cfg.C2S.AllowPlaintext,
@@ -244,17 +268,14 @@ func (s *Server) Start(ctx context.Context) error {
 		ResumeTimeout:         s.cfg.C2S.ResumeTimeout.Duration,
 		NoPolling:             !s.cfg.C2S.ParkIdle,
 		OnHeld:                heldHook(pushes),
+		ProxyProtocol:         prefixes(s.cfg.C2S.ProxyProtocol),
 		Bearer:                bearer,
 		Register:              s.preAuthRegister(),
 		Tickets:               s.webTickets(),
 	}, st, handler, s.metrics, s.log)
 	s.components = s.newComponents(dispatcher.FromExternal)
 
-	proxies := make([]netip.Prefix, 0, len(s.cfg.HTTP.TrustedProxies))
-	for _, p := range s.cfg.HTTP.TrustedProxies {
-		pfx, _ := config.ParsePrefix(p) // validated by config.Load
-		proxies = append(proxies, pfx)
-	}
+	proxies := prefixes(s.cfg.HTTP.TrustedProxies)
 	s.web = web.New(ctx, web.Config{
 		WebSocket:      s.cfg.HTTP.WebSocket,
 		BOSH:           s.cfg.HTTP.BOSH,
@@ -268,6 +289,10 @@ func (s *Server) Start(ctx context.Context) error {
 		Hosts:          s.cfg.Hosts,
 	}, s.c2s, s.log)
 
+	if err := s.startCluster(ctx, dispatcher, engine, off); err != nil {
+		s.Stop(context.Background())
+		return err
+	}
 	if err := s.listen(ctx, tlsConf); err != nil {
 		s.Stop(context.Background())
 		return err
@@ -387,6 +412,7 @@ func (s *Server) Stop(ctx context.Context) error {
 func (s *Server) stop(ctx context.Context) error {
 	s.ready.Store(false)
 	errs := []error{s.stopControl(ctx), s.stopCalendar(ctx)}
+	s.drainCluster(ctx) // rooms move to the other nodes of a cluster first
 	s.stopMUC(ctx)
 	s.stopConferences(ctx)
 	if s.c2s != nil {
@@ -395,6 +421,7 @@ func (s *Server) stop(ctx context.Context) error {
 	if s.components != nil {
 		errs = append(errs, s.components.Stop(ctx))
 	}
+	errs = append(errs, s.stopCluster(ctx))
 	errs = append(errs, s.stopS2S(ctx))
 	if s.web != nil {
 		s.web.Stop() // BOSH sessions still holding a terminate for their client
@@ -413,6 +440,16 @@ func (s *Server) stop(ctx context.Context) error {
 	}
 	s.log.Info("parley stopped")
 	return errors.Join(errs...)
+}
+
+// prefixes parses validated IP prefixes (config.Validate checked them).
+func prefixes(list []string) []netip.Prefix {
+	out := make([]netip.Prefix, 0, len(list))
+	for _, p := range list {
+		pfx, _ := config.ParsePrefix(p)
+		out = append(out, pfx)
+	}
+	return out
 }
 
 // Addr returns the bound address of a listener ("c2s", "c2s_tls",
@@ -441,4 +478,4 @@ func (s *Server) Store() store.Store { return s.store }
 func (s *Server) Metrics() *metrics.Metrics { return s.metrics }
 
 // Router returns the session table (for tests).
-func (s *Server) Router() *router.Router { return s.router }
+func (s *Server) Router() router.Router { return s.router }

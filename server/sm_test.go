@@ -164,6 +164,12 @@ func TestSMTimeoutStoresUnackedOffline(t *testing.T) {
 	expectBody(t, alice, "unacked")
 	alice.Net().Close()
 	xmpptest.WaitFor(t, "alice's session to end", func() bool { return !srv.Router().Online("alice@localhost") })
+	// The session is unbound before its unacknowledged stanzas are
+	// stored: wait for them, so that the next message comes after.
+	xmpptest.WaitFor(t, "the unacknowledged message stored offline", func() bool {
+		n, _ := srv.Store().CountOffline(t.Context(), "alice@localhost")
+		return n == 1
+	})
 	bob.Send("<message to='alice@localhost' type='chat'><body>while away</body></message>")
 
 	again := online(t, srv, "alice", "laptop")

@@ -18,7 +18,7 @@ func (s *Server) startUpload(send func(context.Context, *xml.Element)) error {
 	if !c.Enabled {
 		return nil
 	}
-	key, err := upload.LoadKey(c.Secret, s.cfg.DataDir)
+	key, err := s.uploadKey()
 	if err != nil {
 		return err
 	}

@@ -249,6 +249,7 @@ type Store interface {
 	LiveHelp
 	Calendar
 	Conferences
+	Nodes
 	PersonalData
 	WebSessions
 	// Close flushes and releases the store.

@@ -117,6 +117,7 @@ the connections over loopback source addresses 127.0.0.2 .. 127.0.0.N+1.`,
 	fl.IntVar(&o.Procs, "procs", 1, "idle: processes holding the connections (each one step)")
 	fl.StringVar(&o.Label, "label", "", "server name written into the results (parley, ejabberd, prosody)")
 	fl.IntVar(&o.ServerPID, "server-pid", 0, "pid of the server, to report its CPU time and RSS from /proc")
+	fl.IntSliceVar(&o.ClusterPIDs, "cluster-pids", nil, "pids of the server's other cluster nodes: their CPU time and RSS add to --server-pid's")
 	fl.BoolVar(&provision, "provision", false, "create missing accounts first (with --data-dir or --config of the server)")
 	fl.BoolVar(&jsonOut, "json", false, "also print each result as one JSON line")
 	fl.StringVar(&prosodyDir, "prosody-dir", "", "provision: write Prosody internal-storage files into this data directory")

@@ -18,6 +18,7 @@ func main() {
 	root.AddCommand(serveCmd(), userCmd(), benchCmd(), versionCmd(), importCmd(), exportCmd(), roomCmd(), siteCmd(), groupCmd(), conferenceCmd())
 	root.AddCommand(migrateCmd())
 	root.AddCommand(calendarAgentCmd())
+	root.AddCommand(nodeCmd())
 	root.AddCommand(sessionCmd())
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "parley:", err)

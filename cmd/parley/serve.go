@@ -45,18 +45,22 @@ func (f *configFlags) load(apply func(*config.Config)) (config.Config, error) {
 // openStore loads the configuration and opens its store, for the
 // subcommands that work on the server's data (user, import, export,
 // bench --provision); the caller closes the store. The domains they
-// accept include those the server recorded in the data directory
-// (useServedDomains).
+// accept include those the servers recorded in the data directory and
+// in the store (useServedDomains).
 func (f *configFlags) openStore(ctx context.Context) (store.Store, config.Config, error) {
 	cfg, err := f.load(nil)
 	if err != nil {
 		return nil, cfg, err
 	}
-	if err := useServedDomains(&cfg, f.configFile); err != nil {
+	st, err := server.OpenStore(ctx, cfg)
+	if err != nil {
 		return nil, cfg, err
 	}
-	st, err := server.OpenStore(ctx, cfg)
-	return st, cfg, err
+	if err := useServedDomains(ctx, &cfg, f.configFile, st); err != nil {
+		st.Close()
+		return nil, cfg, err
+	}
+	return st, cfg, nil
 }
 
 // storeCommand makes cmd run on the configured store: it adds the

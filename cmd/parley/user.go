@@ -10,6 +10,7 @@ import (
 	"github.com/parley-im/parley/account"
 	"github.com/parley-im/parley/config"
 	"github.com/parley-im/parley/manage"
+	"github.com/parley-im/parley/server"
 	"github.com/parley-im/parley/store"
 )
 
@@ -83,7 +84,18 @@ func userServerFirst(cmd *cobra.Command, sub string) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		if err := useServedDomains(&cfg, cf.configFile); err != nil {
+		// The nodes of a cluster record their domains in the shared
+		// store: read them there too (no node's data directory needed).
+		var nodes store.Nodes
+		if cfg.Storage.Driver == "postgres" {
+			st, err := server.OpenStore(cmdContext(c), cfg)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			nodes = st
+		}
+		if err := useServedDomains(cmdContext(c), &cfg, cf.configFile, nodes); err != nil {
 			return err
 		}
 		if _, err := (&manage.Accounts{IsLocal: cfg.HasHost}).Parse(a[0]); err != nil {

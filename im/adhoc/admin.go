@@ -23,7 +23,7 @@ type Admin struct {
 	Accounts *account.Manager
 	Users    store.Users
 	Rosters  store.Rosters
-	Router   *router.Router
+	Router   router.Router
 	// Remove deletes an account with everything it owns and ends its
 	// sessions; PasswordChanged ends the sessions of an account whose
 	// password an administrator changed.
@@ -174,7 +174,7 @@ func (a *Admin) changePassword(ctx context.Context, host string, _ jid.JID, f da
 // online lists the accounts of host with a session, sorted.
 func (a *Admin) online(host string) []string {
 	seen := map[string]bool{}
-	for _, s := range a.Router.All() {
+	for _, s := range a.Router.Everyone() {
 		j := s.JID()
 		if j.Domain() == host {
 			seen[j.Bare().String()] = true
@@ -238,7 +238,7 @@ func (a *Admin) announce(_ context.Context, host string, _ jid.JID, f dataform.F
 		return Result{}, &InputError{"the announcement is empty"}
 	}
 	sent := 0
-	for _, s := range a.Router.All() {
+	for _, s := range a.Router.Everyone() {
 		to := s.JID()
 		if to.Domain() != host {
 			continue

@@ -8,7 +8,8 @@
 // Every block list is held in memory (loaded at Start; lists are small
 // and few accounts have one), so the check on each routed stanza and
 // each presence never reads the database. The lists are this process's
-// own copy: a cluster would need changes published on the bus.
+// own copy: every change is told to Config.Changed, and the other nodes
+// of a cluster Reload the list from the store.
 //
 // Locking: mu guards lists; it is never held while calling out. Changes
 // to one account's list are serialized by changeMu.
@@ -38,10 +39,13 @@ var ErrTooMany = errors.New("blocking: too many blocked JIDs")
 // Config wires a Service.
 type Config struct {
 	Store    store.Blocklists
-	Router   *router.Router
+	Router   router.Router
 	Roster   *roster.Engine
 	MaxItems int
 	Logger   *slog.Logger
+	// Changed, when set, is told of every change written to a list
+	// (after it is written).
+	Changed func(owner string)
 }
 
 // Service is the blocking command for every local account.
@@ -137,6 +141,25 @@ func (s *Service) List(owner string) []string {
 	return out
 }
 
+// Reload reads owner's list from the store again: another node of a
+// cluster changed it.
+func (s *Service) Reload(ctx context.Context, owner string) error {
+	s.changeMu.Lock()
+	defer s.changeMu.Unlock()
+	l, err := s.cfg.Store.Blocklist(ctx, owner)
+	if err != nil {
+		return fmt.Errorf("blocking: reload %s: %w", owner, err)
+	}
+	s.mu.Lock()
+	if len(l) == 0 {
+		delete(s.lists, owner)
+	} else {
+		s.lists[owner] = parseAll(l)
+	}
+	s.mu.Unlock()
+	return nil
+}
+
 // Forget drops an account's list from memory (when it is removed).
 func (s *Service) Forget(owner string) {
 	s.mu.Lock()
@@ -184,6 +207,9 @@ func (s *Service) HandleIQ(ctx context.Context, sess router.Session, iq *xml.Ele
 			s.log.Error("blocking", "user", owner, "err", err)
 			sess.Deliver(stanza.Error(iq, stanza.InternalServerError, ""))
 		default:
+			if s.cfg.Changed != nil {
+				s.cfg.Changed(owner)
+			}
 			sess.Deliver(stanza.Result(iq))
 			s.push(owner, p.Name, items)
 		}

@@ -7,7 +7,8 @@
 // client that advertised it. The answer is checked against the hash
 // (§5.1) before it is cached, since every client claiming the same hash
 // then gets the same treatment. The cache lives in this process's
-// memory only.
+// memory only (a hash is a fingerprint of the features: it never goes
+// stale; a node of a cluster learns it from its own sessions).
 //
 // Locking: Cache.mu guards the entries; callbacks run without it.
 package caps
@@ -180,6 +181,12 @@ type Config struct {
 	RetryAfter time.Duration
 	// Now is the clock (tests inject one); default time.Now.
 	Now func() time.Time
+	// CanAsk reports whether a session's answer would come back here;
+	// nil: every session's. A session bound on another node of a
+	// cluster answers to its own node, whose Calls do not know the
+	// request: its unknown hash is left to that node (and to local
+	// sessions advertising the same hash), and not marked failed.
+	CanAsk func(router.Session) bool
 }
 
 // Cache maps capabilities hashes to features.
@@ -235,6 +242,9 @@ func (c *Cache) Lookup(s router.Session, cp Caps, ready func(Features)) (Feature
 		c.mu.Unlock()
 		return nil, false
 	case ok && c.cfg.Now().Sub(e.failedAt) < c.cfg.RetryAfter:
+		c.mu.Unlock()
+		return nil, false
+	case c.cfg.CanAsk != nil && !c.cfg.CanAsk(s):
 		c.mu.Unlock()
 		return nil, false
 	}

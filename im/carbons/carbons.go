@@ -18,11 +18,11 @@ import (
 // Service keeps each resource's carbons setting in the router and
 // makes the copies.
 type Service struct {
-	router *router.Router
+	router router.Router
 }
 
 // New returns the service.
-func New(r *router.Router) *Service { return &Service{router: r} }
+func New(r router.Router) *Service { return &Service{router: r} }
 
 // HandleIQ answers <enable/> and <disable/> (an im.IQFunc, registered
 // for the account: the IQ carries no 'to').

@@ -24,7 +24,7 @@ import (
 // Config wires a Service.
 type Config struct {
 	Store   store.Presence
-	Router  *router.Router
+	Router  router.Router
 	Roster  *roster.Engine
 	Started time.Time        // the server's start, for its uptime
 	Now     func() time.Time // the clock; default time.Now

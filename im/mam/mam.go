@@ -44,6 +44,9 @@ type Config struct {
 	Retention   time.Duration // messages older than this are pruned; 0 keeps them
 	Logger      *slog.Logger
 	Now         func() time.Time // the clock; time.Now if nil
+	// NodeSlot is this node's slot in archive IDs (ids.go): 0 for a
+	// single server, the node's store.Nodes slot in a cluster.
+	NodeSlot int
 }
 
 // Service archives messages and answers archive queries.
@@ -71,7 +74,7 @@ func New(cfg Config) *Service {
 		now = time.Now
 	}
 	log = log.With("module", "mam")
-	return &Service{cfg: cfg, log: log, now: now, writer: newWriter(cfg.Store, log),
+	return &Service{cfg: cfg, log: log, now: now, writer: newWriter(cfg.Store, log, cfg.NodeSlot),
 		prefs: make(map[string]store.ArchivePrefs)}
 }
 

@@ -13,9 +13,8 @@ import (
 
 // writer archives in the background. Routing hands it a message and
 // gets the archive ID at once (it goes into the delivered copy as
-// <stanza-id/>): IDs are chosen here, increasing, from the clock in
-// microseconds (or the last ID plus one), so nothing waits for the
-// database. One goroutine writes whatever is queued in one transaction;
+// <stanza-id/>): IDs are chosen here, increasing, from the clock and
+// the node's slot (ids.go), so nothing waits for the database. One goroutine writes whatever is queued in one transaction;
 // at a high message rate a commit carries hundreds of messages. A query
 // first waits until everything queued before it is written (flush), so a
 // client always finds in its archive the messages it has received.
@@ -26,6 +25,7 @@ import (
 type writer struct {
 	store store.Archive
 	log   *slog.Logger
+	slot  int // this node's slot in archive IDs (ids.go)
 	queue chan store.ArchiveAppend
 
 	// sendMu orders appends: an ID is chosen and queued under it, so the
@@ -46,8 +46,8 @@ const (
 	queueDepth = 8192
 )
 
-func newWriter(st store.Archive, log *slog.Logger) *writer {
-	w := &writer{store: st, log: log, queue: make(chan store.ArchiveAppend, queueDepth)}
+func newWriter(st store.Archive, log *slog.Logger, slot int) *writer {
+	w := &writer{store: st, log: log, slot: slot, queue: make(chan store.ArchiveAppend, queueDepth)}
 	w.cond = sync.NewCond(&w.mu)
 	return w
 }
@@ -80,7 +80,7 @@ func (w *writer) append(ctx context.Context, owner string, m store.ArchivedMessa
 	if stopped {
 		return ""
 	}
-	w.last = max(w.last+1, now.UnixMicro())
+	w.last = nextID(w.last, now, w.slot)
 	m.ID = strconv.FormatInt(w.last, 10)
 	a := store.ArchiveAppend{Owner: owner, Message: m}
 	select {

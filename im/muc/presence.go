@@ -103,8 +103,10 @@ func (r *Room) join(ctx context.Context, el *xml.Element, from jid.JID, nick str
 		r.st = newState(defaultConfig(r.svc.cfg.HistoryMessages), bare)
 		r.st.Affiliations[bare] = Owner
 		// A client speaking XEP-0045 gets a locked room to configure; an
-		// old groupchat 1.0 client (no <x/>) an instant room.
-		r.locked = mucX != nil
+		// old groupchat 1.0 client (no <x/>) an instant room, and so does
+		// an occupant rejoining a temporary room that moved to this node
+		// of a cluster (it was configured already).
+		r.locked = mucX != nil && !r.rejoining
 		codes = append(codes, "201")
 	}
 	aff := r.affiliation(bare)

@@ -34,6 +34,7 @@ type Room struct {
 	pending      map[string]pendingIQ // relayed iq id -> who asked (occupantIQ)
 	pendingOrder []string             // relayed ids, oldest first (bounds pending)
 	iqSeq        uint64
+	rejoining    bool // handling a join replayed after the room moved (Service.Rejoin)
 }
 
 // occupant is a nick in the room, used by one or more sessions of the
@@ -55,13 +56,16 @@ func newRoom(s *Service, j jid.JID, st *state) *Room {
 }
 
 // handle processes a stanza for the room; false if the room is gone
-// and the caller must look it up again.
-func (r *Room) handle(ctx context.Context, el *xml.Element, from, to jid.JID) bool {
+// and the caller must look it up again. rejoin marks a join replayed
+// after the room moved here.
+func (r *Room) handle(ctx context.Context, el *xml.Element, from, to jid.JID, rejoin bool) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.gone {
 		return false
 	}
+	r.rejoining = rejoin
+	defer func() { r.rejoining = false }()
 	if r.st == nil && !(el.Name == stanza.Presence && el.Attr("type") == "") {
 		r.svc.noRoom(ctx, el, to)
 		return true

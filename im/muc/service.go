@@ -67,6 +67,12 @@ func (s *Service) send(ctx context.Context, el *xml.Element) { s.cfg.Send(ctx, e
 // Receive handles a stanza addressed to one of the service's domains
 // (router.Component). The stanza's from is its sender's full JID.
 func (s *Service) Receive(ctx context.Context, el *xml.Element) {
+	s.receive(ctx, el, false)
+}
+
+// receive is Receive; rejoin marks a join replayed after the room moved
+// (Rejoin).
+func (s *Service) receive(ctx context.Context, el *xml.Element, rejoin bool) {
 	from, err := jid.Parse(el.Attr("from"))
 	if err != nil || from.IsZero() {
 		return
@@ -92,7 +98,7 @@ func (s *Service) Receive(ctx context.Context, el *xml.Element) {
 			s.noRoom(ctx, el, to)
 			return
 		}
-		if r.handle(ctx, el, from, to) {
+		if r.handle(ctx, el, from, to, rejoin) {
 			return
 		}
 		// The room went away between lookup and lock: look again.

@@ -168,6 +168,16 @@ func (s *Service) setApproval(owner, remote string, a Approval) {
 	}
 }
 
+// Wants reports whether ev is presence RemotePresence keeps (from the
+// remote account a user named): a node of a cluster shares those with
+// the others, so that the presence endpoints of every node show it.
+func (s *Service) Wants(ev im.RemotePresence) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l := s.links[ev.To.Bare().String()]
+	return l != nil && l.remote == ev.From.Bare().String()
+}
+
 // RemotePresence takes presence another server sent to a local user
 // (im.Config.OnRemotePresence): what comes from a user's network
 // presence account is kept. It never blocks.

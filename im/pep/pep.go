@@ -17,9 +17,10 @@
 // items per node, item size). Node configurations and small last items
 // are cached in memory per owner (bounded, with a time to live), so a
 // login's last-item delivery does not read the database per contact.
-// The cache, the capabilities cache and the last items of nodes that do
-// not persist items are this process's own: a cluster would need them
-// invalidated or shared over the bus.
+// The cache is this process's own: every change is told to
+// Config.Changed, and the nodes of a cluster Invalidate their copy. The
+// capabilities cache and the last items of nodes that do not persist
+// items stay per process (docs/cluster.md).
 //
 // Locking: every change to owner O's nodes happens under stripe(O),
 // which also covers loading O's cache entry, so the cache never goes
@@ -51,7 +52,7 @@ import (
 // Config wires a Service.
 type Config struct {
 	Store  store.PEP
-	Router *router.Router
+	Router router.Router
 	Roster *roster.Engine
 	Caps   *caps.Cache
 	// Blocks reports whether the local account user blocks other
@@ -65,7 +66,11 @@ type Config struct {
 	// OnPublish hears every item published (the avatar conversion of
 	// XEP-0398 listens here); nil: nobody listens.
 	OnPublish func(ctx context.Context, p Published)
-	Logger    *slog.Logger
+	// Changed, when set, is told of every change written to an owner's
+	// nodes or items (the nodes of a cluster drop their cached copy:
+	// Invalidate).
+	Changed func(owner string)
+	Logger  *slog.Logger
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 }
@@ -272,6 +277,24 @@ func (s *Service) setLast(n *nodeState, it *store.PEPItem, known bool) {
 		c := *it
 		n.last, n.lastKnown = &c, true
 		s.cached += len(c.Payload)
+	}
+}
+
+// Invalidate drops the cached configurations and last items of owner's
+// nodes, which another node of a cluster changed: they are read again
+// from the store. The last items of nodes that do not persist items are
+// kept (they are in no store).
+func (s *Service) Invalidate(owner string) {
+	mu := s.stripe(owner)
+	mu.Lock()
+	defer mu.Unlock()
+	s.dropOwner(owner)
+}
+
+// changed tells Config.Changed that owner's nodes changed.
+func (s *Service) changed(owner string) {
+	if s.cfg.Changed != nil {
+		s.cfg.Changed(owner)
 	}
 }
 

@@ -51,6 +51,7 @@ func (s *Service) publish(ctx context.Context, owner, node, id string, payload *
 	if err != nil {
 		return "", nil, err
 	}
+	s.changed(owner)
 	return id, func(ctx context.Context) {
 		event := xml.NewElement(ns.PubSubEvent, "items", xml.Attr{Name: "node", Value: node}).
 			AddChild(xml.NewElement(ns.PubSubEvent, "item", xml.Attr{Name: "id", Value: id}, xml.Attr{Name: "publisher", Value: owner}).AddChild(payload))
@@ -129,7 +130,12 @@ func (s *Service) dropOwner(owner string) {
 }
 
 // Create makes an empty node with a configuration.
-func (s *Service) Create(ctx context.Context, owner, node string, cfg NodeConfig) error {
+func (s *Service) Create(ctx context.Context, owner, node string, cfg NodeConfig) (err error) {
+	defer func() { // once the locks are released
+		if err == nil {
+			s.changed(owner)
+		}
+	}()
 	mu := s.stripe(owner)
 	mu.Lock()
 	defer mu.Unlock()
@@ -161,7 +167,12 @@ func (s *Service) Config(ctx context.Context, owner, node string) (NodeConfig, e
 }
 
 // Configure applies a submitted node_config form.
-func (s *Service) Configure(ctx context.Context, owner, node string, f dataform.Form) error {
+func (s *Service) Configure(ctx context.Context, owner, node string, f dataform.Form) (err error) {
+	defer func() { // once the locks are released
+		if err == nil {
+			s.changed(owner)
+		}
+	}()
 	mu := s.stripe(owner)
 	mu.Lock()
 	defer mu.Unlock()
@@ -222,6 +233,7 @@ func (s *Service) retract(ctx context.Context, owner, node, id string, notify bo
 	if err != nil {
 		return nil, err
 	}
+	s.changed(owner)
 	return func(ctx context.Context) {
 		if notify || cfg.NotifyRetract {
 			event := xml.NewElement(ns.PubSubEvent, "items", xml.Attr{Name: "node", Value: node}).
@@ -319,6 +331,7 @@ func (s *Service) deleteOrPurge(ctx context.Context, owner, node string, del boo
 	}
 	s.mu.Unlock()
 	mu.Unlock()
+	s.changed(owner)
 	cfg := n.cfg
 	return func(ctx context.Context) {
 		switch {

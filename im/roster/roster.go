@@ -44,11 +44,12 @@ type Store interface {
 // Engine implements rosters and presence for the local domains.
 type Engine struct {
 	store   Store
-	router  *router.Router
+	router  router.Router
 	isLocal func(domain string) bool
 	exists  func(ctx context.Context, bare string) bool
 	max     int
 	log     *slog.Logger
+	changed func(owner string)
 	blocks  func(user string, other jid.JID) bool // XEP-0191; nil: none
 
 	seed    maphash.Seed
@@ -62,7 +63,7 @@ type Engine struct {
 // Config wires an Engine.
 type Config struct {
 	Store  Store
-	Router *router.Router
+	Router router.Router
 	// IsLocal reports whether a domain is served here.
 	IsLocal func(domain string) bool
 	// UserExists reports whether a local account exists.
@@ -72,6 +73,9 @@ type Config struct {
 	// add a contact: <policy-violation/>). 0 means no cap.
 	MaxItems int
 	Logger   *slog.Logger
+	// Changed, when set, is told of every change written to a roster
+	// (the cluster tells the nodes that cache it, which Reload it).
+	Changed func(owner string)
 
 	// Blocks reports whether the local account user blocks other
 	// (XEP-0191): no presence passes between them, either way. nil:
@@ -86,7 +90,7 @@ func New(c Config) *Engine {
 		log = slog.Default()
 	}
 	return &Engine{
-		store: c.Store, router: c.Router, isLocal: c.IsLocal, exists: c.UserExists, max: c.MaxItems, log: log, blocks: c.Blocks,
+		store: c.Store, router: c.Router, isLocal: c.IsLocal, exists: c.UserExists, max: c.MaxItems, log: log, blocks: c.Blocks, changed: c.Changed,
 		seed:     maphash.MakeSeed(),
 		cache:    make(map[string]*cached),
 		directed: make(map[jid.JID]map[jid.JID]struct{}),
@@ -225,6 +229,7 @@ func (e *Engine) put(ctx context.Context, owner string, it store.RosterItem) err
 	}
 	e.updateCache(owner, ver, it.Contact, &it)
 	e.push(owner, ver, it, false)
+	e.tellChanged(owner)
 	return nil
 }
 
@@ -240,6 +245,35 @@ func (e *Engine) remove(ctx context.Context, owner string, it store.RosterItem) 
 	}
 	e.updateCache(owner, ver, it.Contact, nil)
 	e.push(owner, ver, it, true)
+	e.tellChanged(owner)
+	return nil
+}
+
+func (e *Engine) tellChanged(owner string) {
+	if e.changed != nil {
+		e.changed(owner)
+	}
+}
+
+// Reload reads owner's roster again from the store if it is cached here:
+// another node of the cluster changed it.
+func (e *Engine) Reload(ctx context.Context, owner string) error {
+	e.mu.Lock()
+	c := e.cache[owner]
+	e.mu.Unlock()
+	if c == nil {
+		return nil
+	}
+	mu := e.stripe(owner)
+	mu.Lock()
+	defer mu.Unlock()
+	fresh, err := e.load(ctx, owner)
+	if err != nil {
+		return err
+	}
+	c.r.mu.Lock()
+	c.r.version, c.r.items = fresh.version, fresh.items
+	c.r.mu.Unlock()
 	return nil
 }
 

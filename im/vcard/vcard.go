@@ -6,8 +6,9 @@
 // the vCard at every login.
 //
 // The photo hash of each account seen recently is cached in memory
-// (bounded), so stamping presence does not read the database; only this
-// process's changes refresh it, so a cluster would need them published.
+// (bounded), so stamping presence does not read the database; every
+// vCard written is told to Config.Changed, and the other nodes of a
+// cluster Forget their cached hash.
 //
 // Locking: mu guards hashes; it is never held while calling out.
 package vcard
@@ -43,12 +44,19 @@ var (
 // Config wires a Service.
 type Config struct {
 	Store    store.VCards
-	Router   *router.Router
+	Router   router.Router
 	Roster   *roster.Engine
 	MaxBytes int
 	// OnSet hears every vCard a client stores (XEP-0398's conversion to
 	// a PEP avatar listens here); nil: nobody listens.
-	OnSet  func(ctx context.Context, owner string, vcard *xml.Element)
+	OnSet func(ctx context.Context, owner string, vcard *xml.Element)
+	// Changed, when set, is told of every vCard written (by a client or
+	// by Set): the other nodes of a cluster Forget its cached hash.
+	Changed func(owner string)
+	// Local reports whether a session is bound on this node (nil: all
+	// are). A photo change re-stamps the presence of local sessions
+	// only: each node of a cluster does its own (Refresh).
+	Local  func(router.Session) bool
 	Logger *slog.Logger
 }
 
@@ -138,6 +146,9 @@ func (s *Service) Set(ctx context.Context, owner string, v *xml.Element) error {
 	}
 	if err := s.cfg.Store.PutVCard(ctx, owner, raw); err != nil {
 		return fmt.Errorf("vcard: store for %s: %w", owner, err)
+	}
+	if s.cfg.Changed != nil {
+		s.cfg.Changed(owner)
 	}
 	s.photoChanged(ctx, owner, PhotoHash(v))
 	return nil
@@ -238,6 +249,15 @@ func (s *Service) remember(owner, h string) {
 	s.hashes[owner] = h
 }
 
+// Refresh reads owner's photo hash again, which another node changed,
+// and re-stamps the presence of owner's sessions on this node.
+func (s *Service) Refresh(ctx context.Context, owner string) {
+	s.Forget(owner)
+	if h, ok := s.hash(ctx, owner); ok {
+		s.restamp(ctx, owner, h)
+	}
+}
+
 // Forget drops owner's cached hash (when the account is removed).
 func (s *Service) Forget(owner string) {
 	s.mu.Lock()
@@ -303,8 +323,14 @@ func (s *Service) photoChanged(ctx context.Context, owner, h string) {
 	if known && old == h {
 		return
 	}
+	s.restamp(ctx, owner, h)
+}
+
+// restamp writes the hash h into the presence of owner's available
+// sessions on this node that lack it, and broadcasts it again.
+func (s *Service) restamp(ctx context.Context, owner, h string) {
 	for _, res := range s.cfg.Router.Resources(owner) {
-		if !res.Available || res.Presence == nil {
+		if !res.Available || res.Presence == nil || (s.cfg.Local != nil && !s.cfg.Local(res.Session)) {
 			continue
 		}
 		p := stamp(res.Presence, h, true)

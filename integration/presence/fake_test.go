@@ -93,7 +93,7 @@ func (s *session) JID() jid.JID         { return s.j }
 func (s *session) Deliver(*xml.Element) {}
 func (s *session) Close(*stream.Error)  {}
 func (s *session) String() string       { return s.j.String() }
-func (s *session) presence(r *router.Router, prio int, inner string) {
+func (s *session) presence(r router.Router, prio int, inner string) {
 	el, err := xml.ParseElement([]byte(fmt.Sprintf("<presence>%s<priority>%d</priority></presence>", inner, prio)), "jabber:client", xml.DefaultLimits)
 	if err != nil {
 		panic(err)
@@ -103,7 +103,7 @@ func (s *session) presence(r *router.Router, prio int, inner string) {
 
 type fixture struct {
 	svc    *Service
-	router *router.Router
+	router router.Router
 	tokens *fakeTokens
 	store  *fakeStore
 }

@@ -50,6 +50,7 @@ type Store struct {
 	cal       calendar                             // the calendar agent's data (calendar.go)
 	confs     confs                                // web conferences (conferences.go)
 	pers      personal                             // PEP, block lists, private XML, uploads (personal.go)
+	nodes     nodes                                // served domains and node slots (nodes.go)
 	web       map[string]store.WebSession          // web sign-ins by ID (websessions.go)
 
 	rooms         map[string]store.Room

@@ -85,6 +85,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	tests = append(tests, liveHelpTests...)
 	tests = append(tests, calendarTests...)
 	tests = append(tests, conferenceTests...)
+	tests = append(tests, nodeTests...)
 	tests = append(tests, personalTests...)
 	tests = append(tests, webSessionTests...)
 	for _, tc := range tests {

@@ -22,13 +22,14 @@ const (
 
 // server is one `parley serve` process on loopback ports.
 type server struct {
-	t       *testing.T
+	t       testing.TB
 	name    string // "parley", "parley (restarted)", ... in logs
 	dataDir string
 	c2s     string // STARTTLS listener
 	c2sTLS  string // direct TLS listener
 	http    string
-	nats    string // the embedded NATS server's listener (calendar notifications)
+	nats    string   // the embedded NATS server's listener (calendar notifications)
+	env     []string // the store's settings, for the commands (cluster benchmarks)
 	logPath string
 	cmd     *exec.Cmd
 	exited  chan struct{} // closed when cmd.Wait returned
@@ -42,14 +43,14 @@ var errPortTaken = errors.New("a listen address was taken")
 // a new one) with extra flags, and returns once /healthz answers 200. The
 // server is stopped with SIGTERM at the end of the test (and must exit 0
 // within 10 s); if the test failed its log is printed.
-func startServer(t *testing.T, name, dataDir string, extra ...string) *server {
+func startServer(t testing.TB, name, dataDir string, extra ...string) *server {
 	t.Helper()
 	return startServerEnv(t, name, dataDir, nil, extra...)
 }
 
 // startServerEnv is startServer with env (PARLEY_*=... settings) added
 // to the server's environment.
-func startServerEnv(t *testing.T, name, dataDir string, env []string, extra ...string) *server {
+func startServerEnv(t testing.TB, name, dataDir string, env []string, extra ...string) *server {
 	t.Helper()
 	if dataDir == "" {
 		dataDir = t.TempDir()
@@ -66,7 +67,7 @@ func startServerEnv(t *testing.T, name, dataDir string, env []string, extra ...s
 	}
 }
 
-func tryStart(t *testing.T, name, dataDir string, env, extra []string) (*server, error) {
+func tryStart(t testing.TB, name, dataDir string, env, extra []string) (*server, error) {
 	s := &server{t: t, name: name, dataDir: dataDir, exited: make(chan struct{})}
 	var err error
 	addrs, err := freeAddrs(4)
@@ -202,7 +203,7 @@ func parleyCmd(t *testing.T, dataDir, sub string, args ...string) (string, error
 
 // parleyCmdEnv is parleyCmd with env (PARLEY_*=... settings) added to
 // the command's environment.
-func parleyCmdEnv(t *testing.T, dataDir string, env []string, sub string, args ...string) (string, error) {
+func parleyCmdEnv(t testing.TB, dataDir string, env []string, sub string, args ...string) (string, error) {
 	t.Helper()
 	cmd := exec.Command(parleyBin, append(append([]string{sub}, args...), "--data-dir", dataDir)...)
 	cmd.Env = append(hermeticEnv(), env...)

@@ -120,7 +120,7 @@ func (s *fakeSession) Close(*stream.Error)  {}
 type fixture struct {
 	t        testing.TB
 	st       *memory.Store
-	router   *router.Router
+	router   router.Router
 	w        *Widget
 	sessions *session.Manager
 	srv      *httptest.Server

@@ -29,6 +29,7 @@ const (
 	PolicyViolation       Condition = "policy-violation"
 	ResourceConstraint    Condition = "resource-constraint"
 	RestrictedXML         Condition = "restricted-xml"
+	SeeOtherHost          Condition = "see-other-host"
 	SystemShutdown        Condition = "system-shutdown"
 	UnsupportedStanzaType Condition = "unsupported-stanza-type"
 	UnsupportedVersion    Condition = "unsupported-version"
@@ -41,6 +42,15 @@ const (
 type Error struct {
 	Condition Condition
 	Text      string
+	// Host is where <see-other-host/> sends the client (host or
+	// host:port, RFC 6120 §4.9.3.19): the condition element's content.
+	Host string
+}
+
+// SeeOther asks the client to reconnect to host (a node of a cluster
+// that stops).
+func SeeOther(host, text string) *Error {
+	return &Error{Condition: SeeOtherHost, Text: text, Host: host}
 }
 
 func (e *Error) Error() string {
@@ -53,7 +63,11 @@ func (e *Error) Error() string {
 // Element builds the <stream:error/> element.
 func (e *Error) Element() *xml.Element {
 	el := xml.NewElement(ns.Stream, "error")
-	el.AddChild(xml.NewElement(ns.Streams, string(e.Condition)))
+	cond := xml.NewElement(ns.Streams, string(e.Condition))
+	if e.Host != "" {
+		cond.SetText(e.Host)
+	}
+	el.AddChild(cond)
 	if e.Text != "" {
 		el.AddChild(xml.NewElement(ns.Streams, "text").SetText(e.Text))
 	}
