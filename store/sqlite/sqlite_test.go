@@ -64,7 +64,7 @@ func TestSurvivesReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, err := range []error{
-		s.StoreOffline(ctx, "a@x", []byte("<message/>"), 0),
+		s.StoreOffline(ctx, "a@x", []byte("<message/>"), store.OfflineLimits{}),
 		s.PutSubscriptionRequest(ctx, "a@x", store.SubscriptionRequest{From: "c@x", Stanza: []byte("<presence/>")}),
 		s.SetLastPresence(ctx, "a@x", []byte("<presence type='unavailable'/>"), created),
 		s.Close(),
@@ -156,7 +156,7 @@ func TestTwoStoresOneFile(t *testing.T) {
 			_, err := st.PutRosterItem(ctx, "owner@x", store.RosterItem{Contact: fmt.Sprintf("%s%d@x", name, i), Subscription: store.SubNone})
 			return err
 		})
-		run(func(int) error { return st.StoreOffline(ctx, "owner@x", []byte("<message/>"), quota) })
+		run(func(int) error { return st.StoreOffline(ctx, "owner@x", []byte("<message/>"), store.OfflineLimits{Messages: quota}) })
 		run(func(int) error { _, _, err := st.Roster(ctx, "owner@x"); return err })
 	}
 	wg.Wait()
@@ -224,5 +224,46 @@ func TestCanceledContext(t *testing.T) {
 	}
 	if _, err := s.User(context.Background(), "a@x"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("a canceled CreateUser stored the user: %v", err)
+	}
+}
+
+// A database from before the usage tables (00021) gets them filled from
+// what it stores.
+func TestUsageMigration(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "parley.db")
+	s := open(t, path)
+	sub, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, s.w, sub, goose.WithAllowOutofOrder(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.DownTo(ctx, 7); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`INSERT INTO users (jid, sha1_salt, sha1_iter, sha1_stored, sha1_server, sha256_salt, sha256_iter, sha256_stored, sha256_server, created_at)
+			VALUES ('a@x', x'', 0, x'', x'', x'', 0, x'', x'', 0)`,
+		`INSERT INTO offline_messages (owner, stanza, stored_at) VALUES ('a@x', '12345', 0), ('a@x', '1234567890', 0)`,
+		`INSERT INTO archive (owner, with_jid, at, stanza) VALUES ('a@x', 'b@x', 1, '123'), ('a@x', 'b@x', 2, '1234')`,
+	} {
+		if _, err := s.w.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	s = open(t, path) // migrates up
+	defer s.Close()
+	if u, err := s.OfflineUsage(ctx, "a@x"); err != nil || u != (store.Usage{Messages: 2, Bytes: 15}) {
+		t.Fatalf("offline usage %+v, %v", u, err)
+	}
+	if u, err := s.ArchiveUsage(ctx, "a@x"); err != nil || u != (store.Usage{Messages: 2, Bytes: 7}) {
+		t.Fatalf("archive usage %+v, %v", u, err)
+	}
+	if page, err := s.QueryArchive(ctx, "a@x", store.ArchiveQuery{Max: 10}); err != nil || page.Count != 2 {
+		t.Fatalf("archive after the migration: %+v, %v", page, err)
 	}
 }

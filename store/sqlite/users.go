@@ -44,7 +44,8 @@ func (s *Store) SetCredentials(ctx context.Context, jid string, sha1, sha256 sto
 // ownedTables are the tables holding a user's data, keyed by owner.
 var ownedTables = []string{"roster_items", "roster_versions", "offline_messages", "subscription_requests", "last_presence", "vcards",
 	"archive", "archive_prefs", "push_registrations", "support_group_members", "calendar_prefs", "calendar_alarms", "calendar_delivered",
-	"pep_items", "pep_nodes", "blocklist", "private_xml", "uploads", "network_presence", "web_sessions"}
+	"pep_items", "pep_nodes", "blocklist", "private_xml", "uploads", "network_presence", "web_sessions",
+	"offline_usage", "archive_usage"}
 
 // DeleteUser implements store.Users. The owned rows are deleted
 // explicitly, in the same transaction, rather than left to ON DELETE
