@@ -156,7 +156,9 @@ func TestTwoStoresOneFile(t *testing.T) {
 			_, err := st.PutRosterItem(ctx, "owner@x", store.RosterItem{Contact: fmt.Sprintf("%s%d@x", name, i), Subscription: store.SubNone})
 			return err
 		})
-		run(func(int) error { return st.StoreOffline(ctx, "owner@x", []byte("<message/>"), store.OfflineLimits{Messages: quota}) })
+		run(func(int) error {
+			return st.StoreOffline(ctx, "owner@x", []byte("<message/>"), store.OfflineLimits{Messages: quota})
+		})
 		run(func(int) error { _, _, err := st.Roster(ctx, "owner@x"); return err })
 	}
 	wg.Wait()
