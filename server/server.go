@@ -150,9 +150,12 @@ func (s *Server) Start(ctx context.Context) error {
 				_, err := st.RosterItem(ctx, owner, contact)
 				return err == nil
 			},
-			DefaultMode: s.cfg.MAM.DefaultMode,
-			Retention:   s.cfg.MAM.Retention.Duration,
-			Logger:      s.log,
+			DefaultMode:  s.cfg.MAM.DefaultMode,
+			Retention:    s.cfg.MAM.Retention.Duration,
+			MaxBytes:     int64(s.cfg.MAM.MaxBytes),
+			PageBytes:    s.cfg.MAM.PageBytes,
+			Logger:       s.log,
+			QuotaRefused: func() { s.metrics.QuotaRefused.WithLabelValues("archive").Inc() },
 		})
 		mux.Handle(ns.MAM, "query", im.ToAccount, archive.HandleQuery)
 		mux.Handle(ns.MAM, "prefs", im.ToAccount, archive.HandlePrefs)
@@ -189,14 +192,15 @@ func (s *Server) Start(ctx context.Context) error {
 	mux.AddFeature(im.ToAccount, ns.ChatStates)
 	dcfg := im.Config{
 		Router: s.router, Roster: engine, Mux: mux, IsLocal: isLocal, UserExists: exists, Logger: s.log,
-		Offline:          offline.New(st, s.cfg.Offline.MaxMessages, s.log),
+		Offline:          offline.New(st, store.OfflineLimits{Messages: s.cfg.Offline.MaxMessages, Bytes: int64(s.cfg.Offline.MaxBytes)}, s.log),
 		Carbons:          cc,
 		Archive:          archive,
 		Push:             pushes,
 		OnRemotePresence: remotePresenceHook(s.netPresence),
 		Metrics: im.Metrics{
-			Stored:  s.metrics.OfflineStored.Inc,
-			Bounced: func(c string) { s.metrics.Bounced.WithLabelValues(c).Inc() },
+			Stored:      s.metrics.OfflineStored.Inc,
+			Bounced:     func(c string) { s.metrics.Bounced.WithLabelValues(c).Inc() },
+			OfflineFull: func() { s.metrics.QuotaRefused.WithLabelValues("offline").Inc() },
 		},
 	}
 	s.personalHooks(&dcfg)
@@ -247,6 +251,7 @@ func (s *Server) Start(ctx context.Context) error {
 		Bearer:                bearer,
 		Register:              s.preAuthRegister(),
 		Tickets:               s.webTickets(),
+		Durable:               durable(archive),
 	}, st, handler, s.metrics, s.log)
 	s.components = s.newComponents(dispatcher.FromExternal)
 
@@ -282,6 +287,15 @@ func (s *Server) xmlLimits() xml.Limits {
 	lim := s.cfg.Limits
 	return xml.Limits{MaxStanzaBytes: lim.MaxStanzaBytes, MaxDepth: lim.MaxDepth, MaxAttrs: xml.DefaultLimits.MaxAttrs,
 		MaxNamespaces: lim.MaxNamespaceDeclarations}
+}
+
+// durable is what an acknowledgement (XEP-0198) waits for: the
+// archive's group commit (offline storage writes synchronously).
+func durable(archive *mam.Service) func(context.Context) error {
+	if archive == nil {
+		return nil
+	}
+	return archive.Sync
 }
 
 func (s *Server) listen(ctx context.Context, tlsConf *tls.Config) error {
