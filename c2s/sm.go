@@ -162,6 +162,12 @@ func (s *Session) handleSM(el *xml.Element) error {
 		}
 		s.sm.requested = false
 		s.notifyAcksLocked()
+		if len(s.sm.unacked) > 0 && !s.sm.hibernating {
+			// Stanzas sent since the <r/> this answers: ask again, or
+			// nothing would ever acknowledge the last of them.
+			s.sm.requested = true
+			s.pushLocked(smElement("r"))
+		}
 	default:
 		return stream.Errorf(stream.UnsupportedStanzaType, "unsupported stream management element <"+el.Name+">")
 	}
