@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -62,10 +63,9 @@ const addArchiveUsage = `INSERT INTO archive_usage (owner, messages, bytes) VALU
 
 // AppendArchiveBatch implements store.Archive: one transaction (one
 // commit) for the whole batch, which is what lets archiving keep up with
-// message routing (group commit). The rows go in owner by owner, so that
-// each owner's index pages are visited once per batch, and each owner's
-// usage row is updated once. A row whose owner has no account fails
-// alone.
+// message routing (group commit). Rows go in ID order, which appends to
+// the table (a full page at a time); each owner's usage row is updated
+// once per batch. A row whose owner has no account fails alone.
 func (s *Store) AppendArchiveBatch(ctx context.Context, batch []store.ArchiveAppend) ([]error, error) {
 	errs := make([]error, len(batch))
 	ids := make([]int64, len(batch))
@@ -76,12 +76,6 @@ func (s *Store) AppendArchiveBatch(ctx context.Context, batch []store.ArchiveApp
 		}
 		ids[i] = n
 	}
-	order := make([]int, len(batch))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortStableFunc(order, func(i, j int) int { return strings.Compare(batch[i].Owner, batch[j].Owner) })
-
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, wrap(err, "archive batch")
@@ -92,29 +86,8 @@ func (s *Store) AppendArchiveBatch(ctx context.Context, batch []store.ArchiveApp
 		return nil, wrap(err, "archive batch")
 	}
 	defer insert.Close()
-	usage, err := tx.PrepareContext(ctx, addArchiveUsage)
-	if err != nil {
-		return nil, wrap(err, "archive batch")
-	}
-	defer usage.Close()
-	var owner string
-	var added store.Usage
-	flushUsage := func() error {
-		if added.Messages == 0 {
-			return nil
-		}
-		_, err := usage.ExecContext(ctx, owner, added.Messages, added.Bytes)
-		added = store.Usage{}
-		return err
-	}
-	for _, i := range order {
-		a := batch[i]
-		if a.Owner != owner {
-			if err := flushUsage(); err != nil {
-				return nil, wrap(err, "archive batch: usage of %s", owner)
-			}
-			owner = a.Owner
-		}
+	added := make(map[string]store.Usage)
+	for i, a := range batch {
 		_, err := insert.ExecContext(ctx, ids[i], a.Owner, a.Message.With, us(a.Message.At), blob(a.Message.Stanza))
 		switch {
 		case isForeignKey(err), isUnique(err):
@@ -122,12 +95,21 @@ func (s *Store) AppendArchiveBatch(ctx context.Context, batch []store.ArchiveApp
 		case err != nil:
 			return nil, wrap(err, "archive batch")
 		default:
-			added.Messages++
-			added.Bytes += int64(len(a.Message.Stanza))
+			u := added[a.Owner]
+			u.Messages++
+			u.Bytes += int64(len(a.Message.Stanza))
+			added[a.Owner] = u
 		}
 	}
-	if err := flushUsage(); err != nil {
-		return nil, wrap(err, "archive batch: usage of %s", owner)
+	usage, err := tx.PrepareContext(ctx, addArchiveUsage)
+	if err != nil {
+		return nil, wrap(err, "archive batch")
+	}
+	defer usage.Close()
+	for _, owner := range slices.Sorted(maps.Keys(added)) {
+		if _, err := usage.ExecContext(ctx, owner, added[owner].Messages, added[owner].Bytes); err != nil {
+			return nil, wrap(err, "archive batch: usage of %s", owner)
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, wrap(err, "archive batch")
