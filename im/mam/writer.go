@@ -56,6 +56,7 @@ type writer struct {
 	stopped    bool          // no more appends
 	work       chan struct{} // a message was queued (buffered 1)
 	progress   chan struct{} // closed (and replaced) when room frees or written grows
+	lastBehind time.Time     // when "routing waits" was last logged
 
 	usageMu sync.Mutex
 	usage   map[string]*usageEntry
@@ -124,8 +125,14 @@ func (w *writer) append(ctx context.Context, owner string, m store.ArchivedMessa
 			break // w.mu held
 		}
 		wait := w.progress
+		warn := w.now().Sub(w.lastBehind) > 10*time.Second
+		if warn {
+			w.lastBehind = w.now()
+		}
 		w.mu.Unlock()
-		w.log.Warn("archive writer behind; routing waits")
+		if warn { // at most every 10 s: under overload this is every message
+			w.log.Warn("archive writer behind; routing waits for its queue")
+		}
 		select {
 		case <-wait:
 		case <-ctx.Done():

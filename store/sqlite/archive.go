@@ -56,6 +56,16 @@ func (s *Store) AppendArchive(ctx context.Context, owner string, m store.Archive
 	return strconv.FormatInt(id, 10), nil
 }
 
+// prepare prepares the archive writer's statements on w.
+func (s *Store) prepare(ctx context.Context) error {
+	var err error
+	if s.archiveInsert, err = s.w.PrepareContext(ctx, `INSERT INTO archive (id, owner, with_jid, at, stanza) VALUES (?,?,?,?,?)`); err != nil {
+		return err
+	}
+	s.archiveUsage, err = s.w.PrepareContext(ctx, addArchiveUsage)
+	return err
+}
+
 // addArchiveUsage adds messages and bytes to an owner's archive_usage
 // row. Deletions are counted by a trigger (00021_storage_usage.sql).
 const addArchiveUsage = `INSERT INTO archive_usage (owner, messages, bytes) VALUES (?,?,?)
@@ -63,9 +73,10 @@ const addArchiveUsage = `INSERT INTO archive_usage (owner, messages, bytes) VALU
 
 // AppendArchiveBatch implements store.Archive: one transaction (one
 // commit) for the whole batch, which is what lets archiving keep up with
-// message routing (group commit). Rows go in ID order, which appends to
-// the table (a full page at a time); each owner's usage row is updated
-// once per batch. A row whose owner has no account fails alone.
+// message routing (group commit), with statements prepared once for the
+// life of the store. Rows go in ID order, which appends to the table (a
+// full page at a time); each owner's usage row is updated once per
+// batch. A row whose owner has no account fails alone.
 func (s *Store) AppendArchiveBatch(ctx context.Context, batch []store.ArchiveAppend) ([]error, error) {
 	errs := make([]error, len(batch))
 	ids := make([]int64, len(batch))
@@ -81,10 +92,7 @@ func (s *Store) AppendArchiveBatch(ctx context.Context, batch []store.ArchiveApp
 		return nil, wrap(err, "archive batch")
 	}
 	defer tx.Rollback()
-	insert, err := tx.PrepareContext(ctx, `INSERT INTO archive (id, owner, with_jid, at, stanza) VALUES (?,?,?,?,?)`)
-	if err != nil {
-		return nil, wrap(err, "archive batch")
-	}
+	insert := tx.StmtContext(ctx, s.archiveInsert)
 	defer insert.Close()
 	added := make(map[string]store.Usage)
 	for i, a := range batch {
@@ -101,10 +109,7 @@ func (s *Store) AppendArchiveBatch(ctx context.Context, batch []store.ArchiveApp
 			added[a.Owner] = u
 		}
 	}
-	usage, err := tx.PrepareContext(ctx, addArchiveUsage)
-	if err != nil {
-		return nil, wrap(err, "archive batch")
-	}
+	usage := tx.StmtContext(ctx, s.archiveUsage)
 	defer usage.Close()
 	for _, owner := range slices.Sorted(maps.Keys(added)) {
 		if _, err := usage.ExecContext(ctx, owner, added[owner].Messages, added[owner].Bytes); err != nil {

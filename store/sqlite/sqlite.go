@@ -63,6 +63,11 @@ type Store struct {
 	w  *sql.DB // exactly one connection, BEGIN IMMEDIATE: all writes
 	r  *sql.DB // query_only connections: reads (transactions)
 	rq *stmts  // single read queries, prepared once
+
+	// The archive writer's statements, prepared once on w (its only
+	// connection, so every transaction reuses them): a batch is one
+	// transaction that runs them thousands of times.
+	archiveInsert, archiveUsage *sql.Stmt
 }
 
 var _ store.Store = (*Store)(nil)
@@ -101,7 +106,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	r.SetMaxOpenConns(readConns)
 	r.SetMaxIdleConns(readConns)
 	s := &Store{w: w, r: r, rq: newStmts(r)}
-	if err := errors.Join(w.PingContext(ctx), r.PingContext(ctx)); err != nil {
+	if err := errors.Join(w.PingContext(ctx), r.PingContext(ctx), s.prepare(ctx)); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -148,7 +153,13 @@ func uriPath(path string) string {
 // Close closes both pools. When the last connection to the file closes,
 // SQLite checkpoints the WAL into the database and removes it.
 func (s *Store) Close() error {
-	if err := errors.Join(s.rq.Close(), s.r.Close(), s.w.Close()); err != nil {
+	var errs []error
+	for _, st := range []*sql.Stmt{s.archiveInsert, s.archiveUsage} {
+		if st != nil {
+			errs = append(errs, st.Close())
+		}
+	}
+	if err := errors.Join(append(errs, s.rq.Close(), s.r.Close(), s.w.Close())...); err != nil {
 		return fmt.Errorf("sqlite: close: %w", err)
 	}
 	return nil
