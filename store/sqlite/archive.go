@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -40,43 +39,31 @@ func archiveID(s string) (int64, bool) {
 // AppendArchive implements store.Archive; ErrNotFound (the foreign key)
 // if owner has no account.
 func (s *Store) AppendArchive(ctx context.Context, owner string, m store.ArchivedMessage) (string, error) {
-	var id int64
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `INSERT INTO archive (owner, with_jid, at, stanza) VALUES (?,?,?,?) RETURNING id`,
-			owner, m.With, us(m.At), blob(m.Stanza)).Scan(&id)
-		if err != nil {
-			return wrap(err, "archive message for %s", owner)
-		}
-		_, err = tx.ExecContext(ctx, addArchiveUsage, owner, 1, len(m.Stanza))
-		return wrap(err, "archive usage of %s", owner)
-	})
-	if err != nil {
+	if err := s.recoverArchiveUsage(ctx); err != nil {
 		return "", err
 	}
-	return strconv.FormatInt(id, 10), nil
+	var id int64
+	err := s.w.QueryRowContext(ctx, `INSERT INTO archive (owner, with_jid, at, stanza) VALUES (?,?,?,?) RETURNING id`,
+		owner, m.With, us(m.At), blob(m.Stanza)).Scan(&id)
+	if err != nil {
+		return "", wrap(err, "archive message for %s", owner)
+	}
+	return strconv.FormatInt(id, 10), s.addArchiveUsage(ctx, map[string]store.Usage{owner: {Messages: 1, Bytes: int64(len(m.Stanza))}}, id)
 }
 
-// prepare prepares the archive writer's statements on w.
+// prepare prepares the archive writer's insert on w.
 func (s *Store) prepare(ctx context.Context) error {
 	var err error
-	if s.archiveInsert, err = s.w.PrepareContext(ctx, `INSERT INTO archive (id, owner, with_jid, at, stanza) VALUES (?,?,?,?,?)`); err != nil {
-		return err
-	}
-	s.archiveUsage, err = s.w.PrepareContext(ctx, addArchiveUsage)
+	s.archiveInsert, err = s.w.PrepareContext(ctx, `INSERT INTO archive (id, owner, with_jid, at, stanza) VALUES (?,?,?,?,?)`)
 	return err
 }
 
-// addArchiveUsage adds messages and bytes to an owner's archive_usage
-// row. Deletions are counted by a trigger (00021_storage_usage.sql).
-const addArchiveUsage = `INSERT INTO archive_usage (owner, messages, bytes) VALUES (?,?,?)
-	ON CONFLICT (owner) DO UPDATE SET messages = messages + excluded.messages, bytes = bytes + excluded.bytes`
-
 // AppendArchiveBatch implements store.Archive: one transaction (one
 // commit) for the whole batch, which is what lets archiving keep up with
-// message routing (group commit), with statements prepared once for the
+// message routing (group commit), with the insert prepared once for the
 // life of the store. Rows go in ID order, which appends to the table (a
-// full page at a time); each owner's usage row is updated once per
-// batch. A row whose owner has no account fails alone.
+// full page at a time); usage is counted in memory (usage.go). A row
+// whose owner has no account fails alone.
 func (s *Store) AppendArchiveBatch(ctx context.Context, batch []store.ArchiveAppend) ([]error, error) {
 	errs := make([]error, len(batch))
 	ids := make([]int64, len(batch))
@@ -87,6 +74,9 @@ func (s *Store) AppendArchiveBatch(ctx context.Context, batch []store.ArchiveApp
 		}
 		ids[i] = n
 	}
+	if err := s.recoverArchiveUsage(ctx); err != nil {
+		return nil, err
+	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, wrap(err, "archive batch")
@@ -95,6 +85,7 @@ func (s *Store) AppendArchiveBatch(ctx context.Context, batch []store.ArchiveApp
 	insert := tx.StmtContext(ctx, s.archiveInsert)
 	defer insert.Close()
 	added := make(map[string]store.Usage)
+	var maxID int64
 	for i, a := range batch {
 		_, err := insert.ExecContext(ctx, ids[i], a.Owner, a.Message.With, us(a.Message.At), blob(a.Message.Stanza))
 		switch {
@@ -107,24 +98,17 @@ func (s *Store) AppendArchiveBatch(ctx context.Context, batch []store.ArchiveApp
 			u.Messages++
 			u.Bytes += int64(len(a.Message.Stanza))
 			added[a.Owner] = u
-		}
-	}
-	usage := tx.StmtContext(ctx, s.archiveUsage)
-	defer usage.Close()
-	for _, owner := range slices.Sorted(maps.Keys(added)) {
-		if _, err := usage.ExecContext(ctx, owner, added[owner].Messages, added[owner].Bytes); err != nil {
-			return nil, wrap(err, "archive batch: usage of %s", owner)
+			maxID = max(maxID, ids[i])
 		}
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, wrap(err, "archive batch")
 	}
+	// The messages are stored; failing to write their usage now only
+	// delays it (the next flush, or the recovery after a crash, counts
+	// them).
+	s.addArchiveUsage(ctx, added, maxID)
 	return errs, nil
-}
-
-// ArchiveUsage implements store.Archive.
-func (s *Store) ArchiveUsage(ctx context.Context, owner string) (store.Usage, error) {
-	return s.usage(ctx, "archive_usage", owner)
 }
 
 // LastArchiveID implements store.Archive: AUTOINCREMENT keeps the
@@ -358,6 +342,9 @@ func jidSet(l []string) string {
 // that would have to scan the whole table; every archive has an owner in
 // users (DeleteUser and ImportAccounts delete the others' rows).
 func (s *Store) PruneArchive(ctx context.Context, before time.Time) (int64, error) {
+	if err := s.flushArchiveUsage(ctx); err != nil { // the trigger counts only stored usage
+		return 0, err
+	}
 	var total int64
 	for _, q := range []string{
 		`DELETE FROM archive WHERE owner IN (SELECT jid FROM users) AND at < ?`,

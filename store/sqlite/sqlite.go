@@ -22,7 +22,9 @@
 //
 // Between processes the only contention is the write lock; busy_timeout
 // makes the other process wait for it (writes here take milliseconds)
-// instead of failing. There are no Go locks in this package.
+// instead of failing. The one Go lock in this package guards the archive
+// usage counted in memory (usage.go); it is taken before the database's
+// write lock, never after.
 //
 // # Durability and time
 //
@@ -64,10 +66,11 @@ type Store struct {
 	r  *sql.DB // query_only connections: reads (transactions)
 	rq *stmts  // single read queries, prepared once
 
-	// The archive writer's statements, prepared once on w (its only
-	// connection, so every transaction reuses them): a batch is one
-	// transaction that runs them thousands of times.
-	archiveInsert, archiveUsage *sql.Stmt
+	// The archive writer's insert, prepared once on w (its only
+	// connection, so every transaction reuses it): a batch is one
+	// transaction that runs it thousands of times.
+	archiveInsert *sql.Stmt
+	au            archiveUsage // archive inserts not yet in archive_usage (usage.go)
 }
 
 var _ store.Store = (*Store)(nil)
@@ -153,11 +156,9 @@ func uriPath(path string) string {
 // Close closes both pools. When the last connection to the file closes,
 // SQLite checkpoints the WAL into the database and removes it.
 func (s *Store) Close() error {
-	var errs []error
-	for _, st := range []*sql.Stmt{s.archiveInsert, s.archiveUsage} {
-		if st != nil {
-			errs = append(errs, st.Close())
-		}
+	errs := []error{s.flushArchiveUsage(context.Background())}
+	if s.archiveInsert != nil {
+		errs = append(errs, s.archiveInsert.Close())
 	}
 	if err := errors.Join(append(errs, s.rq.Close(), s.r.Close(), s.w.Close())...); err != nil {
 		return fmt.Errorf("sqlite: close: %w", err)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -267,5 +268,49 @@ func TestUsageMigration(t *testing.T) {
 	}
 	if page, err := s.QueryArchive(ctx, "a@x", store.ArchiveQuery{Max: 10}); err != nil || page.Count != 2 {
 		t.Fatalf("archive after the migration: %+v, %v", page, err)
+	}
+}
+
+// Archive usage counted in memory and lost with its process is counted
+// by the next process that writes the archive.
+func TestArchiveUsageRecoveredAfterCrash(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "parley.db")
+	first := open(t, path)
+	if err := first.CreateUser(ctx, store.User{JID: "a@x"}); err != nil {
+		t.Fatal(err)
+	}
+	batch := func(base int64, n int) []store.ArchiveAppend {
+		var out []store.ArchiveAppend
+		for i := range n {
+			out = append(out, store.ArchiveAppend{Owner: "a@x", Message: store.ArchivedMessage{ID: strconv.FormatInt(base+int64(i), 10),
+				With: "b@x", At: time.Now(), Stanza: []byte("<message>1234567890</message>")}})
+		}
+		return out
+	}
+	if _, err := first.AppendArchiveBatch(ctx, batch(1000, 3)); err != nil {
+		t.Fatal(err)
+	}
+	if u, _ := first.ArchiveUsage(ctx, "a@x"); u != (store.Usage{Messages: 3, Bytes: 87}) {
+		t.Fatalf("usage while pending: %+v", u)
+	}
+	// The process dies: its pools go without Close (which would flush).
+	first.r.Close()
+	first.w.Close()
+
+	second := open(t, path)
+	defer second.Close()
+	if _, err := second.AppendArchiveBatch(ctx, batch(2000, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if u, _ := second.ArchiveUsage(ctx, "a@x"); u != (store.Usage{Messages: 4, Bytes: 116}) {
+		t.Fatalf("usage after the next writer started: %+v, want the dead writer's 3 messages counted", u)
+	}
+	// Deletions take off what was counted.
+	if _, err := second.PruneArchive(ctx, time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if u, _ := second.ArchiveUsage(ctx, "a@x"); u != (store.Usage{}) {
+		t.Fatalf("usage after pruning everything: %+v", u)
 	}
 }

@@ -52,6 +52,9 @@ var ownedTables = []string{"roster_items", "roster_versions", "offline_messages"
 // CASCADE alone: the result then does not depend on foreign_keys being
 // on for the connection (another tool may open the file).
 func (s *Store) DeleteUser(ctx context.Context, jid string) error {
+	if err := s.flushArchiveUsage(ctx); err != nil { // the trigger counts only stored usage
+		return err
+	}
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM users WHERE jid = ?`, jid)
 		if err := affected(res, err, "delete user %s", jid); err != nil {
