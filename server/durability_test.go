@@ -262,9 +262,28 @@ func TestStorageQuotasPerUser(t *testing.T) {
 	// Frank, also offline, still gets carol's message stored.
 	c.Send("<message to='frank@localhost' type='chat' id='f1'><body>for frank</body></message>")
 	xmpptest.WaitFor(t, "frank's message stored", func() bool { return offlineCount(t, srv, "frank@localhost") == 1 })
-	if got := gaugeValue(srv, "parley_quota_refused_total"); got < 0 {
-		t.Fatal("no quota metric")
+	archived, offline := quotaRefused(srv, "archive"), quotaRefused(srv, "offline")
+	if archived < float64(40-withID) || archived > 80 || offline != 6 { // bob's refusals, and mallory's own
+		t.Fatalf("parley_quota_refused_total: archive %v (%d flood messages unarchived for bob), offline %v (6 refused)", archived, 40-withID, offline)
 	}
+}
+
+// quotaRefused reads parley_quota_refused_total{area}.
+func quotaRefused(srv *xmpptest.Server, area string) float64 {
+	mfs, _ := srv.Metrics().Registry.Gather()
+	for _, mf := range mfs {
+		if mf.GetName() != "parley_quota_refused_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "area" && l.GetValue() == area {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return -1
 }
 
 // Item 8: an archive query of large messages gets pages bounded in
