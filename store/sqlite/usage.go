@@ -26,14 +26,21 @@ import (
 // one process writes archives (the server); others (the CLI) never
 // recover, and flush nothing.
 //
-// mu guards pending and is held across a flush's transaction, so a
-// reader never sees the same rows both pending and stored.
+// mu guards the fields below and is never held while waiting for the
+// database: ArchiveUsage, on the message path (the quota), reads the
+// stored row without it, and retries if a flush committed meanwhile (gen
+// changed) -- the same rows are never counted both pending and stored.
+// flushMu makes flushes (and the recovery) one at a time.
 type archiveUsage struct {
+	flushMu sync.Mutex
+
 	mu        sync.Mutex
 	pending   map[string]store.Usage
 	through   int64 // greatest id inserted by this Store (pending or stored)
 	flushed   time.Time
 	recovered bool
+	gen       uint64        // flushes committed
+	flushing  chan struct{} // while a flush's transaction runs; closed when it ends
 }
 
 // usageFlushEvery is how often pending archive usage is written: the
@@ -50,8 +57,17 @@ const upsertArchiveUsage = `INSERT INTO archive_usage (owner, messages, bytes)
 // before this Store's first archive write.
 func (s *Store) recoverArchiveUsage(ctx context.Context) error {
 	s.au.mu.Lock()
-	defer s.au.mu.Unlock()
-	if s.au.recovered {
+	recovered := s.au.recovered
+	s.au.mu.Unlock()
+	if recovered {
+		return nil
+	}
+	s.au.flushMu.Lock()
+	defer s.au.flushMu.Unlock()
+	s.au.mu.Lock()
+	recovered = s.au.recovered
+	s.au.mu.Unlock()
+	if recovered {
 		return nil
 	}
 	err := s.tx(ctx, func(tx *sql.Tx) error {
@@ -69,8 +85,11 @@ func (s *Store) recoverArchiveUsage(ctx context.Context) error {
 		return wrap(err, "recover archive usage")
 	})
 	if err == nil {
+		s.au.mu.Lock()
 		s.au.recovered = true
 		s.au.flushed = time.Now()
+		s.au.gen++ // the stored rows changed
+		s.au.mu.Unlock()
 	}
 	return err
 }
@@ -98,45 +117,82 @@ func (s *Store) addArchiveUsage(ctx context.Context, added map[string]store.Usag
 }
 
 // flushArchiveUsage writes pending archive usage (a small transaction:
-// one row per owner that wrote).
+// one row per owner that wrote). What is added meanwhile stays pending.
 func (s *Store) flushArchiveUsage(ctx context.Context) error {
+	s.au.flushMu.Lock()
+	defer s.au.flushMu.Unlock()
 	s.au.mu.Lock()
-	defer s.au.mu.Unlock()
 	if len(s.au.pending) == 0 {
+		s.au.mu.Unlock()
 		return nil
 	}
+	snap, through := maps.Clone(s.au.pending), s.au.through
+	done := make(chan struct{})
+	s.au.flushing = done
+	s.au.mu.Unlock()
+
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		st, err := tx.PrepareContext(ctx, upsertArchiveUsage)
 		if err != nil {
 			return wrap(err, "archive usage")
 		}
 		defer st.Close()
-		for _, owner := range slices.Sorted(maps.Keys(s.au.pending)) {
-			u := s.au.pending[owner]
+		for _, owner := range slices.Sorted(maps.Keys(snap)) {
+			u := snap[owner]
 			if _, err := st.ExecContext(ctx, owner, u.Messages, u.Bytes); err != nil {
 				return wrap(err, "archive usage of %s", owner)
 			}
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE archive_usage_state SET through = max(through, ?)`, s.au.through)
+		_, err = tx.ExecContext(ctx, `UPDATE archive_usage_state SET through = max(through, ?)`, through)
 		return wrap(err, "archive usage state")
 	})
-	if err != nil {
-		return err
+
+	s.au.mu.Lock()
+	defer s.au.mu.Unlock()
+	if err == nil {
+		for owner, u := range snap {
+			p := s.au.pending[owner]
+			p.Messages -= u.Messages
+			p.Bytes -= u.Bytes
+			if p == (store.Usage{}) {
+				delete(s.au.pending, owner)
+			} else {
+				s.au.pending[owner] = p
+			}
+		}
+		s.au.flushed = time.Now()
+		s.au.gen++
 	}
-	clear(s.au.pending)
-	s.au.flushed = time.Now()
-	return nil
+	s.au.flushing = nil
+	close(done)
+	return err
 }
 
 // ArchiveUsage implements store.Archive: the stored row plus what this
 // Store has pending.
 func (s *Store) ArchiveUsage(ctx context.Context, owner string) (store.Usage, error) {
-	s.au.mu.Lock()
-	defer s.au.mu.Unlock()
-	u, err := s.usage(ctx, "archive_usage", owner)
-	if err != nil {
-		return u, err
+	for {
+		s.au.mu.Lock()
+		if wait := s.au.flushing; wait != nil {
+			s.au.mu.Unlock()
+			select {
+			case <-wait:
+				continue
+			case <-ctx.Done():
+				return store.Usage{}, ctx.Err()
+			}
+		}
+		gen, p := s.au.gen, s.au.pending[owner]
+		s.au.mu.Unlock()
+		u, err := s.usage(ctx, "archive_usage", owner)
+		if err != nil {
+			return u, err
+		}
+		s.au.mu.Lock()
+		stable := s.au.gen == gen && s.au.flushing == nil
+		s.au.mu.Unlock()
+		if stable {
+			return store.Usage{Messages: u.Messages + p.Messages, Bytes: u.Bytes + p.Bytes}, nil
+		}
 	}
-	p := s.au.pending[owner]
-	return store.Usage{Messages: u.Messages + p.Messages, Bytes: u.Bytes + p.Bytes}, nil
 }
