@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -450,5 +451,31 @@ func TestMUCIQRelay(t *testing.T) {
 	ans := await(t, a, "answer", func(el *xml.Element) bool { return el.Name == "iq" && el.Attr("id") == "v1" })
 	if ans.Attr("from") != occJID("relay", "bob") || !xmpptest.Contains(ans, "bobclient") {
 		t.Fatalf("answer: %s", ans)
+	}
+}
+
+// A room archive's pages are bounded by mam.page_bytes like a user's
+// (issue 19 item 8): with a 4 KiB budget, messages of 3,000 bytes come
+// one per page however many were asked for.
+func TestMUCArchivePageBytes(t *testing.T) {
+	srv := mucServer(t, func(c *config.Config) {
+		c.Storage.Driver = "sqlite"
+		c.DataDir = t.TempDir()
+		c.MAM.PageBytes = 4096
+	})
+	a, b := mucLogin(t, srv, "alice"), mucLogin(t, srv, "bob")
+	createRoom(t, a, "big", "alice")
+	configure(t, a, "big", map[string]string{"muc#roomconfig_persistentroom": "1", "muc#roomconfig_enablelogging": "1"})
+	join(t, b, "big", "bob", "")
+	var want []string
+	for i := range 3 {
+		body := strconv.Itoa(i) + strings.Repeat("x", 3000)
+		groupchat(a, "big", body, body)
+		await(t, b, "broadcast", isGroupchat(occJID("big", "alice"), body))
+		want = append(want, body)
+	}
+	page := roomMAM(t, b, "big", "<set xmlns='"+ns.RSM+"'><max>10</max></set>")
+	if len(page) != 1 || page[0] != want[0] {
+		t.Fatalf("a page of %d messages (%.1f KiB) under a 4 KiB budget", len(page), float64(len(strings.Join(page, "")))/1024)
 	}
 }

@@ -29,6 +29,7 @@ func (s *Server) startMUC(ctx context.Context, send func(ctx context.Context, el
 		MaxRoomsPerUser:   c.MaxRoomsPerUser,
 		MessagesPerSecond: c.MessagesPerSecond,
 		HistoryMessages:   c.HistoryMessages,
+		ArchivePageBytes:  s.cfg.MAM.PageBytes,
 		Hooks:             s.conferenceHooks(),
 		Logger:            s.log.With("module", "muc"),
 	})

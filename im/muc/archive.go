@@ -39,7 +39,7 @@ func (r *Room) queryArchive(ctx context.Context, iq *xml.Element, from jid.JID) 
 		return
 	}
 	results, fin, err := mam.Answer(q, func(aq store.ArchiveQuery) (store.ArchivePage, error) {
-		aq.MaxBytes = mam.DefaultPageBytes // a page of large messages ends early
+		aq.MaxBytes = r.svc.cfg.ArchivePageBytes // a page of large messages ends early
 		return r.svc.cfg.Store.QueryRoomArchive(ctx, r.jid.String(), aq)
 	}, r.jid.String(), from.String(), r.svc.log)
 	switch {

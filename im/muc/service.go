@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/parley-im/parley/im/mam"
 	"github.com/parley-im/parley/store"
 	"github.com/parley-im/parley/xmpp/jid"
 	"github.com/parley-im/parley/xmpp/stanza"
@@ -25,6 +26,7 @@ type Config struct {
 	MaxRoomsPerUser   int     // rooms one user may create; 0 = no limit
 	MessagesPerSecond float64 // per occupant; 0 = no limit
 	HistoryMessages   int     // a new room's history length
+	ArchivePageBytes  int     // stanza bytes in one page of a room archive query; 0: mam.DefaultPageBytes
 	Name              string  // the service's disco name
 	Hooks             Hooks   // another module's say in some rooms (hooks.go)
 	Logger            *slog.Logger
@@ -50,6 +52,9 @@ func New(cfg Config) *Service {
 	}
 	if cfg.Name == "" {
 		cfg.Name = "Chatrooms"
+	}
+	if cfg.ArchivePageBytes <= 0 {
+		cfg.ArchivePageBytes = mam.DefaultPageBytes
 	}
 	s := &Service{cfg: cfg, log: cfg.Logger, domains: map[string]bool{}, rooms: map[string]*Room{},
 		created: map[string]map[string]bool{}}
