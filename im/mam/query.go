@@ -73,16 +73,26 @@ func (s *Service) HandleQuery(ctx context.Context, sess router.Session, iq *xml.
 // overflows it (a slow-consumer disconnect) nor, with queries
 // pipelined, piles up in memory. An error: the session went away.
 func Stream(ctx context.Context, sess router.Session, results []*xml.Element) error {
-	d, paced := sess.(router.Drainer)
+	var drain func(context.Context) error
+	if d, ok := sess.(router.Drainer); ok {
+		drain = d.Drain
+	}
+	return Pace(ctx, results, sess.Deliver, drain)
+}
+
+// Pace is Stream for a sender that reaches the session another way (a
+// room answering through the router): deliver queues one result, drain
+// (nil: no pacing) returns once what was delivered has been written.
+func Pace(ctx context.Context, results []*xml.Element, deliver func(*xml.Element), drain func(context.Context) error) error {
 	queued := 0
 	for i, m := range results {
-		if paced && queued >= streamChunk {
-			if err := d.Drain(ctx); err != nil {
+		if drain != nil && queued >= streamChunk {
+			if err := drain(ctx); err != nil {
 				return err
 			}
 			queued = 0
 		}
-		sess.Deliver(m)
+		deliver(m)
 		results[i] = nil // delivered: the queue has its bytes
 		queued += m.Size()
 	}
