@@ -53,9 +53,16 @@ func (s *Session) HandedOver(ctx context.Context) error {
 		s.mu.Unlock()
 		return s.Drain(ctx)
 	}
+	// An ended session has handed its unacknowledged stanzas back
+	// (takeUnacked): outbound() no longer counts them, and nothing
+	// delivered to it now reaches anyone.
+	if s.sm.ended {
+		s.mu.Unlock()
+		return ErrGone
+	}
 	target := s.sm.outbound()
 	for int32(s.sm.acked-target) < 0 { // h counts modulo 2^32
-		if s.sm.expired {
+		if s.sm.expired || s.sm.ended {
 			s.mu.Unlock()
 			return ErrGone
 		}
