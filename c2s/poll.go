@@ -389,6 +389,7 @@ func (sc *flushScratch) flush(j flushJob) {
 		if !ok {
 			return // the queue is idle again; the next push comes back here
 		}
+		chunks := len(sc.batch) // the queue's, before an ack request joins them
 		if !j.s.closed.Load() {
 			if r := j.s.ackRequest(); r != nil {
 				sc.batch = append(sc.batch, r)
@@ -421,9 +422,10 @@ func (sc *flushScratch) flush(j flushJob) {
 		if !flushed {
 			// The client reads slower than we write: a goroutine waits
 			// for its socket, as every writer did before polling.
-			go j.s.writeLoop(j.q, j.t, j.done, true, closing)
+			go j.s.writeLoop(j.q, j.t, j.done, true, chunks, closing)
 			return
 		}
+		j.q.wrote(chunks)
 		if closing {
 			j.s.closeWrite(j.t, j.done)
 			return

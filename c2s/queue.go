@@ -20,11 +20,17 @@ type outQueue struct {
 	maxCount  int
 	overflown bool
 	start     func() // starts a writer goroutine (called without mu)
+
+	// Progress, for Session.Drain (flow.go): chunks ever queued and ever
+	// written, and a channel closed (and replaced) at each write and
+	// when writing fails.
+	pushed, written uint64
+	progress        chan struct{}
 }
 
 // newOutQueue returns a held queue: nothing is written until release.
 func newOutQueue(maxBytes, maxCount int, start func()) *outQueue {
-	return &outQueue{maxBytes: maxBytes, maxCount: maxCount, held: true, start: start}
+	return &outQueue{maxBytes: maxBytes, maxCount: maxCount, held: true, start: start, progress: make(chan struct{})}
 }
 
 // pushResult says what push did with a chunk.
@@ -56,6 +62,7 @@ func (q *outQueue) push(b []byte) pushResult {
 	}
 	q.items = append(q.items, b)
 	q.bytes += len(b)
+	q.pushed++
 	start := q.wakeLocked()
 	q.mu.Unlock()
 	if start {
@@ -76,6 +83,7 @@ func (q *outQueue) pushFinal(chunks ...[]byte) bool {
 	for _, b := range chunks {
 		q.items = append(q.items, b)
 		q.bytes += len(b)
+		q.pushed++
 	}
 	start := q.wakeLocked()
 	q.mu.Unlock()
@@ -135,5 +143,19 @@ func (q *outQueue) next(into [][]byte) (items [][]byte, closing, ok bool) {
 func (q *outQueue) fail() {
 	q.mu.Lock()
 	q.dead, q.running, q.items, q.bytes = true, false, nil, 0
+	q.notifyLocked()
 	q.mu.Unlock()
+}
+
+// wrote records that the writer wrote n chunks handed out by next.
+func (q *outQueue) wrote(n int) {
+	q.mu.Lock()
+	q.written += uint64(n)
+	q.notifyLocked()
+	q.mu.Unlock()
+}
+
+func (q *outQueue) notifyLocked() {
+	close(q.progress)
+	q.progress = make(chan struct{})
 }

@@ -112,6 +112,11 @@ type Config struct {
 	// NoPolling keeps a reading goroutine on every connection instead of
 	// parking the idle ones in the poller (poll.go).
 	NoPolling bool
+	// Durable, if set, returns once everything the stanzas handled so
+	// far wrote to storage is committed (or with ctx's error). The
+	// server calls it before acknowledging a client's stanzas (XEP-0198
+	// <a/> and <resumed/>), so an acknowledgement means stored.
+	Durable func(ctx context.Context) error
 }
 
 // BearerAuth describes domains whose accounts log in with single-use

@@ -100,6 +100,12 @@ type Session struct {
 	seen      int64     // input bytes already charged to the byte shaper
 	connDone  func()    // called once the current connection has ended
 	flush     *flusher  // writes the queue while the connection is polled
+	// For HandedOver (flow.go): acks is closed (and replaced, under mu)
+	// when the client acknowledges stanzas; gone is closed once the
+	// session has ended for good (after Unacknowledged).
+	acks     chan struct{}
+	gone     chan struct{}
+	goneOnce sync.Once
 }
 
 func newSession(srv *Server, tr Transport, remote string, secure bool) *Session {
@@ -112,6 +118,8 @@ func newSession(srv *Server, tr Transport, remote string, secure bool) *Session 
 		id:      randomID(),
 		wdone:   make(chan struct{}),
 		stop:    make(chan struct{}),
+		gone:    make(chan struct{}),
+		acks:    make(chan struct{}),
 	}
 	s.flush = srv.nextFlusher()
 	s.out = s.newQueue()
@@ -313,7 +321,7 @@ func (s *Session) startWriter(q *outQueue, tr Transport, done chan struct{}) {
 	if t, ok := tr.(*tcpTransport); ok && t.polling.Load() && s.flush != nil && s.flush.add(flushJob{s: s, q: q, t: t, done: done}) {
 		return
 	}
-	go s.writeLoop(q, tr, done, false, false)
+	go s.writeLoop(q, tr, done, false, 0, false)
 }
 
 // writeDirect writes negotiation data synchronously, before the writer
@@ -336,8 +344,9 @@ func writeTo(tr Transport, chunks [][]byte, timeout time.Duration) error {
 // closes done after the final bytes (and half-closes the connection) or
 // when a write fails. pending says a flusher left bytes on the
 // transport that go first (closing: the stream's final bytes among
-// them).
-func (s *Session) writeLoop(q *outQueue, tr Transport, done chan struct{}, pending, closing bool) {
+// them); pendingChunks of the queue's chunks are among those bytes
+// (counted as written once they are, for Drain).
+func (s *Session) writeLoop(q *outQueue, tr Transport, done chan struct{}, pending bool, pendingChunks int, closing bool) {
 	if pending {
 		timeout := s.srv.cfg.WriteTimeout
 		if s.closed.Load() {
@@ -348,6 +357,7 @@ func (s *Session) writeLoop(q *outQueue, tr Transport, done chan struct{}, pendi
 			s.writeFailed(q, tr, done, err)
 			return
 		}
+		q.wrote(pendingChunks)
 		if closing {
 			s.closeWrite(tr, done)
 			return
@@ -361,6 +371,7 @@ func (s *Session) writeLoop(q *outQueue, tr Transport, done chan struct{}, pendi
 			return // idle: the next push starts a writer again
 		}
 		timeout := s.srv.cfg.WriteTimeout
+		chunks := len(batch)
 		if s.closed.Load() {
 			timeout = closeGrace
 		} else if r := s.ackRequest(); r != nil {
@@ -370,6 +381,7 @@ func (s *Session) writeLoop(q *outQueue, tr Transport, done chan struct{}, pendi
 			s.writeFailed(q, tr, done, err)
 			return
 		}
+		q.wrote(chunks)
 		clear(batch)
 		if closing {
 			s.closeWrite(tr, done)
@@ -480,6 +492,7 @@ func (s *Session) end(ctx context.Context) {
 	if unacked := s.takeUnacked(); len(unacked) > 0 {
 		s.srv.handler.Unacknowledged(context.WithoutCancel(ctx), s, unacked)
 	}
+	s.goneOnce.Do(func() { close(s.gone) })
 }
 
 // runSafely runs the session and turns a panic (a bug) into an
@@ -612,6 +625,12 @@ func (s *Session) readStanzas(ctx context.Context) error {
 		s.pinged = false
 		s.idleSince = time.Now()
 		if el.Space == ns.SM {
+			if el.Name == "r" {
+				// What the <a/> acknowledges must be stored first.
+				if err := s.durable(ctx); err != nil {
+					return err
+				}
+			}
 			if err := s.handleSM(el); err != nil {
 				return err
 			}

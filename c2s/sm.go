@@ -161,6 +161,13 @@ func (s *Session) handleSM(el *xml.Element) error {
 			return stream.Errorf(stream.UndefinedCondition, "acknowledged more stanzas than were sent (handled-count-too-high)")
 		}
 		s.sm.requested = false
+		s.notifyAcksLocked()
+		if len(s.sm.unacked) > 0 && !s.sm.hibernating {
+			// Stanzas sent since the <r/> this answers: ask again, or
+			// nothing would ever acknowledge the last of them.
+			s.sm.requested = true
+			s.pushLocked(smElement("r"))
+		}
 	default:
 		return stream.Errorf(stream.UnsupportedStanzaType, "unsupported stream management element <"+el.Name+">")
 	}
@@ -179,6 +186,12 @@ func (s *Session) negotiateSM(ctx context.Context, el *xml.Element) error {
 		return s.writeDirect(smFailed(stanza.BadRequest, nil).Bytes(s.content))
 	}
 	old := s.srv.resumableSession(el.Attr("previd"), s.user)
+	if old != nil {
+		// <resumed h/> acknowledges what the old connection sent: stored first.
+		if err := s.durable(ctx); err != nil {
+			return err
+		}
+	}
 	if old == nil || !old.park(ctx) {
 		s.logger().Info("resumption refused: unknown or expired id", "user", s.user)
 		return s.writeDirect(smFailed(stanza.ItemNotFound, nil).Bytes(s.content))
@@ -226,6 +239,7 @@ func (s *Session) resumeOn(next *Session, h uint32) error {
 	if !s.sm.ack(h) {
 		return errNotHibernating
 	}
+	s.notifyAcksLocked()
 	s.sm.timer.Stop()
 	s.sm.hibernating, s.sm.requested = false, false
 	s.sm.parked = make(chan struct{})

@@ -152,6 +152,7 @@ type Storage struct {
 // Offline configures XEP-0160 offline message storage.
 type Offline struct {
 	MaxMessages int `toml:"max_messages"` // per user; 0 disables the cap
+	MaxBytes    int `toml:"max_bytes"`    // per user, stored stanza bytes; 0 disables the cap
 }
 
 // MAM configures XEP-0313 message archives.
@@ -159,6 +160,8 @@ type MAM struct {
 	Enabled     bool     `toml:"enabled"`      // archive one-to-one messages
 	DefaultMode string   `toml:"default_mode"` // always, roster or never, for users who set no preference
 	Retention   Duration `toml:"retention"`    // archived messages older than this are deleted; 0 keeps them
+	MaxBytes    int      `toml:"max_bytes"`    // per user archive quota in stanza bytes; 0 disables it
+	PageBytes   int      `toml:"page_bytes"`   // stanza bytes in one page of an archive query, at most
 }
 
 // Limits protect the server from abusive or broken peers.
@@ -219,8 +222,8 @@ func Default() Config {
 			MetricsAllow:        []string{"127.0.0.0/8", "::1"},
 		},
 		Storage:     defaultStorage(),
-		Offline:     Offline{MaxMessages: 1000},
-		MAM:         MAM{Enabled: true, DefaultMode: "always"},
+		Offline:     Offline{MaxMessages: 1000, MaxBytes: 10 << 20},
+		MAM:         MAM{Enabled: true, DefaultMode: "always", Retention: Duration{365 * 24 * time.Hour}, MaxBytes: 256 << 20, PageBytes: 1 << 20},
 		MUC:         defaultMUC(),
 		Push:        defaultPush(),
 		Components:  defaultComponents(),

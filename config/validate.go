@@ -89,6 +89,9 @@ func (c *Config) Validate() error {
 	c.Storage.validate(&v)
 
 	v.atLeast("offline.max_messages", c.Offline.MaxMessages, 0)
+	v.atLeast("offline.max_bytes", c.Offline.MaxBytes, 0)
+	v.atLeast("mam.max_bytes", c.MAM.MaxBytes, 0)
+	v.atLeast("mam.page_bytes", c.MAM.PageBytes, 4096)
 	switch c.MAM.DefaultMode {
 	case "always", "roster", "never":
 	default:

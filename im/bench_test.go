@@ -48,7 +48,7 @@ func newFixture(b *testing.B) *fixture {
 	exists := func(ctx context.Context, bare string) bool { _, err := st.User(ctx, bare); return err == nil }
 	engine := roster.New(roster.Config{Store: st, Router: r, IsLocal: isLocal, UserExists: exists})
 	d := im.New(im.Config{Router: r, Roster: engine, Mux: im.NewMux(), IsLocal: isLocal, UserExists: exists,
-		Offline: offline.New(st, 0, nil)})
+		Offline: offline.New(st, store.OfflineLimits{}, nil)})
 	return &fixture{d: d, r: r, engine: engine, st: st}
 }
 

@@ -59,9 +59,10 @@ type PresenceChanged struct {
 
 // Metrics counts routing outcomes; nil funcs are skipped.
 type Metrics struct {
-	Routed  func(kind string)
-	Stored  func()
-	Bounced func(condition string)
+	Routed      func(kind string)
+	Stored      func()
+	Bounced     func(condition string)
+	OfflineFull func() // a message refused: the recipient's offline storage is full
 }
 
 // Config wires a Dispatcher.
@@ -152,6 +153,9 @@ func (d *Dispatcher) Unacknowledged(ctx context.Context, s router.Session, stanz
 	for _, el := range stanzas {
 		switch el.Name {
 		case stanza.Message:
+			if d.offline != nil && d.offline.Holds(el) {
+				continue // still in offline storage: delivered again at the next login
+			}
 			to, err := jid.Parse(el.Attr("to"))
 			if err != nil || to.IsZero() {
 				to = s.JID()
@@ -420,6 +424,9 @@ func (d *Dispatcher) route(ctx context.Context, el *xml.Element, to jid.JID, arc
 	err := d.offline.Store(ctx, bare, d.archived(ctx, el, to, archive))
 	switch {
 	case errors.Is(err, offline.ErrFull):
+		if d.metrics.OfflineFull != nil {
+			d.metrics.OfflineFull()
+		}
 		d.bounce(ctx, el, stanza.ServiceUnavailable)
 	case err != nil:
 		d.log.Error("offline store", "to", bare, "err", err)

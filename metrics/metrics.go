@@ -20,6 +20,7 @@ type Metrics struct {
 	ConnRejected  *prometheus.CounterVec // connections refused by limits, by reason
 	Hibernating   prometheus.Gauge       // sessions waiting for a resumption (XEP-0198)
 	Resumptions   prometheus.Counter     // sessions resumed on a new connection
+	QuotaRefused  *prometheus.CounterVec // messages not stored because a user's quota was full, by area
 
 	CalendarReceived  *prometheus.CounterVec // notifications the calendar agent received, by source
 	CalendarDelivered prometheus.Counter     // reminders delivered
@@ -45,6 +46,7 @@ func New() *Metrics {
 		ConnRejected:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "parley_connections_rejected_total", Help: "Connections refused by limits."}, []string{"reason"}),
 		Hibernating:   prometheus.NewGauge(prometheus.GaugeOpts{Name: "parley_c2s_hibernating_sessions", Help: "Sessions waiting for a stream resumption (XEP-0198)."}),
 		Resumptions:   prometheus.NewCounter(prometheus.CounterOpts{Name: "parley_c2s_resumptions_total", Help: "Sessions resumed on a new connection (XEP-0198)."}),
+		QuotaRefused:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "parley_quota_refused_total", Help: "Messages not stored (archive) or refused (offline) because a user's quota was full."}, []string{"area"}),
 
 		CalendarReceived:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "parley_calendar_notifications_received_total", Help: "Notifications the calendar agent received, by source (nats, webhook, caldav)."}, []string{"source"}),
 		CalendarDelivered: prometheus.NewCounter(prometheus.CounterOpts{Name: "parley_calendar_reminders_delivered_total", Help: "Calendar reminders delivered to their owners."}),
@@ -56,7 +58,7 @@ func New() *Metrics {
 		prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}),
 		m.Connections, m.Sessions, m.StanzasIn, m.StanzasOut, m.StreamErrors,
 		m.AuthTotal, m.Bounced, m.OfflineStored, m.SlowConsumers, m.ConnRejected,
-		m.Hibernating, m.Resumptions,
+		m.Hibernating, m.Resumptions, m.QuotaRefused,
 		m.CalendarReceived, m.CalendarDelivered, m.CalendarDiscarded, m.CalendarScheduled,
 	)
 	return m

@@ -44,6 +44,22 @@ type Session interface {
 	Close(err *stream.Error)
 }
 
+// Drainer is a Session that can tell when what was delivered to it has
+// left the server: producers of bulk deliveries (offline messages, an
+// archive query's results) pace themselves with it instead of filling
+// the session's bounded queue, which would disconnect the client as a
+// slow consumer.
+type Drainer interface {
+	// Drain returns once everything delivered to the session before the
+	// call has been written to its connection; an error if the session
+	// ended or lost its connection first, or ctx ended.
+	Drain(ctx context.Context) error
+	// HandedOver is Drain, and with stream management (XEP-0198) also
+	// waits until the client has acknowledged all of it: then the
+	// client has it, and storage may forget it.
+	HandedOver(ctx context.Context) error
+}
+
 // Resource is a snapshot of one bound resource and its presence.
 type Resource struct {
 	Session    Session

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -451,4 +452,64 @@ func TestMUCIQRelay(t *testing.T) {
 	if ans.Attr("from") != occJID("relay", "bob") || !xmpptest.Contains(ans, "bobclient") {
 		t.Fatalf("answer: %s", ans)
 	}
+}
+
+// A room archive's pages are bounded by mam.page_bytes like a user's
+// (issue 19 item 8): with a 4 KiB budget, messages of 3,000 bytes come
+// one per page however many were asked for.
+func TestMUCArchivePageBytes(t *testing.T) {
+	srv := mucServer(t, func(c *config.Config) {
+		c.Storage.Driver = "sqlite"
+		c.DataDir = t.TempDir()
+		c.MAM.PageBytes = 4096
+	})
+	a, b := mucLogin(t, srv, "alice"), mucLogin(t, srv, "bob")
+	createRoom(t, a, "big", "alice")
+	configure(t, a, "big", map[string]string{"muc#roomconfig_persistentroom": "1", "muc#roomconfig_enablelogging": "1"})
+	join(t, b, "big", "bob", "")
+	var want []string
+	for i := range 3 {
+		body := strconv.Itoa(i) + strings.Repeat("x", 3000)
+		groupchat(a, "big", body, body)
+		await(t, b, "broadcast", isGroupchat(occJID("big", "alice"), body))
+		want = append(want, body)
+	}
+	page := roomMAM(t, b, "big", "<set xmlns='"+ns.RSM+"'><max>10</max></set>")
+	if len(page) != 1 || page[0] != want[0] {
+		t.Fatalf("a page of %d messages (%.1f KiB) under a 4 KiB budget", len(page), float64(len(strings.Join(page, "")))/1024)
+	}
+}
+
+// A room archive page of large messages is streamed through the
+// querier's outbound queue, as a user's archive is (issue 19 item 8): a
+// 1 MiB page into a 768 KiB queue, ten queries pipelined, and the
+// querier is not disconnected as a slow consumer.
+func TestMUCArchiveLargeMessagesStreamed(t *testing.T) {
+	srv := mucServer(t, func(c *config.Config) {
+		c.Storage.Driver = "sqlite"
+		c.DataDir = t.TempDir()
+		c.Limits.OutboundQueueBytes = 768 << 10
+		c.MUC.MessagesPerSecond = 0
+	})
+	a, b := mucLogin(t, srv, "alice"), mucLogin(t, srv, "bob")
+	createRoom(t, a, "large", "alice")
+	configure(t, a, "large", map[string]string{"muc#roomconfig_persistentroom": "1", "muc#roomconfig_enablelogging": "1"})
+	join(t, b, "large", "bob", "")
+	for i := range 12 {
+		body := strconv.Itoa(i) + strings.Repeat("y", 200<<10)
+		groupchat(a, "large", "l"+strconv.Itoa(i), body)
+		await(t, b, "broadcast", isGroupchat(occJID("large", "alice"), body))
+	}
+	for i := range 10 {
+		b.Send("<iq type='set' id='rp%d' to='%s'><query xmlns='%s' queryid='rp%d'><set xmlns='%s'><max>12</max></set></query></iq>",
+			i, roomJID("large"), ns.MAM, i, ns.RSM)
+	}
+	for i := range 10 {
+		el := await(t, b, "an answer", func(el *xml.Element) bool { return el.Name == "iq" })
+		if el.Attr("id") != "rp"+strconv.Itoa(i) || el.Attr("type") != "result" {
+			t.Fatalf("answer %d: %s", i, el)
+		}
+	}
+	groupchat(a, "large", "after", "still here")
+	await(t, b, "a live message", isGroupchat(occJID("large", "alice"), "still here"))
 }

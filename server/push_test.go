@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"strconv"
 	"testing"
 
@@ -126,6 +127,13 @@ func TestPushOffline(t *testing.T) {
 			t.Fatalf("disable %s: %s", node, r)
 		}
 	}
+	// The mailbox ("wake up", "please") is deleted once it has been
+	// written to the phone's connection, a page at a time and after the
+	// write: wait for that before the phone leaves.
+	xmpptest.WaitFor(t, "alice's mailbox handed over and emptied", func() bool {
+		u, err := srv.Store().OfflineUsage(context.Background(), "alice@localhost")
+		return err == nil && u.Messages == 0
+	})
 	phone.Send("</stream:stream>")
 	xmpptest.WaitFor(t, "alice offline again", func() bool { return len(srv.Router().Resources("alice@localhost")) == 0 })
 	bob.Send("<message to='alice@localhost' type='chat'><body>on the new node</body></message>")

@@ -6,6 +6,8 @@ import (
 
 	"github.com/parley-im/parley/im/disco"
 	"github.com/parley-im/parley/im/muc"
+	"github.com/parley-im/parley/router"
+	"github.com/parley-im/parley/xmpp/jid"
 	"github.com/parley-im/parley/xmpp/xml"
 )
 
@@ -29,6 +31,8 @@ func (s *Server) startMUC(ctx context.Context, send func(ctx context.Context, el
 		MaxRoomsPerUser:   c.MaxRoomsPerUser,
 		MessagesPerSecond: c.MessagesPerSecond,
 		HistoryMessages:   c.HistoryMessages,
+		ArchivePageBytes:  s.cfg.MAM.PageBytes,
+		Drain:             s.drainSession,
 		Hooks:             s.conferenceHooks(),
 		Logger:            s.log.With("module", "muc"),
 	})
@@ -63,3 +67,18 @@ func (s *Server) stopMUC(ctx context.Context) {
 
 // MUC returns the multi-user chat service, nil when disabled.
 func (s *Server) MUC() *muc.Service { return s.muc }
+
+// drainSession returns once what was delivered to the local session to
+// has been written to its connection, at once for anyone else (a remote
+// or departed JID): how a room paces an archive page (muc.Config.Drain).
+func (s *Server) drainSession(ctx context.Context, to jid.JID) error {
+	res, ok := s.router.Resource(to)
+	if !ok {
+		return nil
+	}
+	d, ok := res.Session.(router.Drainer)
+	if !ok {
+		return nil
+	}
+	return d.Drain(ctx)
+}

@@ -174,9 +174,12 @@ func (s *Server) Start(ctx context.Context) error {
 				_, err := st.RosterItem(ctx, owner, contact)
 				return err == nil
 			},
-			DefaultMode: s.cfg.MAM.DefaultMode,
-			Retention:   s.cfg.MAM.Retention.Duration,
-			Logger:      s.log,
+			DefaultMode:  s.cfg.MAM.DefaultMode,
+			Retention:    s.cfg.MAM.Retention.Duration,
+			MaxBytes:     int64(s.cfg.MAM.MaxBytes),
+			PageBytes:    s.cfg.MAM.PageBytes,
+			Logger:       s.log,
+			QuotaRefused: func() { s.metrics.QuotaRefused.WithLabelValues("archive").Inc() },
 		})
 		mux.Handle(ns.MAM, "query", im.ToAccount, archive.HandleQuery)
 		mux.Handle(ns.MAM, "prefs", im.ToAccount, archive.HandlePrefs)
@@ -211,7 +214,7 @@ func (s *Server) Start(ctx context.Context) error {
 	mux.AddFeature(im.ToServer, ns.Offline)
 	mux.AddFeature(im.ToServer, ns.ChatStates)
 	mux.AddFeature(im.ToAccount, ns.ChatStates)
-	off := offline.New(st, s.cfg.Offline.MaxMessages, s.log)
+	off := offline.New(st, store.OfflineLimits{Messages: s.cfg.Offline.MaxMessages, Bytes: int64(s.cfg.Offline.MaxBytes)}, s.log)
 	dcfg := im.Config{
 		Router: s.router, Roster: engine, Mux: mux, IsLocal: isLocal, UserExists: exists, Logger: s.log,
 		Offline:          off,
@@ -220,8 +223,9 @@ func (s *Server) Start(ctx context.Context) error {
 		Push:             pushes,
 		OnRemotePresence: s.remotePresenceHook(),
 		Metrics: im.Metrics{
-			Stored:  s.metrics.OfflineStored.Inc,
-			Bounced: func(c string) { s.metrics.Bounced.WithLabelValues(c).Inc() },
+			Stored:      s.metrics.OfflineStored.Inc,
+			Bounced:     func(c string) { s.metrics.Bounced.WithLabelValues(c).Inc() },
+			OfflineFull: func() { s.metrics.QuotaRefused.WithLabelValues("offline").Inc() },
 		},
 	}
 	if s.cluster != nil {
@@ -272,6 +276,7 @@ func (s *Server) Start(ctx context.Context) error {
 		Bearer:                bearer,
 		Register:              s.preAuthRegister(),
 		Tickets:               s.webTickets(),
+		Durable:               durable(archive),
 	}, st, handler, s.metrics, s.log)
 	s.components = s.newComponents(dispatcher.FromExternal)
 
@@ -307,6 +312,15 @@ func (s *Server) xmlLimits() xml.Limits {
 	lim := s.cfg.Limits
 	return xml.Limits{MaxStanzaBytes: lim.MaxStanzaBytes, MaxDepth: lim.MaxDepth, MaxAttrs: xml.DefaultLimits.MaxAttrs,
 		MaxNamespaces: lim.MaxNamespaceDeclarations}
+}
+
+// durable is what an acknowledgement (XEP-0198) waits for: the
+// archive's group commit (offline storage writes synchronously).
+func durable(archive *mam.Service) func(context.Context) error {
+	if archive == nil {
+		return nil
+	}
+	return archive.Sync
 }
 
 func (s *Server) listen(ctx context.Context, tlsConf *tls.Config) error {

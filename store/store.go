@@ -92,17 +92,39 @@ type Rosters interface {
 	DeleteRosterItem(ctx context.Context, owner, contact string) (int64, error)
 }
 
+// Usage is how much one user stores in an area (offline storage, the
+// message archive): the messages and the total size of their stanzas.
+type Usage struct {
+	Messages int64
+	Bytes    int64
+}
+
+// OfflineLimits cap one user's offline storage; a field <= 0 is no cap.
+type OfflineLimits struct {
+	Messages int   // stored messages
+	Bytes    int64 // total size of the stored stanzas
+}
+
 // Offline stores messages for users who were not online (XEP-0160).
 type Offline interface {
-	// StoreOffline appends a message; ErrQuotaExceeded when owner already
-	// has max messages (max <= 0 means no limit).
-	StoreOffline(ctx context.Context, owner string, stanza []byte, max int) error
+	// StoreOffline appends a message; ErrQuotaExceeded when it would take
+	// owner past a limit (the count and the check are one atomic step).
+	StoreOffline(ctx context.Context, owner string, stanza []byte, limits OfflineLimits) error
 	// OfflineMessages returns owner's stored messages, oldest first.
 	OfflineMessages(ctx context.Context, owner string) ([]OfflineMessage, error)
+	// OfflinePage returns owner's oldest stored messages with an ID above
+	// afterID (0: from the first): at most max of them, and no more once
+	// their stanzas add up to maxBytes -- but always the first, however
+	// large. max or maxBytes <= 0: no such limit. Delivery reads a
+	// mailbox a page at a time, so that neither memory nor a session's
+	// outbound queue has to hold all of it.
+	OfflinePage(ctx context.Context, owner string, afterID int64, max, maxBytes int) ([]OfflineMessage, error)
 	// DeleteOffline removes the given messages once they were delivered.
 	DeleteOffline(ctx context.Context, owner string, ids []int64) error
 	// CountOffline returns how many messages wait for owner.
 	CountOffline(ctx context.Context, owner string) (int, error)
+	// OfflineUsage returns what owner's offline storage holds.
+	OfflineUsage(ctx context.Context, owner string) (Usage, error)
 }
 
 // Presence stores what must outlive a session: pending subscription
@@ -153,9 +175,11 @@ type Importer interface {
 	ImportAccounts(ctx context.Context, accts []Account, replace bool) (skipped []string, err error)
 }
 
-// ArchivedMessage is one message in a user's archive (XEP-0313).
+// ArchivedMessage is one message in a user's archive (XEP-0313). An
+// archive is in time order: by At, then by ID for messages archived in
+// the same microsecond.
 type ArchivedMessage struct {
-	ID     string    // assigned by the store: stable, unique, ordered by archival within the owner's archive
+	ID     string    // stable, unique in all archives, a decimal number
 	With   string    // the other party's bare JID
 	At     time.Time // when it was archived (UTC; stores keep at least microseconds)
 	Stanza []byte    // the message as routed, serialized with xmlns='jabber:client'
@@ -185,9 +209,14 @@ type ArchiveQuery struct {
 	RangeBeforeID string
 	Max           int  // page size, at least 1 (else ErrInvalid)
 	Last          bool // take the page from the end of the selection (RSM <before/>)
+	// MaxBytes ends the page early once its stanzas add up to this many
+	// bytes (the page then has at least one message and is not
+	// Complete); <= 0 for no such limit. It bounds the memory a query
+	// of large messages takes.
+	MaxBytes int
 }
 
-// ArchivePage is one page of a query, oldest message first.
+// ArchivePage is one page of a query, in archive order (oldest first).
 type ArchivePage struct {
 	Messages []ArchivedMessage
 	// Complete: the selection holds no message beyond this page in the
@@ -214,13 +243,18 @@ type Archive interface {
 	// with the IDs the caller chose (so that it can hand them out before
 	// the write), and returns each one's error (ErrNotFound if its owner
 	// has no account, ErrExists if its ID is taken); err fails the whole
-	// batch (nothing stored).
+	// batch (nothing stored). Once it returns without err, the stored
+	// messages survive a crash of the process.
 	AppendArchiveBatch(ctx context.Context, batch []ArchiveAppend) (errs []error, err error)
+	// ArchiveUsage returns what owner's archive holds; every write and
+	// deletion keeps it up to date.
+	ArchiveUsage(ctx context.Context, owner string) (Usage, error)
 	// LastArchiveID returns the greatest ID ever stored ("0" if none):
 	// callers choosing IDs start above it.
 	LastArchiveID(ctx context.Context) (string, error)
 	// QueryArchive returns a page of owner's archive. ErrNotFound when
-	// AfterID or BeforeID is not a message of that archive.
+	// AfterID or BeforeID is not a message of that archive; paging
+	// after or before a message is in archive order (time, then ID).
 	QueryArchive(ctx context.Context, owner string, q ArchiveQuery) (ArchivePage, error)
 	// ArchivePrefs returns owner's preferences (zero value if never set).
 	ArchivePrefs(ctx context.Context, owner string) (ArchivePrefs, error)

@@ -15,6 +15,7 @@ package mam
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"slices"
 	"sync"
@@ -25,6 +26,12 @@ import (
 	"github.com/parley-im/parley/xmpp/ns"
 	"github.com/parley-im/parley/xmpp/stanza"
 	"github.com/parley-im/parley/xmpp/xml"
+)
+
+// Errors of archiving a message.
+var (
+	ErrQuota   = errors.New("mam: the user's archive quota is full")
+	ErrStopped = errors.New("mam: the archive writer has stopped")
 )
 
 // Archiving modes (the <prefs/> default attribute).
@@ -42,8 +49,18 @@ type Config struct {
 	InRoster    func(ctx context.Context, owner, contact string) bool
 	DefaultMode string        // for users who set no preference; Always if ""
 	Retention   time.Duration // messages older than this are pruned; 0 keeps them
-	Logger      *slog.Logger
-	Now         func() time.Time // the clock; time.Now if nil
+	// MaxBytes is each user's archive quota: a message that would take
+	// an archive past it is delivered but not archived for that user. 0:
+	// no quota.
+	MaxBytes int64
+	// PageBytes bounds the stanza bytes of one query's page (a shorter
+	// page, not an error; paging goes on from it). 0: DefaultPageBytes.
+	PageBytes int
+	Logger    *slog.Logger
+	Now       func() time.Time // the clock; time.Now if nil
+	// QuotaRefused, if set, counts messages not archived for an owner
+	// whose quota was full.
+	QuotaRefused func()
 	// NodeSlot is this node's slot in archive IDs (ids.go): 0 for a
 	// single server, the node's store.Nodes slot in a cluster.
 	NodeSlot int
@@ -73,8 +90,11 @@ func New(cfg Config) *Service {
 	if now == nil {
 		now = time.Now
 	}
+	if cfg.PageBytes <= 0 {
+		cfg.PageBytes = DefaultPageBytes
+	}
 	log = log.With("module", "mam")
-	return &Service{cfg: cfg, log: log, now: now, writer: newWriter(cfg.Store, log, cfg.NodeSlot),
+	return &Service{cfg: cfg, log: log, now: now, writer: newWriter(cfg.Store, log, now, cfg.MaxBytes, cfg.NodeSlot),
 		prefs: make(map[string]store.ArchivePrefs)}
 }
 
@@ -141,8 +161,19 @@ func (s *Service) archive(ctx context.Context, owner, with string, el *xml.Eleme
 	if !s.wants(ctx, owner, with) {
 		return ""
 	}
-	now := s.now().UTC()
-	return s.writer.append(ctx, owner, store.ArchivedMessage{With: with, At: now, Stanza: el.Bytes("")}, now)
+	id, err := s.writer.append(ctx, owner, store.ArchivedMessage{With: with, Stanza: el.Bytes("")})
+	if errors.Is(err, ErrQuota) && s.cfg.QuotaRefused != nil {
+		s.cfg.QuotaRefused()
+	}
+	return id
+}
+
+// Sync returns once every message archived before the call is stored
+// (committed: it survives a crash of the server), or with ctx's error.
+// The server calls it before it acknowledges a client's stanzas
+// (XEP-0198): an acknowledged message is in the archives it belongs to.
+func (s *Service) Sync(ctx context.Context) error {
+	return s.writer.sync(ctx)
 }
 
 // wants applies owner's preferences (XEP-0313 §6) to a party.
@@ -197,8 +228,9 @@ func (s *Service) Prune(ctx context.Context) {
 	if s.cfg.Retention <= 0 {
 		return
 	}
-	s.writer.flush(ctx)
+	s.writer.sync(ctx)
 	n, err := s.cfg.Store.PruneArchive(ctx, s.now().Add(-s.cfg.Retention))
+	s.writer.forgetUsage()
 	switch {
 	case err != nil:
 		s.log.Error("prune archive", "err", err)

@@ -118,7 +118,7 @@ func containsBody(b []byte, text string) bool {
 // query reads the store once the writer has written what it was given.
 func query(t *testing.T, s *Service, st *memory.Store, ctx context.Context, owner string, q store.ArchiveQuery) (store.ArchivePage, error) {
 	t.Helper()
-	s.writer.flush(ctx)
+	s.writer.sync(ctx)
 	return st.QueryArchive(ctx, owner, q)
 }
 

@@ -17,10 +17,16 @@ import (
 	"github.com/parley-im/parley/xmpp/xml"
 )
 
-// Page sizes: what a query gets without <max/>, and the most it gets.
+// Page sizes: what a query gets without <max/>, and the most it gets;
+// the stanza bytes a page holds at most unless configured (a page of
+// large messages ends early, and the client pages on from its <last/>);
+// and how many bytes of results go to a session before the query waits
+// for its connection to take them.
 const (
-	DefaultPage = 50
-	MaxPage     = 250
+	DefaultPage      = 50
+	MaxPage          = 250
+	DefaultPageBytes = 1 << 20
+	streamChunk      = 256 << 10
 )
 
 // HandleQuery answers an archive query (an im.IQFunc for the account):
@@ -40,7 +46,8 @@ func (s *Service) HandleQuery(ctx context.Context, sess router.Session, iq *xml.
 	}
 	owner := sess.JID().Bare().String()
 	results, fin, err := Answer(q, func(aq store.ArchiveQuery) (store.ArchivePage, error) {
-		s.writer.flush(ctx) // what the client received is in the archive
+		s.writer.sync(ctx) // what the client received is in the archive
+		aq.MaxBytes = s.cfg.PageBytes
 		return s.cfg.Store.QueryArchive(ctx, owner, aq)
 	}, owner, sess.JID().String(), s.log)
 	switch {
@@ -52,10 +59,44 @@ func (s *Service) HandleQuery(ctx context.Context, sess router.Session, iq *xml.
 		sess.Deliver(stanza.Error(iq, stanza.InternalServerError, ""))
 		return
 	}
-	for _, m := range results {
-		sess.Deliver(m)
+	if err := Stream(ctx, sess, results); err != nil {
+		s.log.Debug("archive query abandoned", "owner", owner, "err", err)
+		return
 	}
 	sess.Deliver(stanza.Result(iq).AddChild(fin))
+}
+
+// Stream delivers results to sess, waiting for the session's connection
+// to take each streamChunk bytes before it queues more (when sess is a
+// router.Drainer): the session's outbound queue holds at most a chunk of
+// them, however large the page, so a page of large messages neither
+// overflows it (a slow-consumer disconnect) nor, with queries
+// pipelined, piles up in memory. An error: the session went away.
+func Stream(ctx context.Context, sess router.Session, results []*xml.Element) error {
+	var drain func(context.Context) error
+	if d, ok := sess.(router.Drainer); ok {
+		drain = d.Drain
+	}
+	return Pace(ctx, results, sess.Deliver, drain)
+}
+
+// Pace is Stream for a sender that reaches the session another way (a
+// room answering through the router): deliver queues one result, drain
+// (nil: no pacing) returns once what was delivered has been written.
+func Pace(ctx context.Context, results []*xml.Element, deliver func(*xml.Element), drain func(context.Context) error) error {
+	queued := 0
+	for i, m := range results {
+		if drain != nil && queued >= streamChunk {
+			if err := drain(ctx); err != nil {
+				return err
+			}
+			queued = 0
+		}
+		deliver(m)
+		results[i] = nil // delivered: the queue has its bytes
+		queued += m.Size()
+	}
+	return nil
 }
 
 // parseQuery reads the data form and the RSM set of a <query/>.

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/parley-im/parley/im/mam"
 	"github.com/parley-im/parley/store"
 	"github.com/parley-im/parley/xmpp/jid"
 	"github.com/parley-im/parley/xmpp/stanza"
@@ -25,9 +26,15 @@ type Config struct {
 	MaxRoomsPerUser   int     // rooms one user may create; 0 = no limit
 	MessagesPerSecond float64 // per occupant; 0 = no limit
 	HistoryMessages   int     // a new room's history length
-	Name              string  // the service's disco name
-	Hooks             Hooks   // another module's say in some rooms (hooks.go)
-	Logger            *slog.Logger
+	ArchivePageBytes  int     // stanza bytes in one page of a room archive query; 0: mam.DefaultPageBytes
+	// Drain, if set, returns once what was sent to the local session to
+	// has been written to its connection (nil at once for anyone else):
+	// a room archive page is streamed with it, a chunk at a time, as a
+	// user's archive page is (mam.Stream).
+	Drain  func(ctx context.Context, to jid.JID) error
+	Name   string // the service's disco name
+	Hooks  Hooks  // another module's say in some rooms (hooks.go)
+	Logger *slog.Logger
 }
 
 // Service is the multi-user chat service of one or more domains.
@@ -41,6 +48,13 @@ type Service struct {
 	created map[string]map[string]bool // creator's bare JID -> rooms (live or stored)
 	stopped bool
 	forgets uint64 // rooms taken out of the table so far (room: a load raced with one)
+
+	// Room archive answers being streamed (archive.go): per querier, the
+	// jobs waiting; a querier with an entry has a goroutine running them.
+	// streamMu is taken alone, never with mu or a room's lock.
+	streamMu   sync.Mutex
+	streamJobs map[string][]func()
+	streams    sync.WaitGroup // goroutines running jobs (Stop waits for them)
 }
 
 // New returns a service; it registers nothing by itself.
@@ -51,8 +65,11 @@ func New(cfg Config) *Service {
 	if cfg.Name == "" {
 		cfg.Name = "Chatrooms"
 	}
+	if cfg.ArchivePageBytes <= 0 {
+		cfg.ArchivePageBytes = mam.DefaultPageBytes
+	}
 	s := &Service{cfg: cfg, log: cfg.Logger, domains: map[string]bool{}, rooms: map[string]*Room{},
-		created: map[string]map[string]bool{}}
+		created: map[string]map[string]bool{}, streamJobs: map[string][]func(){}}
 	for _, d := range cfg.Domains {
 		s.domains[d] = true
 	}
@@ -281,6 +298,13 @@ func (s *Service) Stop(ctx context.Context) {
 	s.mu.Unlock()
 	for _, r := range s.liveRooms() {
 		r.shutdown(ctx)
+	}
+	// Sessions end at shutdown, which ends their streams' waits.
+	done := make(chan struct{})
+	go func() { s.streams.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
 	}
 }
 

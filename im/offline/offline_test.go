@@ -43,7 +43,7 @@ func TestStoreAddsDelayAndQuota(t *testing.T) {
 	ctx := context.Background()
 	st := memory.New()
 	st.CreateUser(ctx, store.User{JID: "bob@example.com"})
-	s := New(st, 1, nil)
+	s := New(st, store.OfflineLimits{Messages: 1}, nil)
 	s.now = func() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) }
 	if err := s.Store(ctx, "bob@example.com", parse(t, "<message from='a@example.com/x' to='bob@example.com'><body>hi</body></message>")); err != nil {
 		t.Fatal(err)

@@ -54,8 +54,23 @@ func appendArchived(archives map[string][]archived, last *int64, key string, m s
 	m.ID = strconv.FormatInt(*last, 10)
 	m.At = usUTC(m.At)
 	m.Stanza = slices.Clone(m.Stanza)
-	archives[key] = append(archives[key], archived{*last, m})
+	archives[key] = insertArchived(archives[key], archived{*last, m})
 	return m.ID
+}
+
+// insertArchived inserts a into list, which is in archive order: by
+// time, then by id.
+func insertArchived(list []archived, a archived) []archived {
+	i, _ := slices.BinarySearchFunc(list, a, cmpArchived)
+	return slices.Insert(list, i, a)
+}
+
+// cmpArchived orders an archive: by time, then by id.
+func cmpArchived(x, y archived) int {
+	if c := x.m.At.Compare(y.m.At); c != 0 {
+		return c
+	}
+	return cmpInt64(x.id, y.id)
 }
 
 // AppendArchiveBatch implements store.Archive.
@@ -80,8 +95,7 @@ func (s *Store) AppendArchiveBatch(_ context.Context, batch []store.ArchiveAppen
 			m := a.Message
 			m.At = usUTC(m.At)
 			m.Stanza = slices.Clone(m.Stanza)
-			s.archive[a.Owner] = append(s.archive[a.Owner], archived{id, m})
-			slices.SortStableFunc(s.archive[a.Owner], func(x, y archived) int { return cmpInt64(x.id, y.id) })
+			s.archive[a.Owner] = insertArchived(s.archive[a.Owner], archived{id, m})
 			s.archiveID = max(s.archiveID, id)
 		}
 	}
@@ -108,6 +122,18 @@ func cmpInt64(a, b int64) int {
 	return 0
 }
 
+// ArchiveUsage implements store.Archive, adding up owner's archive.
+func (s *Store) ArchiveUsage(_ context.Context, owner string) (store.Usage, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var u store.Usage
+	for _, a := range s.archive[owner] {
+		u.Messages++
+		u.Bytes += int64(len(a.m.Stanza))
+	}
+	return u, nil
+}
+
 // LastArchiveID implements store.Archive.
 func (s *Store) LastArchiveID(context.Context) (string, error) {
 	s.mu.RLock()
@@ -116,8 +142,8 @@ func (s *Store) LastArchiveID(context.Context) (string, error) {
 }
 
 // QueryArchive implements store.Archive by walking owner's archive,
-// which is kept in id order: the reference the sqlite store is checked
-// against.
+// which is kept in archive order (time, then id): the reference the
+// sqlite store is checked against.
 func (s *Store) QueryArchive(_ context.Context, owner string, q store.ArchiveQuery) (store.ArchivePage, error) {
 	if q.Max < 1 {
 		return store.ArchivePage{}, fmt.Errorf("memory: query archive of %s: max %d: %w", owner, q.Max, store.ErrInvalid)
@@ -127,39 +153,30 @@ func (s *Store) QueryArchive(_ context.Context, owner string, q store.ArchiveQue
 	return queryArchived(s.archive[owner], owner, q)
 }
 
-// queryArchived selects a page of one archive (kept in id order), for
-// users' and rooms' archives alike.
+// queryArchived selects a page of one archive (kept in archive order),
+// for users' and rooms' archives alike.
 func queryArchived(all []archived, owner string, q store.ArchiveQuery) (store.ArchivePage, error) {
-	// position returns the id of the message of owner's archive id names.
-	position := func(id string) (int64, error) {
+	// position returns the message of owner's archive id names.
+	position := func(id string) (*archived, error) {
 		n, ok := archiveID(id)
-		if ok && slices.ContainsFunc(all, func(a archived) bool { return a.id == n }) {
-			return n, nil
+		if i := slices.IndexFunc(all, func(a archived) bool { return a.id == n }); ok && i >= 0 {
+			return &all[i], nil
 		}
-		return 0, fmt.Errorf("memory: query archive of %s: no message %q: %w", owner, id, store.ErrNotFound)
+		return nil, fmt.Errorf("memory: query archive of %s: no message %q: %w", owner, id, store.ErrNotFound)
 	}
-	var after, before int64
-	var err error
-	if q.AfterID != "" {
-		if after, err = position(q.AfterID); err != nil {
+	var after, before, rangeAfter, rangeBefore *archived
+	for _, b := range []struct {
+		id   string
+		into **archived
+	}{{q.AfterID, &after}, {q.BeforeID, &before}, {q.RangeAfterID, &rangeAfter}, {q.RangeBeforeID, &rangeBefore}} {
+		if b.id == "" {
+			continue
+		}
+		p, err := position(b.id)
+		if err != nil {
 			return store.ArchivePage{}, err
 		}
-	}
-	if q.BeforeID != "" {
-		if before, err = position(q.BeforeID); err != nil {
-			return store.ArchivePage{}, err
-		}
-	}
-	var rangeAfter, rangeBefore int64
-	if q.RangeAfterID != "" {
-		if rangeAfter, err = position(q.RangeAfterID); err != nil {
-			return store.ArchivePage{}, err
-		}
-	}
-	if q.RangeBeforeID != "" {
-		if rangeBefore, err = position(q.RangeBeforeID); err != nil {
-			return store.ArchivePage{}, err
-		}
+		*b.into = p
 	}
 	var ids map[int64]bool
 	if len(q.IDs) > 0 {
@@ -179,25 +196,35 @@ func queryArchived(all []archived, owner string, q store.ArchiveQuery) (store.Ar
 			!q.Start.IsZero() && a.m.At.Before(q.Start),
 			!q.End.IsZero() && a.m.At.After(q.End),
 			ids != nil && !ids[a.id],
-			q.RangeAfterID != "" && a.id <= rangeAfter,
-			q.RangeBeforeID != "" && a.id >= rangeBefore:
+			rangeAfter != nil && cmpArchived(a, *rangeAfter) <= 0,
+			rangeBefore != nil && cmpArchived(a, *rangeBefore) >= 0:
 			continue
 		}
 		page.Count++
-		if (q.AfterID == "" || a.id > after) && (q.BeforeID == "" || a.id < before) {
+		if (after == nil || cmpArchived(a, *after) > 0) && (before == nil || cmpArchived(a, *before) < 0) {
 			window = append(window, a)
 		}
 	}
 	page.Complete = len(window) <= q.Max
 	if q.Last {
 		window = window[max(0, len(window)-q.Max):]
+		slices.Reverse(window) // the byte budget counts from the far end
 	} else {
 		window = window[:min(len(window), q.Max)]
 	}
+	size := 0
 	for _, a := range window {
+		if q.MaxBytes > 0 && len(page.Messages) > 0 && size+len(a.m.Stanza) > q.MaxBytes {
+			page.Complete = false
+			break
+		}
+		size += len(a.m.Stanza)
 		m := a.m
 		m.Stanza = slices.Clone(m.Stanza)
 		page.Messages = append(page.Messages, m)
+	}
+	if q.Last {
+		slices.Reverse(page.Messages)
 	}
 	return page, nil
 }

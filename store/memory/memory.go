@@ -232,13 +232,14 @@ func (s *Store) DeleteRosterItem(_ context.Context, owner, contact string) (int6
 
 // StoreOffline implements store.Offline; ErrNotFound if owner has no
 // account.
-func (s *Store) StoreOffline(_ context.Context, owner string, stanza []byte, max int) error {
+func (s *Store) StoreOffline(_ context.Context, owner string, stanza []byte, limits store.OfflineLimits) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.users[owner]; !ok {
 		return store.ErrNotFound
 	}
-	if max > 0 && len(s.offline[owner]) >= max {
+	u := s.offlineUsage(owner)
+	if (limits.Messages > 0 && u.Messages+1 > int64(limits.Messages)) || (limits.Bytes > 0 && u.Bytes+int64(len(stanza)) > limits.Bytes) {
 		return store.ErrQuotaExceeded
 	}
 	s.lastID++
@@ -248,15 +249,45 @@ func (s *Store) StoreOffline(_ context.Context, owner string, stanza []byte, max
 }
 
 // OfflineMessages implements store.Offline.
-func (s *Store) OfflineMessages(_ context.Context, owner string) ([]store.OfflineMessage, error) {
+func (s *Store) OfflineMessages(ctx context.Context, owner string) ([]store.OfflineMessage, error) {
+	return s.OfflinePage(ctx, owner, 0, 0, 0)
+}
+
+// OfflinePage implements store.Offline.
+func (s *Store) OfflinePage(_ context.Context, owner string, afterID int64, max, maxBytes int) ([]store.OfflineMessage, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	var out []store.OfflineMessage
+	size := 0
 	for _, m := range s.offline[owner] {
+		if m.ID <= afterID {
+			continue
+		}
+		if (max > 0 && len(out) == max) || (maxBytes > 0 && len(out) > 0 && size+len(m.Stanza) > maxBytes) {
+			break
+		}
+		size += len(m.Stanza)
 		m.Stanza = slices.Clone(m.Stanza)
 		out = append(out, m)
 	}
 	return out, nil
+}
+
+// OfflineUsage implements store.Offline.
+func (s *Store) OfflineUsage(_ context.Context, owner string) (store.Usage, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.offlineUsage(owner), nil
+}
+
+// offlineUsage adds up owner's mailbox (s.mu held).
+func (s *Store) offlineUsage(owner string) store.Usage {
+	var u store.Usage
+	for _, m := range s.offline[owner] {
+		u.Messages++
+		u.Bytes += int64(len(m.Stanza))
+	}
+	return u
 }
 
 // DeleteOffline implements store.Offline.

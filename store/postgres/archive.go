@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -46,11 +47,20 @@ const (
 	roomArchive archiveTable = "room_archive"
 )
 
+// addUsage adds the rows an insert returned (owner, size) to
+// archive_usage, one row per owner, in owner order (two batches from two
+// nodes lock the rows they share in the same order).
+const addUsage = `INSERT INTO archive_usage (owner, messages, bytes)
+		SELECT owner, count(*), sum(size) FROM ins GROUP BY owner ORDER BY owner
+		ON CONFLICT (owner) DO UPDATE SET messages = archive_usage.messages + excluded.messages,
+			bytes = archive_usage.bytes + excluded.bytes`
+
 // AppendArchive implements store.Archive; ErrNotFound (the foreign key)
 // if owner has no account.
 func (s *Store) AppendArchive(ctx context.Context, owner string, m store.ArchivedMessage) (string, error) {
 	var id int64
-	err := s.pool.QueryRow(ctx, `INSERT INTO archive (owner, with_jid, at, stanza) VALUES ($1,$2,$3,$4) RETURNING id`,
+	err := s.pool.QueryRow(ctx, `WITH ins AS (INSERT INTO archive (owner, with_jid, at, stanza) VALUES ($1,$2,$3,$4)
+		RETURNING id, owner, octet_length(stanza) AS size), u AS (`+addUsage+`) SELECT id FROM ins`,
 		owner, m.With, us(m.At), blob(m.Stanza)).Scan(&id)
 	if err != nil {
 		return "", wrap(err, "archive message for %s", owner)
@@ -60,16 +70,18 @@ func (s *Store) AppendArchive(ctx context.Context, owner string, m store.Archive
 
 // insertBatch stores a batch given as column arrays in one multi-row
 // INSERT: the rows whose owner has an account, except those whose id is
-// taken. It returns the ids it stored and the owners it found, so that
-// each other row can be told why it failed. The owners are read in the
-// statement's snapshot; the foreign key then locks each one until
-// commit, and a user deleted in between fails the statement (retried).
+// taken, and adds them to their owners' usage. It returns the ids it
+// stored and the owners it found, so that each other row can be told
+// why it failed. The owners are read in the statement's snapshot; the
+// foreign key then locks each one until commit, and a user deleted in
+// between fails the statement (retried).
 const insertBatch = `WITH b AS (
 		SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bytea[]) AS b(id, owner, with_jid, at, stanza)),
 	o AS (SELECT jid FROM users WHERE jid = ANY($2::text[])),
 	ins AS (INSERT INTO archive (id, owner, with_jid, at, stanza)
 		SELECT b.id, b.owner, b.with_jid, b.at, b.stanza FROM b WHERE b.owner IN (SELECT jid FROM o)
-		ON CONFLICT (id) DO NOTHING RETURNING id)
+		ON CONFLICT (id) DO NOTHING RETURNING id, owner, octet_length(stanza) AS size),
+	u AS (` + addUsage + `)
 	SELECT id, NULL FROM ins UNION ALL SELECT NULL, jid FROM o`
 
 // advanceSequence moves the archive's id sequence past $1, so that
@@ -84,8 +96,8 @@ const advanceSequence = `SELECT setval('archive_id_seq',
 const batchTries = 3
 
 // AppendArchiveBatch implements store.Archive: the whole batch is one
-// pipelined round trip, one transaction: the multi-row insert, then the
-// sequence. A row whose owner has no account (ErrNotFound) or whose id
+// pipelined round trip, one transaction: the multi-row insert with the
+// owners' usage, then the sequence. A row whose owner has no account (ErrNotFound) or whose id
 // is taken (ErrExists, also by an earlier row of the batch) fails alone.
 func (s *Store) AppendArchiveBatch(ctx context.Context, batch []store.ArchiveAppend) ([]error, error) {
 	errs := make([]error, len(batch))
@@ -178,25 +190,20 @@ func (p *params) add(v any) string {
 	return "$" + strconv.Itoa(len(*p))
 }
 
+// archivePos is where a message sits in its archive's order.
+type archivePos struct{ at, id int64 }
+
 // queryArchive answers a query in one REPEATABLE READ transaction, so
-// that its statements agree: the check that the bound ids are messages
-// of this archive, the count of the selection, and the page, read in id
-// order in the paging direction one row beyond Max (whether it comes
-// tells Complete). Without a time bound the three go in one pipelined
-// round trip. With one, the count also yields the selection's first and
-// last ids (one pass over the (owner, at) index), and a second round
-// trip reads the page between them, as store/sqlite does: the page then
-// starts right at the selection even when the bound leaves out most of
-// the archive.
-//
-// The page says "owner BETWEEN $1 AND $1" where "owner = $1" is meant.
-// With an equality PostgreSQL treats owner as a constant and may walk
-// the primary key (all archives in id order) for ORDER BY id, filtering
-// on owner: fast for an owner whose messages are everywhere, a walk
-// through everyone else's newer messages for one whose are not (it
-// happened: 160 ms for a page, BenchmarkQueryArchive). The range keeps
-// owner in the ordering, which only the (owner, id) and (owner,
-// with_jid, id) indexes provide.
+// that its statements agree: the positions (time, id) of the messages
+// the query names, which must be of this archive, then, in one
+// pipelined round trip, the count of the selection and the page. Both
+// walk the (owner, at, id) index -- or (owner, with_jid, at, id) for a
+// conversation --, the page in the paging direction one row beyond Max
+// (whether it comes tells Complete). The page's byte budget is applied
+// by PostgreSQL with a running sum: the stanzas past it (and the row
+// beyond Max) come back NULL, so a page of large messages costs no more
+// than its budget in memory here; their lengths come from the TOAST
+// pointers, not the values.
 func (s *Store) queryArchive(ctx context.Context, table archiveTable, owner string, q store.ArchiveQuery) (store.ArchivePage, error) {
 	if q.Max < 1 {
 		return store.ArchivePage{}, fmt.Errorf("postgres: query archive of %s: max %d: %w", owner, q.Max, store.ErrInvalid)
@@ -214,80 +221,86 @@ func (s *Store) queryArchive(ctx context.Context, table archiveTable, owner stri
 			bounds = append(bounds, n)
 		}
 	}
-	timed := !q.Start.IsZero() || !q.End.IsZero()
-
-	var countArgs params
-	cols := "count(*), 0::bigint, 0::bigint"
-	if timed {
-		cols = "count(*), min(id), max(id)"
+	budget := int64(math.MaxInt64)
+	if q.MaxBytes > 0 {
+		budget = int64(q.MaxBytes)
 	}
-	countSQL := `SELECT ` + cols + ` FROM ` + string(table) + ` WHERE owner = ` + countArgs.add(owner) + archiveSelection(&countArgs, q)
-	page := func(lo, hi int64) (string, params) {
+	var p store.ArchivePage
+	err := s.readTx(ctx, func(tx pgx.Tx) error {
+		pos := make(map[int64]archivePos, len(bounds))
+		if len(bounds) > 0 {
+			rows, err := tx.Query(ctx, `SELECT id, at FROM `+string(table)+` WHERE owner = $1 AND id = ANY($2)`, owner, bounds)
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				var ap archivePos
+				if err := rows.Scan(&ap.id, &ap.at); err != nil {
+					return err
+				}
+				pos[ap.id] = ap
+			}
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			if len(pos) != len(bounds) {
+				return store.ErrNotFound
+			}
+		}
+		at := func(id string) *archivePos {
+			if n, ok := archiveID(id); ok && id != "" {
+				ap := pos[n]
+				return &ap
+			}
+			return nil
+		}
+		var countArgs params
+		countSQL := `SELECT count(*) FROM ` + string(table) + ` WHERE owner = ` + countArgs.add(owner) +
+			archiveSelection(&countArgs, q, at(q.RangeAfterID), at(q.RangeBeforeID))
 		var args params
-		o := args.add(owner)
-		where := `owner BETWEEN ` + o + ` AND ` + o + archiveSelection(&args, q)
-		if n, ok := archiveID(q.AfterID); ok {
-			where += " AND id > " + args.add(n)
+		where := `owner = ` + args.add(owner) + archiveSelection(&args, q, at(q.RangeAfterID), at(q.RangeBeforeID))
+		if ap := at(q.AfterID); ap != nil {
+			where += ` AND (at, id) > (` + args.add(ap.at) + `, ` + args.add(ap.id) + `)`
 		}
-		if n, ok := archiveID(q.BeforeID); ok {
-			where += " AND id < " + args.add(n)
-		}
-		if timed {
-			where += " AND id BETWEEN " + args.add(lo) + " AND " + args.add(hi)
+		if ap := at(q.BeforeID); ap != nil {
+			where += ` AND (at, id) < (` + args.add(ap.at) + `, ` + args.add(ap.id) + `)`
 		}
 		order := "ASC"
 		if q.Last {
 			order = "DESC"
 		}
-		return `SELECT id, with_jid, at, stanza FROM ` + string(table) + ` WHERE ` + where +
-			` ORDER BY owner ` + order + `, id ` + order + ` LIMIT ` + args.add(int64(q.Max)+1), args
-	}
-	var p store.ArchivePage
-	readPage := func(rows pgx.Rows) error {
-		for rows.Next() {
-			var m store.ArchivedMessage
-			var id, at int64
-			if err := rows.Scan(&id, &m.With, &at, &m.Stanza); err != nil {
-				return err
-			}
-			m.ID, m.At = strconv.FormatInt(id, 10), fromUS(at)
-			p.Messages = append(p.Messages, m)
-		}
-		return rows.Err()
-	}
-
-	found := len(bounds)
-	err := s.readTx(ctx, func(tx pgx.Tx) error {
+		by := `at ` + order + `, id ` + order
+		pageSQL := `SELECT id, with_jid, at, CASE WHEN n = 1 OR size <= ` + args.add(budget) + ` THEN stanza END FROM (
+			SELECT id, with_jid, at, stanza, row_number() OVER w AS n, sum(octet_length(stanza)) OVER w AS size
+			FROM ` + string(table) + ` WHERE ` + where + ` WINDOW w AS (ORDER BY ` + by + `) ORDER BY ` + by +
+			` LIMIT ` + args.add(int64(q.Max)+1) + `) page ORDER BY ` + by
 		b := &pgx.Batch{}
-		if len(bounds) > 0 {
-			b.Queue(`SELECT count(*) FROM `+string(table)+` WHERE owner = $1 AND id = ANY($2)`, owner, bounds).
-				QueryRow(func(r pgx.Row) error { return r.Scan(&found) })
-		}
-		var lo, hi *int64
-		b.Queue(countSQL, countArgs...).QueryRow(func(r pgx.Row) error { return r.Scan(&p.Count, &lo, &hi) })
-		if !timed {
-			sql, args := page(0, 0)
-			b.Queue(sql, args...).Query(readPage)
-		}
-		if err := tx.SendBatch(ctx, b).Close(); err != nil || !timed || p.Count == 0 || found != len(bounds) {
-			return err
-		}
-		sql, args := page(*lo, *hi)
-		rows, err := tx.Query(ctx, sql, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		return readPage(rows)
+		b.Queue(countSQL, countArgs...).QueryRow(func(r pgx.Row) error { return r.Scan(&p.Count) })
+		p.Complete = true
+		b.Queue(pageSQL, args...).Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				var m store.ArchivedMessage
+				var id, at int64
+				if err := rows.Scan(&id, &m.With, &at, &m.Stanza); err != nil {
+					return err
+				}
+				if len(p.Messages) == q.Max || m.Stanza == nil {
+					p.Complete = false // the row beyond the page, or past its byte budget
+					continue
+				}
+				m.ID, m.At = strconv.FormatInt(id, 10), fromUS(at)
+				p.Messages = append(p.Messages, m)
+			}
+			return rows.Err()
+		})
+		return tx.SendBatch(ctx, b).Close()
 	})
+	if errors.Is(err, store.ErrNotFound) {
+		return store.ArchivePage{}, fmt.Errorf("postgres: query archive of %s: a bound is not a message of it: %w", owner, store.ErrNotFound)
+	}
 	if err != nil {
 		return store.ArchivePage{}, wrap(err, "query archive of %s", owner)
 	}
-	if found != len(bounds) {
-		return store.ArchivePage{}, fmt.Errorf("postgres: query archive of %s: a bound is not a message of it: %w", owner, store.ErrNotFound)
-	}
-	p.Complete = len(p.Messages) <= q.Max
-	p.Messages = p.Messages[:min(len(p.Messages), q.Max)]
 	if q.Last {
 		slices.Reverse(p.Messages)
 	}
@@ -295,8 +308,9 @@ func (s *Store) queryArchive(ctx context.Context, table archiveTable, owner stri
 }
 
 // archiveSelection is the rest of the WHERE clause (after the owner) of
-// the messages q selects, before paging; its arguments go into args.
-func archiveSelection(args *params, q store.ArchiveQuery) string {
+// the messages q selects, before paging, with the range bounds at the
+// positions given (or nil); its arguments go into args.
+func archiveSelection(args *params, q store.ArchiveQuery, rangeAfter, rangeBefore *archivePos) string {
 	var where strings.Builder
 	if q.With != "" {
 		where.WriteString(" AND with_jid = " + args.add(q.With))
@@ -307,11 +321,11 @@ func archiveSelection(args *params, q store.ArchiveQuery) string {
 	if !q.End.IsZero() {
 		where.WriteString(" AND at <= " + args.add(us(q.End)))
 	}
-	if n, ok := archiveID(q.RangeAfterID); ok {
-		where.WriteString(" AND id > " + args.add(n))
+	if rangeAfter != nil {
+		where.WriteString(" AND (at, id) > (" + args.add(rangeAfter.at) + ", " + args.add(rangeAfter.id) + ")")
 	}
-	if n, ok := archiveID(q.RangeBeforeID); ok {
-		where.WriteString(" AND id < " + args.add(n))
+	if rangeBefore != nil {
+		where.WriteString(" AND (at, id) < (" + args.add(rangeBefore.at) + ", " + args.add(rangeBefore.id) + ")")
 	}
 	if len(q.IDs) > 0 {
 		ids := make([]int64, 0, len(q.IDs))

@@ -47,7 +47,7 @@ func BenchmarkStoreOffline(b *testing.B) {
 			}
 			b.StartTimer()
 		}
-		if err := s.StoreOffline(ctx, "a@x", benchMsg, offlineQuota); err != nil {
+		if err := s.StoreOffline(ctx, "a@x", benchMsg, store.OfflineLimits{Messages: offlineQuota, Bytes: 10 << 20}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -71,7 +71,7 @@ func BenchmarkStoreOfflineParallel(b *testing.B) {
 	b.SetParallelism(4)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if err := s.StoreOffline(ctx, jids[next.Add(1)%owners], benchMsg, 0); err != nil {
+			if err := s.StoreOffline(ctx, jids[next.Add(1)%owners], benchMsg, store.OfflineLimits{}); err != nil {
 				b.Error(err)
 				return
 			}

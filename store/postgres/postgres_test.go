@@ -117,7 +117,9 @@ func TestTwoStoresOneDatabase(t *testing.T) {
 			_, err := st.PutRosterItem(ctx, "owner@x", store.RosterItem{Contact: fmt.Sprintf("%s%d@x", name, i), Subscription: store.SubNone})
 			return err
 		})
-		run(func(int) error { return st.StoreOffline(ctx, "owner@x", []byte("<message/>"), quota) })
+		run(func(int) error {
+			return st.StoreOffline(ctx, "owner@x", []byte("<message/>"), store.OfflineLimits{Messages: quota})
+		})
 	}
 	wg.Wait()
 	close(errs)

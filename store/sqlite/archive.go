@@ -39,18 +39,31 @@ func archiveID(s string) (int64, bool) {
 // AppendArchive implements store.Archive; ErrNotFound (the foreign key)
 // if owner has no account.
 func (s *Store) AppendArchive(ctx context.Context, owner string, m store.ArchivedMessage) (string, error) {
+	if err := s.recoverArchiveUsage(ctx); err != nil {
+		return "", err
+	}
 	var id int64
 	err := s.w.QueryRowContext(ctx, `INSERT INTO archive (owner, with_jid, at, stanza) VALUES (?,?,?,?) RETURNING id`,
 		owner, m.With, us(m.At), blob(m.Stanza)).Scan(&id)
 	if err != nil {
 		return "", wrap(err, "archive message for %s", owner)
 	}
-	return strconv.FormatInt(id, 10), nil
+	return strconv.FormatInt(id, 10), s.addArchiveUsage(ctx, map[string]store.Usage{owner: {Messages: 1, Bytes: int64(len(m.Stanza))}}, id)
+}
+
+// prepare prepares the archive writer's insert on w.
+func (s *Store) prepare(ctx context.Context) error {
+	var err error
+	s.archiveInsert, err = s.w.PrepareContext(ctx, `INSERT INTO archive (id, owner, with_jid, at, stanza) VALUES (?,?,?,?,?)`)
+	return err
 }
 
 // AppendArchiveBatch implements store.Archive: one transaction (one
 // commit) for the whole batch, which is what lets archiving keep up with
-// message routing. A row whose owner has no account fails alone.
+// message routing (group commit), with the insert prepared once for the
+// life of the store. Rows go in ID order, which appends to the table (a
+// full page at a time); usage is counted in memory (usage.go). A row
+// whose owner has no account fails alone.
 func (s *Store) AppendArchiveBatch(ctx context.Context, batch []store.ArchiveAppend) ([]error, error) {
 	errs := make([]error, len(batch))
 	ids := make([]int64, len(batch))
@@ -61,28 +74,40 @@ func (s *Store) AppendArchiveBatch(ctx context.Context, batch []store.ArchiveApp
 		}
 		ids[i] = n
 	}
+	if err := s.recoverArchiveUsage(ctx); err != nil {
+		return nil, err
+	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, wrap(err, "archive batch")
 	}
 	defer tx.Rollback()
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO archive (id, owner, with_jid, at, stanza) VALUES (?,?,?,?,?)`)
-	if err != nil {
-		return nil, wrap(err, "archive batch")
-	}
-	defer stmt.Close()
+	insert := tx.StmtContext(ctx, s.archiveInsert)
+	defer insert.Close()
+	added := make(map[string]store.Usage)
+	var maxID int64
 	for i, a := range batch {
-		_, err := stmt.ExecContext(ctx, ids[i], a.Owner, a.Message.With, us(a.Message.At), blob(a.Message.Stanza))
+		_, err := insert.ExecContext(ctx, ids[i], a.Owner, a.Message.With, us(a.Message.At), blob(a.Message.Stanza))
 		switch {
 		case isForeignKey(err), isUnique(err):
 			errs[i] = wrap(err, "archive message for %s", a.Owner)
 		case err != nil:
 			return nil, wrap(err, "archive batch")
+		default:
+			u := added[a.Owner]
+			u.Messages++
+			u.Bytes += int64(len(a.Message.Stanza))
+			added[a.Owner] = u
+			maxID = max(maxID, ids[i])
 		}
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, wrap(err, "archive batch")
 	}
+	// The messages are stored; failing to write their usage now only
+	// delays it (the next flush, or the recovery after a crash, counts
+	// them).
+	s.addArchiveUsage(ctx, added, maxID)
 	return errs, nil
 }
 
@@ -101,12 +126,11 @@ func (s *Store) LastArchiveID(ctx context.Context) (string, error) {
 }
 
 // QueryArchive implements store.Archive. The count and the page are read
-// in one transaction, so they agree. The page is read in id order in
-// the paging direction, one row beyond Max: whether it comes tells
-// Complete. When the selection has a time bound, counting it (through
-// the (owner, at) index) also yields its first and last ids, which bound
-// the page, so that it starts right at the selection even when the time
-// bound leaves out most of the archive.
+// in one transaction, so they agree. Both walk the (owner, at) index --
+// or (owner, with_jid, at) for a conversation -- whose entries end with
+// the id, so the archive order (at, id) is the index order: a page reads
+// one index range from its first message and stops one row beyond Max
+// (whether it comes tells Complete), and a count reads only the index.
 func (s *Store) QueryArchive(ctx context.Context, owner string, q store.ArchiveQuery) (store.ArchivePage, error) {
 	return s.queryArchive(ctx, userArchive, owner, q)
 }
@@ -120,29 +144,32 @@ const (
 	roomArchive archiveTable = "room_archive"
 )
 
+// archivePos is where a message sits in its archive's order.
+type archivePos struct{ at, id int64 }
+
 func (s *Store) queryArchive(ctx context.Context, table archiveTable, owner string, q store.ArchiveQuery) (store.ArchivePage, error) {
 	if q.Max < 1 {
 		return store.ArchivePage{}, fmt.Errorf("sqlite: query archive of %s: max %d: %w", owner, q.Max, store.ErrInvalid)
 	}
-	where, args := archiveSelection(owner, q, "at")
 	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return store.ArchivePage{}, wrap(err, "query archive of %s", owner)
 	}
 	defer tx.Rollback()
 
-	bounds, boundArgs := "", []any(nil)
+	// Every id the query names must be a message of this archive.
+	var after, before, rangeAfter, rangeBefore *archivePos
 	for _, b := range []struct {
-		id, op string
-		paging bool
-	}{{q.AfterID, ">", true}, {q.BeforeID, "<", true}, {q.RangeAfterID, ">", false}, {q.RangeBeforeID, "<", false}} {
+		id   string
+		into **archivePos
+	}{{q.AfterID, &after}, {q.BeforeID, &before}, {q.RangeAfterID, &rangeAfter}, {q.RangeBeforeID, &rangeBefore}} {
 		if b.id == "" {
 			continue
 		}
 		n, ok := archiveID(b.id)
+		p := &archivePos{id: n}
 		if ok {
-			var one int
-			err := tx.QueryRowContext(ctx, `SELECT 1 FROM `+string(table)+` WHERE id = ? AND owner = ?`, n, owner).Scan(&one)
+			err := tx.QueryRowContext(ctx, `SELECT at FROM `+string(table)+` WHERE id = ? AND owner = ?`, n, owner).Scan(&p.at)
 			if errors.Is(err, sql.ErrNoRows) {
 				ok = false
 			} else if err != nil {
@@ -152,93 +179,103 @@ func (s *Store) queryArchive(ctx context.Context, table archiveTable, owner stri
 		if !ok {
 			return store.ArchivePage{}, fmt.Errorf("sqlite: query archive of %s: no message %q: %w", owner, b.id, store.ErrNotFound)
 		}
-		if b.paging { // range bounds are in the selection (archiveSelection)
-			bounds += " AND id " + b.op + " ?"
-			boundArgs = append(boundArgs, n)
-		}
+		*b.into = p
 	}
 
+	where, args := archiveSelection(owner, q, rangeAfter, rangeBefore)
 	var page store.ArchivePage
-	// With a time bound, the count also finds where the selection starts
-	// and ends (the same index entries, read once).
-	timed := !q.Start.IsZero() || !q.End.IsZero()
-	var lo, hi sql.NullInt64
-	if timed {
-		err = tx.QueryRowContext(ctx, `SELECT COUNT(*), MIN(id), MAX(id) FROM `+string(table)+` WHERE `+where, args...).Scan(&page.Count, &lo, &hi)
-	} else {
-		err = tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+string(table)+` WHERE `+where, args...).Scan(&page.Count)
-	}
-	if err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+string(table)+` WHERE `+where, args...).Scan(&page.Count); err != nil {
 		return store.ArchivePage{}, wrap(err, "count archive of %s", owner)
 	}
 	if page.Count == 0 {
 		page.Complete = true
 		return page, nil
 	}
-	if timed {
-		bounds += " AND id BETWEEN ? AND ?"
-		boundArgs = append(boundArgs, lo.Int64, hi.Int64)
+	if after != nil {
+		where, args = afterPos(where, args, ">", after)
+	}
+	if before != nil {
+		where, args = afterPos(where, args, "<", before)
 	}
 	order := "ASC"
 	if q.Last {
 		order = "DESC"
 	}
-	// The page walks an index in id order from the selection's first (or
-	// last) id, filtering on time: "+at" keeps SQLite from choosing the
-	// (owner, at) index, which would sort the whole time range instead.
-	pageWhere, _ := archiveSelection(owner, q, "+at")
-	rows, err := tx.QueryContext(ctx, `SELECT id, with_jid, at, stanza FROM `+string(table)+` WHERE `+pageWhere+bounds+
-		` ORDER BY id `+order+` LIMIT ?`, append(append(args, boundArgs...), int64(q.Max)+1)...)
+	rows, err := tx.QueryContext(ctx, `SELECT id, with_jid, at, stanza FROM `+string(table)+` WHERE `+where+
+		` ORDER BY at `+order+`, id `+order+` LIMIT ?`, append(args, int64(q.Max)+1)...)
 	if err != nil {
 		return store.ArchivePage{}, wrap(err, "query archive of %s", owner)
 	}
 	defer rows.Close()
+	page.Complete = true
+	size := 0
 	for rows.Next() {
+		if len(page.Messages) == q.Max {
+			page.Complete = false // the row beyond the page
+			break
+		}
 		var m store.ArchivedMessage
 		var id, at int64
 		if err := rows.Scan(&id, &m.With, &at, &m.Stanza); err != nil {
 			return store.ArchivePage{}, wrap(err, "query archive of %s", owner)
 		}
+		if q.MaxBytes > 0 && len(page.Messages) > 0 && size+len(m.Stanza) > q.MaxBytes {
+			page.Complete = false // cut short by the byte budget
+			break
+		}
 		m.ID, m.At = strconv.FormatInt(id, 10), fromUS(at)
+		size += len(m.Stanza)
 		page.Messages = append(page.Messages, m)
 	}
 	if err := rows.Err(); err != nil {
 		return store.ArchivePage{}, wrap(err, "query archive of %s", owner)
 	}
-	page.Complete = len(page.Messages) <= q.Max
-	page.Messages = page.Messages[:min(len(page.Messages), q.Max)]
 	if q.Last {
 		slices.Reverse(page.Messages)
 	}
 	return page, nil
 }
 
+// afterPos narrows where to the messages after (op ">") or before ("<")
+// p in archive order: "at >= p.at" (or "<=") is the index range, the
+// rest sorts out messages of the same microsecond by id.
+func afterPos(where string, args []any, op string, p *archivePos) (string, []any) {
+	return where + " AND at " + op + "= ? AND (at " + op + " ? OR id " + op + " ?)", append(args, p.at, p.at, p.id)
+}
+
 // archiveSelection is the WHERE clause (and its arguments) of the
-// messages of owner's archive q selects, before paging, with the time
-// column written as at. IDs go in as one
-// JSON array, read back with json_each: no limit on their number, and no
-// SQL text that varies with it.
-func archiveSelection(owner string, q store.ArchiveQuery, at string) (string, []any) {
+// messages of owner's archive q selects, before paging: range bounds
+// are the positions of q.RangeAfterID and q.RangeBeforeID, or nil. IDs
+// go in as one JSON array, read back with json_each: no limit on their
+// number, and no SQL text that varies with it.
+func archiveSelection(owner string, q store.ArchiveQuery, rangeAfter, rangeBefore *archivePos) (string, []any) {
 	var where strings.Builder
-	where.WriteString("owner = ?")
+	if len(q.IDs) > 0 {
+		// "+owner": look the few ids up by rowid, not the whole archive
+		// through its owner index.
+		where.WriteString("+owner = ?")
+	} else {
+		where.WriteString("owner = ?")
+	}
 	args := []any{owner}
 	if q.With != "" {
 		where.WriteString(" AND with_jid = ?")
 		args = append(args, q.With)
 	}
 	if !q.Start.IsZero() {
-		where.WriteString(" AND " + at + " >= ?")
+		where.WriteString(" AND at >= ?")
 		args = append(args, usCeil(q.Start))
 	}
 	if !q.End.IsZero() {
-		where.WriteString(" AND " + at + " <= ?")
+		where.WriteString(" AND at <= ?")
 		args = append(args, us(q.End))
 	}
-	for _, b := range []struct{ id, op string }{{q.RangeAfterID, ">"}, {q.RangeBeforeID, "<"}} {
-		if n, ok := archiveID(b.id); ok { // checked by QueryArchive
-			where.WriteString(" AND id " + b.op + " ?")
-			args = append(args, n)
-		}
+	w := where.String()
+	if rangeAfter != nil {
+		w, args = afterPos(w, args, ">", rangeAfter)
+	}
+	if rangeBefore != nil {
+		w, args = afterPos(w, args, "<", rangeBefore)
 	}
 	if len(q.IDs) > 0 {
 		ids := make([]int64, 0, len(q.IDs))
@@ -248,10 +285,10 @@ func archiveSelection(owner string, q store.ArchiveQuery, at string) (string, []
 			}
 		}
 		b, _ := json.Marshal(ids) // an []int64 always marshals
-		where.WriteString(" AND id IN (SELECT value FROM json_each(?))")
+		w += " AND id IN (SELECT value FROM json_each(?))"
 		args = append(args, string(b))
 	}
-	return where.String(), args
+	return w, args
 }
 
 // ArchivePrefs implements store.Archive.
@@ -305,6 +342,9 @@ func jidSet(l []string) string {
 // that would have to scan the whole table; every archive has an owner in
 // users (DeleteUser and ImportAccounts delete the others' rows).
 func (s *Store) PruneArchive(ctx context.Context, before time.Time) (int64, error) {
+	if err := s.flushArchiveUsage(ctx); err != nil { // the trigger counts only stored usage
+		return 0, err
+	}
 	var total int64
 	for _, q := range []string{
 		`DELETE FROM archive WHERE owner IN (SELECT jid FROM users) AND at < ?`,

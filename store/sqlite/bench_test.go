@@ -46,7 +46,7 @@ func BenchmarkStoreOffline(b *testing.B) {
 		if n++; n%mailboxSize == 0 {
 			emptyMailboxes(b, s)
 		}
-		if err := s.StoreOffline(ctx, "a@x", benchMsg, offlineQuota); err != nil {
+		if err := s.StoreOffline(ctx, "a@x", benchMsg, store.OfflineLimits{Messages: offlineQuota, Bytes: 10 << 20}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -69,7 +69,7 @@ func BenchmarkStoreOfflineParallel(b *testing.B) {
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if err := s.StoreOffline(ctx, jids[next.Add(1)%owners], benchMsg, offlineQuota); err != nil {
+			if err := s.StoreOffline(ctx, jids[next.Add(1)%owners], benchMsg, store.OfflineLimits{Messages: offlineQuota, Bytes: 10 << 20}); err != nil {
 				b.Error(err)
 				return
 			}

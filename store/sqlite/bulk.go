@@ -30,6 +30,9 @@ var bulkStatements = map[string]string{
 // transaction with statements prepared once, which is what makes a bulk
 // import fast (each single-row method pays for its own transaction).
 func (s *Store) ImportAccounts(ctx context.Context, accts []store.Account, replace bool) (skipped []string, err error) {
+	if err := s.flushArchiveUsage(ctx); err != nil { // replace deletes archives: see DeleteUser
+		return nil, err
+	}
 	err = s.tx(ctx, func(tx *sql.Tx) error {
 		st := make(map[string]*sql.Stmt, len(bulkStatements))
 		defer func() {

@@ -22,7 +22,9 @@
 //
 // Between processes the only contention is the write lock; busy_timeout
 // makes the other process wait for it (writes here take milliseconds)
-// instead of failing. There are no Go locks in this package.
+// instead of failing. The one Go lock in this package guards the archive
+// usage counted in memory (usage.go); it is taken before the database's
+// write lock, never after.
 //
 // # Durability and time
 //
@@ -63,6 +65,12 @@ type Store struct {
 	w  *sql.DB // exactly one connection, BEGIN IMMEDIATE: all writes
 	r  *sql.DB // query_only connections: reads (transactions)
 	rq *stmts  // single read queries, prepared once
+
+	// The archive writer's insert, prepared once on w (its only
+	// connection, so every transaction reuses it): a batch is one
+	// transaction that runs it thousands of times.
+	archiveInsert *sql.Stmt
+	au            archiveUsage // archive inserts not yet in archive_usage (usage.go)
 }
 
 var _ store.Store = (*Store)(nil)
@@ -101,7 +109,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	r.SetMaxOpenConns(readConns)
 	r.SetMaxIdleConns(readConns)
 	s := &Store{w: w, r: r, rq: newStmts(r)}
-	if err := errors.Join(w.PingContext(ctx), r.PingContext(ctx)); err != nil {
+	if err := errors.Join(w.PingContext(ctx), r.PingContext(ctx), s.prepare(ctx)); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -148,7 +156,11 @@ func uriPath(path string) string {
 // Close closes both pools. When the last connection to the file closes,
 // SQLite checkpoints the WAL into the database and removes it.
 func (s *Store) Close() error {
-	if err := errors.Join(s.rq.Close(), s.r.Close(), s.w.Close()); err != nil {
+	errs := []error{s.flushArchiveUsage(context.Background())}
+	if s.archiveInsert != nil {
+		errs = append(errs, s.archiveInsert.Close())
+	}
+	if err := errors.Join(append(errs, s.rq.Close(), s.r.Close(), s.w.Close())...); err != nil {
 		return fmt.Errorf("sqlite: close: %w", err)
 	}
 	return nil

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -64,7 +65,7 @@ func TestSurvivesReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, err := range []error{
-		s.StoreOffline(ctx, "a@x", []byte("<message/>"), 0),
+		s.StoreOffline(ctx, "a@x", []byte("<message/>"), store.OfflineLimits{}),
 		s.PutSubscriptionRequest(ctx, "a@x", store.SubscriptionRequest{From: "c@x", Stanza: []byte("<presence/>")}),
 		s.SetLastPresence(ctx, "a@x", []byte("<presence type='unavailable'/>"), created),
 		s.Close(),
@@ -156,7 +157,9 @@ func TestTwoStoresOneFile(t *testing.T) {
 			_, err := st.PutRosterItem(ctx, "owner@x", store.RosterItem{Contact: fmt.Sprintf("%s%d@x", name, i), Subscription: store.SubNone})
 			return err
 		})
-		run(func(int) error { return st.StoreOffline(ctx, "owner@x", []byte("<message/>"), quota) })
+		run(func(int) error {
+			return st.StoreOffline(ctx, "owner@x", []byte("<message/>"), store.OfflineLimits{Messages: quota})
+		})
 		run(func(int) error { _, _, err := st.Roster(ctx, "owner@x"); return err })
 	}
 	wg.Wait()
@@ -224,5 +227,90 @@ func TestCanceledContext(t *testing.T) {
 	}
 	if _, err := s.User(context.Background(), "a@x"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("a canceled CreateUser stored the user: %v", err)
+	}
+}
+
+// A database from before the usage tables (00021) gets them filled from
+// what it stores.
+func TestUsageMigration(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "parley.db")
+	s := open(t, path)
+	sub, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, s.w, sub, goose.WithAllowOutofOrder(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.DownTo(ctx, 7); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`INSERT INTO users (jid, sha1_salt, sha1_iter, sha1_stored, sha1_server, sha256_salt, sha256_iter, sha256_stored, sha256_server, created_at)
+			VALUES ('a@x', x'', 0, x'', x'', x'', 0, x'', x'', 0)`,
+		`INSERT INTO offline_messages (owner, stanza, stored_at) VALUES ('a@x', '12345', 0), ('a@x', '1234567890', 0)`,
+		`INSERT INTO archive (owner, with_jid, at, stanza) VALUES ('a@x', 'b@x', 1, '123'), ('a@x', 'b@x', 2, '1234')`,
+	} {
+		if _, err := s.w.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	s = open(t, path) // migrates up
+	defer s.Close()
+	if u, err := s.OfflineUsage(ctx, "a@x"); err != nil || u != (store.Usage{Messages: 2, Bytes: 15}) {
+		t.Fatalf("offline usage %+v, %v", u, err)
+	}
+	if u, err := s.ArchiveUsage(ctx, "a@x"); err != nil || u != (store.Usage{Messages: 2, Bytes: 7}) {
+		t.Fatalf("archive usage %+v, %v", u, err)
+	}
+	if page, err := s.QueryArchive(ctx, "a@x", store.ArchiveQuery{Max: 10}); err != nil || page.Count != 2 {
+		t.Fatalf("archive after the migration: %+v, %v", page, err)
+	}
+}
+
+// Archive usage counted in memory and lost with its process is counted
+// by the next process that writes the archive.
+func TestArchiveUsageRecoveredAfterCrash(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "parley.db")
+	first := open(t, path)
+	if err := first.CreateUser(ctx, store.User{JID: "a@x"}); err != nil {
+		t.Fatal(err)
+	}
+	batch := func(base int64, n int) []store.ArchiveAppend {
+		var out []store.ArchiveAppend
+		for i := range n {
+			out = append(out, store.ArchiveAppend{Owner: "a@x", Message: store.ArchivedMessage{ID: strconv.FormatInt(base+int64(i), 10),
+				With: "b@x", At: time.Now(), Stanza: []byte("<message>1234567890</message>")}})
+		}
+		return out
+	}
+	if _, err := first.AppendArchiveBatch(ctx, batch(1000, 3)); err != nil {
+		t.Fatal(err)
+	}
+	if u, _ := first.ArchiveUsage(ctx, "a@x"); u != (store.Usage{Messages: 3, Bytes: 87}) {
+		t.Fatalf("usage while pending: %+v", u)
+	}
+	// The process dies: its pools go without Close (which would flush).
+	first.r.Close()
+	first.w.Close()
+
+	second := open(t, path)
+	defer second.Close()
+	if _, err := second.AppendArchiveBatch(ctx, batch(2000, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if u, _ := second.ArchiveUsage(ctx, "a@x"); u != (store.Usage{Messages: 4, Bytes: 116}) {
+		t.Fatalf("usage after the next writer started: %+v, want the dead writer's 3 messages counted", u)
+	}
+	// Deletions take off what was counted.
+	if _, err := second.PruneArchive(ctx, time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if u, _ := second.ArchiveUsage(ctx, "a@x"); u != (store.Usage{}) {
+		t.Fatalf("usage after pruning everything: %+v", u)
 	}
 }

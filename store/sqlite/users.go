@@ -44,13 +44,17 @@ func (s *Store) SetCredentials(ctx context.Context, jid string, sha1, sha256 sto
 // ownedTables are the tables holding a user's data, keyed by owner.
 var ownedTables = []string{"roster_items", "roster_versions", "offline_messages", "subscription_requests", "last_presence", "vcards",
 	"archive", "archive_prefs", "push_registrations", "support_group_members", "calendar_prefs", "calendar_alarms", "calendar_delivered",
-	"pep_items", "pep_nodes", "blocklist", "private_xml", "uploads", "network_presence", "web_sessions"}
+	"pep_items", "pep_nodes", "blocklist", "private_xml", "uploads", "network_presence", "web_sessions",
+	"offline_usage", "archive_usage"}
 
 // DeleteUser implements store.Users. The owned rows are deleted
 // explicitly, in the same transaction, rather than left to ON DELETE
 // CASCADE alone: the result then does not depend on foreign_keys being
 // on for the connection (another tool may open the file).
 func (s *Store) DeleteUser(ctx context.Context, jid string) error {
+	if err := s.flushArchiveUsage(ctx); err != nil { // the trigger counts only stored usage
+		return err
+	}
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM users WHERE jid = ?`, jid)
 		if err := affected(res, err, "delete user %s", jid); err != nil {

@@ -457,3 +457,108 @@ func testArchiveDeleteUser(t *testing.T, s store.Store) {
 		t.Fatalf("bob's archive after alice was replaced: %+v", p)
 	}
 }
+
+// An archive is in time order, then id order for the same microsecond,
+// whatever order the messages were appended in; paging follows it.
+func testArchiveTimeOrder(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	mustUser(t, s, alice)
+	at := func(i int) time.Time { return archiveBase.Add(time.Duration(i) * time.Second) }
+	// Appended as times 2, 0, 1, 1, 3: ids grow, times do not.
+	var ids []string
+	for _, i := range []int{2, 0, 1, 1, 3} {
+		id, err := s.AppendArchive(ctx, alice, store.ArchivedMessage{With: bob, At: at(i), Stanza: fmt.Appendf(nil, "<message t='%d'/>", i)})
+		must(t, err)
+		ids = append(ids, id)
+	}
+	order := pick(ids, 1, 2, 3, 0, 4) // time 0, 1 (older id), 1, 2, 3
+	wantPage(t, "whole archive", query(t, s, alice, store.ArchiveQuery{Max: 10}), order, true, 5)
+	wantPage(t, "conversation", query(t, s, alice, store.ArchiveQuery{With: bob, Max: 10}), order, true, 5)
+	wantPage(t, "after the first of a tie", query(t, s, alice, store.ArchiveQuery{AfterID: ids[2], Max: 2}), pick(ids, 3, 0), false, 5)
+	wantPage(t, "before the second of a tie", query(t, s, alice, store.ArchiveQuery{BeforeID: ids[3], Last: true, Max: 2}), pick(ids, 1, 2), true, 5)
+	wantPage(t, "after the newest id, an older time", query(t, s, alice, store.ArchiveQuery{AfterID: ids[0], Max: 10}), pick(ids, 4), true, 5)
+	wantPage(t, "range", query(t, s, alice, store.ArchiveQuery{RangeAfterID: ids[2], RangeBeforeID: ids[4], Max: 10}), pick(ids, 3, 0), true, 2)
+	wantPage(t, "ids", query(t, s, alice, store.ArchiveQuery{IDs: pick(ids, 4, 0, 1), Max: 10}), pick(ids, 1, 0, 4), true, 3)
+	wantPage(t, "time", query(t, s, alice, store.ArchiveQuery{Start: at(1), End: at(2), Max: 2}), pick(ids, 2, 3), false, 3)
+}
+
+// MaxBytes cuts a page short (never below one message); Complete then
+// says there is more.
+func testArchiveMaxBytes(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	mustUser(t, s, alice)
+	sizes := []int{100, 100, 1000, 100, 100}
+	var ids []string
+	for i, n := range sizes {
+		id, err := s.AppendArchive(ctx, alice, store.ArchivedMessage{With: bob, At: archiveBase.Add(time.Duration(i) * time.Second),
+			Stanza: []byte("<message>" + strings.Repeat("x", n-19) + "</message>")})
+		must(t, err)
+		ids = append(ids, id)
+	}
+	for _, c := range []struct {
+		name     string
+		q        store.ArchiveQuery
+		want     []int
+		complete bool
+	}{
+		{"no budget", store.ArchiveQuery{Max: 10}, []int{0, 1, 2, 3, 4}, true},
+		{"budget stops before the large one", store.ArchiveQuery{Max: 10, MaxBytes: 500}, []int{0, 1}, false},
+		{"the large one alone", store.ArchiveQuery{Max: 10, MaxBytes: 500, AfterID: ids[1]}, []int{2}, false},
+		{"budget exactly", store.ArchiveQuery{Max: 10, MaxBytes: 200, AfterID: ids[2]}, []int{3, 4}, true},
+		{"Max first", store.ArchiveQuery{Max: 1, MaxBytes: 500}, []int{0}, false},
+		{"last page, from the end", store.ArchiveQuery{Max: 10, MaxBytes: 500, Last: true}, []int{3, 4}, false},
+		{"last page, the large one alone", store.ArchiveQuery{Max: 10, MaxBytes: 500, Last: true, BeforeID: ids[3]}, []int{2}, false},
+	} {
+		wantPage(t, c.name, query(t, s, alice, c.q), pick(ids, c.want...), c.complete, 5)
+	}
+}
+
+// ArchiveUsage follows appends (single and batched, per owner), the
+// retention prune and account deletion.
+func testArchiveUsage(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	mustUser(t, s, alice)
+	mustUser(t, s, bob)
+	usage := func(owner string) store.Usage {
+		t.Helper()
+		u, err := s.ArchiveUsage(ctx, owner)
+		must(t, err)
+		return u
+	}
+	if u := usage(alice); u != (store.Usage{}) {
+		t.Fatalf("empty archive: %+v", u)
+	}
+	archiveN(t, s, alice, 3, bob) // <message id='0'/> ... 17 bytes each
+	if u := usage(alice); u != (store.Usage{Messages: 3, Bytes: 51}) {
+		t.Fatalf("after 3 appends: %+v", u)
+	}
+	last, _ := s.LastArchiveID(ctx)
+	base, _ := strconv.ParseInt(last, 10, 64)
+	m := func(i int, n int) store.ArchivedMessage {
+		return store.ArchivedMessage{ID: strconv.FormatInt(base+int64(i), 10), With: carol, At: archiveBase.Add(time.Hour),
+			Stanza: []byte("<message>" + strings.Repeat("x", n-19) + "</message>")}
+	}
+	errs, err := s.AppendArchiveBatch(ctx, []store.ArchiveAppend{{Owner: alice, Message: m(1, 100)}, {Owner: bob, Message: m(2, 200)},
+		{Owner: alice, Message: m(3, 100)}, {Owner: "nobody@example.com", Message: m(4, 300)}, {Owner: bob, Message: m(1, 50)}})
+	must(t, err)
+	if errs[3] == nil || errs[4] == nil {
+		t.Fatalf("batch errors %v", errs)
+	}
+	if u := usage(alice); u != (store.Usage{Messages: 5, Bytes: 251}) {
+		t.Fatalf("alice after the batch: %+v", u)
+	}
+	if u := usage(bob); u != (store.Usage{Messages: 1, Bytes: 200}) {
+		t.Fatalf("bob after the batch (a failed row counts nothing): %+v", u)
+	}
+	if _, err := s.PruneArchive(ctx, archiveBase.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if u := usage(alice); u != (store.Usage{Messages: 2, Bytes: 200}) {
+		t.Fatalf("alice after the prune: %+v", u)
+	}
+	must(t, s.DeleteUser(ctx, bob))
+	mustUser(t, s, bob)
+	if u := usage(bob); u != (store.Usage{}) {
+		t.Fatalf("re-created bob: %+v", u)
+	}
+}

@@ -103,7 +103,7 @@ func testUnknownOwner(t *testing.T, s store.Store) {
 	wantErr(t, "PutRosterItem for a missing owner", err, store.ErrNotFound)
 	_, err = s.DeleteRosterItem(ctx, bob, alice)
 	wantErr(t, "DeleteRosterItem for a missing owner", err, store.ErrNotFound)
-	wantErr(t, "StoreOffline for a missing owner", s.StoreOffline(ctx, bob, []byte("<message/>"), 0), store.ErrNotFound)
+	wantErr(t, "StoreOffline for a missing owner", s.StoreOffline(ctx, bob, []byte("<message/>"), store.OfflineLimits{}), store.ErrNotFound)
 	wantErr(t, "PutSubscriptionRequest for a missing owner",
 		s.PutSubscriptionRequest(ctx, bob, store.SubscriptionRequest{From: alice, Stanza: []byte("<presence/>")}), store.ErrNotFound)
 	wantErr(t, "SetLastPresence for a missing owner", s.SetLastPresence(ctx, bob, []byte("<presence/>"), time.Now()), store.ErrNotFound)
@@ -135,7 +135,7 @@ func fill(t *testing.T, s store.Store, owner, contact string) {
 	ctx := context.Background()
 	_, err := s.PutRosterItem(ctx, owner, store.RosterItem{Contact: contact, Subscription: store.SubBoth, Groups: []string{"g"}})
 	must(t, err)
-	must(t, s.StoreOffline(ctx, owner, []byte("<message/>"), 0))
+	must(t, s.StoreOffline(ctx, owner, []byte("<message/>"), store.OfflineLimits{}))
 	must(t, s.PutSubscriptionRequest(ctx, owner, store.SubscriptionRequest{From: contact, Stanza: []byte("<presence/>")}))
 	must(t, s.SetLastPresence(ctx, owner, []byte("<presence type='unavailable'/>"), time.Now()))
 }

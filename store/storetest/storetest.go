@@ -15,9 +15,12 @@
 //     other users' rosters;
 //   - archive ids are decimal numbers that grow with each message, in
 //     all archives, and are never reused; archive times round-trip to
-//     the microsecond, in UTC; an archive query's AfterID or BeforeID
-//     may name a message outside the selection, but not one of another
-//     archive (ErrNotFound).
+//     the microsecond, in UTC; an archive is in time order, then id
+//     order; an archive query's AfterID or BeforeID may name a message
+//     outside the selection, but not one of another archive
+//     (ErrNotFound);
+//   - usage (OfflineUsage, ArchiveUsage) follows every write and
+//     deletion, and limits in bytes count stanza bytes.
 //
 // Each check runs as a subtest on a new store; some start goroutines, so
 // run the suite with -race.
@@ -58,6 +61,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"OfflineDelete", testOfflineDelete},
 		{"OfflineQuota", testOfflineQuota},
 		{"OfflineQuotaConcurrent", testOfflineQuotaConcurrent},
+		{"OfflineQuotaBytes", testOfflineQuotaBytes},
+		{"OfflinePage", testOfflinePage},
 		{"SubscriptionRequests", testSubscriptionRequests},
 		{"LastPresence", testLastPresence},
 		{"UnknownOwner", testUnknownOwner},
@@ -75,6 +80,9 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ArchivePrefs", testArchivePrefs},
 		{"ArchivePrune", testArchivePrune},
 		{"ArchiveDeleteUser", testArchiveDeleteUser},
+		{"ArchiveTimeOrder", testArchiveTimeOrder},
+		{"ArchiveMaxBytes", testArchiveMaxBytes},
+		{"ArchiveUsage", testArchiveUsage},
 	}
 	tests = append(tests, roomTests...)
 	tests = append(tests, siteTests...)

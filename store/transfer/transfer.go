@@ -19,7 +19,9 @@
 //
 // Identity sequences are then moved past every copied id, and past the
 // greatest id SQLite ever handed out (sqlite_sequence), so that no id is
-// used twice, as on SQLite.
+// used twice, as on SQLite. Tables the store derives from others (what
+// each user stores, for the quotas) are not copied but counted again
+// from what was copied (postgres.Recount).
 package transfer
 
 import (
@@ -89,8 +91,8 @@ func SQLiteToPostgres(ctx context.Context, src *sqlite.Store, dst *postgres.Stor
 				return err
 			}
 			for _, name := range order {
-				if !slices.Contains(srcTables, name) {
-					continue // newer on PostgreSQL's side: nothing to copy
+				if !slices.Contains(srcTables, name) || slices.Contains(postgres.DerivedTables, name) {
+					continue // newer on PostgreSQL's side, or derived: nothing to copy
 				}
 				n, err := copyTable(ctx, stx, ptx, name, tables[name])
 				if err != nil {
@@ -105,7 +107,7 @@ func SQLiteToPostgres(ctx context.Context, src *sqlite.Store, dst *postgres.Stor
 					progress(t)
 				}
 			}
-			return nil
+			return postgres.Recount(ctx, ptx)
 		})
 	})
 	if err != nil {

@@ -48,7 +48,7 @@ func fill(t *testing.T, st store.Store) (archiveIDs, roomIDs []string, tokens []
 	_, err = st.PutRosterItem(ctx, users[1], store.RosterItem{Contact: users[0], Subscription: store.SubBoth})
 	must(t, err)
 	for i := range 3 {
-		must(t, st.StoreOffline(ctx, users[1], fmt.Appendf(nil, "<message id='%d'/>", i), 0))
+		must(t, st.StoreOffline(ctx, users[1], fmt.Appendf(nil, "<message id='%d'/>", i), store.OfflineLimits{}))
 	}
 	for _, from := range []string{"zed@example.com", "ann@example.com"} { // arrival order, not alphabetical
 		must(t, st.PutSubscriptionRequest(ctx, users[2], store.SubscriptionRequest{From: from, Stanza: []byte("<presence type='subscribe' from='" + from + "'/>")}))
@@ -258,6 +258,21 @@ func TestSQLiteToPostgres(t *testing.T) {
 		t.Fatalf("tables %v, progress %v", tables, seen)
 	}
 	same(t, src, dst)
+	// What each user stores is counted again, not copied: the same.
+	for _, u := range []string{"alice@example.com", "bob@example.com"} {
+		for _, usage := range []func(store.Store) (store.Usage, error){
+			func(s store.Store) (store.Usage, error) { return s.OfflineUsage(ctx, u) },
+			func(s store.Store) (store.Usage, error) { return s.ArchiveUsage(ctx, u) },
+		} {
+			want, err := usage(src)
+			must(t, err)
+			got, err := usage(dst)
+			must(t, err)
+			if got != want {
+				t.Fatalf("usage of %s after the transfer: %+v, want %+v", u, got, want)
+			}
+		}
+	}
 
 	// Ids are kept: clients and integrating applications hold them.
 	p, err := dst.QueryArchive(ctx, "alice@example.com", store.ArchiveQuery{AfterID: archiveIDs[0], Max: 100})
@@ -293,7 +308,7 @@ func TestSQLiteToPostgres(t *testing.T) {
 	if mustInt(t, rid) <= mustInt(t, roomIDs[2]) {
 		t.Fatalf("new room archive id %s after %v", rid, roomIDs)
 	}
-	must(t, dst.StoreOffline(ctx, "bob@example.com", []byte("<message id='new'/>"), 0))
+	must(t, dst.StoreOffline(ctx, "bob@example.com", []byte("<message id='new'/>"), store.OfflineLimits{}))
 	msgs, err := dst.OfflineMessages(ctx, "bob@example.com")
 	must(t, err)
 	if len(msgs) != 4 || msgs[3].ID <= msgs[2].ID {
