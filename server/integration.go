@@ -25,14 +25,10 @@ type integrationServices struct {
 	err    error
 }
 
-// integrations holds each running server's services. It lives outside
-// Server so that this file alone wires them; an entry is dropped when
-// the server stops (runCtx ends).
-var integrations sync.Map // *Server -> *integrationServices
-
+// integration returns the server's integration services, built on
+// first use.
 func (s *Server) integration() *integrationServices {
-	v, _ := integrations.LoadOrStore(s, &integrationServices{})
-	is := v.(*integrationServices)
+	is := &s.integ
 	is.once.Do(func() { s.buildIntegration(is) })
 	return is
 }
@@ -66,7 +62,6 @@ func (s *Server) buildIntegration(is *integrationServices) {
 	go func() {
 		defer s.wg.Done()
 		is.auth.Run(s.runCtx)
-		integrations.Delete(s)
 	}()
 }
 

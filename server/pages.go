@@ -8,10 +8,7 @@ import (
 	"github.com/parley-im/parley/web/pages"
 )
 
-// webPages holds each running server's page foundation (web/pages),
-// built once on first use, like integrations in integration.go.
-var webPages sync.Map // *Server -> *pagesOnce
-
+// pagesOnce holds the server's page foundation, built on first use.
 type pagesOnce struct {
 	once sync.Once
 	p    *pages.Pages
@@ -21,14 +18,9 @@ type pagesOnce struct {
 // browser module), layout, security headers, cookies and CSRF, for every
 // page the server serves.
 func (s *Server) pages() *pages.Pages {
-	v, _ := webPages.LoadOrStore(s, &pagesOnce{})
-	po := v.(*pagesOnce)
+	po := &s.pagesLazy
 	po.once.Do(func() {
 		po.p = pages.New(pages.Config{Key: s.secrets.pages, Secure: s.requestSecure, Logger: s.log.With("component", "pages")})
-		go func() { // forget the server once it stops
-			<-s.runCtx.Done()
-			webPages.Delete(s)
-		}()
 	})
 	return po.p
 }

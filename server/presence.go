@@ -11,11 +11,8 @@ import (
 	"github.com/parley-im/parley/store"
 )
 
-// presenceServices holds each running server's presence service, built
-// once on first use (by registerPresence or the bindings), like
-// integrations in integration.go.
-var presenceServices sync.Map // *Server -> *presenceOnce
-
+// presenceOnce holds the server's presence service, built once on
+// first use (by registerPresence or the bindings).
 type presenceOnce struct {
 	once sync.Once
 	svc  *presence.Service
@@ -27,8 +24,7 @@ type presenceOnce struct {
 // integration services are enabled; without them every token is
 // refused (the seed-004 endpoint still serves public presence).
 func (s *Server) presenceService() *presence.Service {
-	v, _ := presenceServices.LoadOrStore(s, &presenceOnce{})
-	p := v.(*presenceOnce)
+	p := &s.presenceLazy
 	p.once.Do(func() {
 		var tokens presenceTokens
 		if s.cfg.Integration.Enabled {
@@ -48,10 +44,6 @@ func (s *Server) presenceService() *presence.Service {
 			MaxResponseSize: s.cfg.Integration.MaxResponseSize,
 			Logger:          s.log,
 		})
-		go func() { // forget the server once it stops
-			<-s.runCtx.Done()
-			presenceServices.Delete(s)
-		}()
 	})
 	return p.svc
 }

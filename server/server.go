@@ -76,6 +76,11 @@ type Server struct {
 	netPresence *netpresence.Service
 	webui       *webUI // webui.go: sign-in, self-service, console, widget
 
+	// Built on first use (by a binding, a page or the presence URL).
+	integ        integrationServices // integration.go
+	pagesLazy    pagesOnce           // pages.go
+	presenceLazy presenceOnce        // presence.go
+
 	runCtx    context.Context // ends when the server stops: background work
 	cancelRun context.CancelFunc
 
