@@ -92,6 +92,9 @@ func (s *Service) GuestEnded(sess router.Session) {
 				if cur := s.guests[bare]; cur != g || g.gen != gen || g.resources > 0 {
 					return
 				}
+				if s.opts.Placement != nil && len(s.opts.Sessions.Resources(bare)) > 0 {
+					return // a chat handed over here does not count the guest's sessions
+				}
 				delete(s.guests, bare)
 				if c := s.chats[bare]; c != nil {
 					s.end(c, endLeft, "", "")

@@ -331,53 +331,71 @@ func (s *Service) Rehome(ctx context.Context) {
 // rehomeLater looks for moved desks every rehomeEvery.
 func (s *Service) rehomeLater() {
 	s.clock.AfterFunc(rehomeEvery, func() {
-		s.post(func() { s.rehome(); s.rehomeLater() })
+		if !s.post(func() { s.rehome(); s.rehomeLater() }) {
+			s.rehomeLater() // the loop is busy: look next time
+		}
 	})
 }
 
-// rehome forwards the chats of desks whose owner is another node now,
-// queued ones in their order, and forgets them here.
+// rehome forwards the chats whose visitor's target is kept by another
+// node now (queued ones in their order), and forgets them here, with
+// those guests and the desks left with nothing to do. A chat goes with
+// its visitor's target, which routes the visitor's events: one that was
+// transferred to another group goes to the new node's desk for that
+// group.
 func (s *Service) rehome() {
-	for key, d := range s.desks {
-		if !s.remote(d.target) {
-			continue
-		}
-		var moving []*chat
-		for _, c := range s.chats {
-			if c.desk == d && c.state == stateActive {
+	var moving []*chat
+	for _, d := range s.desks {
+		for _, c := range d.queue {
+			if s.remote(c.ctx.Target) {
 				moving = append(moving, c)
 			}
 		}
-		moving = append(moving, d.queue...)
-		for _, c := range moving {
-			h := handover{ID: c.id, Ctx: c.ctx, Desk: d.target, IsGroup: d.isGroup, State: c.state, Agent: c.agent,
-				AgentName: c.agentName, Started: c.started, Taken: c.taken, Queued: c.queued}
-			for w := range c.watchers {
-				h.Watchers = append(h.Watchers, w)
-			}
-			if g := s.guests[c.guest]; g != nil && g.grace != nil {
-				h.Guest = &guestHandover{Grace: true}
-			}
-			b, _ := json.Marshal(h)
-			if !s.forward(d.target, evAdopt, string(b)) {
-				s.log.Warn("livehelp: hand a chat over: queue full; it ends", "guest", c.guest)
-				s.end(c, endGone, "", "")
-				continue
-			}
-			s.disarm(c)
-			delete(s.chats, c.guest)
+	}
+	for _, c := range s.chats {
+		if c.state == stateActive && s.remote(c.ctx.Target) {
+			moving = append(moving, c)
 		}
-		for bare, g := range s.guests {
-			if g.ctx.Target == d.target {
-				if g.grace != nil {
-					g.grace.Stop()
-				}
-				g.gen++
-				delete(s.guests, bare)
-			}
+	}
+	for _, c := range moving {
+		d := c.desk
+		h := handover{ID: c.id, Ctx: c.ctx, Desk: d.target, IsGroup: d.isGroup, State: c.state, Agent: c.agent,
+			AgentName: c.agentName, Started: c.started, Taken: c.taken, Queued: c.queued}
+		for w := range c.watchers {
+			h.Watchers = append(h.Watchers, w)
 		}
-		delete(s.desks, key)
+		if g := s.guests[c.guest]; g != nil && g.grace != nil {
+			h.Guest = &guestHandover{Grace: true}
+		}
+		b, _ := json.Marshal(h)
+		if !s.forward(c.ctx.Target, evAdopt, string(b)) {
+			s.log.Warn("livehelp: hand a chat over: queue full; it ends", "guest", c.guest)
+			s.end(c, endGone, "", "")
+			continue
+		}
+		d.remove(c)
+		s.disarm(c)
+		delete(s.chats, c.guest)
 		s.changed = true
+	}
+	for bare, g := range s.guests {
+		if s.remote(g.ctx.Target) {
+			if g.grace != nil {
+				g.grace.Stop()
+			}
+			g.gen++
+			delete(s.guests, bare)
+		}
+	}
+	for key, d := range s.desks {
+		if len(d.queue) == 0 && s.remote(d.target) && !d.active(s) {
+			delete(s.desks, key)
+		}
+	}
+	if len(moving) > 0 {
+		for _, d := range s.desks {
+			s.dispatch(d) // positions changed where a moved chat left a queue
+		}
 	}
 }
 
