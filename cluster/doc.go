@@ -34,7 +34,8 @@
 // table.
 //
 // Owned services (owned.go): a conference room, a live-help desk, a web
-// conference has one owner node. Own wraps such a service: a stanza for
+// conference has one owner node (live help and conferences reach theirs
+// with Call, call.go, which picks the same node). Own wraps such a service: a stanza for
 // one of its keys (a room's bare JID) goes to the node that claims the
 // key, or, unclaimed, to the node rendezvous hashing picks among the
 // live nodes that are not draining; that node claims it while the

@@ -105,9 +105,12 @@ type Options struct {
 	// (10000); the oldest goes first.
 	MaxGuestSessions int
 	// Mail, if set, mails left messages to groups that have an address.
-	Mail   Mailer
-	Clock  Clock
-	Logger *slog.Logger
+	Mail Mailer
+	// Placement, on a node of a cluster, names the node that keeps each
+	// target's desk (placement.go); nil on a single server.
+	Placement Placement
+	Clock     Clock
+	Logger    *slog.Logger
 }
 
 func (o *Options) defaults() {

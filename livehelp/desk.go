@@ -18,7 +18,7 @@ const defaultHandleTime = 3 * time.Minute
 // person visitors reach by r_toJID (a desk whose only agent is that
 // person). It holds the chats not yet taken, in arrival order, and
 // decides whom to offer them to. A desk lives on the loop goroutine;
-// later, in a cluster, one node will own each desk.
+// in a cluster, on the node that owns the target (placement.go).
 type desk struct {
 	target  string
 	isGroup bool

@@ -49,6 +49,9 @@
 // read a published snapshot (atomic pointer). None of these locks is
 // held while another is taken or anything is called: no ordering issue.
 //
-// In a cluster, each desk (and its chats) will have one owner node; the
-// loop is the seam.
+// In a cluster (Options.Placement, placement.go) each desk and its chats
+// live on one node, the target's owner: the other nodes forward what
+// concerns them to it (a forwarder goroutine, in order, as cluster
+// calls) and it hands them over when the owner changes. The forwarder
+// takes no lock the loop holds; it only reads the forward queue.
 package livehelp

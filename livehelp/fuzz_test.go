@@ -1,8 +1,13 @@
 package livehelp
 
 import (
+	"bytes"
+	"context"
 	"errors"
+	"log/slog"
 	"net/url"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/parley-im/parley/xmpp/jid"
@@ -46,4 +51,66 @@ func FuzzParseRequest(f *testing.F) {
 			t.Fatalf("accepted name %q subject %q", r.DisplayName, r.Subject)
 		}
 	})
+}
+
+// herePlacement keeps every desk here (one node of a cluster).
+type herePlacement struct{}
+
+func (herePlacement) Here(string) bool { return true }
+func (herePlacement) Call(context.Context, string, ...string) (string, error) {
+	return "", errors.New("no other node")
+}
+
+// FuzzHandleCall: whatever another node forwards, HandleCall never
+// panics, refuses what is malformed with ErrMalformed, and the loop
+// keeps serving.
+func FuzzHandleCall(f *testing.F) {
+	var logs lockedBuffer
+	h := newHarness(f, func(o *Options) {
+		o.Placement = herePlacement{}
+		o.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	})
+	gc := `{"Guest":"g1@guest.example.com","Target":"support@groups.example.com","IsGroup":true,"DisplayName":"V"}`
+	for _, seed := range [][]string{
+		{evGuestMsg, "g1@guest.example.com", gc, "hello", "active"},
+		{evGuestHere, "g1@guest.example.com", gc},
+		{evGuestGone, "g1@guest.example.com", gc},
+		{evGuestEnd, "g1@guest.example.com", gc, "waiting"},
+		{evAgent, "alice@example.com/desk", "g1@guest.example.com", "hi", ""},
+		{evGroup, "alice@example.com/desk", support, "/chats", "chat"},
+		{evAdopt, `{"id":1,"ctx":` + gc + `,"desk":"support@groups.example.com","isGroup":true,"state":"waiting"}`},
+		{evStatus},
+		{"bogus", "x"},
+	} {
+		f.Add(support, strings.Join(seed, "\x00"))
+	}
+	f.Fuzz(func(t *testing.T, target, raw string) {
+		h.t = t
+		args := strings.Split(raw, "\x00")
+		if _, err := h.svc.HandleCall(context.Background(), target, args); err != nil && !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrBusy) {
+			t.Fatalf("HandleCall(%q): %v", args, err)
+		}
+		h.drop()
+		if out := logs.String(); strings.Contains(out, "panic") {
+			t.Fatalf("HandleCall(%q): the loop panicked:\n%s", args, out)
+		}
+	})
+}
+
+// lockedBuffer is a log written from the loop and read by the test.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

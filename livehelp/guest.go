@@ -51,6 +51,9 @@ func (s *Service) GuestStarted(sess router.Session) {
 		sess.Close(stream.Errorf(stream.NotAuthorized, "this visitor's chat session is over"))
 		return
 	}
+	if s.forwardGuest(evGuestStart, c) {
+		return
+	}
 	s.post(func() {
 		g := s.guests[bare]
 		if g == nil {
@@ -71,6 +74,9 @@ func (s *Service) GuestStarted(sess router.Session) {
 // goes, its chat waits ReconnectGrace for it to come back, then ends.
 func (s *Service) GuestEnded(sess router.Session) {
 	bare := sess.JID().Bare().String()
+	if c, ok := s.reg.context(bare); ok && s.forwardGuest(evGuestGone, c) {
+		return
+	}
 	s.post(func() {
 		g := s.guests[bare]
 		if g == nil {
@@ -85,6 +91,9 @@ func (s *Service) GuestEnded(sess router.Session) {
 			s.post(func() {
 				if cur := s.guests[bare]; cur != g || g.gen != gen || g.resources > 0 {
 					return
+				}
+				if s.opts.Placement != nil && len(s.opts.Sessions.Resources(bare)) > 0 {
+					return // a chat handed over here does not count the guest's sessions
 				}
 				delete(s.guests, bare)
 				if c := s.chats[bare]; c != nil {
@@ -122,6 +131,16 @@ func (s *Service) GuestStanza(ctx context.Context, sess router.Session, el *xml.
 			refuse(sess, el, stanza.NotAllowed, "a live-help visitor may only write to "+gc.Target)
 			return
 		}
+		if s.remote(gc.Target) {
+			body := ""
+			if b := el.Child("", "body"); b != nil {
+				body = b.Text
+			}
+			if !s.forward(gc.Target, guestArgs(evGuestMsg, gc, body, chatState(el))...) {
+				refuse(sess, el, stanza.ResourceConstraint, "live help is busy; try again")
+			}
+			return
+		}
 		if !s.post(func() { s.fromGuest(bare, el) }) {
 			refuse(sess, el, stanza.ResourceConstraint, "live help is busy; try again")
 		}
@@ -132,7 +151,9 @@ func (s *Service) GuestStanza(ctx context.Context, sess router.Session, el *xml.
 		case !to.IsZero() && !toTarget:
 			refuse(sess, el, stanza.NotAllowed, "a live-help visitor sees only "+gc.Target)
 		case typ == "":
-			s.post(func() { s.guestAvailable(bare) })
+			if !s.forwardGuest(evGuestHere, gc) {
+				s.post(func() { s.guestAvailable(bare) })
+			}
 		}
 	case stanza.IQ:
 		s.guestIQ(sess, el, to)

@@ -36,6 +36,9 @@ func (s *Service) EndSession(ctx context.Context, cookie string) error {
 	if !ok {
 		return nil
 	}
+	if s.forwardGuest(evGuestEnd, gs.Context) {
+		return nil
+	}
 	return s.call(ctx, func() {
 		if c := s.chats[gs.Context.Guest]; c != nil {
 			s.end(c, endByGuest, "", "")
@@ -62,9 +65,10 @@ func (s *Service) LeaveMessage(ctx context.Context, gs *GuestSession, text, emai
 	}
 	var err error
 	var mailTo, subject, body string
+	remote := s.forwardGuest(evGuestEnd, gs.Context, "waiting")
 	callErr := s.call(ctx, func() {
 		c := gs.Context
-		if open := s.chats[c.Guest]; open != nil && open.state != stateActive {
+		if open := s.chats[c.Guest]; !remote && open != nil && open.state != stateActive {
 			s.end(open, endByGuest, "", "The visitor left a message instead.")
 		}
 		info, rerr := s.readInfo(s.ctx, c.Target, c.IsGroup)

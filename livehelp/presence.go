@@ -41,6 +41,11 @@ func (s *Service) GroupStatus(ctx context.Context, bare string) (Status, bool) {
 		return Status{}, false
 	}
 	sn := s.snap.Load()
+	if target := j.Bare().String(); s.remote(target) {
+		if rs, ok := s.remoteSnapshot(ctx, target); ok {
+			sn = rs
+		}
+	}
 	loads := func(a string) int { return sn.loads[a] }
 	st := Status{Name: info.name, State: s.targetState(info, loads)}
 	for _, a := range info.agents {

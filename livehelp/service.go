@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/parley-im/parley/store"
 	"github.com/parley-im/parley/xmpp/jid"
 	"github.com/parley-im/parley/xmpp/xml"
 )
@@ -37,6 +38,7 @@ type Service struct {
 	failures *failureLimiter
 
 	events  chan func()
+	fwd     chan forward // events for desks other nodes keep (placement.go)
 	dirtyMu sync.Mutex
 	dirty   map[string]struct{} // bare JIDs whose presence changed, not yet looked at
 	wake    chan struct{}       // a presence change is waiting (capacity 1)
@@ -74,7 +76,7 @@ func New(o Options, failuresPerMinute float64) *Service {
 	s := &Service{opts: o, clock: o.Clock, log: o.Logger.With("module", "livehelp"),
 		hosts: make(map[string]bool), groupDom: make(map[string]bool), guestDom: make(map[string]bool),
 		reg: newRegistry(o.MaxGuestSessions), failures: newFailureLimiter(failuresPerMinute),
-		events: make(chan func(), eventQueue), dirty: make(map[string]struct{}), wake: make(chan struct{}, 1),
+		events: make(chan func(), eventQueue), fwd: make(chan forward, forwardQueue), dirty: make(map[string]struct{}), wake: make(chan struct{}, 1),
 		desks: make(map[string]*desk), chats: make(map[string]*chat), guests: make(map[string]*guestState)}
 	for _, h := range o.Hosts {
 		s.hosts[h] = true
@@ -114,9 +116,12 @@ func (s *Service) guestDomainFor(target string) string {
 }
 
 // Start ends the chats a previous run left open (they did not survive
-// it) and runs the loop until Stop.
+// it) and runs the loop until Stop. On a node of a cluster the other
+// nodes' chats are open in the same store: they stay.
 func (s *Service) Start(ctx context.Context) error {
-	if n, err := s.opts.Store.EndOpenChats(ctx, s.clock.Now()); err != nil {
+	if s.opts.Placement != nil {
+		// the store is shared: other nodes' open chats are live
+	} else if n, err := s.opts.Store.EndOpenChats(ctx, s.clock.Now()); err != nil {
 		return err
 	} else if n > 0 {
 		s.log.Info("chats left open by the previous run ended", "chats", n)
@@ -130,6 +135,10 @@ func (s *Service) Start(ctx context.Context) error {
 	s.cancel, s.done, s.ctx = cancel, make(chan struct{}), runCtx
 	go s.loop(runCtx)
 	s.post(s.maintain)
+	if s.opts.Placement != nil {
+		go s.forwarder(runCtx)
+		s.rehomeLater()
+	}
 	return nil
 }
 
@@ -141,10 +150,21 @@ func (s *Service) Stop(ctx context.Context) {
 	if cancel == nil {
 		return
 	}
+	if s.opts.Placement != nil {
+		// Only this node's chats end: the store is shared.
+		s.call(ctx, func() {
+			for _, c := range s.chats {
+				s.updateChat(c, store.ChatEnded, s.clock.Now())
+			}
+		})
+	}
 	cancel()
 	select {
 	case <-done:
 	case <-ctx.Done():
+	}
+	if s.opts.Placement != nil {
+		return
 	}
 	if _, err := s.opts.Store.EndOpenChats(context.WithoutCancel(ctx), s.clock.Now()); err != nil {
 		s.log.Warn("end open chats at shutdown", "err", err)
@@ -299,6 +319,9 @@ func (s *Service) Receive(ctx context.Context, el *xml.Element) {
 	}
 	if el.Name != "message" || el.Attr("type") == "error" {
 		return // presence to groups and guests is not taken; errors need no answer
+	}
+	if s.forwarded(from, to, el) {
+		return
 	}
 	var fn func()
 	switch {

@@ -14,6 +14,7 @@ import (
 	"github.com/parley-im/parley/im/muc"
 	"github.com/parley-im/parley/im/offline"
 	"github.com/parley-im/parley/im/roster"
+	"github.com/parley-im/parley/livehelp"
 	"github.com/parley-im/parley/router"
 	"github.com/parley-im/parley/xmpp/jid"
 	"github.com/parley-im/parley/xmpp/xml"
@@ -75,6 +76,24 @@ func (s *Server) conferencePlacement() conference.Placement {
 }
 
 type roomPlacement struct{ r *cluster.Router }
+
+// deskPlacement tells live help which node keeps each support group's
+// (or agent's) desk: the node the cluster picks for the target's JID
+// (nil on a single server).
+func (s *Server) deskPlacement() livehelp.Placement {
+	if s.cluster == nil {
+		return nil
+	}
+	return deskPlacement{s.cluster}
+}
+
+type deskPlacement struct{ r *cluster.Router }
+
+func (p deskPlacement) Here(target string) bool { return p.r.Holds(target) }
+
+func (p deskPlacement) Call(ctx context.Context, target string, args ...string) (string, error) {
+	return p.r.Call(ctx, target, "livehelp", args...)
+}
 
 func (p roomPlacement) Here(room string) bool { return p.r.Holds(room) }
 
@@ -195,7 +214,11 @@ func (s *Server) drainCluster(ctx context.Context) int {
 	if s.cluster == nil {
 		return 0
 	}
-	return s.cluster.Drain(ctx)
+	n := s.cluster.Drain(ctx)
+	if lh := s.liveHelp(); lh != nil {
+		lh.Rehome(ctx) // support groups' chats go with the rooms
+	}
+	return n
 }
 
 func (s *Server) stopCluster(ctx context.Context) error {
@@ -220,7 +243,7 @@ func (s *Server) Drain(ctx context.Context) (string, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Cluster.DrainTimeout.Duration)
 	defer cancel()
-	rooms := s.cluster.Drain(ctx)
+	rooms := s.drainCluster(ctx)
 	asked, left := 0, 0
 	if s.c2s != nil {
 		asked, left = s.c2s.Redirect(ctx, s.cluster.ReconnectTo)

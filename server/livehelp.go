@@ -67,8 +67,12 @@ func (s *Server) startLiveHelp(ctx context.Context, d *im.Dispatcher) (c2s.Handl
 		TranscriptRetention: lc.TranscriptRetention.Duration,
 		MaxGuestSessions:    lc.MaxGuestSessions,
 		Mail:                s.mailText(),
+		Placement:           s.deskPlacement(),
 		Logger:              s.log,
 	}, lc.RequestFailuresPerMinute)
+	if s.cluster != nil {
+		s.cluster.HandleCall("livehelp", svc.HandleCall)
+	}
 	if err := svc.Start(ctx); err != nil {
 		return d, nil, fmt.Errorf("live help: %w", err)
 	}

@@ -42,7 +42,13 @@ type lhFixture struct {
 
 func newLHFixture(t *testing.T, opts ...xmpptest.Options) *lhFixture {
 	t.Helper()
-	srv := xmpptest.RunServer(t, opts...)
+	return setupLH(t, xmpptest.RunServer(t, opts...))
+}
+
+// setupLH makes srv the fixture's server (its store: on a cluster,
+// every node's).
+func setupLH(t *testing.T, srv *xmpptest.Server) *lhFixture {
+	t.Helper()
 	f := &lhFixture{t: t, srv: srv, base: "http://" + srv.Addr("http").String()}
 	for _, u := range []string{"alice", "bob", "dave"} {
 		srv.AddUser(u+"@localhost", "secret")
