@@ -93,7 +93,7 @@ func TestWriterSyncWaitsForTheCommitAndRetries(t *testing.T) {
 	}
 	// A message's time is its ID's.
 	n, _ := strconv.ParseInt(id, 10, 64)
-	if !page.Messages[0].At.Equal(time.UnixMicro(n)) {
+	if !page.Messages[0].At.Equal(IDTime(n)) {
 		t.Fatalf("archive time %v for id %s", page.Messages[0].At, id)
 	}
 	// sync with ctx ending first reports it.
