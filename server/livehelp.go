@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/parley-im/parley/c2s"
@@ -16,17 +15,9 @@ import (
 	"github.com/parley-im/parley/xmpp/xml"
 )
 
-// liveHelps holds each running server's live-help service, like
-// integrations in integration.go.
-var liveHelps sync.Map // *Server -> *livehelp.Service
-
-// liveHelp returns the server's live-help service, nil when disabled.
-func (s *Server) liveHelp() *livehelp.Service {
-	if v, ok := liveHelps.Load(s); ok {
-		return v.(*livehelp.Service)
-	}
-	return nil
-}
+// liveHelp returns the server's live-help service, nil when disabled
+// or stopped.
+func (s *Server) liveHelp() *livehelp.Service { return s.liveHelpSvc.Load() }
 
 // LiveHelp returns the live-help service (for tests), nil when disabled.
 func (s *Server) LiveHelp() *livehelp.Service { return s.liveHelp() }
@@ -83,7 +74,7 @@ func (s *Server) startLiveHelp(ctx context.Context, d *im.Dispatcher) (c2s.Handl
 		s.router.RegisterComponent(dom, s.atGuestSession(dom, svc))
 	}
 	s.router.OnPresence(svc.PresenceChanged)
-	liveHelps.Store(s, svc)
+	s.liveHelpSvc.Store(svc)
 	return guestHandler{next: d, lh: svc}, &c2s.BearerAuth{Domains: svc.GuestDomains(), Verify: svc.BearerVerify}, nil
 }
 
@@ -106,7 +97,7 @@ func (s *Server) registerLiveHelp(mux *http.ServeMux) {
 func (s *Server) stopLiveHelp(ctx context.Context) {
 	if lh := s.liveHelp(); lh != nil {
 		lh.Stop(ctx)
-		liveHelps.Delete(s)
+		s.liveHelpSvc.Store(nil)
 	}
 }
 

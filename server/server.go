@@ -34,6 +34,7 @@ import (
 	"github.com/parley-im/parley/im/roster"
 	"github.com/parley-im/parley/im/version"
 	"github.com/parley-im/parley/integration/conferencing"
+	"github.com/parley-im/parley/livehelp"
 	"github.com/parley-im/parley/mail"
 	"github.com/parley-im/parley/metrics"
 	"github.com/parley-im/parley/router"
@@ -80,6 +81,9 @@ type Server struct {
 	integ        integrationServices // integration.go
 	pagesLazy    pagesOnce           // pages.go
 	presenceLazy presenceOnce        // presence.go
+	// liveHelpSvc is live help while it runs (livehelp.go); HTTP
+	// handlers read it concurrently with start and stop.
+	liveHelpSvc atomic.Pointer[livehelp.Service]
 
 	runCtx    context.Context // ends when the server stops: background work
 	cancelRun context.CancelFunc
