@@ -17,16 +17,7 @@ import (
 // until the streams have ended or ctx ends, and returns how many streams
 // it asked to leave and how many are left.
 func (srv *Server) Redirect(ctx context.Context, host func() string) (asked, left int) {
-	srv.mu.Lock()
-	srv.redirecting = true
-	for _, l := range srv.listeners {
-		l.Close()
-	}
-	sessions := make([]*Session, 0, len(srv.sessions))
-	for s := range srv.sessions {
-		sessions = append(sessions, s)
-	}
-	srv.mu.Unlock()
+	sessions := srv.closeListeners(&srv.redirecting)
 	for _, s := range sessions {
 		h := host()
 		if h == "" {

@@ -331,12 +331,12 @@ func (srv *Server) ServeTransport(ctx context.Context, t Transport, kind, remote
 	return nil
 }
 
-// Stop closes the listeners, ends every stream with <system-shutdown/>
-// and waits for the sessions to finish (their unavailable presence and
-// storage writes included) or for ctx to end.
-func (srv *Server) Stop(ctx context.Context) error {
+// closeListeners stops accepting connections, sets *mode (stopping or
+// redirecting) and returns the sessions open at that moment.
+func (srv *Server) closeListeners(mode *bool) []*Session {
 	srv.mu.Lock()
-	srv.stopping = true
+	defer srv.mu.Unlock()
+	*mode = true
 	for _, l := range srv.listeners {
 		l.Close()
 	}
@@ -344,7 +344,14 @@ func (srv *Server) Stop(ctx context.Context) error {
 	for s := range srv.sessions {
 		sessions = append(sessions, s)
 	}
-	srv.mu.Unlock()
+	return sessions
+}
+
+// Stop closes the listeners, ends every stream with <system-shutdown/>
+// and waits for the sessions to finish (their unavailable presence and
+// storage writes included) or for ctx to end.
+func (srv *Server) Stop(ctx context.Context) error {
+	sessions := srv.closeListeners(&srv.stopping)
 	for _, s := range sessions {
 		s.Close(stream.Errorf(stream.SystemShutdown, "the server is shutting down"))
 	}
