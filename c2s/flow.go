@@ -58,13 +58,13 @@ func (s *Session) HandedOver(ctx context.Context) error {
 	// delivered to it now reaches anyone.
 	if s.sm.ended {
 		s.mu.Unlock()
-		return ErrGone
+		return s.handedBack(ctx)
 	}
 	target := s.sm.outbound()
 	for int32(s.sm.acked-target) < 0 { // h counts modulo 2^32
 		if s.sm.expired || s.sm.ended {
 			s.mu.Unlock()
-			return ErrGone
+			return s.handedBack(ctx)
 		}
 		acks := s.acks
 		s.mu.Unlock()
@@ -79,6 +79,20 @@ func (s *Session) HandedOver(ctx context.Context) error {
 	}
 	s.mu.Unlock()
 	return nil
+}
+
+// handedBack waits until an ending session has handed its
+// unacknowledged stanzas back to the handler (end closes s.gone after
+// that) and returns ErrGone. Returning earlier would let the caller
+// release stanzas it still holds in storage before the handler judged
+// them, which then stored them a second time.
+func (s *Session) handedBack(ctx context.Context) error {
+	select {
+	case <-s.gone:
+		return ErrGone
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // notifyAcksLocked wakes HandedOver callers after an acknowledgement
