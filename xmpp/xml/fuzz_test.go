@@ -108,3 +108,81 @@ func FuzzParseElement(f *testing.F) {
 		}
 	})
 }
+
+// pollReader reads like a polled socket: chunks of the sizes plan
+// gives, each followed by a would-block error (a timeout, as
+// internal/netpoll's), and then the next chunk.
+type pollReader struct {
+	r       io.Reader
+	plan    []byte
+	i       int
+	blocked bool
+}
+
+func (p *pollReader) Read(b []byte) (int, error) {
+	if !p.blocked {
+		p.blocked = true
+		return 0, timeoutError{}
+	}
+	p.blocked = false
+	n := 1
+	if len(p.plan) > 0 {
+		n = int(p.plan[p.i%len(p.plan)])%64 + 1
+		p.i++
+	}
+	return p.r.Read(b[:min(len(b), n)])
+}
+
+// FuzzDecoderNonBlocking checks the polled mode (SetNonBlocking, used
+// for parked c2s connections): input arriving in arbitrary chunks with
+// a would-block between every two must decode to exactly what one large
+// blocking read gives, with the same final error.
+func FuzzDecoderNonBlocking(f *testing.F) {
+	f.Add([]byte("<message to='a@b'><body>hi</body></message><presence/>"), []byte{3, 60, 1})
+	f.Add([]byte("<iq type='get' id='1'><ping xmlns='urn:xmpp:ping'/></iq></stream:stream>"), []byte{0})
+	f.Fuzz(func(t *testing.T, data, plan []byte) {
+		whole := decodeFuzz(t, data, len(data)+len(fuzzHeader))
+		r := &pollReader{r: bytes.NewReader(append([]byte(fuzzHeader), data...)), plan: plan, blocked: true}
+		d := NewDecoder(r, fuzzLimits)
+		for {
+			_, err := d.ReadHeader()
+			if err == nil {
+				break
+			}
+			if !isTimeout(err) {
+				t.Fatalf("valid header refused: %v", err)
+			}
+		}
+		d.SetNonBlocking(true)
+		var els []*Element
+		var err error
+		// Every would-block follows a read of at least one byte, or the
+		// end of the input: more of them than input bytes is a loop.
+		blocks, bound := 0, len(fuzzHeader)+len(data)+16
+		for {
+			var el *Element
+			el, err = d.Next()
+			if err != nil && isTimeout(err) {
+				if blocks++; blocks > bound {
+					t.Fatalf("%d would-blocks for %d bytes of input: the decoder makes no progress", blocks, len(data))
+				}
+				continue // would block: the poller wakes the session, which reads again
+			}
+			if err != nil {
+				break
+			}
+			els = append(els, el)
+		}
+		if len(els) != len(whole.els) {
+			t.Fatalf("%d elements polled, %d from one read (%v, %v)", len(els), len(whole.els), err, whole.err)
+		}
+		for i, el := range whole.els {
+			if d := treeDiff(el, els[i]); d != "" || !bytes.Equal(el.Inner, els[i].Inner) {
+				t.Fatalf("element %d differs when polled: %s", i, d)
+			}
+		}
+		if !errors.Is(whole.err, ErrTooLarge) && !errors.Is(err, ErrTooLarge) && whole.err.Error() != err.Error() {
+			t.Fatalf("one read: %v; polled: %v", whole.err, err)
+		}
+	})
+}
