@@ -53,9 +53,9 @@ func (s *Session) HandedOver(ctx context.Context) error {
 		s.mu.Unlock()
 		return s.Drain(ctx)
 	}
-	// An ended session has handed its unacknowledged stanzas back
-	// (takeUnacked): outbound() no longer counts them, and nothing
-	// delivered to it now reaches anyone.
+	// An ended session has taken its unacknowledged stanzas out
+	// (takeUnacked) and is handing them back: outbound() no longer counts
+	// them, and nothing delivered to it now reaches anyone.
 	if s.sm.ended {
 		s.mu.Unlock()
 		return s.handedBack(ctx)
