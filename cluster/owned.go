@@ -146,15 +146,37 @@ func (r *Router) fromPeer(from string, flags byte, el *xml.Element) {
 			w.Service.Receive(r.ctx, el)
 			return
 		}
-		if flags&compSecondHop == 0 {
-			if node := r.ownerOf(key); node != r.cfg.Node && node != from {
-				r.stats.componentForwarded.Add(1)
-				r.out.add(r.nodeSubject(node), true, func(b *bytes.Buffer) { putComponent(b, flags|compSecondHop, el) })
-				return
-			}
+		if next, hop, pass := r.passOn(key, from, flags); pass {
+			r.stats.componentForwarded.Add(1)
+			r.out.add(r.nodeSubject(next), true, func(b *bytes.Buffer) { putComponent(b, flags|hop, el) })
+			return
 		}
 		w.handle(r.ctx, key, flags, el)
 	})
+}
+
+// passOn decides whether a stanza for key that peer from sent here goes
+// on to another node, and with which hop flag. A first hop goes on to the
+// owner this node sees when that is neither this node nor the sender (a
+// claim the sender had not seen yet). A draining node passes on what it
+// does not hold even after a second hop, and even to the sender: the
+// sender's view may lag (a release still in flight), and a draining node
+// must not take keys back. A last hop is handled where it lands, so a
+// stanza never circles.
+func (r *Router) passOn(key, from string, flags byte) (node string, hop byte, pass bool) {
+	if flags&compLastHop != 0 {
+		return "", 0, false
+	}
+	node = r.ownerOf(key)
+	switch {
+	case node == r.cfg.Node:
+		return "", 0, false
+	case r.draining.Load():
+		return node, compSecondHop | compLastHop, true
+	case flags&compSecondHop == 0 && node != from:
+		return node, compSecondHop, true
+	}
+	return "", 0, false
 }
 
 // keyDomain is the domain of a key (a bare JID).

@@ -197,6 +197,44 @@ func TestDrainMovesRooms(t *testing.T) {
 	}
 }
 
+// TestDrainingNodePassesLateStanzasOn: a peer whose view lags (a's
+// release still in flight) sends a a room's stanza as a second hop, or a
+// first hop whose owner a sees is the sender. a, draining, does not take
+// the room back: it passes the stanza on once more, and the node it
+// lands on handles it.
+func TestDrainingNodePassesLateStanzasOn(t *testing.T) {
+	ns, rs := threeWithRooms(t)
+	ns[0].r.Drain(t.Context())
+	waitFor(t, "peers to see a draining", func() bool {
+		for _, n := range ns[1:] {
+			for _, p := range n.r.Peers() {
+				if p.Node == "a" && !p.Draining {
+					return false
+				}
+			}
+		}
+		return true
+	})
+	for i, flags := range []byte{compSecondHop, 0} {
+		room := "late" + strconv.Itoa(i) + "@" + roomDomain
+		s := newSession("lou" + strconv.Itoa(i) + "@example.com/r")
+		ns[1].r.Bind(s)
+		join := presenceTo(s.j.String(), room+"/lou", "")
+		join.SetAttr("id", "late"+strconv.Itoa(i))
+		from := ns[0].r.ownerOf(room) // the sender is the owner a sees
+		ns[0].r.fromPeer(from, flags, join)
+		id := join.Attr("id")
+		waitFor(t, "the late join handled on a node that is not draining", func() bool {
+			b, _ := rs[1].count(id)
+			c, _ := rs[2].count(id)
+			return b+c == 1
+		})
+		if a, _ := rs[0].count(id); a != 0 || rs[0].holds(room) {
+			t.Fatalf("the draining node took %s back", room)
+		}
+	}
+}
+
 func TestOlderClaimWins(t *testing.T) {
 	ns, rs := threeWithRooms(t)
 	const room = "race@" + roomDomain

@@ -64,6 +64,7 @@ const (
 	compRejoin    byte = 1 << iota // a join replayed after its room moved
 	compSecondHop                  // passed on once already: handle it here
 	compAtSession                  // for a service at its user's session (AtSession)
+	compLastHop                    // passed on by a draining node: handle it here, whatever else
 )
 
 // maxFrameString bounds a string field (JIDs, keys, addresses).
