@@ -3,6 +3,8 @@ package c2s
 import (
 	"context"
 	"errors"
+
+	"github.com/parley-im/parley/xmpp/xml"
 )
 
 // Flow control for bulk deliveries (router.Drainer) and the durability
@@ -71,7 +73,7 @@ func (s *Session) HandedOver(ctx context.Context) error {
 		select {
 		case <-acks:
 		case <-s.gone:
-			return ErrGone
+			return s.handedBack(ctx)
 		case <-ctx.Done():
 			return ctx.Err()
 		}
@@ -83,16 +85,40 @@ func (s *Session) HandedOver(ctx context.Context) error {
 
 // handedBack waits until an ending session has handed its
 // unacknowledged stanzas back to the handler (end closes s.gone after
-// that) and returns ErrGone. Returning earlier would let the caller
-// release stanzas it still holds in storage before the handler judged
-// them, which then stored them a second time.
+// that), and the stanzas delivered after the end too (handBackLate),
+// and returns ErrGone. Returning earlier would let the caller release
+// stanzas it still holds in storage before the handler judged them,
+// which then stored them a second time.
 func (s *Session) handedBack(ctx context.Context) error {
 	select {
 	case <-s.gone:
-		return ErrGone
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+	s.mu.Lock()
+	for s.lateHandBacks > 0 {
+		wait := s.acks
+		s.mu.Unlock()
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		s.mu.Lock()
+	}
+	s.mu.Unlock()
+	return ErrGone
+}
+
+// handBackLate gives the handler a stanza delivered after the session
+// ended, as its unacknowledged ones went. It runs on its own goroutine,
+// not the sender's, which may hold a lock the handler needs (a room's).
+func (s *Session) handBackLate(el *xml.Element) {
+	s.srv.handler.Unacknowledged(context.Background(), s, []*xml.Element{el})
+	s.mu.Lock()
+	s.lateHandBacks--
+	s.notifyAcksLocked()
+	s.mu.Unlock()
 }
 
 // notifyAcksLocked wakes HandedOver callers after an acknowledgement

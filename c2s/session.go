@@ -101,11 +101,15 @@ type Session struct {
 	connDone  func()    // called once the current connection has ended
 	flush     *flusher  // writes the queue while the connection is polled
 	// For HandedOver (flow.go): acks is closed (and replaced, under mu)
-	// when the client acknowledges stanzas; gone is closed once the
-	// session has ended for good (after Unacknowledged).
-	acks     chan struct{}
-	gone     chan struct{}
-	goneOnce sync.Once
+	// when the client acknowledges stanzas or a late hand-back finishes;
+	// gone is closed once the session has ended for good (after
+	// Unacknowledged); lateHandBacks (under mu) counts the stanzas
+	// delivered after the end that are still on their way back to the
+	// handler.
+	acks          chan struct{}
+	gone          chan struct{}
+	goneOnce      sync.Once
+	lateHandBacks int
 }
 
 func newSession(srv *Server, tr Transport, remote string, secure bool) *Session {
@@ -150,11 +154,10 @@ func (s *Session) Deliver(el *xml.Element) {
 	s.mu.Lock()
 	if s.sm != nil && s.sm.ended {
 		// The session ended after the sender looked it up: what it
-		// would have kept goes where its unacknowledged stanzas went
-		// (not on the sender's goroutine, which may hold a lock the
-		// handler needs, such as a room's).
+		// would have kept goes where its unacknowledged stanzas went.
+		s.lateHandBacks++
 		s.mu.Unlock()
-		go s.srv.handler.Unacknowledged(context.Background(), s, []*xml.Element{el})
+		go s.handBackLate(el)
 		return
 	}
 	if s.csi.hold(el) {
