@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"regexp"
 	"strings"
 	"sync"
@@ -98,16 +99,32 @@ func clean(s string, max int) string {
 var mailRE = regexp.MustCompile(`^[A-Za-z0-9.!#$%&'*+/=?^_{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$`)
 
 // MailURI is the mailto: URI of an e-mail address, or "" if the address
-// is not a plain one.
+// is not a plain one. Characters of the local part other than letters,
+// digits and ".+_~-" are percent-encoded (RFC 6068 §2): "?" and "&"
+// would start header fields, "%" an escape, and a quote is better never
+// seen by an HTML attribute, however it is escaped.
 func MailURI(addr string) string {
 	addr = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(addr), "mailto:"))
 	if len(addr) > 254 || !mailRE.MatchString(addr) {
 		return ""
 	}
-	return "mailto:" + addr
+	at := strings.LastIndexByte(addr, '@')
+	var b strings.Builder
+	b.WriteString("mailto:")
+	for i := 0; i < at; i++ {
+		switch c := addr[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', strings.IndexByte(".+_~-", c) >= 0:
+			b.WriteByte(c)
+		default:
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	b.WriteString(addr[at:])
+	return b.String()
 }
 
-var sipRE = regexp.MustCompile(`^sips?:[A-Za-z0-9.!~*'()&=+$,;?/_%-]+@[A-Za-z0-9.-]+(:[0-9]{1,5})?$`)
+// sipRE: a SIP URI whose user part holds no quote, "?" (headers) or "&".
+var sipRE = regexp.MustCompile(`^sips?:[A-Za-z0-9.!~*()=+$,;/_%-]+@[A-Za-z0-9.-]+(:[0-9]{1,5})?$`)
 
 // CallURI is a tel: URI (RFC 3966: + and digits, visual separators
 // dropped) of a phone number, or the sip: URI a TEL NUMBER holds; ""

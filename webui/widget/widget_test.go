@@ -66,6 +66,7 @@ func TestURIs(t *testing.T) {
 	for in, want := range map[string]string{
 		"alice@example.com": "mailto:alice@example.com", " mailto:a.b+c@x.org ": "mailto:a.b+c@x.org",
 		"javascript:alert(1)": "", "a@b@c": "", "a b@c.d": "", "<a@b.c>": "", "a@b.c?subject=x": "",
+		"o'brien@example.com": "mailto:o%27brien@example.com", "a?b&c%d@x.org": "mailto:a%3Fb%26c%25d@x.org",
 	} {
 		if got := MailURI(in); got != want {
 			t.Errorf("MailURI(%q) = %q, want %q", in, got, want)
@@ -74,7 +75,7 @@ func TestURIs(t *testing.T) {
 	for in, want := range map[string]string{
 		"+1 (555) 010-9999": "tel:+15550109999", "tel:+4930123": "tel:+4930123", "030/1234": "tel:0301234",
 		"sip:alice@pbx.example.com": "sip:alice@pbx.example.com", "sips:a@b.c:5061": "sips:a@b.c:5061",
-		"javascript:1": "", "12": "", "1+2345": "", "sip:<a@b>": "", "call me": "",
+		"javascript:1": "", "12": "", "1+2345": "", "sip:<a@b>": "", "call me": "", "sip:o'b@x.org": "", "sip:a?h=1@x.org": "",
 	} {
 		if got := CallURI(in); got != want {
 			t.Errorf("CallURI(%q) = %q, want %q", in, got, want)
