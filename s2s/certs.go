@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 var (
@@ -114,11 +115,15 @@ func parseXmppAddrs(der []byte) []string {
 		if _, err := asn1.Unmarshal(r, &val); err != nil || val.Class != asn1.ClassContextSpecific || val.Tag != 0 || !val.IsCompound {
 			continue
 		}
-		var addr string
-		if _, err := asn1.UnmarshalWithParams(val.Bytes, &addr, "utf8"); err != nil {
+		// XmppAddr ::= UTF8String (RFC 6120 §13.7.1.4). asn1.Unmarshal
+		// into a string would also take a T61String and convert it from
+		// Latin-1: an address the certificate does not hold.
+		var str asn1.RawValue
+		if _, err := asn1.Unmarshal(val.Bytes, &str); err != nil || str.Class != asn1.ClassUniversal ||
+			str.Tag != asn1.TagUTF8String || str.IsCompound || !utf8.Valid(str.Bytes) {
 			continue
 		}
-		out = append(out, addr)
+		out = append(out, string(str.Bytes))
 	}
 	return out
 }

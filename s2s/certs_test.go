@@ -1,6 +1,7 @@
 package s2s
 
 import (
+	"bytes"
 	"crypto/x509"
 	"testing"
 
@@ -50,8 +51,8 @@ func FuzzXmppAddrs(f *testing.F) {
 	f.Add([]byte{0x30, 0x03, 0xa0, 0x01, 0x00})
 	f.Fuzz(func(t *testing.T, der []byte) {
 		for _, a := range parseXmppAddrs(der) {
-			if len(a) > len(der) {
-				t.Fatalf("an address longer than its input: %q", a)
+			if !bytes.Contains(der, []byte(a)) {
+				t.Fatalf("an address its input does not hold: %q", a)
 			}
 		}
 	})
