@@ -430,10 +430,14 @@ func (s *Session) afterLoop(ctx context.Context, err error) {
 	if err == errParked {
 		return
 	}
+	// Taken before finish: a resumable session hibernates in finish, and
+	// from then on a resumption may move it onto another connection and
+	// set connDone for that one.
+	done := s.connDone
+	s.connDone = nil
 	s.stopPolling()
 	s.finish(ctx, err)
-	if done := s.connDone; done != nil {
-		s.connDone = nil
+	if done != nil {
 		done()
 	}
 }
