@@ -276,16 +276,18 @@ func TestConverseCarelessFrom(t *testing.T) {
 			if how == "reopen" {
 				bob.send(map[string]string{"cmd": "say", "room": team, "body": during})
 			}
-			b.waitFor("Converse.js connected again", afterT(reloaded, is("connected")))
+			// What the new page shows: the old one may still show bob's
+			// message before it unloads.
+			back := b.waitFor("Converse.js connected again", afterT(reloaded, is("connected"))).get("t")
 			if how == "reload" {
 				bob.send(map[string]string{"cmd": "say", "room": team, "body": during})
 			}
-			b.waitFor("team's view with bob's message", afterT(reloaded, roomShows(team, func(v roomView) bool {
+			b.waitFor("team's view with bob's message", afterT(back, roomShows(team, func(v roomView) bool {
 				return v.has(team+"/bob", during)
 			})))
 			b.send(map[string]string{"cmd": "send", "to": team, "body": after})
 			bob.expect("groupchat", "frm", team+"/alice", "body", after)
-			last := b.waitFor("alice's message in team's view, reflected", afterT(reloaded, roomShows(team, func(v roomView) bool {
+			last := b.waitFor("alice's message in team's view, reflected", afterT(back, roomShows(team, func(v roomView) bool {
 				return v.reflected(team+"/alice", after)
 			})))
 			var view roomView
