@@ -107,6 +107,13 @@ func testRosterVersions(t *testing.T, s store.Store) {
 	if items, _, _ := s.Roster(ctx, alice); len(items) != 1 || items[0].Contact != bob {
 		t.Fatalf("alice's roster after bob's change: %+v", items)
 	}
+
+	// A roster emptied by deletes keeps its version: no items, the
+	// version of the last delete.
+	step(s.DeleteRosterItem(ctx, alice, bob))
+	if items, cur, err := s.Roster(ctx, alice); err != nil || len(items) != 0 || cur != vers[len(vers)-1] {
+		t.Fatalf("emptied roster: %+v version %d (want %d) %v", items, cur, vers[len(vers)-1], err)
+	}
 }
 
 func testRosterCopies(t *testing.T, s store.Store) {
