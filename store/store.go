@@ -140,6 +140,16 @@ type Presence interface {
 	SetLastPresence(ctx context.Context, owner string, stanza []byte, at time.Time) error
 	// LastPresence returns it, or ErrNotFound.
 	LastPresence(ctx context.Context, owner string) ([]byte, time.Time, error)
+	// LastPresences returns the last unavailable presence of each of
+	// owners that has one, by owner (those without one are absent): a
+	// login answers its probes of offline contacts with one query.
+	LastPresences(ctx context.Context, owners []string) (map[string]LastPresence, error)
+}
+
+// LastPresence is a user's last unavailable presence and when it was sent.
+type LastPresence struct {
+	Stanza []byte
+	At     time.Time
 }
 
 // VCards stores each user's vCard (XEP-0054, vcard-temp) as the raw

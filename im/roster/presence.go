@@ -101,9 +101,10 @@ func (e *Engine) broadcast(ctx context.Context, s router.Session, el *xml.Elemen
 
 // probe collects the presence of the user's contacts and other
 // resources for a newly available session (§4.3). Local contacts are
-// answered directly from the session table; contacts on other servers
-// get a probe from the user's bare JID, which their servers answer to
-// it (delivered to every available resource).
+// answered directly from the session table, offline ones with their
+// last unavailable presence (read for all of them in one query);
+// contacts on other servers get a probe from the user's bare JID, which
+// their servers answer to it (delivered to every available resource).
 func (e *Engine) probe(ctx context.Context, s router.Session) {
 	user := s.JID().Bare().String()
 	to := s.JID().String()
@@ -112,6 +113,7 @@ func (e *Engine) probe(ctx context.Context, s router.Session) {
 		e.log.Error("presence probe", "user", user, "err", err)
 		return
 	}
+	var offline []string
 	for _, c := range r.subscribedTo() {
 		cj, err := parseBare(c)
 		if err != nil || e.blockedEitherWay(user, cj) {
@@ -131,9 +133,10 @@ func (e *Engine) probe(ctx context.Context, s router.Session) {
 			}
 		}
 		if !sent {
-			e.sendLastUnavailable(ctx, s, c)
+			offline = append(offline, c)
 		}
 	}
+	e.sendLastUnavailable(ctx, s, offline)
 	for _, res := range e.router.Resources(user) {
 		if res.Available && res.Session != s {
 			s.Deliver(stanza.WithAddress(res.Presence, res.Session.JID().String(), to))
@@ -142,20 +145,30 @@ func (e *Engine) probe(ctx context.Context, s router.Session) {
 	e.redeliverRequests(ctx, s)
 }
 
-// sendLastUnavailable answers a probe for an offline contact with the
+// sendLastUnavailable answers a probe for offline contacts with each
 // contact's last unavailable presence, stamped with when it was sent.
-func (e *Engine) sendLastUnavailable(ctx context.Context, s router.Session, contact string) {
-	raw, at, err := e.store.LastPresence(ctx, contact)
-	if err != nil {
+func (e *Engine) sendLastUnavailable(ctx context.Context, s router.Session, contacts []string) {
+	if len(contacts) == 0 {
 		return
 	}
-	p, err := xml.ParseElement(raw, ns.Client, xml.DefaultLimits)
+	last, err := e.store.LastPresences(ctx, contacts)
 	if err != nil {
+		e.log.Error("presence probe: last presence", "user", s.JID().Bare().String(), "err", err)
 		return
 	}
-	p = stanza.WithAddress(p, contact, s.JID().String())
-	p.AddChild(delay(contact, at))
-	s.Deliver(p)
+	for _, contact := range contacts {
+		l, ok := last[contact]
+		if !ok {
+			continue
+		}
+		p, err := xml.ParseElement(l.Stanza, ns.Client, xml.DefaultLimits)
+		if err != nil {
+			continue
+		}
+		p = stanza.WithAddress(p, contact, s.JID().String())
+		p.AddChild(delay(contact, l.At))
+		s.Deliver(p)
+	}
 }
 
 // redeliverRequests re-sends stored subscription requests (§3.1.3).

@@ -366,6 +366,19 @@ func (s *Store) SetLastPresence(_ context.Context, owner string, stanza []byte, 
 	return nil
 }
 
+// LastPresences implements store.Presence.
+func (s *Store) LastPresences(_ context.Context, owners []string) (map[string]store.LastPresence, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make(map[string]store.LastPresence)
+	for _, o := range owners {
+		if l, ok := s.last[o]; ok {
+			out[o] = store.LastPresence{Stanza: slices.Clone(l.stanza), At: l.at}
+		}
+	}
+	return out, nil
+}
+
 // LastPresence implements store.Presence.
 func (s *Store) LastPresence(_ context.Context, owner string) ([]byte, time.Time, error) {
 	s.mu.RLock()

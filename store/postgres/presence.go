@@ -50,6 +50,30 @@ func (s *Store) SetLastPresence(ctx context.Context, owner string, stanza []byte
 	return wrap(err, "set last presence of %s", owner)
 }
 
+// LastPresences implements store.Presence.
+func (s *Store) LastPresences(ctx context.Context, owners []string) (map[string]store.LastPresence, error) {
+	out := make(map[string]store.LastPresence)
+	if len(owners) == 0 {
+		return out, nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT owner, stanza, at FROM last_presence WHERE owner = ANY($1::text[])`, owners)
+	if err != nil {
+		return nil, wrap(err, "last presences")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var owner string
+		var l store.LastPresence
+		var at int64
+		if err := rows.Scan(&owner, &l.Stanza, &at); err != nil {
+			return nil, wrap(err, "last presences")
+		}
+		l.At = fromMS(at)
+		out[owner] = l
+	}
+	return out, wrap(rows.Err(), "last presences")
+}
+
 // LastPresence implements store.Presence.
 func (s *Store) LastPresence(ctx context.Context, owner string) ([]byte, time.Time, error) {
 	var b []byte

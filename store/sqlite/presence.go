@@ -2,6 +2,8 @@ package sqlite
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/parley-im/parley/store"
@@ -49,6 +51,36 @@ func (s *Store) SetLastPresence(ctx context.Context, owner string, stanza []byte
 	_, err := s.w.ExecContext(ctx, `INSERT INTO last_presence (owner, stanza, at) VALUES (?,?,?)
 		ON CONFLICT (owner) DO UPDATE SET stanza = excluded.stanza, at = excluded.at`, owner, blob(stanza), ms(at))
 	return wrap(err, "set last presence of %s", owner)
+}
+
+// LastPresences implements store.Presence. The owners go in as one
+// JSON array read back with json_each: one prepared statement whatever
+// their number.
+func (s *Store) LastPresences(ctx context.Context, owners []string) (map[string]store.LastPresence, error) {
+	out := make(map[string]store.LastPresence)
+	if len(owners) == 0 {
+		return out, nil
+	}
+	list, err := json.Marshal(owners)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: last presences: %w", err)
+	}
+	rows, err := s.rq.QueryContext(ctx, `SELECT owner, stanza, at FROM last_presence WHERE owner IN (SELECT value FROM json_each(?))`, string(list))
+	if err != nil {
+		return nil, wrap(err, "last presences")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var owner string
+		var l store.LastPresence
+		var at int64
+		if err := rows.Scan(&owner, &l.Stanza, &at); err != nil {
+			return nil, wrap(err, "last presences")
+		}
+		l.At = fromMS(at)
+		out[owner] = l
+	}
+	return out, wrap(rows.Err(), "last presences")
 }
 
 // LastPresence implements store.Presence.

@@ -95,6 +95,48 @@ func testLastPresence(t *testing.T, s store.Store) {
 	wantErr(t, "LastPresence of another owner", err, store.ErrNotFound)
 }
 
+// LastPresences reads the last presence of several users at once: the
+// same as LastPresence for each, owners without one (or without an
+// account) left out, and the bytes the caller's own.
+func testLastPresences(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	mustUser(t, s, alice)
+	mustUser(t, s, bob)
+	mustUser(t, s, carol)
+	got, err := s.LastPresences(ctx, nil)
+	if err != nil || len(got) != 0 {
+		t.Fatalf("LastPresences(nil) = %v, %v", got, err)
+	}
+	if got, err = s.LastPresences(ctx, []string{alice, bob}); err != nil || len(got) != 0 {
+		t.Fatalf("LastPresences before any = %v, %v", got, err)
+	}
+	atB := time.Date(2026, 11, 22, 9, 30, 0, 250_000_000, time.UTC)
+	atC := time.Date(2026, 12, 1, 18, 0, 0, 0, time.UTC)
+	must(t, s.SetLastPresence(ctx, bob, []byte("<presence type='unavailable'>b</presence>"), atB))
+	must(t, s.SetLastPresence(ctx, carol, []byte("<presence type='unavailable'>c</presence>"), atC))
+	// Quotes and a JSON-looking name must not break how the list is passed.
+	odd := `o"dd,]@example.com`
+	got, err = s.LastPresences(ctx, []string{alice, bob, carol, "nobody@example.com", odd, bob})
+	must(t, err)
+	if len(got) != 2 || string(got[bob].Stanza) != "<presence type='unavailable'>b</presence>" || !got[bob].At.Equal(atB) ||
+		string(got[carol].Stanza) != "<presence type='unavailable'>c</presence>" || !got[carol].At.Equal(atC) {
+		t.Fatalf("LastPresences = %v", got)
+	}
+	got[bob].Stanza[0] = 'X'
+	if again, _, _ := s.LastPresence(ctx, bob); again[0] != '<' {
+		t.Fatal("LastPresences returned the store's own bytes")
+	}
+	// Many owners at once (a large roster).
+	many := make([]string, 0, 2000)
+	for i := range 2000 {
+		many = append(many, fmt.Sprintf("u%d@example.com", i))
+	}
+	many = append(many, carol)
+	if got, err = s.LastPresences(ctx, many); err != nil || len(got) != 1 || !got[carol].At.Equal(atC) {
+		t.Fatalf("LastPresences of %d owners = %v, %v", len(many), got, err)
+	}
+}
+
 // Writes for a JID without an account fail and leave nothing behind
 // that a later account of that JID would inherit.
 func testUnknownOwner(t *testing.T, s store.Store) {

@@ -65,6 +65,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"OfflinePage", testOfflinePage},
 		{"SubscriptionRequests", testSubscriptionRequests},
 		{"LastPresence", testLastPresence},
+		{"LastPresences", testLastPresences},
 		{"UnknownOwner", testUnknownOwner},
 		{"DeleteUserCascade", testDeleteUserCascade},
 		{"VCards", testVCards},
