@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/parley-im/parley/store"
 )
@@ -115,6 +116,50 @@ func BenchmarkUserLookup(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := s.User(ctx, "a@x"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkLoginReads: the reads of one login (credentials, a roster of
+// 10, the last presence of 5 offline contacts, pending subscription
+// requests, the first offline page), with a cancellable context as a
+// session's is.
+func BenchmarkLoginReads(b *testing.B) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s := benchStore(b)
+	var offline []string
+	for i := range 10 {
+		c := fmt.Sprintf("contact%03d@x", i)
+		if err := s.CreateUser(ctx, store.User{JID: c}); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := s.PutRosterItem(ctx, "a@x", store.RosterItem{Contact: c, Subscription: store.SubBoth}); err != nil {
+			b.Fatal(err)
+		}
+		if i%2 == 0 {
+			offline = append(offline, c)
+			if err := s.SetLastPresence(ctx, c, []byte("<presence type='unavailable'/>"), time.Now()); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.User(ctx, "a@x"); err != nil {
+			b.Fatal(err)
+		}
+		if items, _, err := s.Roster(ctx, "a@x"); err != nil || len(items) != 10 {
+			b.Fatal(len(items), err)
+		}
+		if last, err := s.LastPresences(ctx, offline); err != nil || len(last) != len(offline) {
+			b.Fatal(len(last), err)
+		}
+		if _, err := s.SubscriptionRequests(ctx, "a@x"); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := s.OfflinePage(ctx, "a@x", 0, 100, 0); err != nil {
 			b.Fatal(err)
 		}
 	}

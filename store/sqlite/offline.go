@@ -47,6 +47,10 @@ func (s *Store) OfflineMessages(ctx context.Context, owner string) ([]store.Offl
 
 // OfflinePage implements store.Offline, through the (owner, id) index.
 func (s *Store) OfflinePage(ctx context.Context, owner string, afterID int64, max, maxBytes int) ([]store.OfflineMessage, error) {
+	ctx, err := uncancelled(ctx)
+	if err != nil {
+		return nil, wrap(err, "offline messages of %s", owner)
+	}
 	limit := int64(-1) // SQLite: no limit
 	if max > 0 {
 		limit = int64(max)

@@ -28,6 +28,10 @@ func (s *Store) DeleteSubscriptionRequest(ctx context.Context, owner, from strin
 // the same millisecond keep their insertion order through the rowid
 // (SQLite-specific: it grows with each insert and an upsert keeps it).
 func (s *Store) SubscriptionRequests(ctx context.Context, owner string) ([]store.SubscriptionRequest, error) {
+	ctx, err := uncancelled(ctx)
+	if err != nil {
+		return nil, wrap(err, "subscription requests to %s", owner)
+	}
 	rows, err := s.rq.QueryContext(ctx, `SELECT from_jid, stanza FROM subscription_requests WHERE owner = ?
 		ORDER BY created_at, rowid`, owner)
 	if err != nil {
@@ -57,6 +61,10 @@ func (s *Store) SetLastPresence(ctx context.Context, owner string, stanza []byte
 // JSON array read back with json_each: one prepared statement whatever
 // their number.
 func (s *Store) LastPresences(ctx context.Context, owners []string) (map[string]store.LastPresence, error) {
+	ctx, err := uncancelled(ctx)
+	if err != nil {
+		return nil, wrap(err, "last presences")
+	}
 	out := make(map[string]store.LastPresence)
 	if len(owners) == 0 {
 		return out, nil
@@ -85,9 +93,13 @@ func (s *Store) LastPresences(ctx context.Context, owners []string) (map[string]
 
 // LastPresence implements store.Presence.
 func (s *Store) LastPresence(ctx context.Context, owner string) ([]byte, time.Time, error) {
+	ctx, err := uncancelled(ctx)
+	if err != nil {
+		return nil, time.Time{}, wrap(err, "last presence of %s", owner)
+	}
 	var b []byte
 	var at int64
-	err := s.rq.QueryRowContext(ctx, `SELECT stanza, at FROM last_presence WHERE owner = ?`, owner).Scan(&b, &at)
+	err = s.rq.QueryRowContext(ctx, `SELECT stanza, at FROM last_presence WHERE owner = ?`, owner).Scan(&b, &at)
 	if err != nil {
 		return nil, time.Time{}, wrap(err, "last presence of %s", owner)
 	}

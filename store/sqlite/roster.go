@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/parley-im/parley/store"
 )
@@ -42,9 +44,13 @@ func encodeGroups(g []string) string {
 // statements parsed anew each time cost as much as the rest of the
 // login's queries together (profiled in a login storm).
 func (s *Store) Roster(ctx context.Context, owner string) ([]store.RosterItem, int64, error) {
+	ctx, err := uncancelled(ctx)
+	if err != nil {
+		return nil, 0, wrap(err, "roster of %s", owner)
+	}
 	rows, err := s.rq.QueryContext(ctx, `SELECT v.version, i.contact, i.name, i.subscription, i.ask_out, i.pending_in, i.approved, i.groups_json
 		FROM (SELECT COALESCE((SELECT version FROM roster_versions WHERE owner = ?1), 0) AS version) v
-		LEFT JOIN roster_items i ON i.owner = ?1 ORDER BY i.contact`, owner)
+		LEFT JOIN roster_items i ON i.owner = ?1`, owner)
 	if err != nil {
 		return nil, 0, wrap(err, "roster of %s", owner)
 	}
@@ -72,6 +78,10 @@ func (s *Store) Roster(ctx context.Context, owner string) ([]store.RosterItem, i
 	if err := rows.Err(); err != nil {
 		return nil, 0, wrap(err, "roster of %s", owner)
 	}
+	// Sorted here, not by the query: its ORDER BY made SQLite sort the
+	// rows in a temporary B-tree. Go compares strings bytewise, as
+	// SQLite's BINARY collation does.
+	slices.SortFunc(items, func(a, b store.RosterItem) int { return strings.Compare(a.Contact, b.Contact) })
 	return items, ver, nil
 }
 

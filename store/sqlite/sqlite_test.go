@@ -230,6 +230,43 @@ func TestCanceledContext(t *testing.T) {
 	}
 }
 
+// The login's keyed reads run without their context's cancellation
+// (uncancelled), but a context already done still fails them, and a
+// live cancellable one reads as before.
+func TestKeyedReadsHonourDoneContext(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "parley.db"))
+	defer s.Close()
+	live, stop := context.WithCancel(context.Background())
+	defer stop()
+	if err := s.CreateUser(live, store.User{JID: "a@x"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PutRosterItem(live, "a@x", store.RosterItem{Contact: "b@x", Subscription: store.SubBoth}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetLastPresence(live, "a@x", []byte("<presence type='unavailable'/>"), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
+	reads := map[string]func(context.Context) error{
+		"User":                 func(ctx context.Context) error { _, err := s.User(ctx, "a@x"); return err },
+		"Roster":               func(ctx context.Context) error { _, _, err := s.Roster(ctx, "a@x"); return err },
+		"LastPresence":         func(ctx context.Context) error { _, _, err := s.LastPresence(ctx, "a@x"); return err },
+		"LastPresences":        func(ctx context.Context) error { _, err := s.LastPresences(ctx, []string{"a@x"}); return err },
+		"SubscriptionRequests": func(ctx context.Context) error { _, err := s.SubscriptionRequests(ctx, "a@x"); return err },
+		"OfflinePage":          func(ctx context.Context) error { _, err := s.OfflinePage(ctx, "a@x", 0, 10, 0); return err },
+	}
+	for name, read := range reads {
+		if err := read(done); !errors.Is(err, context.Canceled) {
+			t.Errorf("%s with a canceled context: %v", name, err)
+		}
+		if err := read(live); err != nil {
+			t.Errorf("%s with a live context: %v", name, err)
+		}
+	}
+}
+
 // A database from before the usage tables (00021) gets them filled from
 // what it stores.
 func TestUsageMigration(t *testing.T) {

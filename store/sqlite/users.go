@@ -19,9 +19,13 @@ func (s *Store) CreateUser(ctx context.Context, u store.User) error {
 
 // User implements store.Users.
 func (s *Store) User(ctx context.Context, jid string) (store.User, error) {
+	ctx, err := uncancelled(ctx)
+	if err != nil {
+		return store.User{}, wrap(err, "user %s", jid)
+	}
 	u := store.User{JID: jid}
 	var created int64
-	err := s.rq.QueryRowContext(ctx, `SELECT sha1_salt, sha1_iter, sha1_stored, sha1_server,
+	err = s.rq.QueryRowContext(ctx, `SELECT sha1_salt, sha1_iter, sha1_stored, sha1_server,
 		sha256_salt, sha256_iter, sha256_stored, sha256_server, created_at FROM users WHERE jid = ?`, jid).
 		Scan(&u.SHA1.Salt, &u.SHA1.Iterations, &u.SHA1.StoredKey, &u.SHA1.ServerKey,
 			&u.SHA256.Salt, &u.SHA256.Iterations, &u.SHA256.StoredKey, &u.SHA256.ServerKey, &created)
