@@ -89,8 +89,11 @@ func (e *Engine) broadcast(ctx context.Context, s router.Session, el *xml.Elemen
 		e.log.Error("presence broadcast", "user", user, "err", err)
 		return
 	}
+	// One copy from the session serves every contact: deliverPresence
+	// addresses a copy to each recipient it finds.
+	fromSession := stanza.WithAddress(el, from, "")
 	for _, c := range r.subscribedFrom() {
-		e.deliverPresence(ctx, stanza.WithAddress(el, from, c), c)
+		e.deliverPresence(ctx, fromSession, c)
 	}
 	for _, res := range e.router.Resources(user) {
 		if res.Available {
@@ -199,9 +202,10 @@ func (e *Engine) goUnavailable(ctx context.Context, s router.Session, el *xml.El
 		if err != nil {
 			e.log.Error("presence unavailable", "user", user, "err", err)
 		} else {
+			fromSession := stanza.WithAddress(el, from, "")
 			for _, c := range r.subscribedFrom() {
 				sentTo[c] = true
-				e.deliverPresence(ctx, stanza.WithAddress(el, from, c), c)
+				e.deliverPresence(ctx, fromSession, c)
 			}
 		}
 		anyAvailable := false
@@ -280,12 +284,14 @@ func (e *Engine) deliverPresence(ctx context.Context, el *xml.Element, to string
 	if from, err := jid.Parse(el.Attr("from")); err == nil && e.blockedBetween(from, j) {
 		return // XEP-0191: no presence, no error
 	}
-	el = stanza.WithAddress(el, el.Attr("from"), to)
+	// el may be shared by several calls (a broadcast): every stanza
+	// handed on is a copy addressed to its recipient, made only once a
+	// recipient is found (most contacts of a login are offline).
 	if dest, c := e.router.Route(j.Domain()); dest != router.Local {
 		// A component, or another server (federation); presence to a
 		// remote domain without federation is dropped.
 		if c != nil {
-			c.Receive(ctx, el)
+			c.Receive(ctx, stanza.WithAddress(el, el.Attr("from"), to))
 		}
 		return
 	}
@@ -297,7 +303,7 @@ func (e *Engine) deliverPresence(ctx context.Context, el *xml.Element, to string
 		return
 	}
 	if res, ok := e.router.Resource(j); ok {
-		res.Session.Deliver(el)
+		res.Session.Deliver(stanza.WithAddress(el, el.Attr("from"), to))
 	}
 }
 
