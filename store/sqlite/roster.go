@@ -55,25 +55,32 @@ func (s *Store) Roster(ctx context.Context, owner string) ([]store.RosterItem, i
 		return nil, 0, wrap(err, "roster of %s", owner)
 	}
 	defer rows.Close()
+	// Scanned into variables declared once, not per row, and sized for a
+	// typical roster: a login loads one, and per-row allocations were
+	// its largest share of a login storm's garbage.
 	var items []store.RosterItem
 	var ver int64
+	var contact, name, sub sql.NullString
+	var ask, pending, approved sql.NullBool
+	var groups sql.RawBytes
 	for rows.Next() {
-		var contact, name, sub, groups sql.NullString
-		var ask, pending, approved sql.NullBool
 		if err := rows.Scan(&ver, &contact, &name, &sub, &ask, &pending, &approved, &groups); err != nil {
 			return nil, 0, wrap(err, "roster of %s", owner)
 		}
 		if !contact.Valid {
 			continue // no items: the version row alone
 		}
-		it := store.RosterItem{Contact: contact.String, Name: name.String, Subscription: sub.String,
-			AskOut: ask.Bool, PendingIn: pending.Bool, Approved: approved.Bool}
-		if g := groups.String; g != "" && g != "[]" {
-			if err := json.Unmarshal([]byte(g), &it.Groups); err != nil {
-				return nil, 0, wrap(fmt.Errorf("groups of %s: %w", it.Contact, err), "roster of %s", owner)
+		if items == nil {
+			items = make([]store.RosterItem, 0, 16)
+		}
+		var g []string
+		if len(groups) > 0 && string(groups) != "[]" {
+			if err := json.Unmarshal(groups, &g); err != nil {
+				return nil, 0, wrap(fmt.Errorf("groups of %s: %w", contact.String, err), "roster of %s", owner)
 			}
 		}
-		items = append(items, it)
+		items = append(items, store.RosterItem{Contact: contact.String, Name: name.String, Subscription: sub.String,
+			AskOut: ask.Bool, PendingIn: pending.Bool, Approved: approved.Bool, Groups: g})
 	}
 	if err := rows.Err(); err != nil {
 		return nil, 0, wrap(err, "roster of %s", owner)
