@@ -256,6 +256,12 @@ func TestKeyedReadsHonourDoneContext(t *testing.T) {
 		"LastPresences":        func(ctx context.Context) error { _, err := s.LastPresences(ctx, []string{"a@x"}); return err },
 		"SubscriptionRequests": func(ctx context.Context) error { _, err := s.SubscriptionRequests(ctx, "a@x"); return err },
 		"OfflinePage":          func(ctx context.Context) error { _, err := s.OfflinePage(ctx, "a@x", 0, 10, 0); return err },
+		"VCard": func(ctx context.Context) error {
+			if _, err := s.VCard(ctx, "a@x"); !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			return nil
+		},
 	}
 	for name, read := range reads {
 		if err := read(done); !errors.Is(err, context.Canceled) {

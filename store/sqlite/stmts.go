@@ -69,7 +69,7 @@ func (c *stmts) Close() error {
 }
 
 // uncancelled returns the context for a read that finds a few rows by
-// key (an account's credentials, a roster, last presences): ctx's error
+// key (an account's credentials, a roster, last presences, a vCard): ctx's error
 // if it is already done, else ctx without its cancellation. Such a read
 // takes microseconds and cannot usefully be interrupted, while a
 // cancellable context makes database/sql and the driver each start a

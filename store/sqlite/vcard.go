@@ -7,8 +7,12 @@ import (
 
 // VCard implements store.VCards.
 func (s *Store) VCard(ctx context.Context, owner string) ([]byte, error) {
+	ctx, err := uncancelled(ctx) // a login's first presence reads it (photo hash)
+	if err != nil {
+		return nil, wrap(err, "vcard of %s", owner)
+	}
 	var v []byte
-	err := s.rq.QueryRowContext(ctx, `SELECT vcard FROM vcards WHERE owner = ?`, owner).Scan(&v)
+	err = s.rq.QueryRowContext(ctx, `SELECT vcard FROM vcards WHERE owner = ?`, owner).Scan(&v)
 	if err != nil {
 		return nil, wrap(err, "vcard of %s", owner)
 	}
