@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -51,12 +52,13 @@ func TestClusterLiveHelp(t *testing.T) {
 	}
 	alice.ExpectMatch("alice's offer", offer, isPresence)
 	bob.ExpectMatch("bob's offer", offer, isPresence)
-	// The queue is the owner's, and every node reports it.
+	// The queue is the owner's, and every node reports it (from the
+	// owner's snapshot, published after the offers went out).
 	for i, n := range nodes {
-		st, ok := n.LiveHelp().GroupStatus(t.Context(), lhSupport)
-		if !ok || st.Waiting != 1 {
-			t.Fatalf("node %d reports %+v (%v), want 1 waiting", i+1, st, ok)
-		}
+		xmpptest.WaitFor(t, fmt.Sprintf("node %d to report 1 waiting", i+1), func() bool {
+			st, ok := n.LiveHelp().GroupStatus(t.Context(), lhSupport)
+			return ok && st.Waiting == 1
+		})
 	}
 
 	// Alice answers first and takes it; bob is told, and his late
