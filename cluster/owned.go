@@ -310,7 +310,10 @@ func (r *Router) release(key string) bool {
 }
 
 // yield gives up key after losing it to an older claim: the local state
-// goes, and this node's sessions rejoin it on its holder.
+// goes, and this node's sessions rejoin it on its holder. It may be asked
+// twice for one loss (the claim that served a stanza saw the older claim,
+// and so did the peer messages); only the call that releases the key
+// replays the joins, or the holder would get each one twice.
 func (r *Router) yield(key string) {
 	w := r.ownedFor(keyDomain(key))
 	if w == nil {
@@ -319,8 +322,9 @@ func (r *Router) yield(key string) {
 	r.log.Info("another node holds this key: giving it up", "key", key)
 	r.submit(key, func() {
 		w.Service.Unload(r.ctx, key)
-		r.release(key)
-		r.moved(key)
+		if r.release(key) {
+			r.moved(key)
+		}
 	})
 }
 

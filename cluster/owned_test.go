@@ -261,6 +261,32 @@ func TestOlderClaimWins(t *testing.T) {
 	}
 }
 
+// TestYieldTwiceReplaysOnce: one lost claim can be yielded twice (the
+// claim that served a stanza saw the older claim, and so did the peer
+// messages); the joins are replayed once.
+func TestYieldTwiceReplaysOnce(t *testing.T) {
+	ns, _ := threeWithRooms(t)
+	const room = "twice@" + roomDomain
+	b := ns[1].r
+	s := newSession("ora@example.com/r")
+	b.Bind(s)
+	join := presenceTo(s.j.String(), room+"/ora", "")
+	b.trackJoin(join, jid.MustParse(room+"/ora"), room)
+	b.claim(room)
+	b.yield(room)
+	b.yield(room)
+	// The key's tasks run in order on one worker: the first barrier runs
+	// after both yields, the second after the replays they queued.
+	for range 2 {
+		done := make(chan struct{})
+		b.submit(room, func() { close(done) })
+		<-done
+	}
+	if n := b.stats.replays.Load(); n != 1 {
+		t.Fatalf("%d replays of one join, want 1", n)
+	}
+}
+
 func TestCallRunsOnTheHolder(t *testing.T) {
 	srv := natsServer(t)
 	reg := func(n *testNode) {
