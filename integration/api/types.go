@@ -67,6 +67,11 @@ func (t *Timestamp) UnmarshalText(b []byte) error {
 	s := strings.TrimSpace(string(b))
 	for _, l := range timestampLayouts {
 		if v, err := time.Parse(l, s); err == nil {
+			// In UTC, as it is written back: an offset can move year
+			// 0000 or 9999 out of the four digits a dateTime has.
+			if y := v.UTC().Year(); y < 1 || y > 9999 {
+				return fmt.Errorf("%q is outside the years 0001-9999", s)
+			}
 			*t = Timestamp(v.UTC())
 			return nil
 		}
