@@ -121,8 +121,8 @@ func (s *Session) handBackLate(el *xml.Element) {
 	s.mu.Unlock()
 }
 
-// notifyAcksLocked wakes HandedOver callers after an acknowledgement
-// (s.mu held).
+// notifyAcksLocked wakes HandedOver callers after an acknowledgement or
+// a late hand-back (s.mu held).
 func (s *Session) notifyAcksLocked() {
 	close(s.acks)
 	s.acks = make(chan struct{})
